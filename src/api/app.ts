@@ -1,0 +1,59 @@
+// The HTTP API: every /v1 route is authenticated; errors go through one handler.
+import express, { type Express } from 'express';
+import { IntakeGroup } from '../domain/claims/group.js';
+import { writeIntakeUnits, type IntakeUnit, type UnitResult } from '../domain/claims/intake.js';
+import type { Config } from '../infra/config.js';
+import type { Database } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
+import type { PhiKeys } from '../infra/phi.js';
+import { authenticate, PrincipalCache } from './auth.js';
+import { claimsRouter, responseOfUnit } from './claims.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { ledgerRouter } from './ledger.js';
+import { organizationsRouter } from './organizations.js';
+
+export interface AppDependencies {
+  config: Config;
+  database: Database;
+  logger: Logger;
+}
+
+export function phiKeysOf(config: Config): PhiKeys {
+  return { keys: config.phiKeys, currentVersion: config.phiKeyVersion, indexKey: config.phiIndexKey };
+}
+
+export function createApp({ config, database, logger }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const phiKeys = phiKeysOf(config);
+  const writeUnits = (units: IntakeUnit[]) =>
+    writeIntakeUnits(database, phiKeys, units, responseOfUnit);
+  const intakeGroup = new IntakeGroup<IntakeUnit, UnitResult>(
+    writeUnits,
+    config.intakeGroupWindowMs,
+    config.intakeGroupClaimsMax,
+  );
+  const cache = new PrincipalCache();
+
+  app.get('/health', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+
+  const v1 = express.Router();
+  v1.use(authenticate(database, cache));
+  v1.use(
+    claimsRouter({
+      database,
+      phiKeys,
+      intakeGroup,
+      writeUnit: async (unit) => (await writeUnits([unit]))[0]!,
+    }),
+  );
+  v1.use(ledgerRouter(database));
+  v1.use(organizationsRouter(database, cache));
+  app.use('/v1', v1);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

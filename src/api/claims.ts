@@ -1,0 +1,189 @@
+// Claim intake and reads: POST /v1/claims, POST /v1/claims/batch, GET /v1/claims[/:id].
+import express, { type Request, Router } from 'express';
+import { z } from 'zod';
+import type { IntakeGroup } from '../domain/claims/group.js';
+import {
+  findIdempotencyRecord,
+  type ClaimOutcome,
+  type IntakeEntry,
+  type IntakeUnit,
+  type ResponseOf,
+  type UnitResult,
+} from '../domain/claims/intake.js';
+import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
+import { claimSubmissionSchema } from '../domain/claims/schema.js';
+import { parseOrThrow, problemsOf } from '../domain/validation.js';
+import type { Database } from '../infra/db.js';
+import { Conflict } from '../infra/errors.js';
+import type { PhiKeys } from '../infra/phi.js';
+import { canonicalJson } from '../ledger/canonical.js';
+import { sha256Hex } from '../ledger/hash.js';
+import { principalOf, requireRole } from './auth.js';
+import { problem } from './errors.js';
+
+export const BATCH_CLAIMS_MAX = 1_000;
+const SINGLE_BODY_LIMIT = '256kb';
+const BATCH_BODY_LIMIT = '16mb';
+
+export interface ClaimsDependencies {
+  database: Database;
+  phiKeys: PhiKeys;
+  intakeGroup: IntakeGroup<IntakeUnit, UnitResult>;
+  writeUnit: (unit: IntakeUnit) => Promise<UnitResult>;
+}
+
+/** How a request's claim outcomes become its HTTP answer (stored for idempotent replays). */
+export const responseOfUnit: ResponseOf = (unit, outcomes) => {
+  if (unit.kind === 'batch') {
+    const accepted = outcomes.filter((outcome) => outcome.status === 'accepted').length;
+    return {
+      status: 200,
+      body: {
+        accepted,
+        rejected: outcomes.length - accepted,
+        results: outcomes.map((outcome, index) => batchResult(outcome, index)),
+      },
+      store: true,
+    };
+  }
+  const outcome = outcomes[0]!;
+  if (outcome.status === 'accepted') return { status: 201, body: outcome.claim, store: true };
+  return {
+    status: 422,
+    body: problem(422, 'invalid_input', 'invalid claim', { errors: outcome.errors }),
+    store: false,
+  };
+};
+
+function batchResult(outcome: ClaimOutcome, index: number) {
+  return outcome.status === 'accepted'
+    ? { index, status: 'accepted', claimId: outcome.claim.id, claim: outcome.claim }
+    : { index, status: 'rejected', errors: outcome.errors };
+}
+
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
+
+function idempotencyOf(request: Request) {
+  const header = request.header('idempotency-key');
+  if (header === undefined) return undefined;
+  const key = parseOrThrow(z.object({ 'Idempotency-Key': idempotencyKeySchema }), { 'Idempotency-Key': header }, 'header')[
+    'Idempotency-Key'
+  ];
+  const requestHash = sha256Hex(
+    canonicalJson({ method: request.method, path: request.path, body: request.body as never }),
+  );
+  return { key, requestHash };
+}
+
+function replay(result: Extract<UnitResult, { kind: 'replayed' }>, requestHash: string) {
+  if (result.requestHash !== requestHash) {
+    throw new Conflict('this Idempotency-Key was already used with a different request');
+  }
+  return result;
+}
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(CLAIM_STATUSES).optional(),
+  submittedFrom: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  submittedTo: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+export function claimsRouter(dependencies: ClaimsDependencies): Router {
+  const { database, phiKeys } = dependencies;
+  const router = Router();
+
+  async function submit(request: Request, unitOf: (body: unknown) => IntakeUnit, viaGroup: boolean) {
+    const idempotency = idempotencyOf(request);
+    const principal = principalOf(request.res!);
+    if (idempotency) {
+      const earlier = await findIdempotencyRecord(database, principal.orgId, idempotency.key);
+      if (earlier) return replay(earlier, idempotency.requestHash);
+    }
+    const unit = { ...unitOf(request.body), idempotency };
+    const result = viaGroup
+      ? await dependencies.intakeGroup.submit(unit)
+      : await dependencies.writeUnit(unit);
+    if (result.kind === 'replayed') return replay(result, idempotency!.requestHash);
+    return { ...responseOfUnit(unit, result.outcomes) };
+  }
+
+  router.post(
+    '/claims',
+    express.json({ limit: SINGLE_BODY_LIMIT }),
+    requireRole('provider_biller'),
+    async (request, response) => {
+      const answer = await submit(
+        request,
+        (body) => ({
+          kind: 'single',
+          providerOrgId: principalOf(response).orgId,
+          entries: [{ submission: parseOrThrow(claimSubmissionSchema, body, 'claim') }],
+        }),
+        true,
+      );
+      const status = answer.status;
+      response
+        .status(status)
+        .type(status >= 400 ? 'application/problem+json' : 'application/json')
+        .json(answer.body);
+    },
+  );
+
+  router.post(
+    '/claims/batch',
+    express.json({ limit: BATCH_BODY_LIMIT }),
+    requireRole('provider_biller'),
+    async (request, response) => {
+      const answer = await submit(
+        request,
+        (body) => ({
+          kind: 'batch',
+          providerOrgId: principalOf(response).orgId,
+          entries: parseBatch(body),
+        }),
+        false,
+      );
+      response.status(answer.status).json(answer.body);
+    },
+  );
+
+  router.get('/claims', async (request, response) => {
+    const query = parseOrThrow(listQuerySchema, request.query, 'query');
+    const page = await listClaims(database, principalOf(response), {
+      status: query.status,
+      submittedFrom: query.submittedFrom ? new Date(query.submittedFrom) : undefined,
+      submittedTo: query.submittedTo ? new Date(query.submittedTo) : undefined,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    response.json(page);
+  });
+
+  router.get('/claims/:id', async (request, response) => {
+    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'claim id');
+    response.json(await getClaim(database, phiKeys, principalOf(response), id));
+  });
+
+  return router;
+}
+
+const batchEnvelopeSchema = z.strictObject({
+  claims: z
+    .array(z.unknown())
+    .min(1, 'at least one claim is required')
+    .max(BATCH_CLAIMS_MAX, `at most ${BATCH_CLAIMS_MAX} claims per batch`),
+});
+
+/** Validates each claim on its own: one bad claim is rejected, the rest go ahead. */
+function parseBatch(body: unknown): IntakeEntry[] {
+  const { claims } = parseOrThrow(batchEnvelopeSchema, body, 'batch');
+  return claims.map((claim) => {
+    const parsed = claimSubmissionSchema.safeParse(claim);
+    return parsed.success ? { submission: parsed.data } : { errors: problemsOf(parsed.error) };
+  });
+}
+

@@ -1,0 +1,57 @@
+// The one place where errors become HTTP responses: RFC 9457 problem details, with the
+// offending fields named. Unexpected errors answer 500 without internals, and are logged
+// without request bodies (which may hold PHI).
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DomainError, InvalidInput } from '../infra/errors.js';
+import type { Logger } from '../infra/logger.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+export function problem(status: number, code: string, detail: string, extra: object = {}) {
+  return { type: `https://claimchain.dev/problems/${code}`, title: code, status, detail, ...extra };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _request, response, next) => {
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    const send = (status: number, body: object) =>
+      response.status(status).type('application/problem+json').json(body);
+    if (error instanceof InvalidInput) {
+      send(error.status, problem(error.status, error.code, error.message, { errors: error.problems }));
+      return;
+    }
+    if (error instanceof DomainError) {
+      send(error.status, problem(error.status, error.code, error.message));
+      return;
+    }
+    const parserError = error as BodyParserError;
+    if (parserError.type === 'entity.too.large') {
+      send(413, problem(413, 'body_too_large', `the request body exceeds ${parserError.limit} bytes`));
+      return;
+    }
+    if (parserError.type === 'entity.parse.failed') {
+      send(400, problem(400, 'invalid_json', 'the request body is not valid JSON'));
+      return;
+    }
+    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      send(parserError.status, problem(parserError.status, 'bad_request', 'the request could not be read'));
+      return;
+    }
+    logger.error({ err: error }, 'unhandled error');
+    send(500, problem(500, 'internal', 'an internal error occurred; the request may be retried'));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (_request, response) => {
+  response
+    .status(404)
+    .type('application/problem+json')
+    .json(problem(404, 'not_found', 'no such route'));
+};

@@ -1,0 +1,72 @@
+// Reading the ledger: blocks, the head, and proofs that anyone can check offline. Blocks
+// hold only hashes and are readable by every participant; an event and its proof only by
+// the organizations party to it (and the platform operator's auditors).
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseOrThrow } from '../domain/validation.js';
+import type { Database } from '../infra/db.js';
+import { Conflict, NotFound } from '../infra/errors.js';
+import { buildEventProof, readBlock, readBlocks, readEvent, readHead } from '../ledger/read.js';
+import { principalOf } from './auth.js';
+
+const blocksQuerySchema = z.strictObject({
+  afterHeight: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export function ledgerRouter(database: Database): Router {
+  const router = Router();
+  const { pool } = database;
+
+  router.get('/ledger/head', async (_request, response) => {
+    const head = await readHead(pool);
+    const pending = await pool.query<{ next_seq: string }>(
+      'SELECT next_seq FROM ledger_sequence WHERE id = 1',
+    );
+    const lastSeq = BigInt(pending.rows[0]!.next_seq) - 1n;
+    response.json({
+      height: head?.height ?? 0,
+      hash: head?.hash ?? null,
+      lastSealedSeq: (head?.lastSeq ?? 0n).toString(),
+      lastSeq: lastSeq.toString(),
+      unsealedEvents: (lastSeq - (head?.lastSeq ?? 0n)).toString(),
+    });
+  });
+
+  router.get('/ledger/blocks', async (request, response) => {
+    const query = parseOrThrow(blocksQuerySchema, request.query, 'query');
+    const blocks = await readBlocks(pool, query.afterHeight, query.limit);
+    const last = blocks[blocks.length - 1];
+    response.json({
+      blocks,
+      nextAfterHeight: blocks.length === query.limit && last ? last.header.height : null,
+    });
+  });
+
+  router.get('/ledger/blocks/:height', async (request, response) => {
+    const height = parseOrThrow(
+      z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(2 ** 31 - 1),
+      request.params.height,
+      'block height',
+    );
+    const block = await readBlock(pool, height);
+    if (!block) throw new NotFound('block');
+    response.json(block);
+  });
+
+  router.get('/ledger/events/:id/proof', async (request, response) => {
+    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'event id');
+    const principal = principalOf(response);
+    const event = await readEvent(pool, id);
+    const operatorAuditor =
+      principal.orgKind === 'operator' && (principal.role === 'auditor' || principal.role === 'admin');
+    if (!event || !(operatorAuditor || event.partyOrgIds.includes(principal.orgId))) {
+      throw new NotFound('event');
+    }
+    const proof = await buildEventProof(pool, event);
+    if (!proof) throw new Conflict('the event is not sealed into a block yet; retry shortly');
+    response.json(proof);
+  });
+
+  return router;
+}

@@ -1,0 +1,76 @@
+// Organizations and API keys. The platform operator's admin registers organizations and
+// may issue or revoke any key; an organization's admin manages its own keys.
+import express, { Router } from 'express';
+import { z } from 'zod';
+import {
+  createOrganization,
+  findOrganization,
+  issueApiKey,
+  listOrganizations,
+  ORGANIZATION_KINDS,
+  requireOperatorAdmin,
+  revokeApiKey,
+  ROLES,
+} from '../domain/organizations.js';
+import { parseOrThrow } from '../domain/validation.js';
+import type { Database } from '../infra/db.js';
+import { NotFound } from '../infra/errors.js';
+import { principalOf, requireRole, type PrincipalCache } from './auth.js';
+
+const organizationSchema = z.strictObject({
+  name: z.string({ error: 'must be a string' }).min(1).max(200),
+  kind: z.enum(ORGANIZATION_KINDS),
+  npi: z.string().optional(),
+});
+
+const keySchema = z.strictObject({
+  orgId: z.uuid('must be a UUID').optional(),
+  role: z.enum(ROLES),
+  label: z.string().min(1).max(100).optional(),
+});
+
+export function organizationsRouter(database: Database, cache: PrincipalCache): Router {
+  const router = Router();
+  const json = express.json({ limit: '16kb' });
+
+  router.post('/organizations', json, async (request, response) => {
+    requireOperatorAdmin(principalOf(response));
+    const input = parseOrThrow(organizationSchema, request.body, 'organization');
+    response.status(201).json(await createOrganization(database, input));
+  });
+
+  router.get('/organizations', async (request, response) => {
+    const { kind } = parseOrThrow(
+      z.strictObject({ kind: z.enum(ORGANIZATION_KINDS).optional() }),
+      request.query,
+      'query',
+    );
+    const organizations = await listOrganizations(database, kind);
+    response.json({ organizations: organizations.map(({ id, name, kind }) => ({ id, name, kind })) });
+  });
+
+  router.get('/organizations/me', async (_request, response) => {
+    const principal = principalOf(response);
+    const organization = await findOrganization(database, principal.orgId);
+    if (!organization) throw new NotFound('organization');
+    response.json({ organization, role: principal.role, apiKeyId: principal.keyId });
+  });
+
+  router.post('/api-keys', json, requireRole('admin'), async (request, response) => {
+    const principal = principalOf(response);
+    const input = parseOrThrow(keySchema, request.body, 'API key');
+    const orgId = input.orgId ?? principal.orgId;
+    if (orgId !== principal.orgId) requireOperatorAdmin(principal);
+    const issued = await issueApiKey(database, { ...input, orgId, actorOrgId: principal.orgId });
+    response.status(201).json(issued);
+  });
+
+  router.delete('/api-keys/:id', requireRole('admin'), async (request, response) => {
+    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'API key id');
+    const revoked = await revokeApiKey(database, id, principalOf(response));
+    cache.forgetKey(id);
+    response.json(revoked);
+  });
+
+  return router;
+}

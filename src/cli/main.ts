@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, demo, bench.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig, ConfigError } from '../infra/config.js';
+import { MigrationError, resolveRolledBack } from '../infra/migrate.js';
+import { DomainError, InvalidInput } from '../infra/errors.js';
+import {
+  createOrganization,
+  issueApiKey,
+  revokeApiKey,
+  ORGANIZATION_KINDS,
+  ROLES,
+  type OrganizationKind,
+  type Role,
+} from '../domain/organizations.js';
+import { sealPending } from '../ledger/seal.js';
+import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
+import { startEngine, stopOnSignals } from './serve.js';
+import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (value: string): T => {
+    if (!values.includes(value as T)) throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = openRuntime();
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const program = new Command('claimchain').description('ClaimChain claims and settlement ledger');
+
+program
+  .command('migrate')
+  .description('create the database if needed and apply pending migrations')
+  .option('--resolve-rolled-back <name>', 'mark a failed migration as rolled back, then exit')
+  .action(async (options: { resolveRolledBack?: string }) => {
+    const config = loadConfig();
+    if (options.resolveRolledBack) {
+      await resolveRolledBack(config.databaseUrl, options.resolveRolledBack);
+      console.log(`marked ${options.resolveRolledBack} as rolled back`);
+      return;
+    }
+    const applied = await prepareDatabase(config);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  });
+
+const org = program.command('org').description('organizations');
+org
+  .command('create')
+  .requiredOption('--name <name>', 'organization name')
+  .requiredOption('--kind <kind>', ORGANIZATION_KINDS.join(' | '), oneOf(ORGANIZATION_KINDS))
+  .option('--npi <npi>', 'provider NPI (10 digits)')
+  .action(async (options: { name: string; kind: OrganizationKind; npi?: string }) => {
+    await withRuntime(async ({ database }) => {
+      const created = await createOrganization(database, options);
+      console.log(JSON.stringify(created, null, 2));
+    });
+  });
+
+const key = program.command('key').description('API keys');
+key
+  .command('create')
+  .requiredOption('--org <id>', 'organization id')
+  .requiredOption('--role <role>', ROLES.join(' | '), oneOf(ROLES))
+  .option('--label <label>', 'what the key is for')
+  .action(async (options: { org: string; role: Role; label?: string }) => {
+    await withRuntime(async ({ database }) => {
+      const issued = await issueApiKey(database, { orgId: options.org, role: options.role, label: options.label });
+      console.log(JSON.stringify(issued, null, 2));
+      console.error('Store the key now: it is shown once and kept only as a hash.');
+    });
+  });
+key
+  .command('revoke <keyId>')
+  .action(async (keyId: string) => {
+    await withRuntime(async ({ database }) => {
+      console.log(JSON.stringify(await revokeApiKey(database, keyId, undefined)));
+    });
+  });
+
+program
+  .command('serve')
+  .description('run the HTTP API and the workers')
+  .option('--no-api', 'workers only')
+  .option('--no-workers', 'API only')
+  .action(async (options: { api: boolean; workers: boolean }) => {
+    const runtime = openRuntime();
+    const engine = await startEngine(runtime, options);
+    stopOnSignals(async () => {
+      await engine.stop();
+      await runtime.close();
+    });
+  });
+
+program
+  .command('seal')
+  .description('seal every pending event now (the worker does this on its own)')
+  .action(async () => {
+    await withRuntime(async ({ database, config }) => {
+      const result = await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);
+      console.log(`sealed ${result.events} events into ${result.blocks} blocks${result.busy ? ' (another sealer is running)' : ''}`);
+    });
+  });
+
+program
+  .command('verify')
+  .description('verify the whole chain, or with --proof a saved proof file offline')
+  .option('--proof <file>', 'verify one proof file (GET /v1/ledger/events/:id/proof) without the database')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { proof?: string; json?: boolean }) => {
+    if (options.proof) {
+      const result = await verifyProofFile(options.proof);
+      console.log(result.message);
+      process.exitCode = result.ok ? 0 : 1;
+      return;
+    }
+    await withRuntime(async (runtime) => {
+      const report = await verifyChainCommand(runtime, !options.json && process.stderr.isTTY);
+      console.log(options.json ? JSON.stringify(report) : describeReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    });
+  });
+
+program
+  .command('demo')
+  .description('migrate, create demo organizations and keys, start the engine and submit a few claims')
+  .action(async () => {
+    const { runDemo } = await import('./demo.js');
+    await runDemo();
+  });
+
+program
+  .command('bench')
+  .description('measure intake, sealing and verification throughput on a scratch database')
+  .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
+  .action(async (options: { events: string }) => {
+    const { runBench } = await import('./bench.js');
+    await runBench(Number(options.events));
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof MigrationError) {
+    console.error(error.message);
+  } else if (error instanceof InvalidInput) {
+    console.error(`${error.message}: ${error.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+  } else if (error instanceof DomainError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exitCode = 1;
+}

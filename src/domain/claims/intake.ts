@@ -1,0 +1,354 @@
+// Claim intake: validated submissions become claim rows, their lines and one
+// ClaimSubmitted ledger event each, written in one transaction with multi-row statements.
+// Several requests (a batch, or single claims grouped by IntakeGroup) share a transaction,
+// so the database commits many claims per fsync.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { inTransaction, type Database } from '../../infra/db.js';
+import type { FieldProblem } from '../../infra/errors.js';
+import { blindIndex, encryptPhi, type PhiKeys } from '../../infra/phi.js';
+import { appendEvents, type NewEvent } from '../../ledger/append.js';
+import { canonicalJson } from '../../ledger/canonical.js';
+import { sha256Hex } from '../../ledger/hash.js';
+import { totalChargeOf, type ClaimSubmission } from './schema.js';
+
+export interface ClaimSummary {
+  id: string;
+  status: string;
+  providerId: string;
+  payerId: string;
+  patientControlNumber: string;
+  frequencyCode: string;
+  originalClaimId: string | null;
+  totalChargeAmount: string;
+  lineCount: number;
+  submittedAt: string;
+  ledgerEventId: string;
+}
+
+export type ClaimOutcome =
+  | { status: 'accepted'; claim: ClaimSummary }
+  | { status: 'rejected'; errors: FieldProblem[] };
+
+/** A claim of a request: valid in shape, or already rejected with the fields named. */
+export type IntakeEntry = { submission: ClaimSubmission } | { errors: FieldProblem[] };
+
+/** One API request's worth of claims (a single claim or a batch), answered as a whole. */
+export interface IntakeUnit {
+  kind: 'single' | 'batch';
+  providerOrgId: string;
+  entries: IntakeEntry[];
+  idempotency?: { key: string; requestHash: string } | undefined;
+}
+
+/** What a unit got: one outcome per claim, or the stored answer of an earlier identical request. */
+export type UnitResult =
+  | { kind: 'written'; outcomes: ClaimOutcome[] }
+  | { kind: 'replayed'; status: number; body: unknown; requestHash: string };
+
+/**
+ * The idempotency record stores the HTTP answer itself, so that a retry gets exactly the
+ * first response. The API passes in how a unit's outcomes become that answer.
+ */
+export type ResponseOf = (unit: IntakeUnit, outcomes: ClaimOutcome[]) => {
+  status: number;
+  body: unknown;
+  store: boolean;
+};
+
+interface PreparedClaim {
+  row: unknown[];
+  lines: unknown[][];
+  event: NewEvent;
+  summary: ClaimSummary;
+}
+
+export async function writeIntakeUnits(
+  database: Database,
+  phiKeys: PhiKeys,
+  units: IntakeUnit[],
+  responseOf: ResponseOf,
+): Promise<UnitResult[]> {
+  const leaders = leadersByIdempotencyKey(units);
+  const results = await inTransaction(database.pool, async (client) => {
+    const references = await loadReferences(client, units);
+    const submittedAt = new Date();
+    const unitResults: (UnitResult | undefined)[] = [];
+    const records: { unit: IntakeUnit; status: number; body: unknown }[] = [];
+    const prepared: { unitIndex: number; claims: PreparedClaim[] }[] = [];
+    for (const [unitIndex, unit] of units.entries()) {
+      if (leaders[unitIndex] !== unitIndex) {
+        unitResults.push(undefined); // answered from its leader's record after commit
+        continue;
+      }
+      const claims: PreparedClaim[] = [];
+      const outcomes = unit.entries.map((entry): ClaimOutcome => {
+        if ('errors' in entry) return { status: 'rejected', errors: entry.errors };
+        const submission = entry.submission;
+        const errors = referenceProblems(unit.providerOrgId, submission, references);
+        if (errors.length > 0) return { status: 'rejected', errors };
+        const claim = prepareClaim(phiKeys, unit.providerOrgId, submission, submittedAt);
+        claims.push(claim);
+        return { status: 'accepted', claim: claim.summary };
+      });
+      const response = responseOf(unit, outcomes);
+      if (unit.idempotency && response.store) records.push({ unit, ...response });
+      prepared.push({ unitIndex, claims });
+      unitResults.push({ kind: 'written', outcomes });
+    }
+    const taken = await insertIdempotencyRecords(client, records);
+    const toWrite = prepared.filter(({ unitIndex }) => {
+      const unit = units[unitIndex]!;
+      const recorded = records.some((record) => record.unit === unit);
+      if (!recorded || taken.has(keyOf(unit))) return true;
+      unitResults[unitIndex] = undefined; // another request holds this key: replay it
+      return false;
+    });
+    const claims = toWrite.flatMap((entry) => entry.claims);
+    await insertClaims(client, claims, submittedAt);
+    await appendEvents(client, claims.map((claim) => claim.event), submittedAt);
+    return unitResults;
+  });
+  return replayFollowers(database, units, results);
+}
+
+function keyOf(unit: IntakeUnit): string {
+  return `${unit.providerOrgId}\u0000${unit.idempotency!.key}`;
+}
+
+/** For each unit, the index of the first unit in the group with the same key (or itself). */
+function leadersByIdempotencyKey(units: IntakeUnit[]): number[] {
+  const firstByKey = new Map<string, number>();
+  return units.map((unit, index) => {
+    if (!unit.idempotency) return index;
+    const key = keyOf(unit);
+    const first = firstByKey.get(key);
+    if (first !== undefined) return first;
+    firstByKey.set(key, index);
+    return index;
+  });
+}
+
+async function replayFollowers(
+  database: Database,
+  units: IntakeUnit[],
+  results: (UnitResult | undefined)[],
+): Promise<UnitResult[]> {
+  return Promise.all(
+    results.map(async (result, index) => {
+      if (result) return result;
+      const unit = units[index]!;
+      const stored = await findIdempotencyRecord(database, unit.providerOrgId, unit.idempotency!.key);
+      if (!stored) throw new Error('idempotency record vanished after commit');
+      return stored;
+    }),
+  );
+}
+
+export async function findIdempotencyRecord(
+  database: Database,
+  orgId: string,
+  key: string,
+): Promise<Extract<UnitResult, { kind: 'replayed' }> | undefined> {
+  const record = await database.prisma.idempotencyRecord.findUnique({
+    where: { orgId_key: { orgId, key } },
+  });
+  if (!record) return undefined;
+  return {
+    kind: 'replayed',
+    status: record.responseStatus,
+    body: record.responseBody,
+    requestHash: record.requestHash,
+  };
+}
+
+interface References {
+  payerIds: Set<string>;
+  originals: Map<string, { providerOrgId: string; payerOrgId: string }>;
+}
+
+async function loadReferences(client: pg.PoolClient, units: IntakeUnit[]): Promise<References> {
+  const submissions = units.flatMap((unit) =>
+    unit.entries.flatMap((entry) => ('submission' in entry ? [entry.submission] : [])),
+  );
+  const payerIds = [...new Set(submissions.map((claim) => claim.payerId))];
+  const originalIds = [
+    ...new Set(submissions.flatMap((claim) => (claim.originalClaimId ? [claim.originalClaimId] : []))),
+  ];
+  const payers = await client.query<{ id: string }>(
+    "SELECT id FROM organizations WHERE id = ANY($1::uuid[]) AND kind = 'payer'",
+    [payerIds],
+  );
+  const originals =
+    originalIds.length === 0
+      ? { rows: [] }
+      : await client.query<{ id: string; provider_org_id: string; payer_org_id: string }>(
+          'SELECT id, provider_org_id, payer_org_id FROM claims WHERE id = ANY($1::uuid[])',
+          [originalIds],
+        );
+  return {
+    payerIds: new Set(payers.rows.map((row) => row.id)),
+    originals: new Map(
+      originals.rows.map((row) => [
+        row.id,
+        { providerOrgId: row.provider_org_id, payerOrgId: row.payer_org_id },
+      ]),
+    ),
+  };
+}
+
+function referenceProblems(
+  providerOrgId: string,
+  claim: ClaimSubmission,
+  references: References,
+): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (!references.payerIds.has(claim.payerId)) {
+    problems.push({ field: 'payerId', message: 'no payer organization has this id' });
+  }
+  if (claim.originalClaimId) {
+    const original = references.originals.get(claim.originalClaimId);
+    // Another provider's claim answers exactly like a missing one: ids leak nothing.
+    if (!original || original.providerOrgId !== providerOrgId) {
+      problems.push({ field: 'originalClaimId', message: 'no claim of yours has this id' });
+    } else if (original.payerOrgId !== claim.payerId) {
+      problems.push({ field: 'originalClaimId', message: 'the original claim went to another payer' });
+    }
+  }
+  return problems;
+}
+
+function prepareClaim(
+  phiKeys: PhiKeys,
+  providerOrgId: string,
+  claim: ClaimSubmission,
+  submittedAt: Date,
+): PreparedClaim {
+  const id = randomUUID();
+  const eventId = randomUUID();
+  const salt = randomBytes(16).toString('hex');
+  const sealedMember = encryptPhi(phiKeys, JSON.stringify(claim.member));
+  const totalCharge = totalChargeOf(claim.serviceLines).toFixed(2);
+  // A salted commitment lets provider and payer prove the claim's content against the
+  // ledger without the ledger holding any of it.
+  const commitment = sha256Hex(salt + canonicalJson(claim));
+  const summary: ClaimSummary = {
+    id,
+    status: 'submitted',
+    providerId: providerOrgId,
+    payerId: claim.payerId,
+    patientControlNumber: claim.patientControlNumber,
+    frequencyCode: claim.frequencyCode,
+    originalClaimId: claim.originalClaimId ?? null,
+    totalChargeAmount: totalCharge,
+    lineCount: claim.serviceLines.length,
+    submittedAt: submittedAt.toISOString(),
+    ledgerEventId: eventId,
+  };
+  return {
+    summary,
+    row: [
+      id,
+      providerOrgId,
+      claim.payerId,
+      claim.patientControlNumber,
+      claim.frequencyCode,
+      claim.originalClaimId ?? null,
+      blindIndex(phiKeys, claim.member.memberId),
+      sealedMember.ciphertext,
+      sealedMember.version,
+      salt,
+      claim.diagnosisCodes.join(','),
+      totalCharge,
+      claim.serviceLines.length,
+    ],
+    lines: claim.serviceLines.map((line, index) => [
+      id,
+      index + 1,
+      line.procedureCode,
+      line.modifiers.join(','),
+      String(line.units),
+      line.chargeAmount,
+      line.serviceDate,
+      line.diagnosisPointers.join(','),
+    ]),
+    event: {
+      id: eventId,
+      type: 'ClaimSubmitted',
+      aggregateId: id,
+      actorOrgId: providerOrgId,
+      payload: {
+        claimId: id,
+        providerOrgId,
+        payerOrgId: claim.payerId,
+        frequencyCode: claim.frequencyCode,
+        originalClaimId: claim.originalClaimId ?? null,
+        totalChargeAmount: totalCharge,
+        lineCount: claim.serviceLines.length,
+        claimCommitment: commitment,
+      },
+      partyOrgIds: [providerOrgId, claim.payerId],
+    },
+  };
+}
+
+/** Transposes rows into one array per column, for INSERT ... SELECT FROM unnest(...). */
+function columnsOf(rows: unknown[][], width: number): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) row.forEach((value, index) => columns[index]!.push(value));
+  return columns;
+}
+
+async function insertClaims(
+  client: pg.PoolClient,
+  claims: PreparedClaim[],
+  submittedAt: Date,
+): Promise<void> {
+  if (claims.length === 0) return;
+  await client.query(
+    `INSERT INTO claims (id, provider_org_id, payer_org_id, patient_control_number, frequency_code,
+       original_claim_id, status, member_id_index, member_ciphertext, phi_key_version, commitment_salt,
+       diagnosis_codes, total_charge_amount, line_count, submitted_at)
+     SELECT id, provider, payer, pcn, frequency, original, 'submitted', member_index, member_cipher,
+            key_version, salt, string_to_array(diagnoses, ','), total, line_count, $14
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[],
+                   $8::text[], $9::int[], $10::text[], $11::text[], $12::numeric[], $13::int[])
+         AS c(id, provider, payer, pcn, frequency, original, member_index, member_cipher, key_version,
+              salt, diagnoses, total, line_count)`,
+    [...columnsOf(claims.map((claim) => claim.row), 13), submittedAt],
+  );
+  const lines = claims.flatMap((claim) => claim.lines);
+  await client.query(
+    `INSERT INTO claim_lines (claim_id, line_number, procedure_code, modifiers, units, charge_amount,
+       service_date, diagnosis_pointers)
+     SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','), units,
+            charge, service_date, string_to_array(pointers, ',')::int[]
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
+                   $7::date[], $8::text[])
+         AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers)`,
+    columnsOf(lines, 8),
+  );
+}
+
+/** Inserts the records; returns the keys this transaction took (others were already taken). */
+async function insertIdempotencyRecords(
+  client: pg.PoolClient,
+  records: { unit: IntakeUnit; status: number; body: unknown }[],
+): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  // A fixed order, so two transactions taking overlapping keys cannot deadlock.
+  const sorted = [...records].sort((a, b) => (keyOf(a.unit) < keyOf(b.unit) ? -1 : 1));
+  const { rows } = await client.query<{ org_id: string; key: string }>(
+    `INSERT INTO idempotency_records (org_id, key, request_hash, response_status, response_body)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
+     ON CONFLICT DO NOTHING RETURNING org_id, key`,
+    [
+      sorted.map((record) => record.unit.providerOrgId),
+      sorted.map((record) => record.unit.idempotency!.key),
+      sorted.map((record) => record.unit.idempotency!.requestHash),
+      sorted.map((record) => record.status),
+      sorted.map((record) => JSON.stringify(record.body)),
+    ],
+  );
+  return new Set(rows.map((row) => `${row.org_id}\u0000${row.key}`));
+}

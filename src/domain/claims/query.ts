@@ -1,0 +1,171 @@
+// Reading claims. A provider sees the claims it submitted, a payer those addressed to it;
+// anyone else's claim answers exactly like a missing one.
+import type { Database } from '../../infra/db.js';
+import { Forbidden, NotFound } from '../../infra/errors.js';
+import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
+import type { Principal } from '../organizations.js';
+import type { ClaimSummary } from './intake.js';
+
+export const CLAIM_STATUSES = [
+  'submitted',
+  'pended',
+  'paid',
+  'partially_paid',
+  'denied',
+  'voided',
+  'replaced',
+  'settled',
+] as const;
+
+export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
+  member: unknown;
+  diagnosisCodes: string[];
+  serviceLines: {
+    lineNumber: number;
+    procedureCode: string;
+    modifiers: string[];
+    units: string;
+    chargeAmount: string;
+    serviceDate: string;
+    diagnosisPointers: number[];
+  }[];
+  /** Salt and value of the claimCommitment in the ClaimSubmitted event. */
+  commitment: { salt: string };
+  events: { id: string; seq: string; type: string; createdAt: string }[];
+}
+
+export interface ClaimListFilter {
+  status?: (typeof CLAIM_STATUSES)[number] | undefined;
+  submittedFrom?: Date | undefined;
+  submittedTo?: Date | undefined;
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string | undefined;
+}
+
+/** The claims this principal may read: its own as provider, or those addressed to it as payer. */
+function visibleTo(principal: Principal) {
+  if (principal.orgKind === 'provider') return { providerOrgId: principal.orgId };
+  if (principal.orgKind === 'payer') return { payerOrgId: principal.orgId };
+  throw new Forbidden('claims are visible to their provider and payer only');
+}
+
+export async function getClaim(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  id: string,
+): Promise<ClaimDetail> {
+  const claim = await database.prisma.claim.findFirst({
+    where: { id, ...visibleTo(principal) },
+    include: { lines: { orderBy: { lineNumber: 'asc' } } },
+  });
+  if (!claim) throw new NotFound('claim');
+  const events = await database.prisma.ledgerEvent.findMany({
+    where: { aggregateId: id },
+    orderBy: { seq: 'asc' },
+    take: 1000,
+    select: { id: true, seq: true, type: true, createdAt: true },
+  });
+  return {
+    id: claim.id,
+    status: claim.status,
+    providerId: claim.providerOrgId,
+    payerId: claim.payerOrgId,
+    patientControlNumber: claim.patientControlNumber,
+    frequencyCode: claim.frequencyCode,
+    originalClaimId: claim.originalClaimId,
+    totalChargeAmount: claim.totalChargeAmount.toFixed(2),
+    lineCount: claim.lineCount,
+    submittedAt: claim.submittedAt.toISOString(),
+    member: JSON.parse(
+      decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
+    ) as unknown,
+    diagnosisCodes: claim.diagnosisCodes,
+    serviceLines: claim.lines.map((line) => ({
+      lineNumber: line.lineNumber,
+      procedureCode: line.procedureCode,
+      modifiers: line.modifiers,
+      units: line.units.toString(),
+      chargeAmount: line.chargeAmount.toFixed(2),
+      serviceDate: line.serviceDate.toISOString().slice(0, 10),
+      diagnosisPointers: line.diagnosisPointers,
+    })),
+    commitment: { salt: claim.commitmentSalt },
+    events: events.map((event) => ({
+      id: event.id,
+      seq: event.seq.toString(),
+      type: event.type,
+      createdAt: event.createdAt.toISOString(),
+    })),
+  };
+}
+
+interface Cursor {
+  submittedAt: string;
+  id: string;
+}
+
+function decodeCursor(cursor: string | undefined): Cursor | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (typeof parsed.submittedAt === 'string' && typeof parsed.id === 'string') return parsed;
+  } catch {
+    // fall through: a cursor we did not make
+  }
+  return undefined;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+/** Newest first, keyset-paginated on (submittedAt, id), so pages never skip or repeat. */
+export async function listClaims(
+  database: Database,
+  principal: Principal,
+  filter: ClaimListFilter,
+): Promise<{ claims: Omit<ClaimSummary, 'ledgerEventId'>[]; nextCursor: string | null }> {
+  const after = decodeCursor(filter.cursor);
+  const rows = await database.prisma.claim.findMany({
+    where: {
+      ...visibleTo(principal),
+      ...(filter.status ? { status: filter.status } : {}),
+      submittedAt: {
+        ...(filter.submittedFrom ? { gte: filter.submittedFrom } : {}),
+        ...(filter.submittedTo ? { lt: filter.submittedTo } : {}),
+      },
+      ...(after
+        ? {
+            OR: [
+              { submittedAt: { lt: new Date(after.submittedAt) } },
+              { submittedAt: new Date(after.submittedAt), id: { lt: after.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
+    take: filter.limit + 1,
+  });
+  const page = rows.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  return {
+    claims: page.map((claim) => ({
+      id: claim.id,
+      status: claim.status,
+      providerId: claim.providerOrgId,
+      payerId: claim.payerOrgId,
+      patientControlNumber: claim.patientControlNumber,
+      frequencyCode: claim.frequencyCode,
+      originalClaimId: claim.originalClaimId,
+      totalChargeAmount: claim.totalChargeAmount.toFixed(2),
+      lineCount: claim.lineCount,
+      submittedAt: claim.submittedAt.toISOString(),
+    })),
+    nextCursor:
+      rows.length > filter.limit && last
+        ? encodeCursor({ submittedAt: last.submittedAt.toISOString(), id: last.id })
+        : null,
+  };
+}

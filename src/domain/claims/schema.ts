@@ -1,0 +1,148 @@
+// The claim as submitted (JSON API, and later 837P and FHIR mapped onto it). Checked at
+// intake so an incomplete claim is stopped with the exact field named, not found by the
+// payer weeks later. Money is a decimal string, never a JSON number.
+import { Decimal } from 'decimal.js';
+import { z } from 'zod';
+import { expected } from '../validation.js';
+
+export const SERVICE_LINES_MAX = 50; // 837P loop 2400 repeats at most 50 times
+export const DIAGNOSIS_CODES_MAX = 12; // 837P HI segment holds 12
+export const MONEY_MAX = new Decimal('999999999999.99'); // NUMERIC(14,2)
+
+const isCalendarDate = (text: string) => {
+  const date = new Date(`${text}T00:00:00.000Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+};
+
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+const calendarDate = z
+  .string({ error: expected('a date string YYYY-MM-DD') })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine(isCalendarDate, 'is not a real calendar date')
+  .refine((text) => text >= '1900-01-01', 'must be on or after 1900-01-01')
+  .refine((text) => text <= todayUtc(), 'must not be in the future');
+
+export const moneyAmount = z
+  .string({ error: expected('a decimal string such as "125.00", not a JSON number') })
+  .regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a decimal string with at most 2 decimal places')
+  .refine((text) => new Decimal(text).gt(0), 'must be greater than 0');
+
+const units = z
+  .number({ error: expected('a number') })
+  .positive('must be greater than 0')
+  .max(99999, 'must be at most 99999')
+  .refine((value) => /^\d+(\.\d{1,3})?$/.test(String(value)), 'must have at most 3 decimal places');
+
+// CPT (5 digits, or 4 digits + F/T/U) or HCPCS Level II (letter + 4 digits).
+const procedureCode = z
+  .string({ error: expected('a string') })
+  .regex(/^(\d{4}[0-9FTU]|[A-V]\d{4})$/, 'must be a CPT or HCPCS code such as "99213" or "J1885"');
+
+const modifier = z
+  .string({ error: expected('a string') })
+  .regex(/^[A-Z0-9]{2}$/, 'must be a two-character modifier such as "25"');
+
+// ICD-10-CM, with or without the dot: letter, digit, alphanumeric, then up to 4 more.
+const diagnosisCode = z
+  .string({ error: expected('a string') })
+  .regex(/^[A-TV-Z]\d[0-9A-Z](\.?[0-9A-Z]{1,4})?$/, 'must be an ICD-10-CM code such as "E11.9"')
+  .transform((code) => code.replace('.', ''));
+
+const serviceLine = z.strictObject({
+  procedureCode,
+  modifiers: z.array(modifier).max(4, 'at most 4 modifiers').default([]),
+  units,
+  chargeAmount: moneyAmount,
+  serviceDate: calendarDate,
+  diagnosisPointers: z
+    .array(z.number().int('must be a whole number').min(1).max(DIAGNOSIS_CODES_MAX))
+    .min(1, 'at least one pointer')
+    .max(4, 'at most 4 pointers')
+    .default([1]),
+});
+
+const member = z.strictObject({
+  memberId: z
+    .string({ error: expected('a string') })
+    .regex(/^[A-Za-z0-9-]{2,80}$/, 'must be 2-80 letters, digits or hyphens'),
+  firstName: z.string({ error: expected('a string') }).trim().min(1, 'is required').max(35),
+  lastName: z.string({ error: expected('a string') }).trim().min(1, 'is required').max(60),
+  birthDate: calendarDate,
+  gender: z.enum(['F', 'M', 'U'], { error: expected('"F", "M" or "U"') }).default('U'),
+});
+
+const uuid = z.uuid({ error: expected('a UUID') });
+
+export const claimSubmissionSchema = z
+  .strictObject({
+    payerId: uuid,
+    patientControlNumber: z
+      .string({ error: expected('a string') })
+      .regex(/^[!-~]{1,38}$/, 'must be 1-38 printable characters without spaces (837P CLM01)'),
+    frequencyCode: z.enum(['1', '7', '8'], {
+      error: expected('"1" (original), "7" (replacement) or "8" (void)'),
+    }),
+    originalClaimId: uuid.optional(),
+    member,
+    diagnosisCodes: z
+      .array(diagnosisCode)
+      .min(1, 'at least one diagnosis code is required')
+      .max(DIAGNOSIS_CODES_MAX, `at most ${DIAGNOSIS_CODES_MAX} diagnosis codes`),
+    serviceLines: z
+      .array(serviceLine)
+      .min(1, 'at least one service line is required')
+      .max(SERVICE_LINES_MAX, `at most ${SERVICE_LINES_MAX} service lines`),
+    totalChargeAmount: moneyAmount.optional(),
+  })
+  .superRefine((claim, context) => {
+    if (claim.frequencyCode === '1' && claim.originalClaimId) {
+      context.addIssue({
+        code: 'custom',
+        path: ['originalClaimId'],
+        message: 'must be absent on an original claim (frequencyCode "1")',
+      });
+    }
+    if (claim.frequencyCode !== '1' && !claim.originalClaimId) {
+      context.addIssue({
+        code: 'custom',
+        path: ['originalClaimId'],
+        message: 'is required for a replacement or void',
+      });
+    }
+    claim.serviceLines.forEach((line, index) => {
+      if (line.serviceDate < claim.member.birthDate) {
+        context.addIssue({
+          code: 'custom',
+          path: ['serviceLines', index, 'serviceDate'],
+          message: "must not be before the member's birth date",
+        });
+      }
+      line.diagnosisPointers.forEach((pointer, pointerIndex) => {
+        if (pointer > claim.diagnosisCodes.length) {
+          context.addIssue({
+            code: 'custom',
+            path: ['serviceLines', index, 'diagnosisPointers', pointerIndex],
+            message: `points at diagnosis ${pointer} but the claim has ${claim.diagnosisCodes.length}`,
+          });
+        }
+      });
+    });
+    const total = totalChargeOf(claim.serviceLines);
+    if (total.gt(MONEY_MAX)) {
+      context.addIssue({ code: 'custom', path: ['serviceLines'], message: 'total charge is too large' });
+    }
+    if (claim.totalChargeAmount !== undefined && !total.eq(claim.totalChargeAmount)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['totalChargeAmount'],
+        message: `must equal the sum of the line charges (${total.toFixed(2)})`,
+      });
+    }
+  });
+
+export type ClaimSubmission = z.output<typeof claimSubmissionSchema>;
+
+export function totalChargeOf(lines: readonly { chargeAmount: string }[]): Decimal {
+  return lines.reduce((sum, line) => sum.plus(line.chargeAmount), new Decimal(0));
+}

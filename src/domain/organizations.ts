@@ -1,0 +1,232 @@
+// Organizations (providers, payers, the platform operator) and their API keys. A key is
+// shown once, stored only as its SHA-256, bound to one organization and one role.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { inTransaction, type Database } from '../infra/db.js';
+import { Forbidden, InvalidInput, NotFound } from '../infra/errors.js';
+import { appendEvents } from '../ledger/append.js';
+
+export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator'] as const;
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+
+export const ROLES = ['provider_biller', 'payer_adjudicator', 'finance', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Which organization kinds may hold a key of each role. */
+const ROLE_KINDS: Record<Role, readonly OrganizationKind[]> = {
+  provider_biller: ['provider'],
+  payer_adjudicator: ['payer'],
+  finance: ['provider', 'payer', 'operator'],
+  auditor: ['provider', 'payer', 'operator'],
+  admin: ['provider', 'payer', 'operator'],
+};
+
+export interface Organization {
+  id: string;
+  name: string;
+  kind: OrganizationKind;
+  npi: string | null;
+  createdAt: Date;
+}
+
+/** Who is calling: resolved from an API key on every request. */
+export interface Principal {
+  keyId: string;
+  orgId: string;
+  orgKind: OrganizationKind;
+  role: Role;
+}
+
+export interface IssuedKey {
+  id: string;
+  orgId: string;
+  role: Role;
+  label: string;
+  keyPrefix: string;
+  /** The secret itself: returned once, never stored. */
+  key: string;
+}
+
+const KEY_PREFIX = 'cck_';
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard). */
+export function isValidNpi(npi: string): boolean {
+  if (!/^\d{10}$/.test(npi)) return false;
+  const digits = `80840${npi.slice(0, 9)}`;
+  let sum = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = Number(digits[digits.length - 1 - index]);
+    if (index % 2 === 0) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return (10 - (sum % 10)) % 10 === Number(npi[9]);
+}
+
+export async function createOrganization(
+  database: Database,
+  input: { name: string; kind: OrganizationKind; npi?: string | undefined },
+): Promise<Organization> {
+  const problems = [];
+  if (!input.name.trim() || input.name.length > 200) {
+    problems.push({ field: 'name', message: 'must be 1 to 200 characters' });
+  }
+  if (!ORGANIZATION_KINDS.includes(input.kind)) {
+    problems.push({ field: 'kind', message: `must be one of ${ORGANIZATION_KINDS.join(', ')}` });
+  }
+  if (input.npi !== undefined && !isValidNpi(input.npi)) {
+    problems.push({ field: 'npi', message: 'must be a 10-digit NPI with a valid check digit' });
+  }
+  if (problems.length > 0) throw new InvalidInput('invalid organization', problems);
+  const organization: Organization = {
+    id: randomUUID(),
+    name: input.name.trim(),
+    kind: input.kind,
+    npi: input.npi ?? null,
+    createdAt: new Date(),
+  };
+  await inTransaction(database.pool, async (client) => {
+    await client.query(
+      'INSERT INTO organizations (id, name, kind, npi, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [organization.id, organization.name, organization.kind, organization.npi, organization.createdAt],
+    );
+    await appendEvents(client, [
+      {
+        type: 'OrganizationRegistered',
+        aggregateId: organization.id,
+        actorOrgId: organization.id,
+        payload: { organizationId: organization.id, kind: organization.kind, name: organization.name },
+        partyOrgIds: [organization.id],
+      },
+    ]);
+  });
+  return organization;
+}
+
+export async function findOrganization(
+  database: Database,
+  id: string,
+): Promise<Organization | undefined> {
+  const row = await database.prisma.organization.findUnique({ where: { id } });
+  return row ? { ...row, kind: row.kind as OrganizationKind } : undefined;
+}
+
+export async function listOrganizations(
+  database: Database,
+  kind: OrganizationKind | undefined,
+): Promise<Organization[]> {
+  const rows = await database.prisma.organization.findMany({
+    where: kind ? { kind } : {},
+    orderBy: { name: 'asc' },
+    take: 1000,
+  });
+  return rows.map((row) => ({ ...row, kind: row.kind as OrganizationKind }));
+}
+
+export async function issueApiKey(
+  database: Database,
+  input: { orgId: string; role: Role; label?: string | undefined; actorOrgId?: string },
+): Promise<IssuedKey> {
+  if (!ROLES.includes(input.role)) {
+    throw new InvalidInput('invalid role', [
+      { field: 'role', message: `must be one of ${ROLES.join(', ')}` },
+    ]);
+  }
+  const organization = await findOrganization(database, input.orgId);
+  if (!organization) throw new NotFound('organization');
+  if (!ROLE_KINDS[input.role].includes(organization.kind)) {
+    throw new InvalidInput('role does not fit the organization', [
+      { field: 'role', message: `a ${organization.kind} organization cannot hold role ${input.role}` },
+    ]);
+  }
+  const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+  const issued: IssuedKey = {
+    id: randomUUID(),
+    orgId: organization.id,
+    role: input.role,
+    label: (input.label ?? input.role).slice(0, 100),
+    keyPrefix: key.slice(0, 12),
+    key,
+  };
+  await inTransaction(database.pool, async (client) => {
+    await client.query(
+      `INSERT INTO api_keys (id, org_id, role, label, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [issued.id, issued.orgId, issued.role, issued.label, issued.keyPrefix, hashApiKey(key)],
+    );
+    await appendKeyEvent(client, 'ApiKeyIssued', issued.id, issued.orgId, input.actorOrgId, issued.role);
+  });
+  return issued;
+}
+
+/** Revokes a key; an admin may revoke keys of its own organization, the operator any. */
+export async function revokeApiKey(
+  database: Database,
+  keyId: string,
+  actor: Principal | undefined,
+): Promise<{ id: string; revokedAt: Date }> {
+  return inTransaction(database.pool, async (client) => {
+    const { rows } = await client.query<{ org_id: string; role: Role; revoked_at: Date | null }>(
+      'SELECT org_id, role, revoked_at FROM api_keys WHERE id = $1 FOR UPDATE',
+      [keyId],
+    );
+    const row = rows[0];
+    if (!row || (actor && actor.orgKind !== 'operator' && actor.orgId !== row.org_id)) {
+      throw new NotFound('API key');
+    }
+    if (row.revoked_at) return { id: keyId, revokedAt: row.revoked_at };
+    const revokedAt = new Date();
+    await client.query('UPDATE api_keys SET revoked_at = $2 WHERE id = $1', [keyId, revokedAt]);
+    await appendKeyEvent(client, 'ApiKeyRevoked', keyId, row.org_id, actor?.orgId, row.role);
+    return { id: keyId, revokedAt };
+  });
+}
+
+async function appendKeyEvent(
+  client: pg.PoolClient,
+  type: string,
+  keyId: string,
+  orgId: string,
+  actorOrgId: string | undefined,
+  role: Role,
+): Promise<void> {
+  await appendEvents(client, [
+    {
+      type,
+      aggregateId: keyId,
+      actorOrgId: actorOrgId ?? orgId,
+      payload: { apiKeyId: keyId, organizationId: orgId, role },
+      partyOrgIds: [orgId],
+    },
+  ]);
+}
+
+/** Resolves a presented key to its principal, or undefined for unknown or revoked keys. */
+export async function authenticateKey(
+  database: Database,
+  key: string,
+): Promise<Principal | undefined> {
+  if (!key.startsWith(KEY_PREFIX) || key.length > 200) return undefined;
+  const row = await database.prisma.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    include: { organization: true },
+  });
+  if (!row || row.revokedAt) return undefined;
+  return {
+    keyId: row.id,
+    orgId: row.orgId,
+    orgKind: row.organization.kind as OrganizationKind,
+    role: row.role as Role,
+  };
+}
+
+export function requireOperatorAdmin(principal: Principal): void {
+  if (principal.orgKind !== 'operator' || principal.role !== 'admin') {
+    throw new Forbidden('only the platform operator admin may do this');
+  }
+}

@@ -1,0 +1,124 @@
+// Configuration is read from the environment once, validated, typed and passed in.
+// Every bad value is reported at start with the variable's name; nothing reads
+// process.env anywhere else.
+import { z } from 'zod';
+
+const DEV_PHI_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='; // 32 ASCII bytes, dev only
+const DEV_PHI_INDEX_KEY = 'ZGV2LWluZGV4LWtleS1kZXYtaW5kZXgta2V5LWRldg=='; // dev only
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number()
+    .int(`must be a whole number between ${min} and ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+const phiKeyList = z
+  .string()
+  .transform((text, context) => {
+    const keys = new Map<number, Buffer>();
+    for (const entry of text.split(',')) {
+      const match = /^(\d{1,4}):([A-Za-z0-9+/=]+)$/.exec(entry.trim());
+      const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
+      if (!match || !key || key.length !== 32) {
+        context.addIssue({
+          code: 'custom',
+          message: 'must be a comma-separated list of <version>:<base64 of 32 bytes>',
+        });
+        return z.NEVER;
+      }
+      keys.set(Number(match[1]), key);
+    }
+    return keys;
+  });
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .default('postgresql://postgres@127.0.0.1:5432/claimchain'),
+  DATABASE_POOL_SIZE: integer(1, 200, 16),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1-40 of a-z, 0-9, _ or -')
+    .default('claimchain'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(0, 65535, 3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
+  SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
+  INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
+  INTAKE_GROUP_CLAIMS_MAX: integer(1, 1_000, 256),
+  PHI_KEYS: phiKeyList.optional(),
+  PHI_KEY_VERSION: integer(1, 9999, 1),
+  PHI_INDEX_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length >= 32, 'must be base64 of at least 32 bytes')
+    .optional(),
+});
+
+export interface Config {
+  environment: 'development' | 'test' | 'production';
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  queuePrefix: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  sealBlockEventsMax: number;
+  sealIntervalMs: number;
+  intakeGroupWindowMs: number;
+  intakeGroupClaimsMax: number;
+  /** AES-256-GCM keys for member PHI by version; the current version encrypts. */
+  phiKeys: Map<number, Buffer>;
+  phiKeyVersion: number;
+  /** HMAC key for the blind index of member ids (search without decrypting). */
+  phiIndexKey: Buffer;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const values = parsed.data;
+  const production = values.NODE_ENV === 'production';
+  if (production && (!values.PHI_KEYS || !values.PHI_INDEX_KEY)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  PHI_KEYS and PHI_INDEX_KEY must be set in production (no development keys)',
+    );
+  }
+  const phiKeys = values.PHI_KEYS ?? new Map([[1, Buffer.from(DEV_PHI_KEY, 'base64')]]);
+  if (!phiKeys.has(values.PHI_KEY_VERSION)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  PHI_KEY_VERSION: version ${values.PHI_KEY_VERSION} is not in PHI_KEYS`,
+    );
+  }
+  return {
+    environment: values.NODE_ENV,
+    databaseUrl: values.DATABASE_URL,
+    databasePoolSize: values.DATABASE_POOL_SIZE,
+    redisUrl: values.REDIS_URL,
+    queuePrefix: values.QUEUE_PREFIX,
+    host: values.HOST,
+    port: values.PORT,
+    logLevel: values.LOG_LEVEL,
+    sealBlockEventsMax: values.SEAL_BLOCK_EVENTS_MAX,
+    sealIntervalMs: values.SEAL_INTERVAL_MS,
+    intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
+    intakeGroupClaimsMax: values.INTAKE_GROUP_CLAIMS_MAX,
+    phiKeys,
+    phiKeyVersion: values.PHI_KEY_VERSION,
+    phiIndexKey: Buffer.from(values.PHI_INDEX_KEY ?? DEV_PHI_INDEX_KEY, 'base64'),
+  };
+}

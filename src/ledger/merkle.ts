@@ -1,0 +1,183 @@
+// RFC 6962 Merkle trees: roots and audit paths over a block's leaves; RFC 9162 inclusion checks.
+import { bytesEqual, sha256, sha256Bytes } from './hash.js';
+
+// Domain separation (RFC 6962 section 2.1): a leaf can never be mistaken for an interior node.
+const leafPrefix = 0x00;
+const nodePrefix = 0x01;
+
+// A tree of at most 2^53 leaves (the safe-integer range of treeSize) has paths of at most 53
+// hashes; anything longer is garbage and is refused before any hashing.
+export const auditPathLengthMax = 64;
+
+/** SHA-256(0x00 || data). */
+export function leafHash(data: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + data.length);
+  input[0] = leafPrefix;
+  input.set(data, 1);
+  return sha256(input);
+}
+
+/** SHA-256(0x01 || left || right), for two 32-byte hashes. */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  assertHash(left, 'left');
+  assertHash(right, 'right');
+  return nodeHashInto(newNodeInput(), left, right);
+}
+
+// One 65-byte buffer per tree instead of one per node: a 100,000-leaf block has 99,999 nodes.
+function newNodeInput(): Uint8Array {
+  const input = new Uint8Array(1 + 2 * sha256Bytes);
+  input[0] = nodePrefix;
+  return input;
+}
+
+function nodeHashInto(input: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
+  input.set(left, 1);
+  input.set(right, 1 + sha256Bytes);
+  return sha256(input);
+}
+
+/**
+ * RFC 6962 MTH over already leaf-hashed entries; the empty tree's root is SHA-256 of "".
+ *
+ * Computed level by level: pair adjacent nodes, and promote a lone last node unchanged. This equals
+ * the RFC's recursive "split at k, the largest power of two below n": the first k leaves start at
+ * offset 0 and k is a power of two, so no pair ever straddles position k and after log2(k) levels
+ * they are exactly MTH(D[0:k]). The rest start at offset k / 2^j on level j, which is even below
+ * level log2(k), so they pair as they would alone and become MTH(D[k:n]) by induction; since
+ * n - k <= k that takes no more levels, and the finished node is promoted unchanged until the left
+ * side is done. The last level then pairs the two. Tests pin this to the CT reference vectors and
+ * to a literal recursive implementation.
+ */
+export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
+  if (leafHashes.length === 0) return sha256(new Uint8Array(0));
+  assertLeafHashes(leafHashes);
+  const level = leafHashes.slice();
+  const nodeInput = newNodeInput();
+  for (let width = level.length; width > 1; width = Math.ceil(width / 2)) {
+    reduceLevelInPlace(level, width, nodeInput);
+  }
+  // Copy, so the caller never holds an alias of its own leaf as the root of a one-leaf tree.
+  return level[0]!.slice();
+}
+
+/**
+ * RFC 6962 PATH(m, D[n]): the sibling hashes from leaf `index` up to the root, lowest first.
+ * Costs one full tree computation (n - 1 node hashes).
+ */
+export function auditPath(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leafHashes.length) {
+    throw new RangeError(
+      `auditPath: index ${index} is not a leaf of a ${leafHashes.length}-leaf tree`,
+    );
+  }
+  assertLeafHashes(leafHashes);
+  const level = leafHashes.slice();
+  const nodeInput = newNodeInput();
+  const path: Uint8Array[] = [];
+  let position = index;
+  for (let width = level.length; width > 1; width = Math.ceil(width / 2)) {
+    // A lone last node has no sibling on this level: it is promoted, and the path skips the level.
+    if (siblingExists(position, width)) path.push(level[siblingOf(position)]!.slice());
+    reduceLevelInPlace(level, width, nodeInput);
+    position = Math.floor(position / 2);
+  }
+  return path;
+}
+
+/** How many hashes the audit path of leaf `index` in a `treeSize`-leaf tree has. */
+export function auditPathLength(index: number, treeSize: number): number {
+  if (!isLeafPosition(index, treeSize)) {
+    throw new RangeError(
+      `auditPathLength: index ${index} is not a leaf of a ${treeSize}-leaf tree`,
+    );
+  }
+  let length = 0;
+  let position = index;
+  for (let width = treeSize; width > 1; width = Math.ceil(width / 2)) {
+    if (siblingExists(position, width)) length++;
+    position = Math.floor(position / 2);
+  }
+  return length;
+}
+
+// Writes level j+1 over the first half of level j. Safe in place: node i reads 2i and 2i+1, and
+// every later node reads positions above 2i+1 >= i, so nothing is overwritten before it is read.
+function reduceLevelInPlace(level: Uint8Array[], width: number, nodeInput: Uint8Array): void {
+  const pairCount = Math.floor(width / 2);
+  for (let pair = 0; pair < pairCount; pair++) {
+    // In range by the loop bound: 2 * pair + 1 < width <= level.length.
+    level[pair] = nodeHashInto(nodeInput, level[2 * pair]!, level[2 * pair + 1]!);
+  }
+  if (width % 2 === 1) level[pairCount] = level[width - 1]!;
+}
+
+/**
+ * RFC 9162 section 2.1.3.2, step by step. Returns false, never throws, for any proof that does not
+ * prove `leafHash` is leaf `index` of the `treeSize`-leaf tree whose root is `expectedRoot`:
+ * wrong hashes, a path too short or too long, index >= treeSize, malformed sizes or byte lengths.
+ */
+export function verifyInclusion(
+  leafHash: Uint8Array,
+  index: number,
+  treeSize: number,
+  auditPath: readonly Uint8Array[],
+  expectedRoot: Uint8Array,
+): boolean {
+  if (!isLeafPosition(index, treeSize)) return false; // step 1
+  if (auditPath.length > auditPathLengthMax) return false;
+  if (!isHash(leafHash) || !isHash(expectedRoot) || !auditPath.every(isHash)) return false;
+  // Numbers, not 32-bit bitwise operators: treeSize may exceed 2^32 (it is a safe integer).
+  let fn = index; // step 2
+  let sn = treeSize - 1;
+  let r = leafHash; // step 3
+  const nodeInput = newNodeInput();
+  for (const p of auditPath) {
+    if (sn === 0) return false; // step 4a: the path is longer than the tree is deep
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHashInto(nodeInput, p, r); // step 4b1
+      // Step 4b2: climb past the levels where this node was a promoted lone last node. At most 53
+      // iterations, since fn halves each time.
+      while (fn % 2 === 0 && fn !== 0) {
+        fn /= 2;
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHashInto(nodeInput, r, p);
+    }
+    fn = Math.floor(fn / 2); // step 4c
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && bytesEqual(r, expectedRoot); // step 5
+}
+
+function isLeafPosition(index: number, treeSize: number): boolean {
+  return (
+    Number.isSafeInteger(index) && Number.isSafeInteger(treeSize) && index >= 0 && index < treeSize
+  );
+}
+
+function siblingOf(position: number): number {
+  return position % 2 === 0 ? position + 1 : position - 1;
+}
+
+function siblingExists(position: number, width: number): boolean {
+  return siblingOf(position) < width;
+}
+
+function isHash(value: Uint8Array): boolean {
+  return value instanceof Uint8Array && value.length === sha256Bytes;
+}
+
+function assertHash(value: Uint8Array, name: string): void {
+  if (!isHash(value)) throw new TypeError(`${name} must be a 32-byte SHA-256 hash`);
+}
+
+function assertLeafHashes(leafHashes: readonly Uint8Array[]): void {
+  for (let index = 0; index < leafHashes.length; index++) {
+    // Raw leaf data instead of leaf hashes is the likely mistake; catch it before it builds a tree.
+    if (!isHash(leafHashes[index]!)) {
+      throw new TypeError(`leaf ${index} must be a 32-byte leaf hash (see leafHash)`);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// Reading the ledger: events by seq range, blocks, the chain head, and inclusion proofs
+// carrying everything needed to check them offline.
+import type pg from 'pg';
+import type { JsonValue } from './canonical.js';
+import { envelopeOf, eventLeafHash, type BlockHeader, type LedgerEvent } from './formats.js';
+import { toHex } from './hash.js';
+import { auditPath } from './merkle.js';
+import type { EventProof } from './proof.js';
+
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface ChainHead {
+  height: number;
+  hash: string;
+  lastSeq: bigint;
+}
+
+export interface StoredBlock {
+  header: BlockHeader;
+  hash: string;
+}
+
+export interface StoredEvent extends LedgerEvent {
+  partyOrgIds: string[];
+}
+
+interface EventRow {
+  seq: string;
+  id: string;
+  type: string;
+  aggregate_id: string;
+  actor_org_id: string;
+  created_at: Date;
+  payload: JsonValue | null;
+  payload_hash: string;
+  party_org_ids: string[] | null;
+}
+
+const EVENT_COLUMNS =
+  'seq, id, type, aggregate_id, actor_org_id, created_at, payload_hash, party_org_ids';
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    seq: BigInt(row.seq),
+    id: row.id,
+    type: row.type,
+    aggregateId: row.aggregate_id,
+    actorOrgId: row.actor_org_id,
+    createdAt: row.created_at,
+    payload: row.payload ?? null,
+    payloadHash: row.payload_hash,
+    partyOrgIds: row.party_org_ids ?? [],
+  };
+}
+
+/** Events with firstSeq <= seq <= lastSeq in seq order; payloads only when asked (they are large). */
+export async function readEventsInRange(
+  db: Queryable,
+  firstSeq: bigint,
+  lastSeq: bigint,
+  withPayload: boolean,
+): Promise<StoredEvent[]> {
+  const columns = withPayload ? `${EVENT_COLUMNS}, payload` : EVENT_COLUMNS;
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${columns} FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
+    [firstSeq.toString(), lastSeq.toString()],
+  );
+  return rows.map(toEvent);
+}
+
+export async function readEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
+  const { rows } = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS}, payload FROM ledger_events WHERE id = $1`,
+    [id],
+  );
+  return rows[0] && toEvent(rows[0]);
+}
+
+interface BlockRow {
+  height: number;
+  prev_hash: string;
+  merkle_root: string;
+  first_seq: string;
+  last_seq: string;
+  event_count: number;
+  sealed_at: Date;
+  hash: string;
+}
+
+function toBlock(row: BlockRow): StoredBlock {
+  return {
+    header: {
+      v: 1,
+      height: row.height,
+      prevHash: row.prev_hash,
+      merkleRoot: row.merkle_root,
+      firstSeq: row.first_seq,
+      lastSeq: row.last_seq,
+      eventCount: row.event_count,
+      sealedAt: row.sealed_at.toISOString(),
+    },
+    hash: row.hash,
+  };
+}
+
+const BLOCK_COLUMNS =
+  'height, prev_hash, merkle_root, first_seq, last_seq, event_count, sealed_at, hash';
+
+export async function readHead(db: Queryable): Promise<ChainHead | undefined> {
+  const { rows } = await db.query<{ height: number; hash: string; last_seq: string }>(
+    'SELECT height, hash, last_seq FROM ledger_blocks ORDER BY height DESC LIMIT 1',
+  );
+  const row = rows[0];
+  return row && { height: row.height, hash: row.hash, lastSeq: BigInt(row.last_seq) };
+}
+
+/** Blocks with height > afterHeight, ascending, at most `limit`. */
+export async function readBlocks(
+  db: Queryable,
+  afterHeight: number,
+  limit: number,
+): Promise<StoredBlock[]> {
+  const { rows } = await db.query<BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM ledger_blocks WHERE height > $1 ORDER BY height LIMIT $2`,
+    [afterHeight, limit],
+  );
+  return rows.map(toBlock);
+}
+
+export async function readBlock(db: Queryable, height: number): Promise<StoredBlock | undefined> {
+  const { rows } = await db.query<BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM ledger_blocks WHERE height = $1`,
+    [height],
+  );
+  return rows[0] && toBlock(rows[0]);
+}
+
+export async function readBlockContaining(
+  db: Queryable,
+  seq: bigint,
+): Promise<StoredBlock | undefined> {
+  const { rows } = await db.query<BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM ledger_blocks WHERE last_seq >= $1 ORDER BY last_seq LIMIT 1`,
+    [seq.toString()],
+  );
+  const block = rows[0] && toBlock(rows[0]);
+  return block && BigInt(block.header.firstSeq) <= seq ? block : undefined;
+}
+
+/** The inclusion proof of a sealed event, or undefined when it is not sealed yet. */
+export async function buildEventProof(
+  db: Queryable,
+  event: StoredEvent,
+): Promise<EventProof | undefined> {
+  const block = await readBlockContaining(db, event.seq);
+  if (!block) return undefined;
+  const firstSeq = BigInt(block.header.firstSeq);
+  const blockEvents = await readEventsInRange(db, firstSeq, BigInt(block.header.lastSeq), false);
+  const leaves = blockEvents.map((blockEvent) => eventLeafHash(envelopeOf(blockEvent)));
+  const leafIndex = Number(event.seq - firstSeq);
+  return {
+    envelope: envelopeOf(event),
+    payload: event.payload,
+    leafIndex,
+    auditPath: auditPath(leaves, leafIndex).map(toHex),
+    block,
+  };
+}

@@ -1,0 +1,142 @@
+// Chain verification: recomputes every payload hash, leaf, Merkle root and block hash
+// from the stored rows, checks the links and that blocks cover every event exactly once.
+// Streams block by block, so memory stays bounded by the largest block, not the chain.
+import { canonicalJson } from './canonical.js';
+import { blockHashOf, envelopeOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
+import { sha256Hex, toHex } from './hash.js';
+import { merkleRoot } from './merkle.js';
+import { readBlocks, readEventsInRange, type Queryable, type StoredBlock } from './read.js';
+
+export interface VerifyFailure {
+  height: number;
+  eventSeq?: string;
+  eventId?: string;
+  reason: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  blocksChecked: number;
+  eventsChecked: number;
+  /** Events appended after the last block, waiting for the sealer. */
+  unsealedEvents: number;
+  failure?: VerifyFailure;
+}
+
+export interface VerifyProgress {
+  eventsChecked: number;
+  eventsTotal: number;
+}
+
+const BLOCKS_PER_PAGE = 100;
+
+export async function verifyChain(
+  db: Queryable,
+  onProgress: (progress: VerifyProgress) => void = () => {},
+): Promise<VerifyReport> {
+  const totals = await db.query<{ next_seq: string }>(
+    'SELECT next_seq FROM ledger_sequence WHERE id = 1',
+  );
+  const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n);
+  let previous: { height: number; hash: string; lastSeq: bigint } = {
+    height: 0,
+    hash: GENESIS_PREV_HASH,
+    lastSeq: 0n,
+  };
+  let blocksChecked = 0;
+  let eventsChecked = 0;
+  for (;;) {
+    const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
+    if (blocks.length === 0) break;
+    for (const block of blocks) {
+      const failure = checkLink(block, previous) ?? (await checkBlockEvents(db, block));
+      if (failure) return { ok: false, blocksChecked, eventsChecked, unsealedEvents: 0, failure };
+      previous = {
+        height: block.header.height,
+        hash: block.hash,
+        lastSeq: BigInt(block.header.lastSeq),
+      };
+      blocksChecked += 1;
+      eventsChecked += block.header.eventCount;
+      onProgress({ eventsChecked, eventsTotal });
+    }
+  }
+  const unsealedEvents = eventsTotal - eventsChecked;
+  const tail = await db.query<{ count: string }>(
+    'SELECT count(*) AS count FROM ledger_events WHERE seq > $1',
+    [previous.lastSeq.toString()],
+  );
+  if (Number(tail.rows[0]!.count) !== unsealedEvents) {
+    return {
+      ok: false,
+      blocksChecked,
+      eventsChecked,
+      unsealedEvents,
+      failure: {
+        height: previous.height + 1,
+        reason: `after block ${previous.height} the ledger holds ${tail.rows[0]!.count} events but its sequence says ${unsealedEvents}`,
+      },
+    };
+  }
+  return { ok: true, blocksChecked, eventsChecked, unsealedEvents };
+}
+
+function checkLink(
+  block: StoredBlock,
+  previous: { height: number; hash: string; lastSeq: bigint },
+): VerifyFailure | undefined {
+  const { header } = block;
+  const fail = (reason: string) => ({ height: header.height, reason });
+  if (header.height !== previous.height + 1) {
+    return fail(`block height ${header.height} follows ${previous.height}`);
+  }
+  if (header.prevHash !== previous.hash) {
+    return fail(`prevHash does not match the hash of block ${previous.height}`);
+  }
+  if (BigInt(header.firstSeq) !== previous.lastSeq + 1n) {
+    return fail(`firstSeq ${header.firstSeq} does not follow lastSeq ${previous.lastSeq}`);
+  }
+  if (blockHashOf(header) !== block.hash) {
+    return fail('block hash does not match its header');
+  }
+  return undefined;
+}
+
+async function checkBlockEvents(
+  db: Queryable,
+  block: StoredBlock,
+): Promise<VerifyFailure | undefined> {
+  const { header } = block;
+  const firstSeq = BigInt(header.firstSeq);
+  const events = await readEventsInRange(db, firstSeq, BigInt(header.lastSeq), true);
+  const leaves: Uint8Array[] = [];
+  for (const [index, event] of events.entries()) {
+    const expectedSeq = firstSeq + BigInt(index);
+    if (event.seq !== expectedSeq) {
+      return { height: header.height, eventSeq: expectedSeq.toString(), reason: 'event missing' };
+    }
+    if (sha256Hex(canonicalJson(event.payload)) !== event.payloadHash) {
+      return {
+        height: header.height,
+        eventSeq: event.seq.toString(),
+        eventId: event.id,
+        reason: 'payload does not match its payloadHash',
+      };
+    }
+    leaves.push(eventLeafHash(envelopeOf(event)));
+  }
+  if (events.length !== header.eventCount) {
+    return {
+      height: header.height,
+      eventSeq: (firstSeq + BigInt(events.length)).toString(),
+      reason: `block declares ${header.eventCount} events but ${events.length} exist`,
+    };
+  }
+  if (toHex(merkleRoot(leaves)) !== header.merkleRoot) {
+    return {
+      height: header.height,
+      reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
+    };
+  }
+  return undefined;
+}
