@@ -19,7 +19,11 @@ export interface AppDependencies {
 }
 
 export function phiKeysOf(config: Config): PhiKeys {
-  return { keys: config.phiKeys, currentVersion: config.phiKeyVersion, indexKey: config.phiIndexKey };
+  return {
+    keys: config.phiKeys,
+    currentVersion: config.phiKeyVersion,
+    indexKey: config.phiIndexKey,
+  };
 }
 
 export function createApp({ config, database, logger }: AppDependencies): Express {

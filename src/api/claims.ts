@@ -68,9 +68,11 @@ const idempotencyKeySchema = z
 function idempotencyOf(request: Request) {
   const header = request.header('idempotency-key');
   if (header === undefined) return undefined;
-  const key = parseOrThrow(z.object({ 'Idempotency-Key': idempotencyKeySchema }), { 'Idempotency-Key': header }, 'header')[
-    'Idempotency-Key'
-  ];
+  const key = parseOrThrow(
+    z.object({ 'Idempotency-Key': idempotencyKeySchema }),
+    { 'Idempotency-Key': header },
+    'header',
+  )['Idempotency-Key'];
   const requestHash = sha256Hex(
     canonicalJson({ method: request.method, path: request.path, body: request.body as never }),
   );
@@ -96,7 +98,11 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
   const { database, phiKeys } = dependencies;
   const router = Router();
 
-  async function submit(request: Request, unitOf: (body: unknown) => IntakeUnit, viaGroup: boolean) {
+  async function submit(
+    request: Request,
+    unitOf: (body: unknown) => IntakeUnit,
+    viaGroup: boolean,
+  ) {
     const idempotency = idempotencyOf(request);
     const principal = principalOf(request.res!);
     if (idempotency) {
@@ -164,7 +170,11 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
   });
 
   router.get('/claims/:id', async (request, response) => {
-    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'claim id');
+    const { id } = parseOrThrow(
+      z.object({ id: z.uuid('must be a UUID') }),
+      request.params,
+      'claim id',
+    );
     response.json(await getClaim(database, phiKeys, principalOf(response), id));
   });
 
@@ -186,4 +196,3 @@ function parseBatch(body: unknown): IntakeEntry[] {
     return parsed.success ? { submission: parsed.data } : { errors: problemsOf(parsed.error) };
   });
 }
-

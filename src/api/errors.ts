@@ -24,7 +24,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const send = (status: number, body: object) =>
       response.status(status).type('application/problem+json').json(body);
     if (error instanceof InvalidInput) {
-      send(error.status, problem(error.status, error.code, error.message, { errors: error.problems }));
+      send(
+        error.status,
+        problem(error.status, error.code, error.message, { errors: error.problems }),
+      );
       return;
     }
     if (error instanceof DomainError) {
@@ -33,15 +36,25 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const parserError = error as BodyParserError;
     if (parserError.type === 'entity.too.large') {
-      send(413, problem(413, 'body_too_large', `the request body exceeds ${parserError.limit} bytes`));
+      send(
+        413,
+        problem(413, 'body_too_large', `the request body exceeds ${parserError.limit} bytes`),
+      );
       return;
     }
     if (parserError.type === 'entity.parse.failed') {
       send(400, problem(400, 'invalid_json', 'the request body is not valid JSON'));
       return;
     }
-    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
-      send(parserError.status, problem(parserError.status, 'bad_request', 'the request could not be read'));
+    if (
+      typeof parserError.status === 'number' &&
+      parserError.status >= 400 &&
+      parserError.status < 500
+    ) {
+      send(
+        parserError.status,
+        problem(parserError.status, 'bad_request', 'the request could not be read'),
+      );
       return;
     }
     logger.error({ err: error }, 'unhandled error');

@@ -45,7 +45,11 @@ export function ledgerRouter(database: Database): Router {
 
   router.get('/ledger/blocks/:height', async (request, response) => {
     const height = parseOrThrow(
-      z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(2 ** 31 - 1),
+      z.coerce
+        .number()
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .max(2 ** 31 - 1),
       request.params.height,
       'block height',
     );
@@ -59,7 +63,8 @@ export function ledgerRouter(database: Database): Router {
     const principal = principalOf(response);
     const event = await readEvent(pool, id);
     const operatorAuditor =
-      principal.orgKind === 'operator' && (principal.role === 'auditor' || principal.role === 'admin');
+      principal.orgKind === 'operator' &&
+      (principal.role === 'auditor' || principal.role === 'admin');
     if (!event || !(operatorAuditor || event.partyOrgIds.includes(principal.orgId))) {
       throw new NotFound('event');
     }

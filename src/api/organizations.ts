@@ -46,7 +46,9 @@ export function organizationsRouter(database: Database, cache: PrincipalCache): 
       'query',
     );
     const organizations = await listOrganizations(database, kind);
-    response.json({ organizations: organizations.map(({ id, name, kind }) => ({ id, name, kind })) });
+    response.json({
+      organizations: organizations.map(({ id, name, kind }) => ({ id, name, kind })),
+    });
   });
 
   router.get('/organizations/me', async (_request, response) => {
@@ -66,7 +68,11 @@ export function organizationsRouter(database: Database, cache: PrincipalCache): 
   });
 
   router.delete('/api-keys/:id', requireRole('admin'), async (request, response) => {
-    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'API key id');
+    const { id } = parseOrThrow(
+      z.object({ id: z.uuid('must be a UUID') }),
+      request.params,
+      'API key id',
+    );
     const revoked = await revokeApiKey(database, id, principalOf(response));
     cache.forgetKey(id);
     response.json(revoked);

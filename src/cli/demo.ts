@@ -52,10 +52,23 @@ export async function runDemo(): Promise<void> {
   const runtime = openRuntime(config);
   const { database } = runtime;
   await findOrCreate(database, 'ClaimChain Operator', 'operator');
-  const provider = await findOrCreate(database, 'Riverside Family Medicine', 'provider', '1234567893');
+  const provider = await findOrCreate(
+    database,
+    'Riverside Family Medicine',
+    'provider',
+    '1234567893',
+  );
   const payer = await findOrCreate(database, 'Acme Health Plan', 'payer');
-  const providerKey = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller', label: 'demo' });
-  const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator', label: 'demo' });
+  const providerKey = await issueApiKey(database, {
+    orgId: provider.id,
+    role: 'provider_biller',
+    label: 'demo',
+  });
+  const payerKey = await issueApiKey(database, {
+    orgId: payer.id,
+    role: 'payer_adjudicator',
+    label: 'demo',
+  });
 
   const engine = await startEngine(runtime, { api: true, workers: true });
   stopOnSignals(async () => {
@@ -71,7 +84,10 @@ export async function runDemo(): Promise<void> {
     });
     return (await response.json()) as { id?: string; ledgerEventId?: string; accepted?: number };
   };
-  const first = await post('/v1/claims', demoClaim(payer.id, `DEMO-${Date.now()}`, ['125.00', '48.50']));
+  const first = await post(
+    '/v1/claims',
+    demoClaim(payer.id, `DEMO-${Date.now()}`, ['125.00', '48.50']),
+  );
   const batch = await post('/v1/claims/batch', {
     claims: [
       demoClaim(payer.id, `DEMO-B1-${Date.now()}`, ['90.00']),

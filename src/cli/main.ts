@@ -20,7 +20,8 @@ import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js
 
 function oneOf<T extends string>(values: readonly T[]) {
   return (value: string): T => {
-    if (!values.includes(value as T)) throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
+    if (!values.includes(value as T))
+      throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
     return value as T;
   };
 }
@@ -72,18 +73,20 @@ key
   .option('--label <label>', 'what the key is for')
   .action(async (options: { org: string; role: Role; label?: string }) => {
     await withRuntime(async ({ database }) => {
-      const issued = await issueApiKey(database, { orgId: options.org, role: options.role, label: options.label });
+      const issued = await issueApiKey(database, {
+        orgId: options.org,
+        role: options.role,
+        label: options.label,
+      });
       console.log(JSON.stringify(issued, null, 2));
       console.error('Store the key now: it is shown once and kept only as a hash.');
     });
   });
-key
-  .command('revoke <keyId>')
-  .action(async (keyId: string) => {
-    await withRuntime(async ({ database }) => {
-      console.log(JSON.stringify(await revokeApiKey(database, keyId, undefined)));
-    });
+key.command('revoke <keyId>').action(async (keyId: string) => {
+  await withRuntime(async ({ database }) => {
+    console.log(JSON.stringify(await revokeApiKey(database, keyId, undefined)));
   });
+});
 
 program
   .command('serve')
@@ -104,15 +107,24 @@ program
   .description('seal every pending event now (the worker does this on its own)')
   .action(async () => {
     await withRuntime(async ({ database, config }) => {
-      const result = await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);
-      console.log(`sealed ${result.events} events into ${result.blocks} blocks${result.busy ? ' (another sealer is running)' : ''}`);
+      const result = await sealPending(
+        database.pool,
+        config.sealBlockEventsMax,
+        Number.MAX_SAFE_INTEGER,
+      );
+      console.log(
+        `sealed ${result.events} events into ${result.blocks} blocks${result.busy ? ' (another sealer is running)' : ''}`,
+      );
     });
   });
 
 program
   .command('verify')
   .description('verify the whole chain, or with --proof a saved proof file offline')
-  .option('--proof <file>', 'verify one proof file (GET /v1/ledger/events/:id/proof) without the database')
+  .option(
+    '--proof <file>',
+    'verify one proof file (GET /v1/ledger/events/:id/proof) without the database',
+  )
   .option('--json', 'print the report as JSON')
   .action(async (options: { proof?: string; json?: boolean }) => {
     if (options.proof) {
@@ -130,7 +142,9 @@ program
 
 program
   .command('demo')
-  .description('migrate, create demo organizations and keys, start the engine and submit a few claims')
+  .description(
+    'migrate, create demo organizations and keys, start the engine and submit a few claims',
+  )
   .action(async () => {
     const { runDemo } = await import('./demo.js');
     await runDemo();
@@ -151,7 +165,9 @@ try {
   if (error instanceof ConfigError || error instanceof MigrationError) {
     console.error(error.message);
   } else if (error instanceof InvalidInput) {
-    console.error(`${error.message}: ${error.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+    console.error(
+      `${error.message}: ${error.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+    );
   } else if (error instanceof DomainError) {
     console.error(error.message);
   } else {

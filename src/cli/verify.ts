@@ -5,10 +5,16 @@ import { verifyEventProof } from '../ledger/proof.js';
 import { verifyChain, type VerifyReport } from '../ledger/verify.js';
 import type { Runtime } from './runtime.js';
 
-export async function verifyChainCommand(runtime: Runtime, showProgress: boolean): Promise<VerifyReport> {
+export async function verifyChainCommand(
+  runtime: Runtime,
+  showProgress: boolean,
+): Promise<VerifyReport> {
   const bar = showProgress
     ? new cliProgress.SingleBar(
-        { format: 'verify [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', stream: process.stderr },
+        {
+          format: 'verify [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left',
+          stream: process.stderr,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;

@@ -9,7 +9,13 @@ import { appendEvents } from '../ledger/append.js';
 export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 
-export const ROLES = ['provider_biller', 'payer_adjudicator', 'finance', 'auditor', 'admin'] as const;
+export const ROLES = [
+  'provider_biller',
+  'payer_adjudicator',
+  'finance',
+  'auditor',
+  'admin',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Which organization kinds may hold a key of each role. */
@@ -94,14 +100,24 @@ export async function createOrganization(
   await inTransaction(database.pool, async (client) => {
     await client.query(
       'INSERT INTO organizations (id, name, kind, npi, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [organization.id, organization.name, organization.kind, organization.npi, organization.createdAt],
+      [
+        organization.id,
+        organization.name,
+        organization.kind,
+        organization.npi,
+        organization.createdAt,
+      ],
     );
     await appendEvents(client, [
       {
         type: 'OrganizationRegistered',
         aggregateId: organization.id,
         actorOrgId: organization.id,
-        payload: { organizationId: organization.id, kind: organization.kind, name: organization.name },
+        payload: {
+          organizationId: organization.id,
+          kind: organization.kind,
+          name: organization.name,
+        },
         partyOrgIds: [organization.id],
       },
     ]);
@@ -142,7 +158,10 @@ export async function issueApiKey(
   if (!organization) throw new NotFound('organization');
   if (!ROLE_KINDS[input.role].includes(organization.kind)) {
     throw new InvalidInput('role does not fit the organization', [
-      { field: 'role', message: `a ${organization.kind} organization cannot hold role ${input.role}` },
+      {
+        field: 'role',
+        message: `a ${organization.kind} organization cannot hold role ${input.role}`,
+      },
     ]);
   }
   const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
@@ -159,7 +178,14 @@ export async function issueApiKey(
       `INSERT INTO api_keys (id, org_id, role, label, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5, $6)`,
       [issued.id, issued.orgId, issued.role, issued.label, issued.keyPrefix, hashApiKey(key)],
     );
-    await appendKeyEvent(client, 'ApiKeyIssued', issued.id, issued.orgId, input.actorOrgId, issued.role);
+    await appendKeyEvent(
+      client,
+      'ApiKeyIssued',
+      issued.id,
+      issued.orgId,
+      input.actorOrgId,
+      issued.role,
+    );
   });
   return issued;
 }

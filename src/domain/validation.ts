@@ -12,10 +12,15 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 export function problemsOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: fieldPath([...prefix, ...issue.path]),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    // zod reports unknown keys at their parent object; name each key itself instead.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          field: fieldPath([...prefix, ...issue.path, key]),
+          message: 'is not a known field',
+        }))
+      : [{ field: fieldPath([...prefix, ...issue.path]), message: issue.message }],
+  );
 }
 
 /** Parses `value` or throws InvalidInput naming every bad field. */
@@ -37,5 +42,6 @@ z.config({
 
 /** Error message for a wrong type that still says "is required" when the field is absent. */
 export function expected(what: string) {
-  return (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`);
+  return (issue: { input: unknown }) =>
+    issue.input === undefined ? 'is required' : `must be ${what}`;
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 const DEV_PHI_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='; // 32 ASCII bytes, dev only
-const DEV_PHI_INDEX_KEY = 'ZGV2LWluZGV4LWtleS1kZXYtaW5kZXgta2V5LWRldg=='; // dev only
+const DEV_PHI_INDEX_KEY = 'ZGV2LWluZGV4LWtleS1kZXYtaW5kZXgta2V5LWRldi0='; // 32 ASCII bytes, dev only
 
 const integer = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -14,24 +14,22 @@ const integer = (min: number, max: number, fallback: number) =>
     .max(max, `must be at most ${max}`)
     .default(fallback);
 
-const phiKeyList = z
-  .string()
-  .transform((text, context) => {
-    const keys = new Map<number, Buffer>();
-    for (const entry of text.split(',')) {
-      const match = /^(\d{1,4}):([A-Za-z0-9+/=]+)$/.exec(entry.trim());
-      const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
-      if (!match || !key || key.length !== 32) {
-        context.addIssue({
-          code: 'custom',
-          message: 'must be a comma-separated list of <version>:<base64 of 32 bytes>',
-        });
-        return z.NEVER;
-      }
-      keys.set(Number(match[1]), key);
+const phiKeyList = z.string().transform((text, context) => {
+  const keys = new Map<number, Buffer>();
+  for (const entry of text.split(',')) {
+    const match = /^(\d{1,4}):([A-Za-z0-9+/=]+)$/.exec(entry.trim());
+    const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
+    if (!match || !key || key.length !== 32) {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be a comma-separated list of <version>:<base64 of 32 bytes>',
+      });
+      return z.NEVER;
     }
-    return keys;
-  });
+    keys.set(Number(match[1]), key);
+  }
+  return keys;
+});
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -59,7 +57,10 @@ const environmentSchema = z.object({
   PHI_KEY_VERSION: integer(1, 9999, 1),
   PHI_INDEX_KEY: z
     .string()
-    .refine((value) => Buffer.from(value, 'base64').length >= 32, 'must be base64 of at least 32 bytes')
+    .refine(
+      (value) => Buffer.from(value, 'base64').length >= 32,
+      'must be base64 of at least 32 bytes',
+    )
     .optional(),
 });
 
@@ -85,25 +86,41 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+const developmentPhiKeys = () => new Map([[1, Buffer.from(DEV_PHI_KEY, 'base64')]]);
+
+/** The variables the cross-field PHI rules read, parsed on their own so that those rules are
+ * checked, and reported with the rest, even when some other variable is bad. */
+const phiSchema = environmentSchema.pick({
+  NODE_ENV: true,
+  PHI_KEYS: true,
+  PHI_KEY_VERSION: true,
+  PHI_INDEX_KEY: true,
+});
+
+function phiProblems(values: z.infer<typeof phiSchema>): string[] {
+  const problems: string[] = [];
+  if (values.NODE_ENV === 'production' && (!values.PHI_KEYS || !values.PHI_INDEX_KEY)) {
+    problems.push('PHI_KEYS and PHI_INDEX_KEY must be set in production (no development keys)');
+  }
+  if (!(values.PHI_KEYS ?? developmentPhiKeys()).has(values.PHI_KEY_VERSION)) {
+    problems.push(`PHI_KEY_VERSION: version ${values.PHI_KEY_VERSION} is not in PHI_KEYS`);
+  }
+  return problems;
+}
+
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(environment);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const phi = phiSchema.safeParse(environment);
+  if (phi.success) problems.push(...phiProblems(phi.data));
+  if (!parsed.success || problems.length > 0) {
+    const lines = problems.map((problem) => `  ${problem}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const values = parsed.data;
-  const production = values.NODE_ENV === 'production';
-  if (production && (!values.PHI_KEYS || !values.PHI_INDEX_KEY)) {
-    throw new ConfigError(
-      'Invalid configuration:\n  PHI_KEYS and PHI_INDEX_KEY must be set in production (no development keys)',
-    );
-  }
-  const phiKeys = values.PHI_KEYS ?? new Map([[1, Buffer.from(DEV_PHI_KEY, 'base64')]]);
-  if (!phiKeys.has(values.PHI_KEY_VERSION)) {
-    throw new ConfigError(
-      `Invalid configuration:\n  PHI_KEY_VERSION: version ${values.PHI_KEY_VERSION} is not in PHI_KEYS`,
-    );
-  }
+  const phiKeys = values.PHI_KEYS ?? developmentPhiKeys();
   return {
     environment: values.NODE_ENV,
     databaseUrl: values.DATABASE_URL,

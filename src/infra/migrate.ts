@@ -71,18 +71,22 @@ export async function applyMigrations(databaseUrl: string, directory: string): P
     const applied = new Map(
       rows.filter((row) => row.finished_at !== null).map((row) => [row.migration_name, row]),
     );
-    const appliedNow: string[] = [];
+    // Check every applied file before applying anything, so a refusal changes nothing even
+    // when a pending migration sorts before the edited one (e.g. after a branch merge).
+    const pending: MigrationFile[] = [];
     for (const migration of migrations) {
       const existing = applied.get(migration.name);
-      if (existing) {
-        if (existing.checksum !== migration.checksum) {
-          throw new MigrationError(
-            `migration ${migration.name} was changed after it was applied (checksum differs); ` +
-              'add a new migration instead of editing an applied one',
-          );
-        }
-        continue;
+      if (!existing) {
+        pending.push(migration);
+      } else if (existing.checksum !== migration.checksum) {
+        throw new MigrationError(
+          `migration ${migration.name} was changed after it was applied (checksum differs); ` +
+            'add a new migration instead of editing an applied one',
+        );
       }
+    }
+    const appliedNow: string[] = [];
+    for (const migration of pending) {
       await applyOne(client, migration);
       appliedNow.push(migration.name);
     }
@@ -134,7 +138,8 @@ export async function resolveRolledBack(databaseUrl: string, name: string): Prom
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new MigrationError(`unsupported database name "${name}"`);
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new MigrationError(`unsupported database name "${name}"`);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();

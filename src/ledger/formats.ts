@@ -1,8 +1,8 @@
 // The exact bytes the ledger hashes (ARCHITECTURE.md "Hashing"): payload hash, event envelope leaf,
 // block header hash. Anyone holding these rules can verify the chain without our code.
 import { canonicalJson, type JsonValue } from './canonical.js';
-import { isSha256Hex, sha256Hex, toHex, utf8 } from './hash.js';
-import { leafHash } from './merkle.js';
+import { isSha256Hex, sha256Hex, toHex } from './hash.js';
+import { leafHashOfText } from './merkle.js';
 
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
@@ -75,7 +75,27 @@ export function envelopeOf(event: LedgerEvent): EventEnvelope {
 
 /** SHA-256(0x00 || UTF-8(JCS(envelope))): the event's leaf in its block's Merkle tree. */
 export function eventLeafHash(envelope: EventEnvelope): Uint8Array {
-  return leafHash(utf8(canonicalJson(envelopeFields(envelope))));
+  return leafHashOfText(envelopeJcs(envelope));
+}
+
+/**
+ * JCS(envelope), spelled out because sealing and verification do it for every event: the
+ * keys are fixed, so they are written here in RFC 8785 order (sorted by UTF-16 code units),
+ * and JSON.stringify spells strings exactly as RFC 8785 does. A test proves this equals
+ * canonicalJson(envelope) for every field value tried.
+ */
+export function envelopeJcs(envelope: EventEnvelope): string {
+  if (envelope.v !== 1) throw new Error(`envelope v must be 1, not ${String(envelope.v)}`);
+  return (
+    `{"actorOrgId":${JSON.stringify(envelope.actorOrgId)}` +
+    `,"aggregateId":${JSON.stringify(envelope.aggregateId)}` +
+    `,"createdAt":${JSON.stringify(envelope.createdAt)}` +
+    `,"id":${JSON.stringify(envelope.id)}` +
+    `,"payloadHash":${JSON.stringify(envelope.payloadHash)}` +
+    `,"seq":${JSON.stringify(envelope.seq)}` +
+    `,"type":${JSON.stringify(envelope.type)}` +
+    `,"v":1}`
+  );
 }
 
 export function blockHeaderOf(input: BlockHeaderInput): BlockHeader {
@@ -178,19 +198,6 @@ function throwIfProblem(problem: string | undefined, where: string): void {
 
 // Exactly the format's fields, in a fresh object: an extra property on the argument at run time
 // (a LedgerEvent passed where an envelope was meant, say) must not slip into the hashed bytes.
-function envelopeFields(envelope: EventEnvelope): EventEnvelope {
-  return {
-    v: envelope.v,
-    seq: envelope.seq,
-    id: envelope.id,
-    type: envelope.type,
-    aggregateId: envelope.aggregateId,
-    actorOrgId: envelope.actorOrgId,
-    createdAt: envelope.createdAt,
-    payloadHash: envelope.payloadHash,
-  };
-}
-
 function blockHeaderFields(header: BlockHeader): BlockHeader {
   return {
     v: header.v,

@@ -1,5 +1,5 @@
 // RFC 6962 Merkle trees: roots and audit paths over a block's leaves; RFC 9162 inclusion checks.
-import { bytesEqual, sha256, sha256Bytes } from './hash.js';
+import { bytesEqual, sha256, sha256Bytes, sha256Text } from './hash.js';
 
 // Domain separation (RFC 6962 section 2.1): a leaf can never be mistaken for an interior node.
 const leafPrefix = 0x00;
@@ -8,6 +8,12 @@ const nodePrefix = 0x01;
 // A tree of at most 2^53 leaves (the safe-integer range of treeSize) has paths of at most 53
 // hashes; anything longer is garbage and is refused before any hashing.
 export const auditPathLengthMax = 64;
+
+/** SHA-256(0x00 || UTF-8(text)): the leaf of a text, without copying it into a byte array first. */
+export function leafHashOfText(text: string): Uint8Array {
+  // U+0000 is the single byte 0x00 in UTF-8, so this is exactly the 0x00 leaf prefix.
+  return sha256Text(`\u0000${text}`);
+}
 
 /** SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Uint8Array {

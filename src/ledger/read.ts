@@ -2,7 +2,13 @@
 // carrying everything needed to check them offline.
 import type pg from 'pg';
 import type { JsonValue } from './canonical.js';
-import { envelopeOf, eventLeafHash, type BlockHeader, type LedgerEvent } from './formats.js';
+import {
+  envelopeOf,
+  eventLeafHash,
+  type BlockHeader,
+  type EventEnvelope,
+  type LedgerEvent,
+} from './formats.js';
 import { toHex } from './hash.js';
 import { auditPath } from './merkle.js';
 import type { EventProof } from './proof.js';
@@ -53,19 +59,53 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
-/** Events with firstSeq <= seq <= lastSeq in seq order; payloads only when asked (they are large). */
-export async function readEventsInRange(
+// Envelope columns as the text the envelope holds: seq as a decimal string and created_at
+// in ISO 8601 UTC with milliseconds, formatted by PostgreSQL (cheaper than parsing Dates).
+const ENVELOPE_COLUMNS = `seq::text, id::text, type, aggregate_id, actor_org_id::text,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), payload_hash`;
+
+type EnvelopeRow = [string, string, string, string, string, string, string];
+
+function envelopeOfRow(row: EnvelopeRow | [...EnvelopeRow, string]): EventEnvelope {
+  return {
+    v: 1,
+    seq: row[0],
+    id: row[1],
+    type: row[2],
+    aggregateId: row[3],
+    actorOrgId: row[4],
+    createdAt: row[5],
+    payloadHash: row[6],
+  };
+}
+
+/** Envelopes of the events firstSeq..lastSeq in seq order: what sealing and proofs hash. */
+export async function readEnvelopes(
   db: Queryable,
   firstSeq: bigint,
   lastSeq: bigint,
-  withPayload: boolean,
-): Promise<StoredEvent[]> {
-  const columns = withPayload ? `${EVENT_COLUMNS}, payload` : EVENT_COLUMNS;
-  const { rows } = await db.query<EventRow>(
-    `SELECT ${columns} FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
-    [firstSeq.toString(), lastSeq.toString()],
-  );
-  return rows.map(toEvent);
+): Promise<EventEnvelope[]> {
+  const { rows } = await db.query<EnvelopeRow>({
+    text: `SELECT ${ENVELOPE_COLUMNS} FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
+    values: [firstSeq.toString(), lastSeq.toString()],
+    rowMode: 'array',
+  });
+  return rows.map(envelopeOfRow);
+}
+
+/** Envelopes with their payloads as stored (jsonb text), for verification. */
+export async function readEnvelopesWithPayload(
+  db: Queryable,
+  firstSeq: bigint,
+  lastSeq: bigint,
+): Promise<{ envelope: EventEnvelope; payloadText: string }[]> {
+  const { rows } = await db.query<[...EnvelopeRow, string]>({
+    text: `SELECT ${ENVELOPE_COLUMNS}, payload::text FROM ledger_events
+            WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
+    values: [firstSeq.toString(), lastSeq.toString()],
+    rowMode: 'array',
+  });
+  return rows.map((row) => ({ envelope: envelopeOfRow(row), payloadText: row[7] }));
 }
 
 export async function readEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
@@ -155,8 +195,8 @@ export async function buildEventProof(
   const block = await readBlockContaining(db, event.seq);
   if (!block) return undefined;
   const firstSeq = BigInt(block.header.firstSeq);
-  const blockEvents = await readEventsInRange(db, firstSeq, BigInt(block.header.lastSeq), false);
-  const leaves = blockEvents.map((blockEvent) => eventLeafHash(envelopeOf(blockEvent)));
+  const envelopes = await readEnvelopes(db, firstSeq, BigInt(block.header.lastSeq));
+  const leaves = envelopes.map(eventLeafHash);
   const leafIndex = Number(event.seq - firstSeq);
   return {
     envelope: envelopeOf(event),

@@ -3,10 +3,10 @@
 // link trigger would reject a second one anyway, so a duplicate job cannot fork the chain.
 import type pg from 'pg';
 import { inTransaction } from '../infra/db.js';
-import { blockHashOf, blockHeaderOf, envelopeOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
+import { blockHashOf, blockHeaderOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
-import { readEventsInRange, readHead } from './read.js';
+import { readEnvelopes, readHead } from './read.js';
 
 /** pg advisory lock key held by the one sealer extending the chain ("seal" in ASCII). */
 export const SEAL_LOCK_ID = 0x7365616c;
@@ -31,13 +31,14 @@ export async function sealNextBlock(
     if (!lock.rows[0]!.locked) return { status: 'busy' };
     const head = await readHead(client);
     const firstSeq = (head?.lastSeq ?? 0n) + 1n;
-    const events = await readEventsInRange(client, firstSeq, firstSeq + BigInt(blockEventsMax) - 1n, false);
+    const events = await readEnvelopes(client, firstSeq, firstSeq + BigInt(blockEventsMax) - 1n);
     if (events.length === 0) return { status: 'idle' };
     const leaves = events.map((event, index) => {
-      if (event.seq !== firstSeq + BigInt(index)) {
-        throw new ChainCorrupt(`ledger seq gap: expected ${firstSeq + BigInt(index)}, found ${event.seq}`);
+      const expectedSeq = (firstSeq + BigInt(index)).toString();
+      if (event.seq !== expectedSeq) {
+        throw new ChainCorrupt(`ledger seq gap: expected ${expectedSeq}, found ${event.seq}`);
       }
-      return eventLeafHash(envelopeOf(event));
+      return eventLeafHash(event);
     });
     const header = blockHeaderOf({
       height: (head?.height ?? 0) + 1,

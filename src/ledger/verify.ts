@@ -2,10 +2,10 @@
 // from the stored rows, checks the links and that blocks cover every event exactly once.
 // Streams block by block, so memory stays bounded by the largest block, not the chain.
 import { canonicalJson } from './canonical.js';
-import { blockHashOf, envelopeOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
+import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
-import { readBlocks, readEventsInRange, type Queryable, type StoredBlock } from './read.js';
+import { readBlocks, readEnvelopesWithPayload, type Queryable, type StoredBlock } from './read.js';
 
 export interface VerifyFailure {
   height: number;
@@ -108,22 +108,22 @@ async function checkBlockEvents(
 ): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
-  const events = await readEventsInRange(db, firstSeq, BigInt(header.lastSeq), true);
+  const events = await readEnvelopesWithPayload(db, firstSeq, BigInt(header.lastSeq));
   const leaves: Uint8Array[] = [];
-  for (const [index, event] of events.entries()) {
-    const expectedSeq = firstSeq + BigInt(index);
-    if (event.seq !== expectedSeq) {
-      return { height: header.height, eventSeq: expectedSeq.toString(), reason: 'event missing' };
+  for (const [index, { envelope, payloadText }] of events.entries()) {
+    const expectedSeq = (firstSeq + BigInt(index)).toString();
+    if (envelope.seq !== expectedSeq) {
+      return { height: header.height, eventSeq: expectedSeq, reason: 'event missing' };
     }
-    if (sha256Hex(canonicalJson(event.payload)) !== event.payloadHash) {
+    if (sha256Hex(canonicalJson(JSON.parse(payloadText))) !== envelope.payloadHash) {
       return {
         height: header.height,
-        eventSeq: event.seq.toString(),
-        eventId: event.id,
+        eventSeq: envelope.seq,
+        eventId: envelope.id,
         reason: 'payload does not match its payloadHash',
       };
     }
-    leaves.push(eventLeafHash(envelopeOf(event)));
+    leaves.push(eventLeafHash(envelope));
   }
   if (events.length !== header.eventCount) {
     return {

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/ledger/canonical.js';
 import {
+  envelopeJcs,
   GENESIS_PREV_HASH,
   blockHashOf,
   blockHeaderOf,
@@ -262,5 +263,34 @@ describe('envelopeProblem and blockHeaderProblem (as used on untrusted proofs)',
     expect(blockHeaderProblem({ ...header7(), sealedAt: '2024-05-06 07:08:10' })).toMatch(
       /sealedAt must be ISO 8601 UTC with milliseconds/,
     );
+  });
+});
+
+describe('envelopeJcs (the hand-spelled JCS used on the hot path)', () => {
+  // Field values chosen to hit JCS's string rules: escapes, control characters, non-ASCII,
+  // characters outside the BMP (surrogate pairs), and long seqs.
+  const samples = [
+    '',
+    'a',
+    'ClaimSubmitted',
+    'quote " backslash \\ slash /',
+    '\u0000\u001f\u007f',
+    'é€😀',
+    '\u2028\u2029',
+  ];
+  it('equals canonicalJson(envelope) for every combination tried', () => {
+    for (const [index, text] of samples.entries()) {
+      const envelope = {
+        v: 1 as const,
+        seq: String(2n ** 62n + BigInt(index)),
+        id: `id-${text}`,
+        type: text,
+        aggregateId: text + 'x',
+        actorOrgId: `org ${text}`,
+        createdAt: '2026-11-25T12:00:00.123Z',
+        payloadHash: 'ab'.repeat(32),
+      };
+      expect(envelopeJcs(envelope)).toBe(canonicalJson(envelope));
+    }
   });
 });

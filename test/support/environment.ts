@@ -27,7 +27,9 @@ export interface TestEnvironment {
 }
 
 /** A fresh, migrated database; dropped again by close(). */
-export async function createTestEnvironment(overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+export async function createTestEnvironment(
+  overrides: Record<string, string> = {},
+): Promise<TestEnvironment> {
   const name = `cc_test_${randomBytes(6).toString('hex')}`;
   const databaseUrl = `${SERVER_URL}/${name}`;
   await ensureDatabase(databaseUrl);

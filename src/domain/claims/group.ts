@@ -3,7 +3,11 @@
 // 64. Each request still gets its own answer; a failed transaction fails only its group.
 
 export class IntakeGroup<Item, Result> {
-  private pending: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
+  private pending: {
+    item: Item;
+    resolve: (result: Result) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
 

@@ -27,8 +27,7 @@ export interface ClaimSummary {
 }
 
 export type ClaimOutcome =
-  | { status: 'accepted'; claim: ClaimSummary }
-  | { status: 'rejected'; errors: FieldProblem[] };
+  { status: 'accepted'; claim: ClaimSummary } | { status: 'rejected'; errors: FieldProblem[] };
 
 /** A claim of a request: valid in shape, or already rejected with the fields named. */
 export type IntakeEntry = { submission: ClaimSubmission } | { errors: FieldProblem[] };
@@ -50,7 +49,10 @@ export type UnitResult =
  * The idempotency record stores the HTTP answer itself, so that a retry gets exactly the
  * first response. The API passes in how a unit's outcomes become that answer.
  */
-export type ResponseOf = (unit: IntakeUnit, outcomes: ClaimOutcome[]) => {
+export type ResponseOf = (
+  unit: IntakeUnit,
+  outcomes: ClaimOutcome[],
+) => {
   status: number;
   body: unknown;
   store: boolean;
@@ -69,16 +71,19 @@ export async function writeIntakeUnits(
   units: IntakeUnit[],
   responseOf: ResponseOf,
 ): Promise<UnitResult[]> {
-  const leaders = leadersByIdempotencyKey(units);
   const results = await inTransaction(database.pool, async (client) => {
     const references = await loadReferences(client, units);
     const submittedAt = new Date();
     const unitResults: (UnitResult | undefined)[] = [];
     const records: { unit: IntakeUnit; status: number; body: unknown }[] = [];
     const prepared: { unitIndex: number; claims: PreparedClaim[] }[] = [];
+    // The first unit of a key whose answer is stored holds that key in this group; later
+    // units with the key are answered from its record after commit. An answer that is not
+    // stored (a rejected single claim) spends no key, so the next unit is judged on its own.
+    const heldKeys = new Set<string>();
     for (const [unitIndex, unit] of units.entries()) {
-      if (leaders[unitIndex] !== unitIndex) {
-        unitResults.push(undefined); // answered from its leader's record after commit
+      if (unit.idempotency && heldKeys.has(keyOf(unit))) {
+        unitResults.push(undefined); // answered from the key holder's record after commit
         continue;
       }
       const claims: PreparedClaim[] = [];
@@ -92,7 +97,10 @@ export async function writeIntakeUnits(
         return { status: 'accepted', claim: claim.summary };
       });
       const response = responseOf(unit, outcomes);
-      if (unit.idempotency && response.store) records.push({ unit, ...response });
+      if (unit.idempotency && response.store) {
+        records.push({ unit, ...response });
+        heldKeys.add(keyOf(unit));
+      }
       prepared.push({ unitIndex, claims });
       unitResults.push({ kind: 'written', outcomes });
     }
@@ -106,7 +114,11 @@ export async function writeIntakeUnits(
     });
     const claims = toWrite.flatMap((entry) => entry.claims);
     await insertClaims(client, claims, submittedAt);
-    await appendEvents(client, claims.map((claim) => claim.event), submittedAt);
+    await appendEvents(
+      client,
+      claims.map((claim) => claim.event),
+      submittedAt,
+    );
     return unitResults;
   });
   return replayFollowers(database, units, results);
@@ -114,19 +126,6 @@ export async function writeIntakeUnits(
 
 function keyOf(unit: IntakeUnit): string {
   return `${unit.providerOrgId}\u0000${unit.idempotency!.key}`;
-}
-
-/** For each unit, the index of the first unit in the group with the same key (or itself). */
-function leadersByIdempotencyKey(units: IntakeUnit[]): number[] {
-  const firstByKey = new Map<string, number>();
-  return units.map((unit, index) => {
-    if (!unit.idempotency) return index;
-    const key = keyOf(unit);
-    const first = firstByKey.get(key);
-    if (first !== undefined) return first;
-    firstByKey.set(key, index);
-    return index;
-  });
 }
 
 async function replayFollowers(
@@ -138,7 +137,11 @@ async function replayFollowers(
     results.map(async (result, index) => {
       if (result) return result;
       const unit = units[index]!;
-      const stored = await findIdempotencyRecord(database, unit.providerOrgId, unit.idempotency!.key);
+      const stored = await findIdempotencyRecord(
+        database,
+        unit.providerOrgId,
+        unit.idempotency!.key,
+      );
       if (!stored) throw new Error('idempotency record vanished after commit');
       return stored;
     }),
@@ -173,7 +176,9 @@ async function loadReferences(client: pg.PoolClient, units: IntakeUnit[]): Promi
   );
   const payerIds = [...new Set(submissions.map((claim) => claim.payerId))];
   const originalIds = [
-    ...new Set(submissions.flatMap((claim) => (claim.originalClaimId ? [claim.originalClaimId] : []))),
+    ...new Set(
+      submissions.flatMap((claim) => (claim.originalClaimId ? [claim.originalClaimId] : [])),
+    ),
   ];
   const payers = await client.query<{ id: string }>(
     "SELECT id FROM organizations WHERE id = ANY($1::uuid[]) AND kind = 'payer'",
@@ -212,7 +217,10 @@ function referenceProblems(
     if (!original || original.providerOrgId !== providerOrgId) {
       problems.push({ field: 'originalClaimId', message: 'no claim of yours has this id' });
     } else if (original.payerOrgId !== claim.payerId) {
-      problems.push({ field: 'originalClaimId', message: 'the original claim went to another payer' });
+      problems.push({
+        field: 'originalClaimId',
+        message: 'the original claim went to another payer',
+      });
     }
   }
   return problems;
@@ -315,7 +323,13 @@ async function insertClaims(
                    $8::text[], $9::int[], $10::text[], $11::text[], $12::numeric[], $13::int[])
          AS c(id, provider, payer, pcn, frequency, original, member_index, member_cipher, key_version,
               salt, diagnoses, total, line_count)`,
-    [...columnsOf(claims.map((claim) => claim.row), 13), submittedAt],
+    [
+      ...columnsOf(
+        claims.map((claim) => claim.row),
+        13,
+      ),
+      submittedAt,
+    ],
   );
   const lines = claims.flatMap((claim) => claim.lines);
   await client.query(

@@ -1,7 +1,8 @@
 // Reading claims. A provider sees the claims it submitted, a payer those addressed to it;
 // anyone else's claim answers exactly like a missing one.
+import { z } from 'zod';
 import type { Database } from '../../infra/db.js';
-import { Forbidden, NotFound } from '../../infra/errors.js';
+import { Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import type { Principal } from '../organizations.js';
 import type { ClaimSummary } from './intake.js';
@@ -101,20 +102,26 @@ export async function getClaim(
   };
 }
 
-interface Cursor {
-  submittedAt: string;
-  id: string;
-}
+const cursorSchema = z.object({ submittedAt: z.iso.datetime(), id: z.guid() });
+type Cursor = z.output<typeof cursorSchema>;
 
+/**
+ * A cursor we did not make is refused: read as "no cursor" it would restart the list (a
+ * client paging on would loop), and passed to the query it would fail as a 500.
+ */
 function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof parsed.submittedAt === 'string' && typeof parsed.id === 'string') return parsed;
+    const parsed = cursorSchema.safeParse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
+    if (parsed.success) return parsed.data;
   } catch {
-    // fall through: a cursor we did not make
+    // not JSON: refused below
   }
-  return undefined;
+  throw new InvalidInput('invalid query', [
+    { field: 'cursor', message: 'is not a cursor from a previous page' },
+  ]);
 }
 
 export function encodeCursor(cursor: Cursor): string {

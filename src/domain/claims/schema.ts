@@ -18,14 +18,20 @@ const todayUtc = () => new Date().toISOString().slice(0, 10);
 
 const calendarDate = z
   .string({ error: expected('a date string YYYY-MM-DD') })
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine(isCalendarDate, 'is not a real calendar date')
+  // A malformed date stops here: comparing it with other dates would only add noise.
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
+  .refine(isCalendarDate, { message: 'is not a real calendar date', abort: true })
   .refine((text) => text >= '1900-01-01', 'must be on or after 1900-01-01')
   .refine((text) => text <= todayUtc(), 'must not be in the future');
 
 export const moneyAmount = z
   .string({ error: expected('a decimal string such as "125.00", not a JSON number') })
-  .regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be a decimal string with at most 2 decimal places')
+  // Aborts on a malformed amount, so that neither the check below nor the claim's total
+  // hands it to Decimal (which throws on "$12.00": a 500 instead of a 422).
+  .regex(/^\d{1,12}(\.\d{1,2})?$/, {
+    message: 'must be a decimal string with at most 2 decimal places',
+    abort: true,
+  })
   .refine((text) => new Decimal(text).gt(0), 'must be greater than 0');
 
 const units = z
@@ -66,8 +72,16 @@ const member = z.strictObject({
   memberId: z
     .string({ error: expected('a string') })
     .regex(/^[A-Za-z0-9-]{2,80}$/, 'must be 2-80 letters, digits or hyphens'),
-  firstName: z.string({ error: expected('a string') }).trim().min(1, 'is required').max(35),
-  lastName: z.string({ error: expected('a string') }).trim().min(1, 'is required').max(60),
+  firstName: z
+    .string({ error: expected('a string') })
+    .trim()
+    .min(1, 'is required')
+    .max(35),
+  lastName: z
+    .string({ error: expected('a string') })
+    .trim()
+    .min(1, 'is required')
+    .max(60),
   birthDate: calendarDate,
   gender: z.enum(['F', 'M', 'U'], { error: expected('"F", "M" or "U"') }).default('U'),
 });
@@ -130,7 +144,11 @@ export const claimSubmissionSchema = z
     });
     const total = totalChargeOf(claim.serviceLines);
     if (total.gt(MONEY_MAX)) {
-      context.addIssue({ code: 'custom', path: ['serviceLines'], message: 'total charge is too large' });
+      context.addIssue({
+        code: 'custom',
+        path: ['serviceLines'],
+        message: 'total charge is too large',
+      });
     }
     if (claim.totalChargeAmount !== undefined && !total.eq(claim.totalChargeAmount)) {
       context.addIssue({

@@ -1,0 +1,207 @@
+// `npm run bench`: throughput of the ledger spine on a scratch database. The API runs in
+// its own process (as in production) and is driven over HTTP with keep-alive connections:
+// single-claim intake at concurrency 64, batch intake, then sealing and verification of
+// everything that was written. Prints figures; asserts nothing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { loadConfig } from '../infra/config.js';
+import { openDatabase } from '../infra/db.js';
+import { createOrganization, issueApiKey } from '../domain/organizations.js';
+import { sealPending } from '../ledger/seal.js';
+import { verifyChain } from '../ledger/verify.js';
+import { demoClaim } from './demo.js';
+import { prepareDatabase } from './runtime.js';
+
+const SINGLE_CONCURRENCY = 64;
+const BATCH_SIZE = 1_000;
+const BATCH_CONCURRENCY = 2;
+
+interface HttpResult {
+  status: number;
+  body: string;
+}
+
+function post(
+  agent: http.Agent,
+  port: number,
+  path: string,
+  key: string,
+  body: string,
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function startApi(databaseUrl: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-workers'],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const up = await new Promise<boolean>((resolve) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/health' }, (res) => resolve(res.statusCode === 200))
+        .on('error', () => resolve(false));
+    });
+    if (up) return child;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill();
+  throw new Error('the API did not start');
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
+}
+
+/** Runs `total` tasks with at most `concurrency` in flight; returns per-task latencies (ms). */
+async function drive(total: number, concurrency: number, task: (index: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const index = next++;
+        const begin = performance.now();
+        await task(index);
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  return {
+    seconds: (performance.now() - started) / 1000,
+    latencies: latencies.sort((a, b) => a - b),
+  };
+}
+
+export async function runBench(eventsTarget: number): Promise<void> {
+  const name = `claimchain_bench_${randomBytes(4).toString('hex')}`;
+  const base = loadConfig();
+  const serverUrl = new URL(base.databaseUrl);
+  serverUrl.pathname = `/${name}`;
+  const databaseUrl = serverUrl.toString();
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
+  await prepareDatabase(config);
+  const database = openDatabase(databaseUrl, 4);
+  const port = 3900 + Math.floor(Math.random() * 90);
+  let api: ChildProcess | undefined;
+  try {
+    const provider = await createOrganization(database, {
+      name: 'Bench Provider',
+      kind: 'provider',
+      npi: '1234567893',
+    });
+    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
+    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
+    api = await startApi(databaseUrl, port);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: SINGLE_CONCURRENCY });
+    const claimBody = (index: number) =>
+      JSON.stringify(demoClaim(payer.id, `B-${index}`, ['125.00', '48.50']));
+
+    console.log(`ClaimChain bench on ${name} (${eventsTarget} events target)`);
+    const singleTotal = Math.max(2_000, Math.round(eventsTarget / 5));
+    await drive(500, SINGLE_CONCURRENCY, async (index) => {
+      await post(agent, port, '/v1/claims', key, claimBody(-index)); // warm-up
+    });
+    const single = await drive(singleTotal, SINGLE_CONCURRENCY, async (index) => {
+      const result = await post(agent, port, '/v1/claims', key, claimBody(index));
+      if (result.status !== 201)
+        throw new Error(`single intake answered ${result.status}: ${result.body}`);
+    });
+    console.log(
+      `single-claim intake (HTTP, concurrency ${SINGLE_CONCURRENCY}): ${Math.round(singleTotal / single.seconds)} claims/s, ` +
+        `p50 ${percentile(single.latencies, 0.5).toFixed(1)} ms, p99 ${percentile(single.latencies, 0.99).toFixed(1)} ms (${singleTotal} claims)`,
+    );
+
+    const batches = Math.max(1, Math.ceil((eventsTarget - singleTotal) / BATCH_SIZE));
+    const batchBodies = Array.from({ length: batches }, (_, batch) =>
+      JSON.stringify({
+        claims: Array.from({ length: BATCH_SIZE }, (_, index) =>
+          demoClaim(payer.id, `BB-${batch}-${index}`, ['125.00', '48.50']),
+        ),
+      }),
+    );
+    const batch = await drive(batches, BATCH_CONCURRENCY, async (index) => {
+      const result = await post(agent, port, '/v1/claims/batch', key, batchBodies[index]!);
+      if (result.status !== 200)
+        throw new Error(`batch intake answered ${result.status}: ${result.body.slice(0, 300)}`);
+    });
+    console.log(
+      `batch intake (HTTP, ${BATCH_SIZE} claims per request, ${BATCH_CONCURRENCY} at a time): ` +
+        `${Math.round((batches * BATCH_SIZE) / batch.seconds)} claims/s, p50 ${percentile(batch.latencies, 0.5).toFixed(0)} ms per batch`,
+    );
+    api.kill('SIGTERM');
+    api = undefined;
+
+    const pending = await database.pool.query<{ count: string }>(
+      'SELECT count(*) FROM ledger_events',
+    );
+    const sealStarted = performance.now();
+    const sealed = await sealPending(
+      database.pool,
+      config.sealBlockEventsMax,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const sealSeconds = (performance.now() - sealStarted) / 1000;
+    console.log(
+      `sealing (${config.sealBlockEventsMax} events per block): ${Math.round(sealed.events / sealSeconds)} events/s ` +
+        `(${sealed.events} events, ${sealed.blocks} blocks, ${pending.rows[0]!.count} in the ledger)`,
+    );
+
+    const verifyStarted = performance.now();
+    const report = await verifyChain(database.pool);
+    const verifySeconds = (performance.now() - verifyStarted) / 1000;
+    console.log(
+      `verification: ${Math.round(report.eventsChecked / verifySeconds)} events/s (${report.eventsChecked} events, ok=${report.ok})`,
+    );
+    console.log(
+      `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+    );
+  } finally {
+    api?.kill('SIGTERM');
+    await database.close();
+    const admin = new pg.Client({
+      connectionString: base.databaseUrl.replace(/\/[^/]*$/, '/postgres'),
+    });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}

@@ -1,0 +1,239 @@
+// Idempotency-Key on claim submission: a retry gets the first answer and writes nothing, a
+// reused key with another body is a 409, and concurrent duplicates still make one claim.
+import { randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, fieldsOf, postBatch, postClaim } from '../support/api.js';
+import {
+  createActor,
+  createTestEnvironment,
+  intakeRowCounts,
+  testApp,
+  validClaim,
+  type Actor,
+  type TestEnvironment,
+} from '../support/environment.js';
+
+let environment: TestEnvironment;
+let app: Express;
+let provider: Actor;
+let payer: Actor;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  app = testApp(environment);
+  provider = await createActor(environment, 'provider', 'provider_biller');
+  payer = await createActor(environment, 'payer', 'payer_adjudicator');
+});
+
+afterAll(async () => {
+  await environment.close();
+});
+
+type Counts = Awaited<ReturnType<typeof intakeRowCounts>>;
+
+function growth(before: Counts, after: Counts) {
+  return {
+    claims: Number(after!.claims) - Number(before!.claims),
+    lines: Number(after!.lines) - Number(before!.lines),
+    events: Number(after!.events) - Number(before!.events),
+    idempotency: Number(after!.idempotency) - Number(before!.idempotency),
+  };
+}
+
+async function claimsWithControlNumber(patientControlNumber: unknown) {
+  const { rows } = await environment.database.pool.query<{ id: string; provider_org_id: string }>(
+    'SELECT id, provider_org_id FROM claims WHERE patient_control_number = $1',
+    [patientControlNumber],
+  );
+  return rows;
+}
+
+async function eventsOfClaims(claimIds: string[]): Promise<number> {
+  const { rows } = await environment.database.pool.query<{ count: string }>(
+    'SELECT count(*) FROM ledger_events WHERE aggregate_id = ANY($1::text[])',
+    [claimIds],
+  );
+  return Number(rows[0]!.count);
+}
+
+describe('a retry with the same key and body', () => {
+  it('gets the same status and body, and makes one claim', async () => {
+    const key = randomUUID();
+    const body = validClaim(payer.organization.id);
+    const before = await intakeRowCounts(environment);
+    const first = await postClaim(app, provider.key, body, key);
+    const second = await postClaim(app, provider.key, body, key);
+    const third = await postClaim(app, provider.key, body, key);
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(third.status).toBe(201);
+    expect(second.headers['content-type']).toMatch(/^application\/json/);
+    expect(second.body).toStrictEqual(first.body);
+    expect(third.body).toStrictEqual(first.body);
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 1,
+      lines: 2,
+      events: 1,
+      idempotency: 1,
+    });
+    expect(await claimsWithControlNumber(body.patientControlNumber)).toEqual([
+      { id: (first.body as { id: string }).id, provider_org_id: provider.organization.id },
+    ]);
+  });
+
+  it('replays the batch answer on the batch endpoint', async () => {
+    const key = randomUUID();
+    const claims = [validClaim(payer.organization.id), validClaim(randomUUID())];
+    const before = await intakeRowCounts(environment);
+    const first = await postBatch(app, provider.key, claims, key);
+    const second = await postBatch(app, provider.key, claims, key);
+
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(second.status).toBe(200);
+    expect(second.body).toStrictEqual(first.body);
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 1,
+      lines: 2,
+      events: 1,
+      idempotency: 1,
+    });
+  });
+});
+
+describe('a reused key with a different request', () => {
+  it('is a 409 and writes nothing', async () => {
+    const key = randomUUID();
+    const body = validClaim(payer.organization.id);
+    expect((await postClaim(app, provider.key, body, key)).status).toBe(201);
+    const before = await intakeRowCounts(environment);
+    const changed = { ...body, patientControlNumber: `${body.patientControlNumber}-2` };
+    const response = await postClaim(app, provider.key, changed, key);
+    expect(expectProblem(response, 409).title).toBe('conflict');
+    expect(await intakeRowCounts(environment)).toEqual(before);
+    expect(await claimsWithControlNumber(changed.patientControlNumber)).toEqual([]);
+  });
+
+  it('is a 409 when the key of a single claim is reused for a batch', async () => {
+    const key = randomUUID();
+    const body = validClaim(payer.organization.id);
+    expect((await postClaim(app, provider.key, body, key)).status).toBe(201);
+    const before = await intakeRowCounts(environment);
+    expectProblem(await postBatch(app, provider.key, [body], key), 409);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+  });
+});
+
+describe('keys', () => {
+  it('belong to one organization: two providers with the same key make two claims', async () => {
+    const key = `shared-${randomUUID()}`;
+    const otherProvider = await createActor(environment, 'provider', 'provider_biller');
+    const body = validClaim(payer.organization.id);
+    const mine = await postClaim(app, provider.key, body, key);
+    const theirs = await postClaim(app, otherProvider.key, body, key);
+    expect(mine.status).toBe(201);
+    expect(theirs.status).toBe(201);
+    const mineId = (mine.body as { id: string }).id;
+    const theirsId = (theirs.body as { id: string }).id;
+    expect(theirsId).not.toBe(mineId);
+    const rows = await claimsWithControlNumber(body.patientControlNumber);
+    expect(rows.map((row) => row.provider_org_id).sort()).toEqual(
+      [provider.organization.id, otherProvider.organization.id].sort(),
+    );
+  });
+
+  it('are not spent by a rejected claim: the corrected claim may use the same key', async () => {
+    const key = randomUUID();
+    const before = await intakeRowCounts(environment);
+    const rejected = await postClaim(app, provider.key, validClaim(randomUUID()), key);
+    expect(fieldsOf(rejected)).toEqual(['payerId']);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+    const corrected = await postClaim(app, provider.key, validClaim(payer.organization.id), key);
+    expect(corrected.status).toBe(201);
+  });
+
+  it.each([
+    ['with a space', 'retry 1'],
+    ['of 256 characters', 'k'.repeat(256)],
+    ['that is empty', ''],
+  ])('%s are a 422 naming Idempotency-Key, and write nothing', async (_name, key) => {
+    const before = await intakeRowCounts(environment);
+    const response = await postClaim(app, provider.key, validClaim(payer.organization.id), key);
+    expect(fieldsOf(response)).toEqual(['Idempotency-Key']);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+  });
+});
+
+describe('concurrent requests with the same key', () => {
+  it('50 identical requests all get 201 with one claim id; one claim row, one event', async () => {
+    const key = randomUUID();
+    const body = validClaim(payer.organization.id);
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => postClaim(app, provider.key, body, key)),
+    );
+
+    expect(responses.map((response) => response.status)).toEqual(Array(50).fill(201));
+    const ids = new Set(responses.map((response) => (response.body as { id: string }).id));
+    expect(ids.size).toBe(1);
+    for (const response of responses) expect(response.body).toStrictEqual(responses[0]!.body);
+    const rows = await claimsWithControlNumber(body.patientControlNumber);
+    expect(rows.map((row) => row.id)).toEqual([...ids]);
+    expect(await eventsOfClaims([...ids])).toBe(1);
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 1,
+      lines: 2,
+      events: 1,
+      idempotency: 1,
+    });
+  });
+
+  it('with different bodies make one claim; every other request is a 409', async () => {
+    const key = randomUUID();
+    const bodies = Array.from({ length: 20 }, () => validClaim(payer.organization.id));
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      bodies.map((body) => postClaim(app, provider.key, body, key)),
+    );
+
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([201, ...Array(19).fill(409)]);
+    expect(growth(before, await intakeRowCounts(environment))).toMatchObject({
+      claims: 1,
+      events: 1,
+      idempotency: 1,
+    });
+  });
+
+  it('20 identical requests for an unknown payer are all a 422, never a 5xx', async () => {
+    const key = randomUUID();
+    const body = validClaim(randomUUID());
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => postClaim(app, provider.key, body, key)),
+    );
+
+    for (const response of responses) expect(fieldsOf(response)).toEqual(['payerId']);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+  });
+
+  it('10 identical batches all get the same answer; the claims are written once', async () => {
+    const key = randomUUID();
+    const claims = Array.from({ length: 5 }, () => validClaim(payer.organization.id));
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => postBatch(app, provider.key, claims, key)),
+    );
+
+    expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
+    for (const response of responses) expect(response.body).toStrictEqual(responses[0]!.body);
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 5,
+      lines: 10,
+      events: 5,
+      idempotency: 1,
+    });
+  });
+});
