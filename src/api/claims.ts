@@ -1,5 +1,5 @@
 // Claim intake and reads: POST /v1/claims, POST /v1/claims/batch, GET /v1/claims[/:id].
-import express, { type Request, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { IntakeGroup } from '../domain/claims/group.js';
 import {
@@ -98,63 +98,69 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
   const { database, phiKeys } = dependencies;
   const router = Router();
 
+  /** Replays a stored answer, or writes the unit and answers from its outcomes. */
   async function submit(
     request: Request,
-    unitOf: (body: unknown) => IntakeUnit,
+    response: Response,
+    unitOf: (body: unknown, providerOrgId: string) => IntakeUnit,
     viaGroup: boolean,
-  ) {
+  ): Promise<void> {
     const idempotency = idempotencyOf(request);
-    const principal = principalOf(request.res!);
-    if (idempotency) {
-      const earlier = await findIdempotencyRecord(database, principal.orgId, idempotency.key);
-      if (earlier) return replay(earlier, idempotency.requestHash);
+    const principal = principalOf(response);
+    let answer: { status: number; bodyText: string };
+    const earlier =
+      idempotency && (await findIdempotencyRecord(database, principal.orgId, idempotency.key));
+    if (earlier) {
+      answer = replay(earlier, idempotency.requestHash);
+    } else {
+      const unit = { ...unitOf(request.body, principal.orgId), idempotency };
+      const result = viaGroup
+        ? await dependencies.intakeGroup.submit(unit)
+        : await dependencies.writeUnit(unit);
+      if (result.kind === 'replayed') {
+        answer = replay(result, idempotency!.requestHash);
+      } else {
+        const { status, body } = responseOfUnit(unit, result.outcomes);
+        answer = { status, bodyText: JSON.stringify(body) };
+      }
     }
-    const unit = { ...unitOf(request.body), idempotency };
-    const result = viaGroup
-      ? await dependencies.intakeGroup.submit(unit)
-      : await dependencies.writeUnit(unit);
-    if (result.kind === 'replayed') return replay(result, idempotency!.requestHash);
-    return { ...responseOfUnit(unit, result.outcomes) };
+    // The stored text itself, so a replay is byte for byte the first answer.
+    response
+      .status(answer.status)
+      .type(answer.status >= 400 ? 'application/problem+json' : 'application/json')
+      .send(answer.bodyText);
   }
 
+  // The role is checked before the body is read: a caller who may not submit learns that
+  // first, whatever it sent.
   router.post(
     '/claims',
-    express.json({ limit: SINGLE_BODY_LIMIT }),
     requireRole('provider_biller'),
-    async (request, response) => {
-      const answer = await submit(
+    express.json({ limit: SINGLE_BODY_LIMIT }),
+    (request, response) =>
+      submit(
         request,
-        (body) => ({
+        response,
+        (body, providerOrgId) => ({
           kind: 'single',
-          providerOrgId: principalOf(response).orgId,
+          providerOrgId,
           entries: [{ submission: parseOrThrow(claimSubmissionSchema, body, 'claim') }],
         }),
         true,
-      );
-      const status = answer.status;
-      response
-        .status(status)
-        .type(status >= 400 ? 'application/problem+json' : 'application/json')
-        .json(answer.body);
-    },
+      ),
   );
 
   router.post(
     '/claims/batch',
-    express.json({ limit: BATCH_BODY_LIMIT }),
     requireRole('provider_biller'),
-    async (request, response) => {
-      const answer = await submit(
+    express.json({ limit: BATCH_BODY_LIMIT }),
+    (request, response) =>
+      submit(
         request,
-        (body) => ({
-          kind: 'batch',
-          providerOrgId: principalOf(response).orgId,
-          entries: parseBatch(body),
-        }),
+        response,
+        (body, providerOrgId) => ({ kind: 'batch', providerOrgId, entries: parseBatch(body) }),
         false,
-      );
-      response.status(answer.status).json(answer.body);
-    },
+      ),
   );
 
   router.get('/claims', async (request, response) => {

@@ -315,11 +315,32 @@ describe('a reference the database does not back', () => {
   });
 });
 
+describe('ICD-10-CM codes of chapter U (emergency use)', () => {
+  it('are accepted, e.g. U07.1 (COVID-19)', async () => {
+    const response = await postClaim(
+      app,
+      provider.key,
+      validClaim(payer.organization.id, { diagnosisCodes: ['U07.1', 'J12.82'] }),
+    );
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+  });
+});
+
 describe('an unreadable body', () => {
   it('over 256 kB is a 413', async () => {
     const claim = { ...validClaim(payer.organization.id), padding: 'x'.repeat(300 * 1024) };
     const response = await rejected(claim);
     expect(expectProblem(response, 413).title).toBe('body_too_large');
+  });
+
+  it('from a caller who may not submit is a 403 before the body is read', async () => {
+    const payerKey = (await createActor(environment, 'payer', 'payer_adjudicator')).key;
+    const response = await request(app)
+      .post('/v1/claims')
+      .set(bearer(payerKey))
+      .set('Content-Type', 'application/json')
+      .send('{"not json');
+    expectProblem(response, 403);
   });
 
   it('that is not JSON is a 400', async () => {

@@ -43,7 +43,7 @@ export interface IntakeUnit {
 /** What a unit got: one outcome per claim, or the stored answer of an earlier identical request. */
 export type UnitResult =
   | { kind: 'written'; outcomes: ClaimOutcome[] }
-  | { kind: 'replayed'; status: number; body: unknown; requestHash: string };
+  | { kind: 'replayed'; status: number; bodyText: string; requestHash: string };
 
 /**
  * The idempotency record stores the HTTP answer itself, so that a retry gets exactly the
@@ -160,7 +160,7 @@ export async function findIdempotencyRecord(
   return {
     kind: 'replayed',
     status: record.responseStatus,
-    body: record.responseBody,
+    bodyText: record.responseBody,
     requestHash: record.requestHash,
   };
 }
@@ -354,7 +354,7 @@ async function insertIdempotencyRecords(
   const sorted = [...records].sort((a, b) => (keyOf(a.unit) < keyOf(b.unit) ? -1 : 1));
   const { rows } = await client.query<{ org_id: string; key: string }>(
     `INSERT INTO idempotency_records (org_id, key, request_hash, response_status, response_body)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])
      ON CONFLICT DO NOTHING RETURNING org_id, key`,
     [
       sorted.map((record) => record.unit.providerOrgId),

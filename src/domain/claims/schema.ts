@@ -52,7 +52,7 @@ const modifier = z
 // ICD-10-CM, with or without the dot: letter, digit, alphanumeric, then up to 4 more.
 const diagnosisCode = z
   .string({ error: expected('a string') })
-  .regex(/^[A-TV-Z]\d[0-9A-Z](\.?[0-9A-Z]{1,4})?$/, 'must be an ICD-10-CM code such as "E11.9"')
+  .regex(/^[A-Z]\d[0-9A-Z](\.?[0-9A-Z]{1,4})?$/, 'must be an ICD-10-CM code such as "E11.9"')
   .transform((code) => code.replace('.', ''));
 
 const serviceLine = z.strictObject({
