@@ -15,9 +15,19 @@ export interface Sealed {
   ciphertext: string;
 }
 
-export function encryptPhi(phiKeys: PhiKeys, plaintext: string): Sealed {
+export const PHI_IV_BYTES = 12; // the GCM standard nonce
+
+/**
+ * Encrypts under the current key. `iv` must be fresh random bytes never used before with
+ * this key (callers encrypting many values draw them from one randomBytes call).
+ */
+export function encryptPhi(
+  phiKeys: PhiKeys,
+  plaintext: string,
+  iv: Buffer = randomBytes(PHI_IV_BYTES),
+): Sealed {
+  if (iv.length !== PHI_IV_BYTES) throw new RangeError(`PHI IV must be ${PHI_IV_BYTES} bytes`);
   const key = phiKeys.keys.get(phiKeys.currentVersion)!;
-  const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();

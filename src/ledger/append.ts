@@ -2,6 +2,7 @@
 // and its event commit together or not at all.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { copyInto } from '../infra/db.js';
 import { canonicalJson, type JsonValue } from './canonical.js';
 import { sha256Hex } from './hash.js';
 
@@ -53,24 +54,31 @@ export async function appendEvents(
     [events.length],
   );
   const firstSeq = BigInt(reserved.rows[0]!.first_seq);
-  await client.query(
-    `INSERT INTO ledger_events
-       (seq, id, type, aggregate_id, actor_org_id, created_at, payload, payload_hash, party_org_ids)
-     SELECT $1::bigint + ordinality - 1, id, type, aggregate_id, actor_org_id, $7, payload, payload_hash,
-            string_to_array(parties, ',')::uuid[]
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[], $8::text[], $9::text[])
-            WITH ORDINALITY AS e(id, type, aggregate_id, actor_org_id, payload, payload_hash, parties)`,
+  await copyInto(
+    client,
+    'ledger_events',
     [
-      firstSeq.toString(),
-      ids,
-      events.map((event) => event.type),
-      events.map((event) => event.aggregateId),
-      events.map((event) => event.actorOrgId),
-      payloadTexts,
-      createdAt,
-      payloadHashes,
-      events.map((event) => event.partyOrgIds.join(',')),
+      'seq',
+      'id',
+      'type',
+      'aggregate_id',
+      'actor_org_id',
+      'created_at',
+      'payload',
+      'payload_hash',
+      'party_org_ids',
     ],
+    events.map((event, index) => [
+      firstSeq + BigInt(index),
+      ids[index]!,
+      event.type,
+      event.aggregateId,
+      event.actorOrgId,
+      createdAt,
+      payloadTexts[index]!,
+      payloadHashes[index]!,
+      event.partyOrgIds,
+    ]),
   );
   return ids.map((id, index) => ({ seq: firstSeq + BigInt(index), id, createdAt }));
 }

@@ -1,6 +1,6 @@
 // Reading the ledger: events by seq range, blocks, the chain head, and inclusion proofs
 // carrying everything needed to check them offline.
-import type pg from 'pg';
+import type { Queryable } from '../infra/db.js';
 import type { JsonValue } from './canonical.js';
 import {
   envelopeOf,
@@ -12,8 +12,6 @@ import {
 import { toHex } from './hash.js';
 import { auditPath } from './merkle.js';
 import type { EventProof } from './proof.js';
-
-export type Queryable = Pick<pg.Pool, 'query'>;
 
 export interface ChainHead {
   height: number;

@@ -5,7 +5,8 @@ import { canonicalJson } from './canonical.js';
 import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
-import { readBlocks, readEnvelopesWithPayload, type Queryable, type StoredBlock } from './read.js';
+import type { Queryable } from '../infra/db.js';
+import { readBlocks, readEnvelopesWithPayload, type StoredBlock } from './read.js';
 
 export interface VerifyFailure {
   height: number;

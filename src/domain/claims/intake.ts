@@ -4,9 +4,15 @@
 // so the database commits many claims per fsync.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { inTransaction, type Database } from '../../infra/db.js';
+import {
+  copyInto,
+  inTransaction,
+  type CopyValue,
+  type Database,
+  type Queryable,
+} from '../../infra/db.js';
 import type { FieldProblem } from '../../infra/errors.js';
-import { blindIndex, encryptPhi, type PhiKeys } from '../../infra/phi.js';
+import { blindIndex, encryptPhi, PHI_IV_BYTES, type PhiKeys } from '../../infra/phi.js';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import { canonicalJson } from '../../ledger/canonical.js';
 import { sha256Hex } from '../../ledger/hash.js';
@@ -59,8 +65,10 @@ export type ResponseOf = (
 };
 
 interface PreparedClaim {
-  row: unknown[];
-  lines: unknown[][];
+  /** In CLAIM_COLUMNS order. */
+  row: CopyValue[];
+  /** In LINE_COLUMNS order. */
+  lines: CopyValue[][];
   event: NewEvent;
   summary: ClaimSummary;
 }
@@ -71,39 +79,42 @@ export async function writeIntakeUnits(
   units: IntakeUnit[],
   responseOf: ResponseOf,
 ): Promise<UnitResult[]> {
-  const results = await inTransaction(database.pool, async (client) => {
-    const references = await loadReferences(client, units);
-    const submittedAt = new Date();
-    const unitResults: (UnitResult | undefined)[] = [];
-    const records: { unit: IntakeUnit; status: number; body: unknown }[] = [];
-    const prepared: { unitIndex: number; claims: PreparedClaim[] }[] = [];
-    // The first unit of a key whose answer is stored holds that key in this group; later
-    // units with the key are answered from its record after commit. An answer that is not
-    // stored (a rejected single claim) spends no key, so the next unit is judged on its own.
-    const heldKeys = new Set<string>();
-    for (const [unitIndex, unit] of units.entries()) {
-      if (unit.idempotency && heldKeys.has(keyOf(unit))) {
-        unitResults.push(undefined); // answered from the key holder's record after commit
-        continue;
-      }
-      const claims: PreparedClaim[] = [];
-      const outcomes = unit.entries.map((entry): ClaimOutcome => {
-        if ('errors' in entry) return { status: 'rejected', errors: entry.errors };
-        const submission = entry.submission;
-        const errors = referenceProblems(unit.providerOrgId, submission, references);
-        if (errors.length > 0) return { status: 'rejected', errors };
-        const claim = prepareClaim(phiKeys, unit.providerOrgId, submission, submittedAt);
-        claims.push(claim);
-        return { status: 'accepted', claim: claim.summary };
-      });
-      const response = responseOf(unit, outcomes);
-      if (unit.idempotency && response.store) {
-        records.push({ unit, ...response });
-        heldKeys.add(keyOf(unit));
-      }
-      prepared.push({ unitIndex, claims });
-      unitResults.push({ kind: 'written', outcomes });
+  // Everything that needs no lock is done before the transaction opens: references are
+  // only read, and encryption and hashing are CPU work that should not hold a connection.
+  const references = await loadReferences(database.pool, units);
+  const submittedAt = new Date();
+  const entropy = new EntropyPool(units.reduce((sum, unit) => sum + unit.entries.length, 0));
+  const unitResults: (UnitResult | undefined)[] = [];
+  const records: { unit: IntakeUnit; status: number; body: unknown }[] = [];
+  const prepared: { unitIndex: number; claims: PreparedClaim[] }[] = [];
+  // The first unit of a key whose answer is stored holds that key in this group; later
+  // units with the key are answered from its record after commit. An answer that is not
+  // stored (a rejected single claim) spends no key, so the next unit is judged on its own.
+  const heldKeys = new Set<string>();
+  for (const [unitIndex, unit] of units.entries()) {
+    if (unit.idempotency && heldKeys.has(keyOf(unit))) {
+      unitResults.push(undefined); // answered from the key holder's record after commit
+      continue;
     }
+    const claims: PreparedClaim[] = [];
+    const outcomes = unit.entries.map((entry): ClaimOutcome => {
+      if ('errors' in entry) return { status: 'rejected', errors: entry.errors };
+      const submission = entry.submission;
+      const errors = referenceProblems(unit.providerOrgId, submission, references);
+      if (errors.length > 0) return { status: 'rejected', errors };
+      const claim = prepareClaim(phiKeys, entropy, unit.providerOrgId, submission, submittedAt);
+      claims.push(claim);
+      return { status: 'accepted', claim: claim.summary };
+    });
+    const response = responseOf(unit, outcomes);
+    if (unit.idempotency && response.store) {
+      records.push({ unit, ...response });
+      heldKeys.add(keyOf(unit));
+    }
+    prepared.push({ unitIndex, claims });
+    unitResults.push({ kind: 'written', outcomes });
+  }
+  const results = await inTransaction(database.pool, async (client) => {
     const taken = await insertIdempotencyRecords(client, records);
     const toWrite = prepared.filter(({ unitIndex }) => {
       const unit = units[unitIndex]!;
@@ -113,7 +124,7 @@ export async function writeIntakeUnits(
       return false;
     });
     const claims = toWrite.flatMap((entry) => entry.claims);
-    await insertClaims(client, claims, submittedAt);
+    await insertClaims(client, claims);
     await appendEvents(
       client,
       claims.map((claim) => claim.event),
@@ -170,7 +181,7 @@ interface References {
   originals: Map<string, { providerOrgId: string; payerOrgId: string }>;
 }
 
-async function loadReferences(client: pg.PoolClient, units: IntakeUnit[]): Promise<References> {
+async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<References> {
   const submissions = units.flatMap((unit) =>
     unit.entries.flatMap((entry) => ('submission' in entry ? [entry.submission] : [])),
   );
@@ -180,14 +191,14 @@ async function loadReferences(client: pg.PoolClient, units: IntakeUnit[]): Promi
       submissions.flatMap((claim) => (claim.originalClaimId ? [claim.originalClaimId] : [])),
     ),
   ];
-  const payers = await client.query<{ id: string }>(
+  const payers = await db.query<{ id: string }>(
     "SELECT id FROM organizations WHERE id = ANY($1::uuid[]) AND kind = 'payer'",
     [payerIds],
   );
   const originals =
     originalIds.length === 0
       ? { rows: [] }
-      : await client.query<{ id: string; provider_org_id: string; payer_org_id: string }>(
+      : await db.query<{ id: string; provider_org_id: string; payer_org_id: string }>(
           'SELECT id, provider_org_id, payer_org_id FROM claims WHERE id = ANY($1::uuid[])',
           [originalIds],
         );
@@ -226,16 +237,44 @@ function referenceProblems(
   return problems;
 }
 
+/**
+ * Random bytes for a whole request group from one call: the salts and IVs of 1,000 claims
+ * cost one system call instead of 2,000 (measured ~5 µs each here).
+ */
+class EntropyPool {
+  private readonly bytes: Buffer;
+  private offset = 0;
+
+  constructor(claims: number) {
+    this.bytes = randomBytes(Math.max(1, claims) * BYTES_PER_CLAIM);
+  }
+
+  take(length: number): Buffer {
+    if (this.offset + length > this.bytes.length) throw new RangeError('entropy pool exhausted');
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
+  }
+}
+
+const SALT_BYTES = 16;
+const BYTES_PER_CLAIM = SALT_BYTES + PHI_IV_BYTES;
+
 function prepareClaim(
   phiKeys: PhiKeys,
+  entropy: EntropyPool,
   providerOrgId: string,
   claim: ClaimSubmission,
   submittedAt: Date,
 ): PreparedClaim {
   const id = randomUUID();
   const eventId = randomUUID();
-  const salt = randomBytes(16).toString('hex');
-  const sealedMember = encryptPhi(phiKeys, JSON.stringify(claim.member));
+  const salt = entropy.take(SALT_BYTES).toString('hex');
+  const sealedMember = encryptPhi(
+    phiKeys,
+    JSON.stringify(claim.member),
+    entropy.take(PHI_IV_BYTES),
+  );
   const totalCharge = totalChargeOf(claim.serviceLines).toFixed(2);
   // A salted commitment lets provider and payer prove the claim's content against the
   // ledger without the ledger holding any of it.
@@ -262,23 +301,25 @@ function prepareClaim(
       claim.patientControlNumber,
       claim.frequencyCode,
       claim.originalClaimId ?? null,
+      'submitted',
       blindIndex(phiKeys, claim.member.memberId),
       sealedMember.ciphertext,
       sealedMember.version,
       salt,
-      claim.diagnosisCodes.join(','),
+      claim.diagnosisCodes,
       totalCharge,
       claim.serviceLines.length,
+      submittedAt,
     ],
     lines: claim.serviceLines.map((line, index) => [
       id,
       index + 1,
       line.procedureCode,
-      line.modifiers.join(','),
-      String(line.units),
+      line.modifiers,
+      line.units,
       line.chargeAmount,
       line.serviceDate,
-      line.diagnosisPointers.join(','),
+      line.diagnosisPointers,
     ]),
     event: {
       id: eventId,
@@ -300,47 +341,47 @@ function prepareClaim(
   };
 }
 
-/** Transposes rows into one array per column, for INSERT ... SELECT FROM unnest(...). */
-function columnsOf(rows: unknown[][], width: number): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: width }, () => []);
-  for (const row of rows) row.forEach((value, index) => columns[index]!.push(value));
-  return columns;
-}
+const CLAIM_COLUMNS = [
+  'id',
+  'provider_org_id',
+  'payer_org_id',
+  'patient_control_number',
+  'frequency_code',
+  'original_claim_id',
+  'status',
+  'member_id_index',
+  'member_ciphertext',
+  'phi_key_version',
+  'commitment_salt',
+  'diagnosis_codes',
+  'total_charge_amount',
+  'line_count',
+  'submitted_at',
+] as const;
 
-async function insertClaims(
-  client: pg.PoolClient,
-  claims: PreparedClaim[],
-  submittedAt: Date,
-): Promise<void> {
-  if (claims.length === 0) return;
-  await client.query(
-    `INSERT INTO claims (id, provider_org_id, payer_org_id, patient_control_number, frequency_code,
-       original_claim_id, status, member_id_index, member_ciphertext, phi_key_version, commitment_salt,
-       diagnosis_codes, total_charge_amount, line_count, submitted_at)
-     SELECT id, provider, payer, pcn, frequency, original, 'submitted', member_index, member_cipher,
-            key_version, salt, string_to_array(diagnoses, ','), total, line_count, $14
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[],
-                   $8::text[], $9::int[], $10::text[], $11::text[], $12::numeric[], $13::int[])
-         AS c(id, provider, payer, pcn, frequency, original, member_index, member_cipher, key_version,
-              salt, diagnoses, total, line_count)`,
-    [
-      ...columnsOf(
-        claims.map((claim) => claim.row),
-        13,
-      ),
-      submittedAt,
-    ],
+const LINE_COLUMNS = [
+  'claim_id',
+  'line_number',
+  'procedure_code',
+  'modifiers',
+  'units',
+  'charge_amount',
+  'service_date',
+  'diagnosis_pointers',
+] as const;
+
+async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Promise<void> {
+  await copyInto(
+    client,
+    'claims',
+    CLAIM_COLUMNS,
+    claims.map((claim) => claim.row),
   );
-  const lines = claims.flatMap((claim) => claim.lines);
-  await client.query(
-    `INSERT INTO claim_lines (claim_id, line_number, procedure_code, modifiers, units, charge_amount,
-       service_date, diagnosis_pointers)
-     SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','), units,
-            charge, service_date, string_to_array(pointers, ',')::int[]
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
-                   $7::date[], $8::text[])
-         AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers)`,
-    columnsOf(lines, 8),
+  await copyInto(
+    client,
+    'claim_lines',
+    LINE_COLUMNS,
+    claims.flatMap((claim) => claim.lines),
   );
 }
 
