@@ -64,7 +64,7 @@ function copyField(value: CopyValue): string {
   } else if (value instanceof Date) {
     text = value.toISOString();
   } else {
-    text = String(value as string | number | bigint);
+    text = String(value);
   }
   // COPY text format: backslash, tab, newline and carriage return are escaped.
   return text.replace(/[\\\t\n\r]/g, (character) => COPY_ESCAPES[character]!);
