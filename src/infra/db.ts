@@ -1,9 +1,6 @@
 // Database access: one pg pool shared by Prisma (through the driver adapter) and by the
 // few hot paths that need multi-row statements.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
@@ -50,50 +47,4 @@ export async function inTransaction<T>(
   } finally {
     client.release();
   }
-}
-
-/** A value COPY can carry: arrays become PostgreSQL array literals, null becomes NULL. */
-export type CopyValue = string | number | bigint | Date | null | readonly (string | number)[];
-
-function copyField(value: CopyValue): string {
-  if (value === null) return '\\N';
-  let text: string;
-  if (Array.isArray(value)) {
-    const items = value as readonly (string | number)[];
-    text = `{${items.map((item) => `"${String(item).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-  } else if (value instanceof Date) {
-    text = value.toISOString();
-  } else {
-    text = String(value);
-  }
-  // COPY text format: backslash, tab, newline and carriage return are escaped.
-  return text.replace(/[\\\t\n\r]/g, (character) => COPY_ESCAPES[character]!);
-}
-
-const COPY_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-};
-
-/**
- * Writes rows with COPY FROM STDIN on the caller's connection (inside its transaction).
- * Several times faster than multi-row INSERT for the thousands of rows of a batch.
- */
-export async function copyInto(
-  client: pg.PoolClient,
-  table: string,
-  columns: readonly string[],
-  rows: readonly (readonly CopyValue[])[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  let text = '';
-  for (const row of rows) {
-    if (row.length !== columns.length)
-      throw new RangeError(`COPY ${table}: row width ${row.length}`);
-    text += row.map(copyField).join('\t') + '\n';
-  }
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from([text]), stream);
 }

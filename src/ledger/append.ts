@@ -2,7 +2,6 @@
 // and its event commit together or not at all.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { copyInto } from '../infra/db.js';
 import { canonicalJson, type JsonValue } from './canonical.js';
 import { sha256Hex } from './hash.js';
 
@@ -49,36 +48,34 @@ export async function appendEvents(
     payloadTexts.push(canonical);
     payloadHashes.push(sha256Hex(canonical));
   }
-  const reserved = await client.query<{ first_seq: string }>(
-    'UPDATE ledger_sequence SET next_seq = next_seq + $1 WHERE id = 1 RETURNING next_seq - $1 AS first_seq',
-    [events.length],
-  );
-  const firstSeq = BigInt(reserved.rows[0]!.first_seq);
-  await copyInto(
-    client,
-    'ledger_events',
+  // One statement reserves the seqs and inserts the events: the sequence row lock is then
+  // held for this statement and the commit only, the shortest critical section possible.
+  const { rows } = await client.query<{ first_seq: string }>(
+    `WITH reserved AS (
+       UPDATE ledger_sequence SET next_seq = next_seq + $1 WHERE id = 1
+       RETURNING next_seq - $1 AS first_seq
+     ), inserted AS (
+       INSERT INTO ledger_events
+         (seq, id, type, aggregate_id, actor_org_id, created_at, payload, payload_hash, party_org_ids)
+       SELECT reserved.first_seq + e.ordinality - 1, e.id, e.type, e.aggregate_id, e.actor_org_id, $2,
+              e.payload, e.payload_hash, string_to_array(e.parties, ',')::uuid[]
+         FROM reserved,
+              unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::text[], $9::text[])
+                WITH ORDINALITY AS e(id, type, aggregate_id, actor_org_id, payload, payload_hash, parties)
+     )
+     SELECT first_seq FROM reserved`,
     [
-      'seq',
-      'id',
-      'type',
-      'aggregate_id',
-      'actor_org_id',
-      'created_at',
-      'payload',
-      'payload_hash',
-      'party_org_ids',
-    ],
-    events.map((event, index) => [
-      firstSeq + BigInt(index),
-      ids[index]!,
-      event.type,
-      event.aggregateId,
-      event.actorOrgId,
+      events.length,
       createdAt,
-      payloadTexts[index]!,
-      payloadHashes[index]!,
-      event.partyOrgIds,
-    ]),
+      ids,
+      events.map((event) => event.type),
+      events.map((event) => event.aggregateId),
+      events.map((event) => event.actorOrgId),
+      payloadTexts,
+      payloadHashes,
+      events.map((event) => event.partyOrgIds.join(',')),
+    ],
   );
+  const firstSeq = BigInt(rows[0]!.first_seq);
   return ids.map((id, index) => ({ seq: firstSeq + BigInt(index), id, createdAt }));
 }

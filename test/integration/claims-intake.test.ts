@@ -315,6 +315,22 @@ describe('a reference the database does not back', () => {
   });
 });
 
+describe('characters with meaning in SQL text and array literals', () => {
+  it('survive the round trip in the patient control number', async () => {
+    const patientControlNumber = 'A\\B"C{D},E\\N';
+    const response = await postClaim(
+      app,
+      provider.key,
+      validClaim(payer.organization.id, { patientControlNumber }),
+    );
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    const read = await request(app)
+      .get(`/v1/claims/${response.body.id}`)
+      .set(bearer(provider.key));
+    expect(read.body.patientControlNumber).toBe(patientControlNumber);
+  });
+});
+
 describe('ICD-10-CM codes of chapter U (emergency use)', () => {
   it('are accepted, e.g. U07.1 (COVID-19)', async () => {
     const response = await postClaim(

@@ -4,13 +4,7 @@
 // so the database commits many claims per fsync.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import {
-  copyInto,
-  inTransaction,
-  type CopyValue,
-  type Database,
-  type Queryable,
-} from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
 import type { FieldProblem } from '../../infra/errors.js';
 import { blindIndex, encryptPhi, PHI_IV_BYTES, type PhiKeys } from '../../infra/phi.js';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
@@ -66,9 +60,9 @@ export type ResponseOf = (
 
 interface PreparedClaim {
   /** In CLAIM_COLUMNS order. */
-  row: CopyValue[];
+  row: ColumnValue[];
   /** In LINE_COLUMNS order. */
-  lines: CopyValue[][];
+  lines: ColumnValue[][];
   event: NewEvent;
   summary: ClaimSummary;
 }
@@ -181,6 +175,13 @@ interface References {
   originals: Map<string, { providerOrgId: string; payerOrgId: string }>;
 }
 
+/**
+ * Payers known to exist. An organization is never deleted and never changes kind, so a
+ * positive answer stays true; caching it saves a query on every single-claim group.
+ */
+const knownPayerIds = new Set<string>();
+const KNOWN_PAYERS_MAX = 100_000;
+
 async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<References> {
   const submissions = units.flatMap((unit) =>
     unit.entries.flatMap((entry) => ('submission' in entry ? [entry.submission] : [])),
@@ -191,10 +192,15 @@ async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<Refer
       submissions.flatMap((claim) => (claim.originalClaimId ? [claim.originalClaimId] : [])),
     ),
   ];
-  const payers = await db.query<{ id: string }>(
-    "SELECT id FROM organizations WHERE id = ANY($1::uuid[]) AND kind = 'payer'",
-    [payerIds],
-  );
+  const unknownPayerIds = payerIds.filter((id) => !knownPayerIds.has(id));
+  if (unknownPayerIds.length > 0) {
+    const payers = await db.query<{ id: string }>(
+      "SELECT id FROM organizations WHERE id = ANY($1::uuid[]) AND kind = 'payer'",
+      [unknownPayerIds],
+    );
+    if (knownPayerIds.size > KNOWN_PAYERS_MAX) knownPayerIds.clear();
+    for (const row of payers.rows) knownPayerIds.add(row.id);
+  }
   const originals =
     originalIds.length === 0
       ? { rows: [] }
@@ -203,7 +209,7 @@ async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<Refer
           [originalIds],
         );
   return {
-    payerIds: new Set(payers.rows.map((row) => row.id)),
+    payerIds: new Set(payerIds.filter((id) => knownPayerIds.has(id))),
     originals: new Map(
       originals.rows.map((row) => [
         row.id,
@@ -370,18 +376,56 @@ const LINE_COLUMNS = [
   'diagnosis_pointers',
 ] as const;
 
+/** A column value of a claim or line row. */
+type ColumnValue = string | number | Date | null | readonly (string | number)[];
+
+/** Transposes rows into one array per column, for INSERT ... SELECT FROM unnest(...). */
+function columnsOf(rows: readonly (readonly ColumnValue[])[], width: number): ColumnValue[][] {
+  const columns: ColumnValue[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) row.forEach((value, index) => columns[index]!.push(value));
+  return columns;
+}
+
+/** Claims and their lines in one statement: one round trip, whatever the group's size. */
 async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Promise<void> {
-  await copyInto(
-    client,
-    'claims',
-    CLAIM_COLUMNS,
+  if (claims.length === 0) return;
+  const claimColumns = columnsOf(
     claims.map((claim) => claim.row),
+    CLAIM_COLUMNS.length,
   );
-  await copyInto(
-    client,
-    'claim_lines',
-    LINE_COLUMNS,
+  const lineColumns = columnsOf(
     claims.flatMap((claim) => claim.lines),
+    LINE_COLUMNS.length,
+  );
+  // Arrays inside arrays cannot be ragged in PostgreSQL, so list columns travel as
+  // comma-joined text (codes, modifiers and pointers never contain commas).
+  const joined = (column: ColumnValue[]) => column.map((list) => (list as string[]).join(','));
+  await client.query(
+    `WITH inserted_claims AS (
+       INSERT INTO claims (${CLAIM_COLUMNS.join(', ')})
+       SELECT id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
+              key_version, salt, string_to_array(diagnoses, ','), total, line_count, submitted_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[],
+                     $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[],
+                     $13::numeric[], $14::int[], $15::timestamptz[])
+           AS c(id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
+                key_version, salt, diagnoses, total, line_count, submitted_at)
+     )
+     INSERT INTO claim_lines (${LINE_COLUMNS.join(', ')})
+     SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','),
+            units, charge, service_date, string_to_array(pointers, ',')::int[]
+       FROM unnest($16::uuid[], $17::int[], $18::text[], $19::text[], $20::numeric[],
+                   $21::numeric[], $22::date[], $23::text[])
+         AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers)`,
+    [
+      ...claimColumns.slice(0, 11),
+      joined(claimColumns[11]!),
+      ...claimColumns.slice(12),
+      ...lineColumns.slice(0, 3),
+      joined(lineColumns[3]!),
+      ...lineColumns.slice(4, 7),
+      joined(lineColumns[7]!),
+    ],
   );
 }
 
