@@ -1,6 +1,7 @@
 // Reading claims. A provider sees the claims it submitted, a payer those addressed to it;
 // anyone else's claim answers exactly like a missing one.
 import { z } from 'zod';
+import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
 import { Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
@@ -51,6 +52,22 @@ function visibleTo(principal: Principal) {
   throw new Forbidden('claims are visible to their provider and payer only');
 }
 
+/** The claim as listed: no PHI, money as decimal strings. */
+function summaryOf(claim: Claim): Omit<ClaimSummary, 'ledgerEventId'> {
+  return {
+    id: claim.id,
+    status: claim.status,
+    providerId: claim.providerOrgId,
+    payerId: claim.payerOrgId,
+    patientControlNumber: claim.patientControlNumber,
+    frequencyCode: claim.frequencyCode,
+    originalClaimId: claim.originalClaimId,
+    totalChargeAmount: claim.totalChargeAmount.toFixed(2),
+    lineCount: claim.lineCount,
+    submittedAt: claim.submittedAt.toISOString(),
+  };
+}
+
 export async function getClaim(
   database: Database,
   phiKeys: PhiKeys,
@@ -69,16 +86,7 @@ export async function getClaim(
     select: { id: true, seq: true, type: true, createdAt: true },
   });
   return {
-    id: claim.id,
-    status: claim.status,
-    providerId: claim.providerOrgId,
-    payerId: claim.payerOrgId,
-    patientControlNumber: claim.patientControlNumber,
-    frequencyCode: claim.frequencyCode,
-    originalClaimId: claim.originalClaimId,
-    totalChargeAmount: claim.totalChargeAmount.toFixed(2),
-    lineCount: claim.lineCount,
-    submittedAt: claim.submittedAt.toISOString(),
+    ...summaryOf(claim),
     member: JSON.parse(
       decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
     ) as unknown,
@@ -158,18 +166,7 @@ export async function listClaims(
   const page = rows.slice(0, filter.limit);
   const last = page[page.length - 1];
   return {
-    claims: page.map((claim) => ({
-      id: claim.id,
-      status: claim.status,
-      providerId: claim.providerOrgId,
-      payerId: claim.payerOrgId,
-      patientControlNumber: claim.patientControlNumber,
-      frequencyCode: claim.frequencyCode,
-      originalClaimId: claim.originalClaimId,
-      totalChargeAmount: claim.totalChargeAmount.toFixed(2),
-      lineCount: claim.lineCount,
-      submittedAt: claim.submittedAt.toISOString(),
-    })),
+    claims: page.map(summaryOf),
     nextCursor:
       rows.length > filter.limit && last
         ? encodeCursor({ submittedAt: last.submittedAt.toISOString(), id: last.id })
