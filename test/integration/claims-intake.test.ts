@@ -324,9 +324,7 @@ describe('characters with meaning in SQL text and array literals', () => {
       validClaim(payer.organization.id, { patientControlNumber }),
     );
     expect(response.status, JSON.stringify(response.body)).toBe(201);
-    const read = await request(app)
-      .get(`/v1/claims/${response.body.id}`)
-      .set(bearer(provider.key));
+    const read = await request(app).get(`/v1/claims/${response.body.id}`).set(bearer(provider.key));
     expect(read.body.patientControlNumber).toBe(patientControlNumber);
   });
 });
