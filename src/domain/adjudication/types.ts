@@ -1,0 +1,161 @@
+// What automatic adjudication (engine.ts) reads and decides. Money is a decimal string: at most
+// 2 decimals in ("125", "125.5", "125.50"), exactly 2 out ("125.50"); never a JS number. Dates
+// are calendar dates 'YYYY-MM-DD'.
+
+/** A decimal amount of money such as "123.45". */
+export type MoneyText = string;
+
+/** A calendar date 'YYYY-MM-DD'. */
+export type DateText = string;
+
+export interface Plan {
+  planId: string;
+  deductibleAmount: MoneyText;
+  outOfPocketMaxAmount: MoneyText;
+  copayAmount: MoneyText;
+  /** The member's share after copay and deductible, in percent: "20" is 20 %. */
+  coinsurancePercent: string;
+  /** Month (1-12) in which every plan year starts; 1 for a calendar-year plan. */
+  planYearStartMonth: number;
+}
+
+/** One period in which the member is covered by a plan; the member's periods do not overlap. */
+export interface Coverage {
+  planId: string;
+  effectiveFrom: DateText;
+  /** Last covered day (inclusive), or null while the coverage has not ended. */
+  effectiveTo: DateText | null;
+}
+
+export interface FeeScheduleEntry {
+  procedureCode: string;
+  /** The line's first modifier this price is for; null prices the code with any modifier. */
+  modifier: string | null;
+  /** Allowed amount per unit. */
+  allowedAmount: MoneyText;
+  covered: boolean;
+  priorAuthRequired: boolean;
+  copayApplies: boolean;
+}
+
+export interface PriorAuthorization {
+  authorizationId: string;
+  procedureCode: string;
+  /** Whole units: a started unit (2.5 billed units) uses a whole authorized unit (3). */
+  unitsAuthorized: number;
+  unitsUsed: number;
+  validFrom: DateText;
+  /** Last valid day, inclusive. */
+  validTo: DateText;
+}
+
+/** What the member has paid towards the plan's limits in one plan year. */
+export interface Accumulators {
+  /** The calendar year in which the plan year starts, e.g. "2026". */
+  planYear: string;
+  deductibleMetAmount: MoneyText;
+  outOfPocketMetAmount: MoneyText;
+}
+
+export interface PayerRules {
+  /** Days allowed from the service date to the day the claim is received. */
+  timelyFilingDays: number;
+  /** A claim whose total charge exceeds this pends for a person. */
+  autoAdjudicationLimitAmount: MoneyText;
+  /** A procedure code missing from the fee schedule pends the claim (true) or denies the line. */
+  pendUnknownCodes: boolean;
+}
+
+export interface ServiceLineToAdjudicate {
+  lineNumber: number;
+  procedureCode: string;
+  modifiers: readonly string[];
+  /** Decimal units, e.g. "1" or "2.5" (at most 3 decimals). */
+  units: string;
+  chargeAmount: MoneyText;
+  serviceDate: DateText;
+}
+
+export interface ClaimToAdjudicate {
+  receivedDate: DateText;
+  lines: readonly ServiceLineToAdjudicate[];
+}
+
+export interface AdjudicationInput {
+  claim: ClaimToAdjudicate;
+  /** lineKeyOf() of the member's earlier paid lines with the same provider. */
+  previouslyAdjudicatedLineKeys: ReadonlySet<string>;
+  /** The plan the claim is adjudicated under. */
+  plan: Plan;
+  /** Every coverage period of the member, of any plan. */
+  coverages: readonly Coverage[];
+  /** The payer's fee schedule for this plan (it may hold other codes too). */
+  feeSchedule: readonly FeeScheduleEntry[];
+  /** The member's prior authorizations (any procedure). */
+  priorAuthorizations: readonly PriorAuthorization[];
+  /** The member's accumulators for the plan year of the claim's service dates. */
+  accumulators: Accumulators;
+  payerRules: PayerRules;
+}
+
+/** 835 claim adjustment group: contractual obligation, patient responsibility, other. */
+export type AdjustmentGroup = 'CO' | 'PR' | 'OA';
+
+export interface Adjustment {
+  group: AdjustmentGroup;
+  /** Claim adjustment reason code (CARC), e.g. "45". */
+  reasonCode: string;
+  amount: MoneyText;
+}
+
+export interface AdjudicatedLine {
+  lineNumber: number;
+  chargeAmount: MoneyText;
+  allowedAmount: MoneyText;
+  paidAmount: MoneyText;
+  patientResponsibilityAmount: MoneyText;
+  /** In the order applied; zero amounts are left out, except a denial of a zero charge. */
+  adjustments: Adjustment[];
+  /** Remittance advice remark codes (RARC), e.g. "N130". */
+  remarkCodes: string[];
+  /** Ids of the rules that decided the line, in the order they ran. */
+  rulesFired: string[];
+  /** Denied by coverage, timely filing, duplicate, fee schedule or prior authorization. */
+  denied: boolean;
+}
+
+export interface AdjudicationTotals {
+  chargeAmount: MoneyText;
+  allowedAmount: MoneyText;
+  paidAmount: MoneyText;
+  patientResponsibilityAmount: MoneyText;
+  /** Every adjustment of every line, CO and PR alike: charge = paid + adjustments. */
+  adjustmentAmount: MoneyText;
+}
+
+export interface PriorAuthorizationUse {
+  authorizationId: string;
+  /** Whole units this claim used, to add to the authorization's unitsUsed. */
+  units: number;
+}
+
+export interface PendedAdjudication {
+  outcome: 'pend';
+  pendReasons: string[];
+}
+
+export type DecidedStatus = 'paid' | 'partially_paid' | 'denied';
+
+export interface DecidedAdjudication {
+  outcome: 'decided';
+  /** denied: every line denied; partially_paid: some; paid: none (even if the patient owes it all). */
+  status: DecidedStatus;
+  lines: AdjudicatedLine[];
+  totals: AdjudicationTotals;
+  accumulatorsAfter: Accumulators;
+  priorAuthorizationUnitsUsed: PriorAuthorizationUse[];
+  planId: string;
+  planYear: string;
+}
+
+export type AdjudicationResult = PendedAdjudication | DecidedAdjudication;
