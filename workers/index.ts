@@ -3,6 +3,7 @@ import type { Config } from '../src/infra/config.js';
 import type { Database } from '../src/infra/db.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { Redis } from '../src/infra/redis.js';
+import { initAdjudicationWorker } from './adjudication.js';
 import { initSealingWorker } from './sealing.js';
 
 export interface WorkerDependencies {
@@ -17,11 +18,16 @@ export interface RunningWorkers {
 }
 
 export async function startWorkers(dependencies: WorkerDependencies): Promise<RunningWorkers> {
-  const sealing = await initSealingWorker(dependencies);
+  const running = [
+    await initSealingWorker(dependencies),
+    await initAdjudicationWorker(dependencies),
+  ];
   return {
     async close() {
-      await sealing.worker.close();
-      await sealing.queue.close();
+      for (const { worker, queue } of running) {
+        await worker.close();
+        await queue.close();
+      }
     },
   };
 }

@@ -11,6 +11,7 @@ import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { ledgerRouter } from './ledger.js';
 import { organizationsRouter } from './organizations.js';
+import { reviewRouter } from './review.js';
 
 export interface AppDependencies {
   config: Config;
@@ -55,6 +56,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
     }),
   );
   v1.use(ledgerRouter(database));
+  v1.use(reviewRouter(database));
   v1.use(organizationsRouter(database, cache));
   app.use('/v1', v1);
   app.use(notFoundHandler);

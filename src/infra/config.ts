@@ -51,6 +51,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
+  ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
   INTAKE_GROUP_CLAIMS_MAX: integer(1, 1_000, 256),
   PHI_KEYS: phiKeyList.optional(),
@@ -75,6 +76,8 @@ export interface Config {
   logLevel: string;
   sealBlockEventsMax: number;
   sealIntervalMs: number;
+  /** How often the adjudication worker sweeps for submitted claims. */
+  adjudicationIntervalMs: number;
   intakeGroupWindowMs: number;
   intakeGroupClaimsMax: number;
   /** AES-256-GCM keys for member PHI by version; the current version encrypts. */
@@ -132,6 +135,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: values.LOG_LEVEL,
     sealBlockEventsMax: values.SEAL_BLOCK_EVENTS_MAX,
     sealIntervalMs: values.SEAL_INTERVAL_MS,
+    adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
     intakeGroupClaimsMax: values.INTAKE_GROUP_CLAIMS_MAX,
     phiKeys,

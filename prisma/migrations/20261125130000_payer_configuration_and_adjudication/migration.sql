@@ -129,6 +129,7 @@ CREATE TABLE "claim_decisions" (
     "result" JSONB NOT NULL,
     "config_versions" JSONB NOT NULL,
     "ledger_event_id" UUID NOT NULL,
+    "note" TEXT,
     CONSTRAINT "claim_decisions_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "claim_decisions_status_check" CHECK ("status" IN ('pended', 'paid', 'partially_paid', 'denied'))
 );

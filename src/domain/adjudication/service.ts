@@ -1,0 +1,500 @@
+// Adjudicating a stored claim: loads the claim, the member's coverage, plan, accumulators,
+// prior authorizations and the payer's fee schedule and rules, runs the pure engine, and
+// writes the decision, the claim's new status, the accumulators, the authorizations' used
+// units and a ledger event in one transaction. Claim row first, then the accumulator row,
+// then authorizations (by id): one lock order, so concurrent claims of a member queue up
+// instead of double-counting or deadlocking.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { appendEvents } from '../../ledger/append.js';
+import { sha256Hex } from '../../ledger/hash.js';
+import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
+import type {
+  AdjudicationInput,
+  AdjudicationResult,
+  Coverage,
+  DecidedAdjudication,
+  FeeScheduleEntry,
+  PayerRules,
+  Plan,
+  PriorAuthorization,
+} from './types.js';
+
+/** Rules of a payer that has not configured its own: a year to file, nothing pends on size. */
+export const DEFAULT_PAYER_RULES: PayerRules = {
+  timelyFilingDays: 365,
+  autoAdjudicationLimitAmount: '999999999999.99',
+  pendUnknownCodes: true,
+};
+
+/** The plan used when the member has no coverage at all: every line is denied CO-31 first. */
+const NO_PLAN: Plan = {
+  planId: 'none',
+  deductibleAmount: '0.00',
+  outOfPocketMaxAmount: '0.00',
+  copayAmount: '0.00',
+  coinsurancePercent: '0',
+  planYearStartMonth: 1,
+};
+
+export type AdjudicationOutcome =
+  | { status: 'skipped' }
+  | { status: 'pended' | 'paid' | 'partially_paid' | 'denied'; decisionId: string };
+
+export interface ClaimRow {
+  id: string;
+  provider_org_id: string;
+  payer_org_id: string;
+  member_id_index: string;
+  received_date: string;
+}
+
+export interface LineRow {
+  line_number: number;
+  procedure_code: string;
+  modifiers: string[] | null;
+  units: string;
+  charge_amount: string;
+  service_date: string;
+}
+
+/** Versions of every piece of configuration a decision used, so it can be explained later. */
+interface ConfigVersions {
+  plan: { id: string; version: number } | null;
+  coverages: { id: string; version: number }[];
+  payerRules: number | null;
+  feeSchedule: { procedureCode: string; modifier: string; version: number }[];
+}
+
+/**
+ * Adjudicates a submitted claim. Returns skipped when the claim is no longer waiting (already
+ * decided, or being decided by another worker right now), which makes a retried or duplicated
+ * job harmless.
+ */
+export async function adjudicateClaim(
+  database: Database,
+  claimId: string,
+): Promise<AdjudicationOutcome> {
+  return inTransaction(database.pool, async (client) => {
+    const claim = await lockSubmittedClaim(client, claimId);
+    if (!claim) return { status: 'skipped' };
+    const lines = await readLines(client, claimId);
+    const member = await findMember(client, claim);
+    const coverages = member ? await readCoverages(client, member) : [];
+    const plan = await planFor(client, coverages, lines);
+    const planYear = planYearOf(earliestServiceDate(lines), plan.plan.planYearStartMonth);
+    const accumulators = member
+      ? await lockAccumulators(client, member, plan.plan.planId, planYear)
+      : { planYear, deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
+    const feeSchedule = await readFeeSchedule(client, claim.payer_org_id, lines);
+    const authorizations = member ? await lockAuthorizations(client, member, claim) : [];
+    const rules = await readPayerRules(client, claim.payer_org_id);
+    const input: AdjudicationInput = {
+      claim: { receivedDate: claim.received_date, lines: lines.map(toEngineLine) },
+      previouslyAdjudicatedLineKeys: member ? await paidLineKeys(client, claim) : new Set<string>(),
+      plan: plan.plan,
+      coverages: coverages.map((coverage) => coverage.coverage),
+      feeSchedule: feeSchedule.entries,
+      priorAuthorizations: authorizations,
+      accumulators,
+      payerRules: rules.rules,
+    };
+    const result = adjudicate(input);
+    const versions: ConfigVersions = {
+      plan: plan.version,
+      coverages: coverages.map(({ id, version }) => ({ id, version })),
+      payerRules: rules.version,
+      feeSchedule: feeSchedule.versions,
+    };
+    if (result.outcome === 'decided' && member) {
+      await saveAccumulators(client, member, result);
+      await saveAuthorizationUse(client, result);
+    }
+    return recordDecision(client, claim, result, versions, 'auto');
+  });
+}
+
+async function lockSubmittedClaim(
+  client: pg.PoolClient,
+  claimId: string,
+): Promise<ClaimRow | undefined> {
+  // SKIP LOCKED: a claim another worker is deciding right now is simply not ours to decide.
+  const { rows } = await client.query<ClaimRow>(
+    `SELECT id, provider_org_id, payer_org_id, member_id_index,
+            to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date
+       FROM claims WHERE id = $1 AND status = 'submitted' FOR UPDATE SKIP LOCKED`,
+    [claimId],
+  );
+  return rows[0];
+}
+
+export async function readLines(client: pg.PoolClient, claimId: string): Promise<LineRow[]> {
+  const { rows } = await client.query<LineRow>(
+    `SELECT line_number, procedure_code, modifiers, units::text AS units,
+            charge_amount::text AS charge_amount, service_date::text AS service_date
+       FROM claim_lines WHERE claim_id = $1 ORDER BY line_number`,
+    [claimId],
+  );
+  return rows;
+}
+
+function toEngineLine(line: LineRow) {
+  return {
+    lineNumber: line.line_number,
+    procedureCode: line.procedure_code,
+    modifiers: line.modifiers ?? [],
+    // NUMERIC(10,3) prints three decimals ("1.000"); the engine wants the plain decimal.
+    units: line.units.replace(/\.?0+$/, ''),
+    chargeAmount: line.charge_amount,
+    serviceDate: line.service_date,
+  };
+}
+
+export function earliestServiceDate(lines: LineRow[]): string {
+  return lines.map((line) => line.service_date).sort()[0]!;
+}
+
+export async function findMember(
+  client: pg.PoolClient,
+  claim: ClaimRow,
+): Promise<string | undefined> {
+  const { rows } = await client.query<{ id: string }>(
+    'SELECT id FROM members WHERE payer_org_id = $1 AND member_id_index = $2',
+    [claim.payer_org_id, claim.member_id_index],
+  );
+  return rows[0]?.id;
+}
+
+export interface StoredCoverage {
+  id: string;
+  version: number;
+  coverage: Coverage;
+}
+
+export async function readCoverages(
+  client: pg.PoolClient,
+  memberId: string,
+): Promise<StoredCoverage[]> {
+  const { rows } = await client.query<{
+    id: string;
+    version: number;
+    plan_id: string;
+    effective_from: string;
+    effective_to: string | null;
+  }>(
+    `SELECT id, version, plan_id, effective_from::text AS effective_from,
+            effective_to::text AS effective_to
+       FROM coverages WHERE member_id = $1 ORDER BY effective_from`,
+    [memberId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    version: row.version,
+    coverage: {
+      planId: row.plan_id,
+      effectiveFrom: row.effective_from,
+      effectiveTo: row.effective_to,
+    },
+  }));
+}
+
+/** The plan of the coverage in force on the earliest service date (else the latest one). */
+export async function planFor(
+  client: pg.PoolClient,
+  coverages: StoredCoverage[],
+  lines: LineRow[],
+): Promise<{ plan: Plan; version: { id: string; version: number } | null }> {
+  const date = earliestServiceDate(lines);
+  const inForce =
+    coverages.find(
+      ({ coverage }) =>
+        coverage.effectiveFrom <= date &&
+        (coverage.effectiveTo === null || date <= coverage.effectiveTo),
+    ) ?? coverages[coverages.length - 1];
+  if (!inForce) return { plan: NO_PLAN, version: null };
+  const { rows } = await client.query<{
+    id: string;
+    version: number;
+    deductible_amount: string;
+    out_of_pocket_max_amount: string;
+    copay_amount: string;
+    coinsurance_percent: string;
+    plan_year_start_month: number;
+  }>(
+    `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
+            copay_amount::text, coinsurance_percent::text, plan_year_start_month
+       FROM plans WHERE id = $1`,
+    [inForce.coverage.planId],
+  );
+  const row = rows[0]!;
+  return {
+    plan: {
+      planId: row.id,
+      deductibleAmount: row.deductible_amount,
+      outOfPocketMaxAmount: row.out_of_pocket_max_amount,
+      copayAmount: row.copay_amount,
+      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
+      planYearStartMonth: row.plan_year_start_month,
+    },
+    version: { id: row.id, version: row.version },
+  };
+}
+
+export async function lockAccumulators(
+  client: pg.PoolClient,
+  memberId: string,
+  planId: string,
+  planYear: string,
+) {
+  await client.query(
+    `INSERT INTO accumulators (member_id, plan_id, plan_year, deductible_met_amount,
+       out_of_pocket_met_amount, updated_at)
+     VALUES ($1, $2, $3, 0, 0, now()) ON CONFLICT DO NOTHING`,
+    [memberId, planId, planYear],
+  );
+  const { rows } = await client.query<{ deductible: string; out_of_pocket: string }>(
+    `SELECT deductible_met_amount::text AS deductible, out_of_pocket_met_amount::text AS out_of_pocket
+       FROM accumulators WHERE member_id = $1 AND plan_id = $2 AND plan_year = $3 FOR UPDATE`,
+    [memberId, planId, planYear],
+  );
+  return {
+    planYear,
+    deductibleMetAmount: rows[0]!.deductible,
+    outOfPocketMetAmount: rows[0]!.out_of_pocket,
+  };
+}
+
+async function readFeeSchedule(client: pg.PoolClient, payerOrgId: string, lines: LineRow[]) {
+  const codes = [...new Set(lines.map((line) => line.procedure_code))];
+  const { rows } = await client.query<{
+    procedure_code: string;
+    modifier: string;
+    allowed_amount: string;
+    covered: boolean;
+    prior_auth_required: boolean;
+    copay_applies: boolean;
+    version: number;
+  }>(
+    `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
+            copay_applies, version
+       FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,
+    [payerOrgId, codes],
+  );
+  return {
+    entries: rows.map((row): FeeScheduleEntry => ({
+      procedureCode: row.procedure_code,
+      modifier: row.modifier === '' ? null : row.modifier,
+      allowedAmount: row.allowed_amount,
+      covered: row.covered,
+      priorAuthRequired: row.prior_auth_required,
+      copayApplies: row.copay_applies,
+    })),
+    versions: rows.map((row) => ({
+      procedureCode: row.procedure_code,
+      modifier: row.modifier,
+      version: row.version,
+    })),
+  };
+}
+
+async function lockAuthorizations(
+  client: pg.PoolClient,
+  memberId: string,
+  claim: ClaimRow,
+): Promise<PriorAuthorization[]> {
+  const { rows } = await client.query<{
+    id: string;
+    procedure_code: string;
+    units_authorized: number;
+    units_used: number;
+    valid_from: string;
+    valid_to: string;
+  }>(
+    `SELECT id, procedure_code, units_authorized, units_used, valid_from::text AS valid_from,
+            valid_to::text AS valid_to
+       FROM prior_authorizations
+      WHERE member_id = $1 AND provider_org_id = $2 AND payer_org_id = $3
+      ORDER BY id FOR UPDATE`,
+    [memberId, claim.provider_org_id, claim.payer_org_id],
+  );
+  return rows.map((row) => ({
+    authorizationId: row.id,
+    procedureCode: row.procedure_code,
+    unitsAuthorized: row.units_authorized,
+    unitsUsed: row.units_used,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+  }));
+}
+
+async function readPayerRules(client: pg.PoolClient, payerOrgId: string) {
+  const { rows } = await client.query<{
+    timely_filing_days: number;
+    auto_adjudication_limit_amount: string;
+    pend_unknown_codes: boolean;
+    version: number;
+  }>(
+    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes, version
+       FROM payer_rules WHERE payer_org_id = $1`,
+    [payerOrgId],
+  );
+  const row = rows[0];
+  if (!row) return { rules: DEFAULT_PAYER_RULES, version: null };
+  return {
+    rules: {
+      timelyFilingDays: row.timely_filing_days,
+      autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
+      pendUnknownCodes: row.pend_unknown_codes,
+    },
+    version: row.version,
+  };
+}
+
+/** Line keys of the member's earlier claims with this provider whose lines were not denied. */
+async function paidLineKeys(client: pg.PoolClient, claim: ClaimRow): Promise<Set<string>> {
+  const { rows } = await client.query<{
+    procedure_code: string;
+    modifiers: string[] | null;
+    service_date: string;
+  }>(
+    `SELECT l.procedure_code, l.modifiers, l.service_date::text AS service_date
+       FROM claims c
+       JOIN claim_lines l ON l.claim_id = c.id
+       JOIN LATERAL (
+         SELECT result FROM claim_decisions d WHERE d.claim_id = c.id
+          ORDER BY decided_at DESC LIMIT 1
+       ) d ON true
+      WHERE c.provider_org_id = $1 AND c.payer_org_id = $2 AND c.member_id_index = $3
+        AND c.id <> $4 AND c.status IN ('paid', 'partially_paid')
+        AND EXISTS (
+          SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
+           WHERE (decided->>'lineNumber')::int = l.line_number
+             AND (decided->>'denied')::boolean = false
+        )`,
+    [claim.provider_org_id, claim.payer_org_id, claim.member_id_index, claim.id],
+  );
+  return new Set(
+    rows.map((row) =>
+      lineKeyOf({
+        procedureCode: row.procedure_code,
+        modifiers: row.modifiers ?? [],
+        serviceDate: row.service_date,
+      }),
+    ),
+  );
+}
+
+export async function saveAccumulators(
+  client: pg.PoolClient,
+  memberId: string,
+  result: DecidedAdjudication,
+): Promise<void> {
+  const after = result.accumulatorsAfter;
+  await client.query(
+    `UPDATE accumulators SET deductible_met_amount = $4, out_of_pocket_met_amount = $5,
+            updated_at = now()
+      WHERE member_id = $1 AND plan_id = $2 AND plan_year = $3`,
+    [
+      memberId,
+      result.planId,
+      after.planYear,
+      after.deductibleMetAmount,
+      after.outOfPocketMetAmount,
+    ],
+  );
+}
+
+async function saveAuthorizationUse(
+  client: pg.PoolClient,
+  result: DecidedAdjudication,
+): Promise<void> {
+  for (const use of result.priorAuthorizationUnitsUsed) {
+    await client.query(
+      'UPDATE prior_authorizations SET units_used = units_used + $2, updated_at = now() WHERE id = $1',
+      [use.authorizationId, use.units],
+    );
+  }
+}
+
+/** Writes the decision row, the claim's status and the ledger event (no PHI in it). */
+export async function recordDecision(
+  client: pg.PoolClient,
+  claim: Pick<ClaimRow, 'id' | 'provider_org_id' | 'payer_org_id'>,
+  result: AdjudicationResult,
+  versions: unknown,
+  decidedBy: string,
+  note?: string,
+): Promise<AdjudicationOutcome> {
+  const decisionId = randomUUID();
+  const eventId = randomUUID();
+  const decidedAt = new Date();
+  const status = result.outcome === 'pend' ? 'pended' : result.status;
+  const paid = result.outcome === 'pend' ? '0.00' : result.totals.paidAmount;
+  const patient = result.outcome === 'pend' ? '0.00' : result.totals.patientResponsibilityAmount;
+  await client.query(
+    `INSERT INTO claim_decisions (id, claim_id, decided_at, decided_by, status, paid_amount,
+       patient_responsibility_amount, result, config_versions, ledger_event_id, note)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      decisionId,
+      claim.id,
+      decidedAt,
+      decidedBy,
+      status,
+      paid,
+      patient,
+      JSON.stringify(result),
+      JSON.stringify(versions),
+      eventId,
+      note ?? null,
+    ],
+  );
+  await client.query('UPDATE claims SET status = $2 WHERE id = $1', [claim.id, status]);
+  await appendEvents(
+    client,
+    [
+      {
+        id: eventId,
+        type: result.outcome === 'pend' ? 'ClaimPended' : 'ClaimAdjudicated',
+        aggregateId: claim.id,
+        actorOrgId: claim.payer_org_id,
+        payload: decisionPayload(claim.id, decisionId, decidedBy, result, versions, note),
+        partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
+      },
+    ],
+    decidedAt,
+  );
+  return { status, decisionId };
+}
+
+function decisionPayload(
+  claimId: string,
+  decisionId: string,
+  decidedBy: string,
+  result: AdjudicationResult,
+  versions: unknown,
+  note: string | undefined,
+) {
+  const common = {
+    claimId,
+    decisionId,
+    decidedBy,
+    configVersions: JSON.parse(JSON.stringify(versions)) as never,
+    // The note is free text a person wrote and may name the patient: the ledger holds its hash.
+    ...(note === undefined ? {} : { noteSha256: sha256Hex(note) }),
+  };
+  if (result.outcome === 'pend') return { ...common, pendReasons: result.pendReasons };
+  return {
+    ...common,
+    status: result.status,
+    totals: { ...result.totals },
+    lines: result.lines.map((line) => ({
+      lineNumber: line.lineNumber,
+      paidAmount: line.paidAmount,
+      adjustments: line.adjustments.map((adjustment) => ({ ...adjustment })),
+      remarkCodes: line.remarkCodes,
+      rulesFired: line.rulesFired,
+    })),
+  };
+}

@@ -1,0 +1,283 @@
+// Adjudication of stored claims on real PostgreSQL and Redis: decisions, accumulators under
+// concurrency, pending and manual review, and the worker's sweep.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { openRedis } from '../../src/infra/redis.js';
+import { startWorkers } from '../../workers/index.js';
+import { bearer } from '../support/api.js';
+import {
+  createActor,
+  createTestEnvironment,
+  testApp,
+  validClaim,
+  type Actor,
+  type TestEnvironment,
+} from '../support/environment.js';
+import {
+  insertFeeScheduleEntry,
+  insertMember,
+  insertPayerRules,
+  insertPlan,
+} from '../support/payer.js';
+
+let environment: TestEnvironment;
+let app: ReturnType<typeof testApp>;
+let provider: Actor;
+let payer: Actor;
+
+beforeAll(async () => {
+  environment = await createTestEnvironment({ ADJUDICATION_INTERVAL_MS: '100' });
+  app = testApp(environment);
+  provider = await createActor(environment, 'provider', 'provider_biller');
+  payer = await createActor(environment, 'payer', 'payer_adjudicator');
+  await insertFeeScheduleEntry(environment, payer.organization.id, '99213', '100.00', {
+    copayApplies: true,
+  });
+  await insertFeeScheduleEntry(environment, payer.organization.id, '80053', '40.00');
+  await insertPayerRules(environment, payer.organization.id, '5000.00');
+});
+
+afterAll(async () => {
+  await environment.close();
+});
+
+/** One claim for a member: an office visit (99213) and a panel (80053) on one date. */
+function claimFor(memberId: string, serviceDate: string, visitCharge = '125.00') {
+  const claim = validClaim(payer.organization.id);
+  return {
+    ...claim,
+    member: { ...claim.member, memberId },
+    serviceLines: [
+      { procedureCode: '99213', units: 1, chargeAmount: visitCharge, serviceDate },
+      { procedureCode: '80053', units: 1, chargeAmount: '48.50', serviceDate },
+    ],
+  };
+}
+
+async function submit(body: object): Promise<string> {
+  const response = await request(app).post('/v1/claims').set(bearer(provider.key)).send(body);
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body.id as string;
+}
+
+async function accumulatorsOf(memberRowId: string) {
+  const { rows } = await environment.database.pool.query<{ deductible: string; oop: string }>(
+    `SELECT deductible_met_amount::text AS deductible, out_of_pocket_met_amount::text AS oop
+       FROM accumulators WHERE member_id = $1`,
+    [memberRowId],
+  );
+  return rows[0];
+}
+
+describe('automatic adjudication of a stored claim', () => {
+  it('decides line by line with 835 codes, and moves the accumulators', async () => {
+    const planId = await insertPlan(environment, payer.organization.id, {
+      deductibleAmount: '500.00',
+      outOfPocketMaxAmount: '2000.00',
+      copayAmount: '25.00',
+      coinsurancePercent: '20',
+    });
+    const memberRow = await insertMember(environment, payer.organization.id, 'M-WORKED-1', planId);
+    const claimId = await submit(claimFor('M-WORKED-1', '2026-11-02'));
+    const outcome = await adjudicateClaim(environment.database, claimId);
+    // Line 1 (99213): charge 125.00, allowed 100.00 -> CO-45 25.00; copay PR-3 25.00;
+    //   deductible PR-1 min(500.00, 100.00 - 25.00) = 75.00; coinsurance on 0.00 = 0; paid 0.00.
+    // Line 2 (80053): charge 48.50, allowed 40.00 -> CO-45 8.50; deductible PR-1 min(425.00,
+    //   40.00) = 40.00; paid 0.00. Deductible met 115.00, out of pocket met 140.00.
+    expect(outcome.status).toBe('paid');
+    const { rows } = await environment.database.pool.query<{ result: { lines: unknown[] } }>(
+      'SELECT result FROM claim_decisions WHERE claim_id = $1',
+      [claimId],
+    );
+    expect(rows[0]!.result.lines).toMatchObject([
+      {
+        lineNumber: 1,
+        allowedAmount: '100.00',
+        paidAmount: '0.00',
+        adjustments: [
+          { group: 'CO', reasonCode: '45', amount: '25.00' },
+          { group: 'PR', reasonCode: '3', amount: '25.00' },
+          { group: 'PR', reasonCode: '1', amount: '75.00' },
+        ],
+      },
+      {
+        lineNumber: 2,
+        allowedAmount: '40.00',
+        paidAmount: '0.00',
+        adjustments: [
+          { group: 'CO', reasonCode: '45', amount: '8.50' },
+          { group: 'PR', reasonCode: '1', amount: '40.00' },
+        ],
+      },
+    ]);
+    expect(await accumulatorsOf(memberRow)).toEqual({ deductible: '115.00', oop: '140.00' });
+    const claim = await request(app).get(`/v1/claims/${claimId}`).set(bearer(provider.key));
+    expect(claim.body.status).toBe('paid');
+    expect(claim.body.events.map((event: { type: string }) => event.type)).toEqual([
+      'ClaimSubmitted',
+      'ClaimAdjudicated',
+    ]);
+    // Deciding again is a no-op: the claim is no longer waiting.
+    expect(await adjudicateClaim(environment.database, claimId)).toEqual({ status: 'skipped' });
+  });
+
+  it('denies every line CO-31 when the member is not enrolled', async () => {
+    const claimId = await submit(claimFor('NOBODY-1', '2026-11-02'));
+    expect(await adjudicateClaim(environment.database, claimId)).toMatchObject({
+      status: 'denied',
+    });
+  });
+
+  it('200 concurrent claims of one member leave the accumulators of a sequential replay', async () => {
+    // Amounts with no half cents, so the totals do not depend on which claim came first:
+    // per claim the patient owes copay 25.00 + the deductible it takes + 20 % of the rest.
+    const plan = {
+      deductibleAmount: '500.00',
+      outOfPocketMaxAmount: '100000.00',
+      copayAmount: '25.00',
+      coinsurancePercent: '20',
+    };
+    const concurrentMember = await insertMember(
+      environment,
+      payer.organization.id,
+      'M-CONCURRENT',
+      await insertPlan(environment, payer.organization.id, plan),
+    );
+    const sequentialMember = await insertMember(
+      environment,
+      payer.organization.id,
+      'M-SEQUENTIAL',
+      await insertPlan(environment, payer.organization.id, plan),
+    );
+    const dates = Array.from({ length: 200 }, (_, day) =>
+      new Date(Date.UTC(2026, 0, 1 + day)).toISOString().slice(0, 10),
+    );
+    const concurrentIds = await Promise.all(
+      dates.map((date) => submit(claimFor('M-CONCURRENT', date))),
+    );
+    await Promise.all(concurrentIds.map((id) => adjudicateClaim(environment.database, id)));
+    for (const date of dates) {
+      await adjudicateClaim(environment.database, await submit(claimFor('M-SEQUENTIAL', date)));
+    }
+    const concurrent = await accumulatorsOf(concurrentMember);
+    expect(concurrent).toEqual(await accumulatorsOf(sequentialMember));
+    // By hand: allowed per claim 140.00; deductible met 500.00 in all; the patient pays
+    // 200 x 25.00 copay + 500.00 deductible + 20 % of (200 x 115.00 - 500.00) = 5000 + 500 + 4500.
+    expect(concurrent).toEqual({ deductible: '500.00', oop: '10000.00' });
+    const { rows } = await environment.database.pool.query<{ pr: string }>(
+      `SELECT sum(patient_responsibility_amount)::text AS pr FROM claim_decisions d
+         JOIN claims c ON c.id = d.claim_id WHERE c.id = ANY($1::uuid[])`,
+      [concurrentIds],
+    );
+    expect(rows[0]!.pr).toBe('10000.00');
+  });
+});
+
+describe('pending and manual review', () => {
+  let claimId: string;
+
+  beforeAll(async () => {
+    const planId = await insertPlan(environment, payer.organization.id, {
+      deductibleAmount: '0.00',
+      outOfPocketMaxAmount: '5000.00',
+      copayAmount: '0.00',
+      coinsurancePercent: '0',
+    });
+    await insertMember(environment, payer.organization.id, 'M-REVIEW', planId);
+    // Over the payer's 5,000.00 auto-adjudication limit: it must pend.
+    claimId = await submit(claimFor('M-REVIEW', '2026-11-03', '6000.00'));
+    expect(await adjudicateClaim(environment.database, claimId)).toMatchObject({
+      status: 'pended',
+    });
+  });
+
+  it('shows the pended claim in the payer review queue with its reason', async () => {
+    const queue = await request(app).get('/v1/review-queue').set(bearer(payer.key));
+    expect(queue.status).toBe(200);
+    const item = queue.body.claims.find((entry: { claimId: string }) => entry.claimId === claimId);
+    expect(item.pendReasons[0]).toMatch(/6048.50.*5000.00/);
+    const otherPayer = await createActor(environment, 'payer', 'payer_adjudicator');
+    const theirs = await request(app).get('/v1/review-queue').set(bearer(otherPayer.key));
+    expect(theirs.body.claims).toEqual([]);
+    const asProvider = await request(app).get('/v1/review-queue').set(bearer(provider.key));
+    expect(asProvider.status).toBe(403);
+  });
+
+  it('is decided by a person line by line; the event names the key and hashes the note', async () => {
+    const stranger = await createActor(environment, 'payer', 'payer_adjudicator');
+    const body = {
+      note: 'Reviewed the operative report; line 1 reduced to the contracted rate.',
+      lines: [
+        { lineNumber: 1, adjustments: [{ group: 'CO', reasonCode: '45', amount: '1000.00' }] },
+        {
+          lineNumber: 2,
+          adjustments: [{ group: 'CO', reasonCode: '96', amount: '48.50' }],
+          remarkCodes: ['N130'],
+        },
+      ],
+    };
+    const notTheirs = await request(app)
+      .post(`/v1/claims/${claimId}/decision`)
+      .set(bearer(stranger.key))
+      .send(body);
+    expect(notTheirs.status).toBe(404);
+    const unbalanced = await request(app)
+      .post(`/v1/claims/${claimId}/decision`)
+      .set(bearer(payer.key))
+      .send({
+        ...body,
+        lines: [
+          { lineNumber: 1, adjustments: [{ group: 'CO', reasonCode: '45', amount: '7000.00' }] },
+        ],
+      });
+    expect(unbalanced.status).toBe(422);
+    const decided = await request(app)
+      .post(`/v1/claims/${claimId}/decision`)
+      .set(bearer(payer.key))
+      .send(body);
+    expect(decided.status, JSON.stringify(decided.body)).toBe(201);
+    expect(decided.body.status).toBe('partially_paid');
+    const again = await request(app)
+      .post(`/v1/claims/${claimId}/decision`)
+      .set(bearer(payer.key))
+      .send(body);
+    expect(again.status).toBe(409);
+    const { rows } = await environment.database.pool.query<{ payload: Record<string, unknown> }>(
+      `SELECT payload FROM ledger_events WHERE aggregate_id = $1 AND type = 'ClaimAdjudicated'`,
+      [claimId],
+    );
+    expect(rows[0]!.payload).toMatchObject({
+      decidedBy: payer.keyId,
+      status: 'partially_paid',
+      totals: { paidAmount: '5000.00', chargeAmount: '6048.50' },
+    });
+    expect(JSON.stringify(rows[0]!.payload)).not.toContain('operative report');
+  });
+});
+
+describe('the adjudication worker', () => {
+  it('decides a submitted claim on its own within a second or two', async () => {
+    const redis = openRedis(environment.config.redisUrl);
+    const workers = await startWorkers({
+      config: environment.config,
+      database: environment.database,
+      connection: redis,
+      logger: createLogger('silent'),
+    });
+    try {
+      const claimId = await submit(claimFor('NOBODY-2', '2026-11-04'));
+      let status = 'submitted';
+      for (let attempt = 0; attempt < 50 && status === 'submitted'; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await request(app).get(`/v1/claims/${claimId}`).set(bearer(provider.key))).body
+          .status as string;
+      }
+      expect(status).toBe('denied');
+    } finally {
+      await workers.close();
+      redis.disconnect();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+// Payer configuration written straight into the tables, for adjudication tests that should
+// not depend on the configuration API's own behaviour.
+import { randomUUID } from 'node:crypto';
+import { phiKeysOf } from '../../src/api/app.js';
+import { blindIndex, encryptPhi } from '../../src/infra/phi.js';
+import type { TestEnvironment } from './environment.js';
+
+export interface TestPlan {
+  deductibleAmount: string;
+  outOfPocketMaxAmount: string;
+  copayAmount: string;
+  coinsurancePercent: string;
+}
+
+export async function insertPlan(
+  environment: TestEnvironment,
+  payerOrgId: string,
+  plan: TestPlan,
+): Promise<string> {
+  const id = randomUUID();
+  await environment.database.pool.query(
+    `INSERT INTO plans (id, payer_org_id, code, name, deductible_amount, out_of_pocket_max_amount,
+       copay_amount, coinsurance_percent, plan_year_start_month, version, updated_at)
+     VALUES ($1, $2, $3, 'Test plan', $4, $5, $6, $7, 1, 1, now())`,
+    [
+      id,
+      payerOrgId,
+      `P-${id.slice(0, 8)}`,
+      plan.deductibleAmount,
+      plan.outOfPocketMaxAmount,
+      plan.copayAmount,
+      plan.coinsurancePercent,
+    ],
+  );
+  return id;
+}
+
+/** Enrolls a member (found by claims through the same blind index) with one coverage. */
+export async function insertMember(
+  environment: TestEnvironment,
+  payerOrgId: string,
+  memberId: string,
+  planId: string,
+  effectiveFrom = '2026-01-01',
+  effectiveTo: string | null = null,
+): Promise<string> {
+  const phiKeys = phiKeysOf(environment.config);
+  const id = randomUUID();
+  const sealed = encryptPhi(phiKeys, JSON.stringify({ memberId }));
+  await environment.database.pool.query(
+    `INSERT INTO members (id, payer_org_id, member_id_index, member_ciphertext, phi_key_version)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [id, payerOrgId, blindIndex(phiKeys, memberId), sealed.ciphertext, sealed.version],
+  );
+  await environment.database.pool.query(
+    `INSERT INTO coverages (id, member_id, plan_id, effective_from, effective_to, version, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 1, now())`,
+    [randomUUID(), id, planId, effectiveFrom, effectiveTo],
+  );
+  return id;
+}
+
+export async function insertFeeScheduleEntry(
+  environment: TestEnvironment,
+  payerOrgId: string,
+  procedureCode: string,
+  allowedAmount: string,
+  options: { covered?: boolean; priorAuthRequired?: boolean; copayApplies?: boolean } = {},
+): Promise<void> {
+  await environment.database.pool.query(
+    `INSERT INTO fee_schedule_entries (payer_org_id, procedure_code, modifier, allowed_amount,
+       covered, prior_auth_required, copay_applies, version, updated_at)
+     VALUES ($1, $2, '', $3, $4, $5, $6, 1, now())`,
+    [
+      payerOrgId,
+      procedureCode,
+      allowedAmount,
+      options.covered ?? true,
+      options.priorAuthRequired ?? false,
+      options.copayApplies ?? false,
+    ],
+  );
+}
+
+export async function insertPayerRules(
+  environment: TestEnvironment,
+  payerOrgId: string,
+  autoAdjudicationLimitAmount: string,
+  timelyFilingDays = 365,
+): Promise<void> {
+  await environment.database.pool.query(
+    `INSERT INTO payer_rules (payer_org_id, timely_filing_days, auto_adjudication_limit_amount,
+       pend_unknown_codes, version, updated_at)
+     VALUES ($1, $2, $3, true, 1, now())`,
+    [payerOrgId, timelyFilingDays, autoAdjudicationLimitAmount],
+  );
+}
