@@ -175,6 +175,88 @@ describe('automatic adjudication of a stored claim', () => {
   });
 });
 
+describe('replacements and voids', () => {
+  const plan = {
+    deductibleAmount: '500.00',
+    outOfPocketMaxAmount: '2000.00',
+    copayAmount: '25.00',
+    coinsurancePercent: '20',
+  };
+
+  it('a void gives back exactly what the original took and owes back what was paid', async () => {
+    const memberRow = await insertMember(
+      environment,
+      payer.organization.id,
+      'M-VOID',
+      await insertPlan(environment, payer.organization.id, { ...plan, deductibleAmount: '0.00' }),
+    );
+    const originalId = await submit(claimFor('M-VOID', '2026-10-01'));
+    await adjudicateClaim(environment.database, originalId);
+    // Line 1: allowed 100.00, copay 25.00, coinsurance 20 % of 75.00 = 15.00, paid 60.00.
+    // Line 2: allowed 40.00, coinsurance 8.00, paid 32.00. Out of pocket 48.00, paid 92.00.
+    expect(await accumulatorsOf(memberRow)).toEqual({ deductible: '0.00', oop: '48.00' });
+    const voidId = await submit({
+      ...claimFor('M-VOID', '2026-10-01'),
+      frequencyCode: '8',
+      originalClaimId: originalId,
+    });
+    expect(await adjudicateClaim(environment.database, voidId)).toEqual({
+      status: 'voided',
+      originalClaimId: originalId,
+      recoupmentAmount: '92.00',
+    });
+    expect(await accumulatorsOf(memberRow)).toEqual({ deductible: '0.00', oop: '0.00' });
+    const original = await request(app).get(`/v1/claims/${originalId}`).set(bearer(payer.key));
+    expect(original.body.status).toBe('voided');
+    expect(original.body.events.map((event: { type: string }) => event.type)).toEqual([
+      'ClaimSubmitted',
+      'ClaimAdjudicated',
+      'ClaimReversed',
+    ]);
+    // The original's decision row is still there, untouched: nothing is edited in place.
+    const { rows } = await environment.database.pool.query(
+      'SELECT status FROM claim_decisions WHERE claim_id = $1',
+      [originalId],
+    );
+    expect(rows).toEqual([{ status: 'paid' }]);
+  });
+
+  it('a replacement reverses the original, then is adjudicated as if the original never was', async () => {
+    const planId = await insertPlan(environment, payer.organization.id, plan);
+    const replacedMember = await insertMember(
+      environment,
+      payer.organization.id,
+      'M-REPLACED',
+      planId,
+    );
+    const directMember = await insertMember(environment, payer.organization.id, 'M-DIRECT', planId);
+    const originalId = await submit(claimFor('M-REPLACED', '2026-10-02', '300.00'));
+    await adjudicateClaim(environment.database, originalId);
+    const replacementId = await submit({
+      ...claimFor('M-REPLACED', '2026-10-02'),
+      frequencyCode: '7',
+      originalClaimId: originalId,
+    });
+    expect(await adjudicateClaim(environment.database, replacementId)).toMatchObject({
+      status: 'paid',
+    });
+    // The same claim submitted once for another member of the same plan.
+    await adjudicateClaim(environment.database, await submit(claimFor('M-DIRECT', '2026-10-02')));
+    expect(await accumulatorsOf(replacedMember)).toEqual(await accumulatorsOf(directMember));
+    const original = await request(app).get(`/v1/claims/${originalId}`).set(bearer(provider.key));
+    expect(original.body.status).toBe('replaced');
+    // A second void of the replaced original pends for a person instead of reversing twice.
+    const lateVoid = await submit({
+      ...claimFor('M-REPLACED', '2026-10-02'),
+      frequencyCode: '8',
+      originalClaimId: originalId,
+    });
+    expect(await adjudicateClaim(environment.database, lateVoid)).toMatchObject({
+      status: 'pended',
+    });
+  });
+});
+
 describe('pending and manual review', () => {
   let claimId: string;
 

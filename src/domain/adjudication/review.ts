@@ -12,6 +12,7 @@ import type { Principal } from '../organizations.js';
 import { parseOrThrow } from '../validation.js';
 import { planYearOf } from './engine.js';
 import {
+  CLAIM_COLUMNS,
   earliestServiceDate,
   findMember,
   lockAccumulators,
@@ -115,9 +116,7 @@ export async function decidePendedClaim(
   const decision = parseOrThrow(manualDecisionSchema, body, 'decision');
   return inTransaction(database.pool, async (client) => {
     const { rows } = await client.query<ClaimRow & { status: string }>(
-      `SELECT id, provider_org_id, payer_org_id, member_id_index, status,
-              to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date
-         FROM claims WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
+      `SELECT ${CLAIM_COLUMNS}, status FROM claims WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
       [claimId, principal.orgId],
     );
     const claim = rows[0];

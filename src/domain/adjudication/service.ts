@@ -10,6 +10,7 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { appendEvents } from '../../ledger/append.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
+import { reverseOriginal, type Reversal } from './reversal.js';
 import type {
   AdjudicationInput,
   AdjudicationResult,
@@ -40,6 +41,7 @@ const NO_PLAN: Plan = {
 
 export type AdjudicationOutcome =
   | { status: 'skipped' }
+  | { status: 'voided'; originalClaimId: string; recoupmentAmount: string }
   | { status: 'pended' | 'paid' | 'partially_paid' | 'denied'; decisionId: string };
 
 export interface ClaimRow {
@@ -48,6 +50,8 @@ export interface ClaimRow {
   payer_org_id: string;
   member_id_index: string;
   received_date: string;
+  frequency_code: string;
+  original_claim_id: string | null;
 }
 
 export interface LineRow {
@@ -79,6 +83,23 @@ export async function adjudicateClaim(
   return inTransaction(database.pool, async (client) => {
     const claim = await lockSubmittedClaim(client, claimId);
     if (!claim) return { status: 'skipped' };
+    if (claim.original_claim_id !== null) {
+      const reversal = await reverseOriginal(client, {
+        ...claim,
+        original_claim_id: claim.original_claim_id,
+      });
+      if (reversal.kind === 'already-ended') {
+        const reason = `the original claim ${reversal.originalClaimId} is already ${reversal.originalStatus}`;
+        return recordDecision(
+          client,
+          claim,
+          { outcome: 'pend', pendReasons: [reason] },
+          {},
+          'auto',
+        );
+      }
+      if (claim.frequency_code === '8') return recordVoid(client, claim, reversal);
+    }
     const lines = await readLines(client, claimId);
     const member = await findMember(client, claim);
     const coverages = member ? await readCoverages(client, member) : [];
@@ -115,15 +136,17 @@ export async function adjudicateClaim(
   });
 }
 
+export const CLAIM_COLUMNS = `id, provider_org_id, payer_org_id, member_id_index, frequency_code,
+  original_claim_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date`;
+
 async function lockSubmittedClaim(
   client: pg.PoolClient,
   claimId: string,
 ): Promise<ClaimRow | undefined> {
   // SKIP LOCKED: a claim another worker is deciding right now is simply not ours to decide.
   const { rows } = await client.query<ClaimRow>(
-    `SELECT id, provider_org_id, payer_org_id, member_id_index,
-            to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date
-       FROM claims WHERE id = $1 AND status = 'submitted' FOR UPDATE SKIP LOCKED`,
+    `SELECT ${CLAIM_COLUMNS} FROM claims
+      WHERE id = $1 AND status = 'submitted' FOR UPDATE SKIP LOCKED`,
     [claimId],
   );
   return rows[0];
@@ -415,6 +438,26 @@ async function saveAuthorizationUse(
       [use.authorizationId, use.units],
     );
   }
+}
+
+/** A void claim ends as voided itself; its original was reversed by reverseOriginal. */
+async function recordVoid(
+  client: pg.PoolClient,
+  claim: ClaimRow,
+  reversal: Exclude<Reversal, { kind: 'already-ended' }>,
+): Promise<AdjudicationOutcome> {
+  const recoupmentAmount = reversal.kind === 'reversed' ? reversal.recoupmentAmount : '0.00';
+  await client.query("UPDATE claims SET status = 'voided' WHERE id = $1", [claim.id]);
+  await appendEvents(client, [
+    {
+      type: 'ClaimVoided',
+      aggregateId: claim.id,
+      actorOrgId: claim.payer_org_id,
+      payload: { claimId: claim.id, originalClaimId: reversal.originalClaimId, recoupmentAmount },
+      partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
+    },
+  ]);
+  return { status: 'voided', originalClaimId: reversal.originalClaimId, recoupmentAmount };
 }
 
 /** Writes the decision row, the claim's status and the ledger event (no PHI in it). */

@@ -1,0 +1,104 @@
+// Replacements (frequency 7) and voids (frequency 8) never edit the original claim's
+// decision: they reverse it with new rows and events. What the original took from the
+// member's accumulators and prior authorizations is given back, the original becomes
+// "replaced" or "voided", and money already paid on it is owed back by the provider
+// (a recoupment, collected by the next settlement).
+import { Decimal } from 'decimal.js';
+import type pg from 'pg';
+import { appendEvents } from '../../ledger/append.js';
+import type { ClaimRow } from './service.js';
+import type { AdjudicationResult } from './types.js';
+
+export type Reversal =
+  | { kind: 'reversed'; originalClaimId: string; recoupmentAmount: string }
+  | { kind: 'nothing-to-reverse'; originalClaimId: string }
+  | { kind: 'already-ended'; originalClaimId: string; originalStatus: string };
+
+const ENDED_STATUSES = ['voided', 'replaced'];
+
+/** Reverses the original of a replacement or void claim, inside the caller's transaction. */
+export async function reverseOriginal(
+  client: pg.PoolClient,
+  claim: ClaimRow & { frequency_code: string; original_claim_id: string },
+): Promise<Reversal> {
+  const { rows } = await client.query<{ status: string; member_id_index: string }>(
+    'SELECT status, member_id_index FROM claims WHERE id = $1 FOR UPDATE',
+    [claim.original_claim_id],
+  );
+  const original = rows[0]!;
+  const originalClaimId = claim.original_claim_id;
+  if (ENDED_STATUSES.includes(original.status)) {
+    return { kind: 'already-ended', originalClaimId, originalStatus: original.status };
+  }
+  const newStatus = claim.frequency_code === '8' ? 'voided' : 'replaced';
+  await client.query('UPDATE claims SET status = $2 WHERE id = $1', [originalClaimId, newStatus]);
+  const decision = await latestDecision(client, originalClaimId);
+  const returned =
+    decision?.outcome === 'decided'
+      ? await giveBack(client, claim.payer_org_id, original.member_id_index, decision)
+      : undefined;
+  const paid = decision?.outcome === 'decided' ? decision.totals.paidAmount : '0.00';
+  await appendEvents(client, [
+    {
+      type: 'ClaimReversed',
+      aggregateId: originalClaimId,
+      actorOrgId: claim.payer_org_id,
+      payload: {
+        claimId: originalClaimId,
+        byClaimId: claim.id,
+        newStatus,
+        paidAmountReversed: paid,
+        recoupmentAmount: paid,
+        accumulatorsReturned: returned ?? null,
+      },
+      partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
+    },
+  ]);
+  return returned
+    ? { kind: 'reversed', originalClaimId, recoupmentAmount: paid }
+    : { kind: 'nothing-to-reverse', originalClaimId };
+}
+
+async function latestDecision(
+  client: pg.PoolClient,
+  claimId: string,
+): Promise<AdjudicationResult | undefined> {
+  const { rows } = await client.query<{ result: AdjudicationResult }>(
+    'SELECT result FROM claim_decisions WHERE claim_id = $1 ORDER BY decided_at DESC LIMIT 1',
+    [claimId],
+  );
+  return rows[0]?.result;
+}
+
+/** Returns the original's deductible, out-of-pocket and authorization units to the member. */
+async function giveBack(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  memberIdIndex: string,
+  decision: Extract<AdjudicationResult, { outcome: 'decided' }>,
+) {
+  const adjustments = decision.lines.flatMap((line) => line.adjustments);
+  const sumOf = (keep: (group: string, reason: string) => boolean) =>
+    adjustments
+      .filter((adjustment) => keep(adjustment.group, adjustment.reasonCode))
+      .reduce((sum, adjustment) => sum.plus(adjustment.amount), new Decimal(0))
+      .toFixed(2);
+  const deductible = sumOf((group, reason) => group === 'PR' && reason === '1');
+  const outOfPocket = sumOf((group) => group === 'PR');
+  await client.query(
+    `UPDATE accumulators a
+        SET deductible_met_amount = a.deductible_met_amount - $4,
+            out_of_pocket_met_amount = a.out_of_pocket_met_amount - $5, updated_at = now()
+       FROM members m
+      WHERE m.payer_org_id = $1 AND m.member_id_index = $2 AND a.member_id = m.id
+        AND a.plan_id::text = $3 AND a.plan_year = $6`,
+    [payerOrgId, memberIdIndex, decision.planId, deductible, outOfPocket, decision.planYear],
+  );
+  for (const use of decision.priorAuthorizationUnitsUsed) {
+    await client.query(
+      'UPDATE prior_authorizations SET units_used = units_used - $2, updated_at = now() WHERE id = $1',
+      [use.authorizationId, use.units],
+    );
+  }
+  return { deductibleAmount: deductible, outOfPocketAmount: outOfPocket };
+}
