@@ -115,6 +115,14 @@ describe('automatic adjudication of a stored claim', () => {
     expect(await accumulatorsOf(memberRow)).toEqual({ deductible: '115.00', oop: '140.00' });
     const claim = await request(app).get(`/v1/claims/${claimId}`).set(bearer(provider.key));
     expect(claim.body.status).toBe('paid');
+    expect(claim.body.decision).toMatchObject({
+      status: 'paid',
+      decidedBy: 'auto',
+      totals: { chargeAmount: '173.50', paidAmount: '0.00', patientResponsibilityAmount: '140.00' },
+    });
+    expect(
+      claim.body.decision.lines.map((line: { adjustmentsText: string }) => line.adjustmentsText),
+    ).toEqual(['CO-45 25.00, PR-3 25.00, PR-1 75.00', 'CO-45 8.50, PR-1 40.00']);
     expect(claim.body.events.map((event: { type: string }) => event.type)).toEqual([
       'ClaimSubmitted',
       'ClaimAdjudicated',

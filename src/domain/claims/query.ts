@@ -3,6 +3,12 @@
 import { z } from 'zod';
 import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
+import { formatAdjustments } from '../adjudication/engine.js';
+import type {
+  AdjudicatedLine,
+  AdjudicationResult,
+  AdjudicationTotals,
+} from '../adjudication/types.js';
 import { Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import type { Principal } from '../organizations.js';
@@ -33,7 +39,30 @@ export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
   }[];
   /** Salt and value of the claimCommitment in the ClaimSubmitted event. */
   commitment: { salt: string };
+  /** The latest decision, automatic or by a person; null while none was made. */
+  decision: ClaimDecisionView | null;
   events: { id: string; seq: string; type: string; createdAt: string }[];
+}
+
+export interface ClaimDecisionView {
+  status: string;
+  decidedAt: string;
+  /** "auto", or the API key id of the person who decided. */
+  decidedBy: string;
+  pendReasons: string[];
+  totals: AdjudicationTotals | null;
+  lines: (Pick<
+    AdjudicatedLine,
+    | 'lineNumber'
+    | 'allowedAmount'
+    | 'paidAmount'
+    | 'patientResponsibilityAmount'
+    | 'adjustments'
+    | 'remarkCodes'
+  > & {
+    /** As a billing office reads them: "CO-45 25.00, PR-3 25.00". */
+    adjustmentsText: string;
+  })[];
 }
 
 export interface ClaimListFilter {
@@ -101,11 +130,41 @@ export async function getClaim(
       diagnosisPointers: line.diagnosisPointers,
     })),
     commitment: { salt: claim.commitmentSalt },
+    decision: await latestDecisionView(database, id),
     events: events.map((event) => ({
       id: event.id,
       seq: event.seq.toString(),
       type: event.type,
       createdAt: event.createdAt.toISOString(),
+    })),
+  };
+}
+
+async function latestDecisionView(
+  database: Database,
+  claimId: string,
+): Promise<ClaimDecisionView | null> {
+  const row = await database.prisma.claimDecision.findFirst({
+    where: { claimId },
+    orderBy: { decidedAt: 'desc' },
+  });
+  if (!row) return null;
+  const result = row.result as unknown as AdjudicationResult;
+  const decided = result.outcome === 'decided' ? result : undefined;
+  return {
+    status: row.status,
+    decidedAt: row.decidedAt.toISOString(),
+    decidedBy: row.decidedBy,
+    pendReasons: result.outcome === 'pend' ? result.pendReasons : [],
+    totals: decided?.totals ?? null,
+    lines: (decided?.lines ?? []).map((line) => ({
+      lineNumber: line.lineNumber,
+      allowedAmount: line.allowedAmount,
+      paidAmount: line.paidAmount,
+      patientResponsibilityAmount: line.patientResponsibilityAmount,
+      adjustments: line.adjustments,
+      remarkCodes: line.remarkCodes,
+      adjustmentsText: formatAdjustments(line),
     })),
   };
 }
