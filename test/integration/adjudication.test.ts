@@ -371,3 +371,40 @@ describe('the adjudication worker', () => {
     }
   });
 });
+
+describe('the journal', () => {
+  it('keeps every account balance equal to the sum of its postings', async () => {
+    const { rows } = await environment.database.pool.query<{ mismatched: string; entries: string }>(
+      `SELECT (SELECT count(*) FROM accounts a
+                WHERE a.balance_amount <> coalesce(
+                  (SELECT sum(amount) FROM journal_postings p WHERE p.account_id = a.id), 0)) AS mismatched,
+              (SELECT count(*) FROM journal_entries) AS entries`,
+    );
+    expect(Number(rows[0]!.entries)).toBeGreaterThan(0);
+    expect(rows[0]!.mismatched).toBe('0');
+    const unbalanced = await environment.database.pool.query<{ entry_id: string }>(
+      `SELECT entry_id FROM journal_postings GROUP BY entry_id HAVING sum(amount) <> 0`,
+    );
+    expect(unbalanced.rows).toEqual([]);
+  });
+
+  it('refuses, at commit, an entry whose postings do not sum to zero', async () => {
+    const client = await environment.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM accounts LIMIT 1');
+      await client.query(
+        `INSERT INTO journal_entries (id, kind, ledger_event_id, created_at)
+         VALUES ('00000000-0000-4000-8000-00000000beef', 'test', gen_random_uuid(), now())`,
+      );
+      await client.query(
+        `INSERT INTO journal_postings (entry_id, account_id, amount)
+         VALUES ('00000000-0000-4000-8000-00000000beef', $1, 10.00)`,
+        [rows[0]!.id],
+      );
+      await expect(client.query('COMMIT')).rejects.toThrow(/does not balance/);
+    } finally {
+      client.release();
+    }
+  });
+});

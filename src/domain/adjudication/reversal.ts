@@ -3,9 +3,11 @@
 // member's accumulators and prior authorizations is given back, the original becomes
 // "replaced" or "voided", and money already paid on it is owed back by the provider
 // (a recoupment, collected by the next settlement).
+import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { appendEvents } from '../../ledger/append.js';
+import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
 import type { ClaimRow } from './service.js';
 import type { AdjudicationResult } from './types.js';
 
@@ -38,22 +40,38 @@ export async function reverseOriginal(
       ? await giveBack(client, claim.payer_org_id, original.member_id_index, decision)
       : undefined;
   const paid = decision?.outcome === 'decided' ? decision.totals.paidAmount : '0.00';
-  await appendEvents(client, [
-    {
-      type: 'ClaimReversed',
-      aggregateId: originalClaimId,
-      actorOrgId: claim.payer_org_id,
-      payload: {
-        claimId: originalClaimId,
-        byClaimId: claim.id,
-        newStatus,
-        paidAmountReversed: paid,
-        recoupmentAmount: paid,
-        accumulatorsReturned: returned ?? null,
+  const patient =
+    decision?.outcome === 'decided' ? decision.totals.patientResponsibilityAmount : '0.00';
+  const eventId = randomUUID();
+  const reversedAt = new Date();
+  await postJournalEntry(client, {
+    kind: 'claim_reversal',
+    claimId: originalClaimId,
+    ledgerEventId: eventId,
+    createdAt: reversedAt,
+    postings: claimDecisionPostings(claim.provider_org_id, claim.payer_org_id, paid, patient, -1),
+  });
+  await appendEvents(
+    client,
+    [
+      {
+        id: eventId,
+        type: 'ClaimReversed',
+        aggregateId: originalClaimId,
+        actorOrgId: claim.payer_org_id,
+        payload: {
+          claimId: originalClaimId,
+          byClaimId: claim.id,
+          newStatus,
+          paidAmountReversed: paid,
+          recoupmentAmount: paid,
+          accumulatorsReturned: returned ?? null,
+        },
+        partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
       },
-      partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
-    },
-  ]);
+    ],
+    reversedAt,
+  );
   return returned
     ? { kind: 'reversed', originalClaimId, recoupmentAmount: paid }
     : { kind: 'nothing-to-reverse', originalClaimId };

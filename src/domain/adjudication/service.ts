@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { appendEvents } from '../../ledger/append.js';
+import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import { reverseOriginal, type Reversal } from './reversal.js';
@@ -494,6 +495,13 @@ export async function recordDecision(
     ],
   );
   await client.query('UPDATE claims SET status = $2 WHERE id = $1', [claim.id, status]);
+  await postJournalEntry(client, {
+    kind: 'claim_decision',
+    claimId: claim.id,
+    ledgerEventId: eventId,
+    createdAt: decidedAt,
+    postings: claimDecisionPostings(claim.provider_org_id, claim.payer_org_id, paid, patient),
+  });
   await appendEvents(
     client,
     [

@@ -1,0 +1,121 @@
+// The double-entry journal: every financial event posts one entry whose postings sum to
+// zero (checked here and again by a deferred trigger at commit), and account balances move
+// with the postings in the same transaction.
+import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import type pg from 'pg';
+
+export type AccountPurpose =
+  | 'claims_expense'
+  | 'payable_to_provider'
+  | 'receivable_from_payer'
+  | 'receivable_from_patients'
+  | 'patient_service_revenue';
+
+export interface Posting {
+  ownerOrgId: string;
+  counterpartyOrgId: string;
+  purpose: AccountPurpose;
+  /** Debit positive, credit negative. */
+  amount: Decimal;
+}
+
+export interface JournalEntryInput {
+  kind: string;
+  claimId: string | null;
+  ledgerEventId: string;
+  createdAt: Date;
+  postings: Posting[];
+}
+
+export class UnbalancedEntry extends Error {}
+
+const accountKey = (posting: Posting) =>
+  `${posting.ownerOrgId}|${posting.counterpartyOrgId}|${posting.purpose}`;
+
+/** Posts the entry inside the caller's transaction; zero postings are left out. */
+export async function postJournalEntry(
+  client: pg.PoolClient,
+  entry: JournalEntryInput,
+): Promise<string | undefined> {
+  // One posting per account, in a fixed order, so concurrent entries lock accounts alike.
+  const merged = new Map<string, Posting>();
+  for (const posting of entry.postings) {
+    const key = accountKey(posting);
+    const earlier = merged.get(key);
+    merged.set(
+      key,
+      earlier ? { ...earlier, amount: earlier.amount.plus(posting.amount) } : posting,
+    );
+  }
+  const postings = [...merged.entries()]
+    .filter(([, posting]) => !posting.amount.isZero())
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, posting]) => posting);
+  const total = postings.reduce((sum, posting) => sum.plus(posting.amount), new Decimal(0));
+  if (!total.isZero())
+    throw new UnbalancedEntry(`journal entry ${entry.kind} sums to ${total.toFixed(2)}`);
+  if (postings.length === 0) return undefined;
+  const entryId = randomUUID();
+  await client.query(
+    `INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [entryId, entry.kind, entry.claimId, entry.ledgerEventId, entry.createdAt],
+  );
+  for (const posting of postings) {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (owner_org_id, counterparty_org_id, purpose)
+       DO UPDATE SET balance_amount = accounts.balance_amount + EXCLUDED.balance_amount
+       RETURNING id`,
+      [
+        randomUUID(),
+        posting.ownerOrgId,
+        posting.counterpartyOrgId,
+        posting.purpose,
+        posting.amount.toFixed(2),
+      ],
+    );
+    await client.query(
+      'INSERT INTO journal_postings (entry_id, account_id, amount) VALUES ($1, $2, $3)',
+      [entryId, rows[0]!.id, posting.amount.toFixed(2)],
+    );
+  }
+  return entryId;
+}
+
+/**
+ * What a claim decision owes: the payer's expense and payable to the provider for what it
+ * pays, and on the provider's books the receivables from the payer and from patients
+ * against revenue. `sign` -1 posts the reversal of the same amounts.
+ */
+export function claimDecisionPostings(
+  providerOrgId: string,
+  payerOrgId: string,
+  paidAmount: string,
+  patientAmount: string,
+  sign: 1 | -1 = 1,
+): Posting[] {
+  const paid = new Decimal(paidAmount).times(sign);
+  const patient = new Decimal(patientAmount).times(sign);
+  const payer = (purpose: AccountPurpose, amount: Decimal): Posting => ({
+    ownerOrgId: payerOrgId,
+    counterpartyOrgId: providerOrgId,
+    purpose,
+    amount,
+  });
+  const provider = (purpose: AccountPurpose, amount: Decimal): Posting => ({
+    ownerOrgId: providerOrgId,
+    counterpartyOrgId: payerOrgId,
+    purpose,
+    amount,
+  });
+  return [
+    payer('claims_expense', paid),
+    payer('payable_to_provider', paid.negated()),
+    provider('receivable_from_payer', paid),
+    provider('receivable_from_patients', patient),
+    provider('patient_service_revenue', paid.plus(patient).negated()),
+  ];
+}
