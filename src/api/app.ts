@@ -11,6 +11,7 @@ import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { ledgerRouter } from './ledger.js';
 import { organizationsRouter } from './organizations.js';
+import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
 
 export interface AppDependencies {
@@ -58,6 +59,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(ledgerRouter(database));
   v1.use(reviewRouter(database));
   v1.use(organizationsRouter(database, cache));
+  v1.use(payersRouter({ database, phiKeys }));
   app.use('/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -16,23 +16,31 @@ const isCalendarDate = (text: string) => {
 
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
-const calendarDate = z
+/** A real calendar date 'YYYY-MM-DD' of any year; each use adds the range it needs. */
+export const calendarDateText = z
   .string({ error: expected('a date string YYYY-MM-DD') })
   // A malformed date stops here: comparing it with other dates would only add noise.
   .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
-  .refine(isCalendarDate, { message: 'is not a real calendar date', abort: true })
+  .refine(isCalendarDate, { message: 'is not a real calendar date', abort: true });
+
+const calendarDate = calendarDateText
   .refine((text) => text >= '1900-01-01', 'must be on or after 1900-01-01')
   .refine((text) => text <= todayUtc(), 'must not be in the future');
 
-export const moneyAmount = z
+/** Money that may be zero (a price, a deductible): fits NUMERIC(14,2). */
+export const moneyText = z
   .string({ error: expected('a decimal string such as "125.00", not a JSON number') })
   // Aborts on a malformed amount, so that neither the check below nor the claim's total
   // hands it to Decimal (which throws on "$12.00": a 500 instead of a 422).
   .regex(/^\d{1,12}(\.\d{1,2})?$/, {
     message: 'must be a decimal string with at most 2 decimal places',
     abort: true,
-  })
-  .refine((text) => new Decimal(text).gt(0), 'must be greater than 0');
+  });
+
+export const moneyAmount = moneyText.refine(
+  (text) => new Decimal(text).gt(0),
+  'must be greater than 0',
+);
 
 const units = z
   .number({ error: expected('a number') })
@@ -41,11 +49,11 @@ const units = z
   .refine((value) => /^\d+(\.\d{1,3})?$/.test(String(value)), 'must have at most 3 decimal places');
 
 // CPT (5 digits, or 4 digits + F/T/U) or HCPCS Level II (letter + 4 digits).
-const procedureCode = z
+export const procedureCode = z
   .string({ error: expected('a string') })
   .regex(/^(\d{4}[0-9FTU]|[A-V]\d{4})$/, 'must be a CPT or HCPCS code such as "99213" or "J1885"');
 
-const modifier = z
+export const modifier = z
   .string({ error: expected('a string') })
   .regex(/^[A-Z0-9]{2}$/, 'must be a two-character modifier such as "25"');
 
@@ -68,7 +76,8 @@ const serviceLine = z.strictObject({
     .default([1]),
 });
 
-const member = z.strictObject({
+/** The patient as the payer knows them; claims and payer enrollment share it. */
+export const memberSchema = z.strictObject({
   memberId: z
     .string({ error: expected('a string') })
     .regex(/^[A-Za-z0-9-]{2,80}$/, 'must be 2-80 letters, digits or hyphens'),
@@ -98,7 +107,7 @@ export const claimSubmissionSchema = z
       error: expected('"1" (original), "7" (replacement) or "8" (void)'),
     }),
     originalClaimId: uuid.optional(),
-    member,
+    member: memberSchema,
     diagnosisCodes: z
       .array(diagnosisCode)
       .min(1, 'at least one diagnosis code is required')

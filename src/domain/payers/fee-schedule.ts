@@ -1,0 +1,230 @@
+// A payer's fee schedule: the allowed amount per procedure code (and modifier, '' for any),
+// whether it is covered and needs prior authorization, and whether copay applies. A load of
+// up to 10,000 entries is one transaction of multi-row statements; an entry whose terms
+// change gets a new version and one FeeScheduleEntrySet event, an unchanged one neither.
+import { z } from 'zod';
+import type pg from 'pg';
+import type { FeeScheduleEntry } from '../../generated/prisma/client.js';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { InvalidInput } from '../../infra/errors.js';
+import { appendEvents } from '../../ledger/append.js';
+import type { Principal } from '../organizations.js';
+import { payerOrgOf } from './access.js';
+import {
+  FEE_SCHEDULE_ENTRIES_MAX,
+  type FeeScheduleEntryInput,
+  type FeeScheduleQuery,
+} from './schema.js';
+
+export interface FeeScheduleEntryView {
+  procedureCode: string;
+  /** null: the price of the code with any modifier. */
+  modifier: string | null;
+  allowedAmount: string;
+  covered: boolean;
+  priorAuthRequired: boolean;
+  copayApplies: boolean;
+  version: number;
+  updatedAt: string;
+}
+
+export interface FeeScheduleLoadResult {
+  received: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+interface EntryRow {
+  procedure_code: string;
+  modifier: string;
+  allowed_amount: string;
+  covered: boolean;
+  prior_auth_required: boolean;
+  copay_applies: boolean;
+  version: number;
+}
+
+function compareKeys(
+  a: { procedureCode: string; modifier: string },
+  b: { procedureCode: string; modifier: string },
+): number {
+  if (a.procedureCode !== b.procedureCode) return a.procedureCode < b.procedureCode ? -1 : 1;
+  if (a.modifier !== b.modifier) return a.modifier < b.modifier ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Creates or replaces the given entries, all or nothing. Entries not named stay as they
+ * are. The input must hold each (procedureCode, modifier) once (fee-schedule-input.ts
+ * guarantees it): one statement cannot upsert a row twice.
+ */
+export async function setFeeScheduleEntries(
+  database: Database,
+  principal: Principal,
+  entries: FeeScheduleEntryInput[],
+): Promise<FeeScheduleLoadResult> {
+  const payerOrgId = payerOrgOf(principal);
+  if (entries.length > FEE_SCHEDULE_ENTRIES_MAX) {
+    throw new InvalidInput('invalid fee schedule', [
+      { field: 'entries', message: `at most ${FEE_SCHEDULE_ENTRIES_MAX} entries per request` },
+    ]);
+  }
+  // One key order for every load, so two concurrent loads lock rows in the same order.
+  const sorted = [...entries].sort(compareKeys);
+  sorted.forEach((entry, index) => {
+    if (index > 0 && compareKeys(sorted[index - 1]!, entry) === 0) {
+      throw new Error('fee schedule entries must be unique by procedure code and modifier');
+    }
+  });
+  const now = new Date();
+  const changed = await inTransaction(database.pool, async (client) => {
+    const rows = await upsertEntries(client, payerOrgId, sorted, now);
+    await appendEvents(
+      client,
+      rows.map((row) => ({
+        type: 'FeeScheduleEntrySet',
+        aggregateId: `fee-schedule:${payerOrgId}:${row.procedure_code}:${row.modifier}`,
+        actorOrgId: payerOrgId,
+        payload: {
+          payerOrgId,
+          procedureCode: row.procedure_code,
+          modifier: row.modifier || null,
+          allowedAmount: row.allowed_amount,
+          covered: row.covered,
+          priorAuthRequired: row.prior_auth_required,
+          copayApplies: row.copay_applies,
+          version: row.version,
+        },
+        partyOrgIds: [payerOrgId],
+      })),
+      now,
+    );
+    return rows;
+  });
+  const created = changed.filter((row) => row.version === 1).length;
+  return {
+    received: entries.length,
+    created,
+    updated: changed.length - created,
+    unchanged: entries.length - changed.length,
+  };
+}
+
+/** One statement for the whole load; returns the rows it created or changed, in key order. */
+async function upsertEntries(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  entries: FeeScheduleEntryInput[],
+  now: Date,
+): Promise<EntryRow[]> {
+  if (entries.length === 0) return [];
+  const { rows } = await client.query<EntryRow>(
+    `INSERT INTO fee_schedule_entries AS existing (payer_org_id, procedure_code, modifier,
+       allowed_amount, covered, prior_auth_required, copay_applies, version, updated_at)
+     SELECT $1, e.procedure_code, e.modifier, e.allowed_amount, e.covered, e.prior_auth_required,
+            e.copay_applies, 1, $8
+       FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::boolean[],
+                   $7::boolean[])
+         AS e(procedure_code, modifier, allowed_amount, covered, prior_auth_required, copay_applies)
+     ON CONFLICT (payer_org_id, procedure_code, modifier) DO UPDATE
+       SET allowed_amount = EXCLUDED.allowed_amount, covered = EXCLUDED.covered,
+           prior_auth_required = EXCLUDED.prior_auth_required,
+           copay_applies = EXCLUDED.copay_applies, version = existing.version + 1,
+           updated_at = EXCLUDED.updated_at
+       WHERE (existing.allowed_amount, existing.covered, existing.prior_auth_required,
+              existing.copay_applies)
+             IS DISTINCT FROM (EXCLUDED.allowed_amount, EXCLUDED.covered,
+               EXCLUDED.prior_auth_required, EXCLUDED.copay_applies)
+     RETURNING procedure_code, modifier, allowed_amount::text AS allowed_amount, covered,
+               prior_auth_required, copay_applies, version`,
+    [
+      payerOrgId,
+      entries.map((entry) => entry.procedureCode),
+      entries.map((entry) => entry.modifier),
+      entries.map((entry) => entry.allowedAmount),
+      entries.map((entry) => entry.covered),
+      entries.map((entry) => entry.priorAuthRequired),
+      entries.map((entry) => entry.copayApplies),
+      now,
+    ],
+  );
+  // RETURNING promises no order; events follow the key order.
+  return rows.sort((a, b) =>
+    compareKeys(
+      { procedureCode: a.procedure_code, modifier: a.modifier },
+      { procedureCode: b.procedure_code, modifier: b.modifier },
+    ),
+  );
+}
+
+function viewOf(entry: FeeScheduleEntry): FeeScheduleEntryView {
+  return {
+    procedureCode: entry.procedureCode,
+    modifier: entry.modifier || null,
+    allowedAmount: entry.allowedAmount.toFixed(2),
+    covered: entry.covered,
+    priorAuthRequired: entry.priorAuthRequired,
+    copayApplies: entry.copayApplies,
+    version: entry.version,
+    updatedAt: entry.updatedAt.toISOString(),
+  };
+}
+
+const cursorSchema = z.object({ procedureCode: z.string().max(10), modifier: z.string().max(2) });
+type Cursor = z.output<typeof cursorSchema>;
+
+/** A cursor we did not make is refused rather than read as "start again". */
+function decodeCursor(cursor: string | undefined): Cursor | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = cursorSchema.safeParse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: refused below
+  }
+  throw new InvalidInput('invalid query', [
+    { field: 'cursor', message: 'is not a cursor from a previous page' },
+  ]);
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+/** The caller's entries by procedure code then modifier, keyset-paginated. */
+export async function listFeeSchedule(
+  database: Database,
+  principal: Principal,
+  query: FeeScheduleQuery,
+): Promise<{ entries: FeeScheduleEntryView[]; nextCursor: string | null }> {
+  const payerOrgId = payerOrgOf(principal);
+  const after = decodeCursor(query.cursor);
+  const rows = await database.prisma.feeScheduleEntry.findMany({
+    where: {
+      payerOrgId,
+      ...(query.procedureCode ? { procedureCode: query.procedureCode } : {}),
+      ...(after
+        ? {
+            OR: [
+              { procedureCode: { gt: after.procedureCode } },
+              { procedureCode: after.procedureCode, modifier: { gt: after.modifier } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ procedureCode: 'asc' }, { modifier: 'asc' }],
+    take: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return {
+    entries: page.map(viewOf),
+    nextCursor:
+      rows.length > query.limit && last
+        ? encodeCursor({ procedureCode: last.procedureCode, modifier: last.modifier })
+        : null,
+  };
+}

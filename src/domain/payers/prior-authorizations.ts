@@ -1,0 +1,133 @@
+// Prior authorizations: the payer's approval, given in advance, for a member to receive a
+// number of units of one procedure from one provider within a date range. Adjudication
+// draws units from them (units_used); here they are only created and read.
+import { randomUUID } from 'node:crypto';
+import type { PriorAuthorization } from '../../generated/prisma/client.js';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { InvalidInput, type FieldProblem } from '../../infra/errors.js';
+import { appendEvents } from '../../ledger/append.js';
+import type { Principal } from '../organizations.js';
+import { dateTextOf, payerOrgOf } from './access.js';
+import { requireOwnMember } from './members.js';
+import type { PriorAuthorizationInput } from './schema.js';
+
+export const PRIOR_AUTHORIZATIONS_LIST_MAX = 1_000;
+
+export interface PriorAuthorizationView {
+  id: string;
+  /** The member's row id. */
+  memberId: string;
+  providerId: string;
+  procedureCode: string;
+  unitsAuthorized: number;
+  unitsUsed: number;
+  validFrom: string;
+  validTo: string;
+  updatedAt: string;
+}
+
+function viewOf(authorization: PriorAuthorization): PriorAuthorizationView {
+  return {
+    id: authorization.id,
+    memberId: authorization.memberId,
+    providerId: authorization.providerOrgId,
+    procedureCode: authorization.procedureCode,
+    unitsAuthorized: authorization.unitsAuthorized,
+    unitsUsed: authorization.unitsUsed,
+    validFrom: dateTextOf(authorization.validFrom),
+    validTo: dateTextOf(authorization.validTo),
+    updatedAt: authorization.updatedAt.toISOString(),
+  };
+}
+
+export async function createPriorAuthorization(
+  database: Database,
+  principal: Principal,
+  input: PriorAuthorizationInput,
+): Promise<PriorAuthorizationView> {
+  const payerOrgId = payerOrgOf(principal);
+  const now = new Date();
+  const authorization: PriorAuthorizationView = {
+    id: randomUUID(),
+    memberId: input.memberId,
+    providerId: input.providerId,
+    procedureCode: input.procedureCode,
+    unitsAuthorized: input.unitsAuthorized,
+    unitsUsed: 0,
+    validFrom: input.validFrom,
+    validTo: input.validTo,
+    updatedAt: now.toISOString(),
+  };
+  await inTransaction(database.pool, async (client) => {
+    // Both references named as fields; members and organizations are never deleted, so a
+    // row found here is still there at commit.
+    const references = await client.query<{ member: boolean; provider: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM members WHERE id = $1 AND payer_org_id = $2) AS member,
+              EXISTS (SELECT 1 FROM organizations WHERE id = $3 AND kind = 'provider') AS provider`,
+      [input.memberId, payerOrgId, input.providerId],
+    );
+    const problems: FieldProblem[] = [];
+    if (!references.rows[0]?.member) {
+      problems.push({ field: 'memberId', message: 'no member of yours has this id' });
+    }
+    if (!references.rows[0]?.provider) {
+      problems.push({ field: 'providerId', message: 'no provider organization has this id' });
+    }
+    if (problems.length > 0) throw new InvalidInput('invalid prior authorization', problems);
+    await client.query(
+      `INSERT INTO prior_authorizations (id, payer_org_id, member_id, provider_org_id,
+         procedure_code, units_authorized, units_used, valid_from, valid_to, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)`,
+      [
+        authorization.id,
+        payerOrgId,
+        input.memberId,
+        input.providerId,
+        input.procedureCode,
+        input.unitsAuthorized,
+        input.validFrom,
+        input.validTo,
+        now,
+      ],
+    );
+    await appendEvents(
+      client,
+      [
+        {
+          type: 'PriorAuthorizationCreated',
+          aggregateId: authorization.id,
+          actorOrgId: payerOrgId,
+          payload: {
+            priorAuthorizationId: authorization.id,
+            payerOrgId,
+            memberRowId: input.memberId,
+            providerOrgId: input.providerId,
+            procedureCode: input.procedureCode,
+            unitsAuthorized: input.unitsAuthorized,
+            validFrom: input.validFrom,
+            validTo: input.validTo,
+          },
+          // The provider may prove the authorization it was given.
+          partyOrgIds: [payerOrgId, input.providerId],
+        },
+      ],
+      now,
+    );
+  });
+  return authorization;
+}
+
+export async function listPriorAuthorizations(
+  database: Database,
+  principal: Principal,
+  memberRowId: string,
+): Promise<{ priorAuthorizations: PriorAuthorizationView[] }> {
+  const payerOrgId = payerOrgOf(principal);
+  await requireOwnMember(database, payerOrgId, memberRowId);
+  const authorizations = await database.prisma.priorAuthorization.findMany({
+    where: { memberId: memberRowId, payerOrgId },
+    orderBy: [{ validFrom: 'asc' }, { id: 'asc' }],
+    take: PRIOR_AUTHORIZATIONS_LIST_MAX,
+  });
+  return { priorAuthorizations: authorizations.map(viewOf) };
+}

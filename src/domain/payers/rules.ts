@@ -1,0 +1,127 @@
+// A payer's adjudication rules: timely filing limit and when a claim pends instead of being
+// decided automatically. One row per payer; every change bumps its version and is a
+// PayerRulesSet event, so a decision can name the rules it was made under.
+import type { PayerRules } from '../../generated/prisma/client.js';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { NotFound } from '../../infra/errors.js';
+import { appendEvents } from '../../ledger/append.js';
+import type { Principal } from '../organizations.js';
+import { payerOrgOf } from './access.js';
+import type { PayerRulesInput } from './schema.js';
+
+export interface PayerRulesView {
+  timelyFilingDays: number;
+  autoAdjudicationLimitAmount: string;
+  pendUnknownCodes: boolean;
+  version: number;
+  updatedAt: string;
+}
+
+interface PayerRulesRow {
+  timely_filing_days: number;
+  auto_adjudication_limit_amount: string;
+  pend_unknown_codes: boolean;
+  version: number;
+  updated_at: Date;
+}
+
+const RULES_COLUMNS = `timely_filing_days, auto_adjudication_limit_amount::text AS auto_adjudication_limit_amount,
+  pend_unknown_codes, version, updated_at`;
+
+function viewOfRow(row: PayerRulesRow): PayerRulesView {
+  return {
+    timelyFilingDays: row.timely_filing_days,
+    autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
+    pendUnknownCodes: row.pend_unknown_codes,
+    version: row.version,
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function viewOf(rules: PayerRules): PayerRulesView {
+  return {
+    timelyFilingDays: rules.timelyFilingDays,
+    autoAdjudicationLimitAmount: rules.autoAdjudicationLimitAmount.toFixed(2),
+    pendUnknownCodes: rules.pendUnknownCodes,
+    version: rules.version,
+    updatedAt: rules.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Creates or replaces the caller's rules. Sending the rules already in force changes
+ * nothing: no new version, no event.
+ */
+export async function setPayerRules(
+  database: Database,
+  principal: Principal,
+  input: PayerRulesInput,
+): Promise<PayerRulesView> {
+  const payerOrgId = payerOrgOf(principal);
+  const now = new Date();
+  return inTransaction(database.pool, async (client) => {
+    const { rows } = await client.query<PayerRulesRow>(
+      `INSERT INTO payer_rules AS existing (payer_org_id, timely_filing_days,
+         auto_adjudication_limit_amount, pend_unknown_codes, version, updated_at)
+       VALUES ($1, $2, $3, $4, 1, $5)
+       ON CONFLICT (payer_org_id) DO UPDATE
+         SET timely_filing_days = EXCLUDED.timely_filing_days,
+             auto_adjudication_limit_amount = EXCLUDED.auto_adjudication_limit_amount,
+             pend_unknown_codes = EXCLUDED.pend_unknown_codes,
+             version = existing.version + 1,
+             updated_at = EXCLUDED.updated_at
+         WHERE (existing.timely_filing_days, existing.auto_adjudication_limit_amount,
+                existing.pend_unknown_codes)
+               IS DISTINCT FROM (EXCLUDED.timely_filing_days,
+                 EXCLUDED.auto_adjudication_limit_amount, EXCLUDED.pend_unknown_codes)
+       RETURNING ${RULES_COLUMNS}`,
+      [
+        payerOrgId,
+        input.timelyFilingDays,
+        input.autoAdjudicationLimitAmount,
+        input.pendUnknownCodes,
+        now,
+      ],
+    );
+    const changed = rows[0];
+    if (!changed) {
+      // Unchanged: the conflicting row is locked by the statement above, so this reads it.
+      const current = await client.query<PayerRulesRow>(
+        `SELECT ${RULES_COLUMNS} FROM payer_rules WHERE payer_org_id = $1`,
+        [payerOrgId],
+      );
+      return viewOfRow(current.rows[0]!);
+    }
+    const view = viewOfRow(changed);
+    await appendEvents(
+      client,
+      [
+        {
+          type: 'PayerRulesSet',
+          aggregateId: `payer-rules:${payerOrgId}`,
+          actorOrgId: payerOrgId,
+          payload: {
+            payerOrgId,
+            version: view.version,
+            timelyFilingDays: view.timelyFilingDays,
+            autoAdjudicationLimitAmount: view.autoAdjudicationLimitAmount,
+            pendUnknownCodes: view.pendUnknownCodes,
+          },
+          partyOrgIds: [payerOrgId],
+        },
+      ],
+      now,
+    );
+    return view;
+  });
+}
+
+export async function getPayerRules(
+  database: Database,
+  principal: Principal,
+): Promise<PayerRulesView> {
+  const payerOrgId = payerOrgOf(principal);
+  const rules = await database.prisma.payerRules.findUnique({ where: { payerOrgId } });
+  if (!rules) throw new NotFound('payer rules');
+  return viewOf(rules);
+}

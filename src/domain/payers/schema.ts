@@ -1,0 +1,156 @@
+// Payer configuration as a payer sends it: plans, members and their coverage, fee schedule
+// entries, prior authorizations and the payer's rules. Codes, dates and money follow the
+// claim's own rules (claims/schema.ts), so what a payer configures is what claims carry.
+import { Decimal } from 'decimal.js';
+import { z } from 'zod';
+import {
+  calendarDateText,
+  memberSchema,
+  modifier,
+  moneyText,
+  procedureCode,
+} from '../claims/schema.js';
+import { expected } from '../validation.js';
+
+export { memberSchema };
+export type MemberInput = z.output<typeof memberSchema>;
+
+const uuid = z.uuid({ error: expected('a UUID') });
+const flag = z.boolean({ error: expected('true or false') });
+
+function wholeNumber(min: number, max: number) {
+  return z
+    .number({ error: expected('a whole number') })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+
+export const payerRulesSchema = z.strictObject({
+  timelyFilingDays: wholeNumber(1, 3650),
+  autoAdjudicationLimitAmount: moneyText,
+  pendUnknownCodes: flag,
+});
+export type PayerRulesInput = z.output<typeof payerRulesSchema>;
+
+/** The member's share after copay and deductible: "20" is 20 %; NUMERIC(7,4). */
+const coinsurancePercent = z
+  .string({ error: expected('a decimal string such as "20", not a JSON number') })
+  .regex(/^\d{1,3}(\.\d{1,4})?$/, {
+    message: 'must be a decimal string with at most 4 decimal places',
+    abort: true,
+  })
+  .refine((text) => new Decimal(text).lte(100), 'must be between 0 and 100');
+
+export const planSchema = z
+  .strictObject({
+    code: z
+      .string({ error: expected('a string') })
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/,
+        'must be 1-40 letters, digits, dots, hyphens or underscores, starting with a letter or digit',
+      ),
+    name: z
+      .string({ error: expected('a string') })
+      .trim()
+      .min(1, 'is required')
+      .max(200, 'must be at most 200 characters'),
+    deductibleAmount: moneyText,
+    outOfPocketMaxAmount: moneyText,
+    copayAmount: moneyText,
+    coinsurancePercent,
+    planYearStartMonth: wholeNumber(1, 12),
+  })
+  .superRefine((plan, context) => {
+    // The deductible counts towards the out-of-pocket maximum, so it cannot exceed it.
+    if (new Decimal(plan.deductibleAmount).gt(plan.outOfPocketMaxAmount)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['deductibleAmount'],
+        message: 'must not exceed outOfPocketMaxAmount',
+      });
+    }
+  });
+export type PlanInput = z.output<typeof planSchema>;
+
+export const coverageSchema = z
+  .strictObject({
+    planId: uuid,
+    effectiveFrom: calendarDateText,
+    /** Last covered day, inclusive; null while the coverage has not ended. */
+    effectiveTo: calendarDateText.nullable(),
+  })
+  .superRefine((coverage, context) => {
+    if (coverage.effectiveTo !== null && coverage.effectiveTo < coverage.effectiveFrom) {
+      context.addIssue({
+        code: 'custom',
+        path: ['effectiveTo'],
+        message: 'must not be before effectiveFrom',
+      });
+    }
+  });
+export type CoverageInput = z.output<typeof coverageSchema>;
+
+export const priorAuthorizationSchema = z
+  .strictObject({
+    /** The member's row id (from POST /v1/payer/members), never the member number. */
+    memberId: uuid,
+    providerId: uuid,
+    procedureCode,
+    unitsAuthorized: wholeNumber(1, 9999),
+    validFrom: calendarDateText,
+    /** Last valid day, inclusive. */
+    validTo: calendarDateText,
+  })
+  .superRefine((authorization, context) => {
+    if (authorization.validTo < authorization.validFrom) {
+      context.addIssue({
+        code: 'custom',
+        path: ['validTo'],
+        message: 'must not be before validFrom',
+      });
+    }
+  });
+export type PriorAuthorizationInput = z.output<typeof priorAuthorizationSchema>;
+
+/** The most fee schedule entries one request may set (JSON or CSV). */
+export const FEE_SCHEDULE_ENTRIES_MAX = 10_000;
+
+/** One priced procedure; an absent (or null) modifier prices the code with any modifier. */
+export const feeScheduleEntrySchema = z
+  .strictObject({
+    procedureCode,
+    modifier: modifier.nullable().optional(),
+    allowedAmount: moneyText,
+    covered: flag,
+    priorAuthRequired: flag,
+    copayApplies: flag,
+  })
+  .transform((entry) => ({ ...entry, modifier: entry.modifier ?? '' }));
+export type FeeScheduleEntryInput = z.output<typeof feeScheduleEntrySchema>;
+
+export const feeScheduleEnvelopeSchema = z.strictObject({
+  entries: z
+    .array(z.unknown(), { error: expected('an array of entries') })
+    .min(1, 'at least one entry is required')
+    .max(
+      FEE_SCHEDULE_ENTRIES_MAX,
+      `at most ${FEE_SCHEDULE_ENTRIES_MAX} entries per request; send the rest in another`,
+    ),
+});
+
+export const FEE_SCHEDULE_PAGE_MAX = 1_000;
+
+export const feeScheduleQuerySchema = z.strictObject({
+  procedureCode: procedureCode.optional(),
+  limit: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(FEE_SCHEDULE_PAGE_MAX, `must be at most ${FEE_SCHEDULE_PAGE_MAX}`)
+    .default(100),
+  cursor: z.string().max(500, 'is not a cursor from a previous page').optional(),
+});
+export type FeeScheduleQuery = z.output<typeof feeScheduleQuerySchema>;
+
+export const rowIdSchema = z.object({ id: uuid });
