@@ -3,7 +3,7 @@
 // "submitted" is waiting), so a claim committed just before a crash is decided by the next
 // sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED).
 import { Queue, Worker, type Job } from 'bullmq';
-import { adjudicateClaim } from '../src/domain/adjudication/service.js';
+import { adjudicateSubmitted, type SweepResult } from '../src/domain/adjudication/service.js';
 import type { WorkerDependencies } from './index.js';
 
 export const ADJUDICATION_QUEUE = 'adjudication';
@@ -17,41 +17,19 @@ export interface AdjudicationJobData {
   reason: 'schedule' | 'manual';
 }
 
-export interface AdjudicationJobResult {
-  decided: number;
-  skipped: number;
-  failed: number;
-}
+export type AdjudicationJobResult = SweepResult;
 
 export async function execAdjudicationJob(
   dependencies: WorkerDependencies,
   _job?: Job<AdjudicationJobData>,
 ): Promise<AdjudicationJobResult> {
   const { database, logger } = dependencies;
-  const { rows } = await database.pool.query<{ id: string }>(
-    "SELECT id FROM claims WHERE status = 'submitted' ORDER BY submitted_at, id LIMIT $1",
-    [CLAIMS_PER_SWEEP_MAX],
-  );
-  const result: AdjudicationJobResult = { decided: 0, skipped: 0, failed: 0 };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CLAIMS_IN_PARALLEL }, async () => {
-      while (next < rows.length) {
-        const claimId = rows[next++]!.id;
-        try {
-          const outcome = await adjudicateClaim(database, claimId);
-          if (outcome.status === 'skipped') result.skipped += 1;
-          else result.decided += 1;
-        } catch (error) {
-          // One claim's failure must not hold up the others; it stays submitted and the
-          // next sweep tries it again.
-          result.failed += 1;
-          logger.error({ claimId, err: error }, 'adjudication failed');
-        }
-      }
-    }),
-  );
-  return result;
+  return adjudicateSubmitted(database, {
+    claimsMax: CLAIMS_PER_SWEEP_MAX,
+    parallel: CLAIMS_IN_PARALLEL,
+    // One claim's failure must not hold up the others; it is tried again next sweep.
+    onFailure: (claimId, error) => logger.error({ claimId, err: error }, 'adjudication failed'),
+  });
 }
 
 export async function initAdjudicationWorker(dependencies: WorkerDependencies) {

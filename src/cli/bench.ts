@@ -12,10 +12,23 @@ import { openDatabase } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
-import { demoClaim } from './demo.js';
+import { configureDemoPayer, demoClaim } from './demo.js';
+import { phiKeysOf } from '../api/app.js';
+import { adjudicateSubmitted } from '../domain/adjudication/service.js';
 import { prepareDatabase } from './runtime.js';
 
 const SINGLE_CONCURRENCY = 64;
+/** Members the claims are spread over: one member's claims queue on its accumulators. */
+const BENCH_MEMBERS = 200;
+/** Claims adjudicated for the adjudication figure (oldest first). */
+const ADJUDICATED_CLAIMS = 10_000;
+
+/** Member and service date of claim `index`: no two claims repeat a service until day 300. */
+function claimant(index: number): [string, string] {
+  const day = Math.floor(index / BENCH_MEMBERS) % 300;
+  const serviceDate = new Date(Date.UTC(2026, 0, 1 + day)).toISOString().slice(0, 10);
+  return [serviceDate, `BENCH-${index % BENCH_MEMBERS}`];
+}
 const BATCH_SIZE = 1_000;
 const BATCH_CONCURRENCY = 2;
 
@@ -130,10 +143,13 @@ export async function runBench(eventsTarget: number): Promise<void> {
     });
     const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
     const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
+    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
+    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
     api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true, maxSockets: SINGLE_CONCURRENCY });
     const claimBody = (index: number) =>
-      JSON.stringify(demoClaim(payer.id, `B-${index}`, ['125.00', '48.50']));
+      JSON.stringify(demoClaim(payer.id, `B-${index}`, ['125.00', '48.50'], ...claimant(index)));
 
     console.log(`ClaimChain bench on ${name} (${eventsTarget} events target)`);
     const singleTotal = Math.max(2_000, Math.round(eventsTarget / 5));
@@ -154,7 +170,12 @@ export async function runBench(eventsTarget: number): Promise<void> {
     const batchBodies = Array.from({ length: batches }, (_, batch) =>
       JSON.stringify({
         claims: Array.from({ length: BATCH_SIZE }, (_, index) =>
-          demoClaim(payer.id, `BB-${batch}-${index}`, ['125.00', '48.50']),
+          demoClaim(
+            payer.id,
+            `BB-${batch}-${index}`,
+            ['125.00', '48.50'],
+            ...claimant(singleTotal + batch * BATCH_SIZE + index),
+          ),
         ),
       }),
     );
@@ -169,6 +190,26 @@ export async function runBench(eventsTarget: number): Promise<void> {
     );
     api.kill('SIGTERM');
     api = undefined;
+
+    const adjudicationStarted = performance.now();
+    let decided = 0;
+    while (decided < ADJUDICATED_CLAIMS) {
+      const sweep = await adjudicateSubmitted(database, {
+        claimsMax: Math.min(1_000, ADJUDICATED_CLAIMS - decided),
+        parallel: 4,
+        onFailure: (_claimId, error) => {
+          throw error;
+        },
+      });
+      if (sweep.decided === 0) break;
+      decided += sweep.decided;
+    }
+    const adjudicationSeconds = (performance.now() - adjudicationStarted) / 1000;
+    console.log(
+      `adjudication (stored claim to recorded decision, 4 at a time, ${BENCH_MEMBERS} members): ` +
+        `${Math.round(decided / adjudicationSeconds)} claims/s (${decided} claims, ` +
+        `${((adjudicationSeconds * 1000 * 4) / decided).toFixed(1)} ms each)`,
+    );
 
     // Sealing and verification are measured on their own: the intake's write burst is
     // checkpointed first, so its flush does not land in their figures.

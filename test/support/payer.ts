@@ -46,7 +46,15 @@ export async function insertMember(
 ): Promise<string> {
   const phiKeys = phiKeysOf(environment.config);
   const id = randomUUID();
-  const sealed = encryptPhi(phiKeys, JSON.stringify({ memberId }));
+  // The same shape enrollment encrypts, so anything reading members reads these too.
+  const member = {
+    memberId,
+    firstName: 'Test',
+    lastName: 'Member',
+    birthDate: '1980-01-01',
+    gender: 'U',
+  };
+  const sealed = encryptPhi(phiKeys, JSON.stringify(member));
   await environment.database.pool.query(
     `INSERT INTO members (id, payer_org_id, member_id_index, member_ciphertext, phi_key_version)
      VALUES ($1, $2, $3, $4, $5)`,

@@ -105,6 +105,9 @@ CREATE TABLE "payer_rules" (
 ALTER TABLE "payer_rules" ADD CONSTRAINT "payer_rules_payer_org_id_fkey"
     FOREIGN KEY ("payer_org_id") REFERENCES "organizations"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
+-- A member's earlier claims with a provider (duplicate detection) by the member's blind index.
+CREATE INDEX "claims_payer_org_id_member_id_index_idx" ON "claims"("payer_org_id", "member_id_index");
+
 -- Deductible and out-of-pocket met per member, plan and plan year; updated under a row lock.
 CREATE TABLE "accumulators" (
     "member_id" UUID NOT NULL,

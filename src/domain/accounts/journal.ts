@@ -57,31 +57,40 @@ export async function postJournalEntry(
     throw new UnbalancedEntry(`journal entry ${entry.kind} sums to ${total.toFixed(2)}`);
   if (postings.length === 0) return undefined;
   const entryId = randomUUID();
+  // One statement: the entry, its accounts (created on first use, balances moved) and its
+  // postings. The account rows stay locked until commit, so it comes late in a transaction.
   await client.query(
-    `INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
-     VALUES ($1, $2, $3, $4, $5)`,
-    [entryId, entry.kind, entry.claimId, entry.ledgerEventId, entry.createdAt],
-  );
-  for (const posting of postings) {
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
-       VALUES ($1, $2, $3, $4, $5)
+    `WITH entry AS (
+       INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
+       VALUES ($1, $2, $3, $4, $5) RETURNING id
+     ), moved AS (
+       INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
+       SELECT gen_random_uuid(), owner, counterparty, purpose, amount
+         FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[])
+           AS p(owner, counterparty, purpose, amount)
        ON CONFLICT (owner_org_id, counterparty_org_id, purpose)
        DO UPDATE SET balance_amount = accounts.balance_amount + EXCLUDED.balance_amount
-       RETURNING id`,
-      [
-        randomUUID(),
-        posting.ownerOrgId,
-        posting.counterpartyOrgId,
-        posting.purpose,
-        posting.amount.toFixed(2),
-      ],
-    );
-    await client.query(
-      'INSERT INTO journal_postings (entry_id, account_id, amount) VALUES ($1, $2, $3)',
-      [entryId, rows[0]!.id, posting.amount.toFixed(2)],
-    );
-  }
+       RETURNING id, owner_org_id, counterparty_org_id, purpose
+     )
+     INSERT INTO journal_postings (entry_id, account_id, amount)
+     SELECT entry.id, moved.id, p.amount
+       FROM entry, moved
+       JOIN unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[])
+         AS p(owner, counterparty, purpose, amount)
+         ON p.owner = moved.owner_org_id AND p.counterparty = moved.counterparty_org_id
+        AND p.purpose = moved.purpose`,
+    [
+      entryId,
+      entry.kind,
+      entry.claimId,
+      entry.ledgerEventId,
+      entry.createdAt,
+      postings.map((posting) => posting.ownerOrgId),
+      postings.map((posting) => posting.counterpartyOrgId),
+      postings.map((posting) => posting.purpose),
+      postings.map((posting) => posting.amount.toFixed(2)),
+    ],
+  );
   return entryId;
 }
 
