@@ -1,5 +1,6 @@
 // Reading claims. A provider sees the claims it submitted, a payer those addressed to it;
 // anyone else's claim answers exactly like a missing one.
+import { cursorCodec } from '../cursor.js';
 import { z } from 'zod';
 import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
@@ -9,7 +10,7 @@ import type {
   AdjudicationResult,
   AdjudicationTotals,
 } from '../adjudication/types.js';
-import { Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
+import { Forbidden, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import type { Principal } from '../organizations.js';
 import type { ClaimSummary } from './intake.js';
@@ -169,31 +170,8 @@ async function latestDecisionView(
   };
 }
 
-const cursorSchema = z.object({ submittedAt: z.iso.datetime(), id: z.guid() });
-type Cursor = z.output<typeof cursorSchema>;
-
-/**
- * A cursor we did not make is refused: read as "no cursor" it would restart the list (a
- * client paging on would loop), and passed to the query it would fail as a 500.
- */
-function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed = cursorSchema.safeParse(
-      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
-    );
-    if (parsed.success) return parsed.data;
-  } catch {
-    // not JSON: refused below
-  }
-  throw new InvalidInput('invalid query', [
-    { field: 'cursor', message: 'is not a cursor from a previous page' },
-  ]);
-}
-
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
+/** Pages continue after the last row's sort key. */
+const pageCursor = cursorCodec(z.object({ submittedAt: z.iso.datetime(), id: z.guid() }));
 
 /** Newest first, keyset-paginated on (submittedAt, id), so pages never skip or repeat. */
 export async function listClaims(
@@ -201,7 +179,7 @@ export async function listClaims(
   principal: Principal,
   filter: ClaimListFilter,
 ): Promise<{ claims: Omit<ClaimSummary, 'ledgerEventId'>[]; nextCursor: string | null }> {
-  const after = decodeCursor(filter.cursor);
+  const after = pageCursor.decode(filter.cursor);
   const rows = await database.prisma.claim.findMany({
     where: {
       ...visibleTo(principal),
@@ -228,7 +206,7 @@ export async function listClaims(
     claims: page.map(summaryOf),
     nextCursor:
       rows.length > filter.limit && last
-        ? encodeCursor({ submittedAt: last.submittedAt.toISOString(), id: last.id })
+        ? pageCursor.encode({ submittedAt: last.submittedAt.toISOString(), id: last.id })
         : null,
   };
 }

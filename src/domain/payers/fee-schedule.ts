@@ -2,6 +2,7 @@
 // whether it is covered and needs prior authorization, and whether copay applies. A load of
 // up to 10,000 entries is one transaction of multi-row statements; an entry whose terms
 // change gets a new version and one FeeScheduleEntrySet event, an unchanged one neither.
+import { cursorCodec } from '../cursor.js';
 import { z } from 'zod';
 import type pg from 'pg';
 import type { FeeScheduleEntry } from '../../generated/prisma/client.js';
@@ -171,28 +172,10 @@ function viewOf(entry: FeeScheduleEntry): FeeScheduleEntryView {
   };
 }
 
-const cursorSchema = z.object({ procedureCode: z.string().max(10), modifier: z.string().max(2) });
-type Cursor = z.output<typeof cursorSchema>;
-
-/** A cursor we did not make is refused rather than read as "start again". */
-function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed = cursorSchema.safeParse(
-      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
-    );
-    if (parsed.success) return parsed.data;
-  } catch {
-    // not JSON: refused below
-  }
-  throw new InvalidInput('invalid query', [
-    { field: 'cursor', message: 'is not a cursor from a previous page' },
-  ]);
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
+/** Pages continue after the last row's sort key. */
+const pageCursor = cursorCodec(
+  z.object({ procedureCode: z.string().max(10), modifier: z.string().max(2) }),
+);
 
 /** The caller's entries by procedure code then modifier, keyset-paginated. */
 export async function listFeeSchedule(
@@ -201,7 +184,7 @@ export async function listFeeSchedule(
   query: FeeScheduleQuery,
 ): Promise<{ entries: FeeScheduleEntryView[]; nextCursor: string | null }> {
   const payerOrgId = payerOrgOf(principal);
-  const after = decodeCursor(query.cursor);
+  const after = pageCursor.decode(query.cursor);
   const rows = await database.prisma.feeScheduleEntry.findMany({
     where: {
       payerOrgId,
@@ -224,7 +207,7 @@ export async function listFeeSchedule(
     entries: page.map(viewOf),
     nextCursor:
       rows.length > query.limit && last
-        ? encodeCursor({ procedureCode: last.procedureCode, modifier: last.modifier })
+        ? pageCursor.encode({ procedureCode: last.procedureCode, modifier: last.modifier })
         : null,
   };
 }
