@@ -9,6 +9,7 @@ import type { PhiKeys } from '../infra/phi.js';
 import { authenticate, PrincipalCache } from './auth.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { fhirRouter } from './fhir.js';
 import { ledgerRouter } from './ledger.js';
 import { organizationsRouter } from './organizations.js';
 import { payersRouter } from './payers.js';
@@ -46,6 +47,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
     response.json({ status: 'ok' });
   });
 
+  app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
   const v1 = express.Router();
   v1.use(authenticate(database, cache));
   v1.use(

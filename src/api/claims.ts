@@ -14,9 +14,9 @@ import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js'
 import { claimSubmissionSchema } from '../domain/claims/schema.js';
 import { parseOrThrow, problemsOf } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
-import { Conflict } from '../infra/errors.js';
+import { Conflict, InvalidInput } from '../infra/errors.js';
 import type { PhiKeys } from '../infra/phi.js';
-import { canonicalJson } from '../ledger/canonical.js';
+import { CanonicalJsonError, canonicalJson } from '../ledger/canonical.js';
 import { sha256Hex } from '../ledger/hash.js';
 import { principalOf, requireRole } from './auth.js';
 import { problem } from './errors.js';
@@ -73,10 +73,22 @@ function idempotencyOf(request: Request) {
     { 'Idempotency-Key': header },
     'header',
   )['Idempotency-Key'];
-  const requestHash = sha256Hex(
-    canonicalJson({ method: request.method, path: request.path, body: request.body as never }),
-  );
-  return { key, requestHash };
+  return { key, requestHash: requestHashOf(request) };
+}
+
+/** The request as RFC 8785 text, hashed; a body JSON cannot canonicalize is bad input. */
+function requestHashOf(request: Request): string {
+  try {
+    return sha256Hex(
+      canonicalJson({ method: request.method, path: request.path, body: request.body as never }),
+    );
+  } catch (error) {
+    if (!(error instanceof CanonicalJsonError)) throw error;
+    const problemText = error.message.slice(`canonicalJson: ${error.path} `.length);
+    throw new InvalidInput('invalid request body', [
+      { field: error.path.replace(/^\$\.body\.?/, '') || '(body)', message: problemText },
+    ]);
+  }
 }
 
 function replay(result: Extract<UnitResult, { kind: 'replayed' }>, requestHash: string) {
@@ -94,41 +106,56 @@ const listQuerySchema = z.strictObject({
   cursor: z.string().max(500).optional(),
 });
 
+/** An answer to a submission: the stored text itself, so a replay is byte for byte the first. */
+export interface SubmissionAnswer {
+  status: number;
+  bodyText: string;
+}
+
+/**
+ * Replays a stored answer, or writes the unit and answers from its outcomes. Shared by every
+ * way a claim comes in (this JSON API, FHIR), so idempotency means the same thing in each.
+ */
+export async function submitIntakeUnit(
+  database: Database,
+  write: (unit: IntakeUnit) => Promise<UnitResult>,
+  request: Request,
+  providerOrgId: string,
+  unitOf: (body: unknown, providerOrgId: string) => IntakeUnit,
+): Promise<SubmissionAnswer> {
+  const idempotency = idempotencyOf(request);
+  const earlier =
+    idempotency && (await findIdempotencyRecord(database, providerOrgId, idempotency.key));
+  if (earlier) return replay(earlier, idempotency.requestHash);
+  const unit = { ...unitOf(request.body, providerOrgId), idempotency };
+  const result = await write(unit);
+  if (result.kind === 'replayed') return replay(result, idempotency!.requestHash);
+  const { status, body } = responseOfUnit(unit, result.outcomes);
+  return { status, bodyText: JSON.stringify(body) };
+}
+
+function sendAnswer(response: Response, answer: SubmissionAnswer): void {
+  response
+    .status(answer.status)
+    .type(answer.status >= 400 ? 'application/problem+json' : 'application/json')
+    .send(answer.bodyText);
+}
+
 export function claimsRouter(dependencies: ClaimsDependencies): Router {
   const { database, phiKeys } = dependencies;
   const router = Router();
 
-  /** Replays a stored answer, or writes the unit and answers from its outcomes. */
   async function submit(
     request: Request,
     response: Response,
     unitOf: (body: unknown, providerOrgId: string) => IntakeUnit,
     viaGroup: boolean,
   ): Promise<void> {
-    const idempotency = idempotencyOf(request);
-    const principal = principalOf(response);
-    let answer: { status: number; bodyText: string };
-    const earlier =
-      idempotency && (await findIdempotencyRecord(database, principal.orgId, idempotency.key));
-    if (earlier) {
-      answer = replay(earlier, idempotency.requestHash);
-    } else {
-      const unit = { ...unitOf(request.body, principal.orgId), idempotency };
-      const result = viaGroup
-        ? await dependencies.intakeGroup.submit(unit)
-        : await dependencies.writeUnit(unit);
-      if (result.kind === 'replayed') {
-        answer = replay(result, idempotency!.requestHash);
-      } else {
-        const { status, body } = responseOfUnit(unit, result.outcomes);
-        answer = { status, bodyText: JSON.stringify(body) };
-      }
-    }
-    // The stored text itself, so a replay is byte for byte the first answer.
-    response
-      .status(answer.status)
-      .type(answer.status >= 400 ? 'application/problem+json' : 'application/json')
-      .send(answer.bodyText);
+    const write = viaGroup
+      ? (unit: IntakeUnit) => dependencies.intakeGroup.submit(unit)
+      : dependencies.writeUnit;
+    const providerOrgId = principalOf(response).orgId;
+    sendAnswer(response, await submitIntakeUnit(database, write, request, providerOrgId, unitOf));
   }
 
   // The role is checked before the body is read: a caller who may not submit learns that

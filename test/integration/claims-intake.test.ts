@@ -357,6 +357,21 @@ describe('an unreadable body', () => {
     expectProblem(response, 403);
   });
 
+  it('with a lone UTF-16 surrogate and an Idempotency-Key is a 422 naming the field', async () => {
+    const before = await intakeRowCounts(environment);
+    const claim = validClaim(payer.organization.id);
+    // JSON allows the escape; RFC 8785 (and so the idempotency hash) cannot carry it.
+    const text = JSON.stringify(claim).replace('"Jane"', '"Ja\\ud800ne"');
+    const response = await request(app)
+      .post('/v1/claims')
+      .set(bearer(provider.key))
+      .set('Idempotency-Key', randomUUID())
+      .set('Content-Type', 'application/json')
+      .send(text);
+    expect(fieldsOf(response)).toEqual(['member.firstName']);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+  });
+
   it('that is not JSON is a 400', async () => {
     const before = await intakeRowCounts(environment);
     const response = await request(app)

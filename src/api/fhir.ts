@@ -1,0 +1,192 @@
+// FHIR R4: POST /v1/fhir/Claim (the same intake, validation and idempotency as POST /v1/claims),
+// GET Claim, ClaimResponse and ExplanationOfBenefit by claim id. Every answer is FHIR JSON, errors
+// included (OperationOutcome), so this router authenticates and maps its own errors.
+import type { Claim } from '@medplum/fhirtypes';
+import express, { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import type { IntakeGroup } from '../domain/claims/group.js';
+import type { ClaimSummary, IntakeUnit, UnitResult } from '../domain/claims/intake.js';
+import type { Database } from '../infra/db.js';
+import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js';
+import type { Logger } from '../infra/logger.js';
+import type { PhiKeys } from '../infra/phi.js';
+import { mapFhirClaim, type FhirClaimMapping } from '../interop/fhir/claim-in.js';
+import { fhirClaimOf } from '../interop/fhir/claim-out.js';
+import { operationOutcomeOf } from '../interop/fhir/outcome.js';
+import {
+  readClaimResponse,
+  readExplanationOfBenefit,
+  readFhirClaim,
+} from '../interop/fhir/read.js';
+import { authenticate, principalOf, requireRole, type PrincipalCache } from './auth.js';
+import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
+
+const FHIR_JSON = 'application/fhir+json';
+const ACCEPTED_TYPES = [FHIR_JSON, 'application/json'];
+const CLAIM_BODY_LIMIT = '256kb';
+
+export interface FhirDependencies {
+  database: Database;
+  phiKeys: PhiKeys;
+  intakeGroup: IntakeGroup<IntakeUnit, UnitResult>;
+  cache: PrincipalCache;
+  logger: Logger;
+}
+
+/** A body that is not a FHIR Claim at all (R4: 400), as opposed to a Claim we refuse (422). */
+class InvalidResource extends DomainError {
+  constructor(readonly problems: FieldProblem[]) {
+    super('the body is not a FHIR Claim', 400, 'invalid_resource');
+  }
+}
+
+type AcceptedMapping = Extract<FhirClaimMapping, { status: 'accepted' }>;
+
+function acceptedOrThrow(body: unknown, providerOrgId: string): AcceptedMapping {
+  const mapping = mapFhirClaim(body, providerOrgId);
+  if (mapping.status === 'accepted') return mapping;
+  if (mapping.httpStatus === 400) throw new InvalidResource(mapping.problems);
+  throw new InvalidInput('invalid FHIR Claim', mapping.problems);
+}
+
+const requireFhirJson: RequestHandler = (request, _response, next) => {
+  if (request.is(ACCEPTED_TYPES) === false) {
+    throw new DomainError(
+      `send the Claim as ${ACCEPTED_TYPES.join(' or ')}`,
+      415,
+      'unsupported_media_type',
+    );
+  }
+  next();
+};
+
+/** Any string is a FHIR id, but only a UUID can be one of our claims: anything else is not found. */
+function claimIdOf(id: unknown): string {
+  const parsed = z.uuid().safeParse(id);
+  if (!parsed.success) throw new DomainError('no such resource', 404, 'not_found');
+  return parsed.data;
+}
+
+/**
+ * The intake's answer (the JSON API's, as stored for idempotency) in FHIR terms: the Claim as
+ * stored, or the intake's problems (an unknown payer, another provider's original) at FHIR paths.
+ */
+function createdClaimOf(answer: SubmissionAnswer, mapping: AcceptedMapping): Claim {
+  if (answer.status === 422) {
+    const { errors } = JSON.parse(answer.bodyText) as { errors: FieldProblem[] };
+    const problems = errors.map((error) => ({
+      field: mapping.fhirPathOf(error.field),
+      message: error.message,
+    }));
+    throw new InvalidInput('invalid FHIR Claim', problems);
+  }
+  if (answer.status !== 201) throw new Error(`unexpected intake answer ${answer.status}`);
+  const summary = JSON.parse(answer.bodyText) as ClaimSummary;
+  const { member, diagnosisCodes, serviceLines } = mapping.submission;
+  return fhirClaimOf({ ...summary, member, diagnosisCodes, serviceLines });
+}
+
+export function fhirRouter(dependencies: FhirDependencies): Router {
+  const { database, phiKeys, intakeGroup } = dependencies;
+  const router = Router();
+  router.use(authenticate(database, dependencies.cache));
+
+  // As FHIR's create: 201 with the Claim as stored (its id assigned) and its Location. The
+  // idempotency record holds the JSON API's answer; the same body maps to the same Claim again.
+  router.post(
+    '/Claim',
+    requireRole('provider_biller'),
+    requireFhirJson,
+    express.json({ type: ACCEPTED_TYPES, limit: CLAIM_BODY_LIMIT }),
+    async (request, response) => {
+      const providerOrgId = principalOf(response).orgId;
+      let mapping: AcceptedMapping | undefined;
+      const write = (unit: IntakeUnit) => intakeGroup.submit(unit);
+      const answer = await submitIntakeUnit(database, write, request, providerOrgId, (body) => {
+        mapping = acceptedOrThrow(body, providerOrgId);
+        return { kind: 'single', providerOrgId, entries: [{ submission: mapping.submission }] };
+      });
+      mapping ??= acceptedOrThrow(request.body, providerOrgId); // a replay: the first body again
+      const claim = createdClaimOf(answer, mapping);
+      response
+        .status(201)
+        .location(`${request.baseUrl}/Claim/${claim.id}`)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(claim));
+    },
+  );
+
+  router.get('/Claim/:id', async (request, response) => {
+    const claimId = claimIdOf(request.params.id);
+    const claim = await readFhirClaim(database, phiKeys, principalOf(response), claimId);
+    response.type(FHIR_JSON).send(JSON.stringify(claim));
+  });
+
+  router.get('/ClaimResponse/:id', async (request, response) => {
+    const claimId = claimIdOf(request.params.id);
+    const resource = await readClaimResponse(database, phiKeys, principalOf(response), claimId);
+    response.type(FHIR_JSON).send(JSON.stringify(resource));
+  });
+
+  router.get('/ExplanationOfBenefit/:id', async (request, response) => {
+    const claimId = claimIdOf(request.params.id);
+    const resource = await readExplanationOfBenefit(
+      database,
+      phiKeys,
+      principalOf(response),
+      claimId,
+    );
+    response.type(FHIR_JSON).send(JSON.stringify(resource));
+  });
+
+  router.use(() => {
+    throw new DomainError('no such FHIR interaction here', 404, 'not_found');
+  });
+  router.use(fhirErrorHandler(dependencies.logger));
+  return router;
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** The FHIR counterpart of errors.ts: the same error vocabulary, answered as OperationOutcome. */
+function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _request, response, next) => {
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    const send = (status: number, message: string, problems: FieldProblem[] = []) =>
+      response
+        .status(status)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(operationOutcomeOf(status, message, problems)));
+    if (error instanceof InvalidInput || error instanceof InvalidResource) {
+      send(error.status, error.message, error.problems);
+      return;
+    }
+    if (error instanceof DomainError) {
+      send(error.status, error.message);
+      return;
+    }
+    const parserError = error as BodyParserError;
+    if (parserError.type === 'entity.too.large') {
+      send(413, `the request body exceeds ${parserError.limit} bytes`);
+      return;
+    }
+    if (parserError.type === 'entity.parse.failed') {
+      send(400, 'the request body is not valid JSON');
+      return;
+    }
+    const status = parserError.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      send(status, 'the request could not be read');
+      return;
+    }
+    logger.error({ err: error }, 'unhandled error');
+    send(500, 'an internal error occurred; the request may be retried');
+  };
+}

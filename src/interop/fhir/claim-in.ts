@@ -1,0 +1,610 @@
+// A FHIR R4 professional Claim mapped onto the claim we accept (ClaimSubmission) and checked by the
+// same schema as POST /v1/claims. Every problem names the FHIR path the client sent, never our
+// field names. Pure: no I/O.
+import { Decimal } from 'decimal.js';
+import { z } from 'zod';
+import {
+  claimSubmissionSchema,
+  DIAGNOSIS_CODES_MAX,
+  SERVICE_LINES_MAX,
+  type ClaimSubmission,
+} from '../../domain/claims/schema.js';
+import { expected, problemsOf } from '../../domain/validation.js';
+import type { FieldProblem } from '../../infra/errors.js';
+import { extensionUrl, hcpcsSystemAliases, moneyTextOfFhirDecimal, system } from './codes.js';
+
+export type FhirClaimMapping =
+  | {
+      status: 'accepted';
+      submission: ClaimSubmission;
+      /** The FHIR path of one of our fields, for problems found later (an unknown payer). */
+      fhirPathOf: (field: string) => string;
+    }
+  | {
+      status: 'rejected';
+      /** 400: not a Claim at all; 422: a Claim we cannot accept. */
+      httpStatus: 400 | 422;
+      /** `field` is a FHIR path such as "Claim.item[1].net.value". */
+      problems: FieldProblem[];
+    };
+
+// Bounds on the lists we walk; the body limit (256 kB) bounds them too, these say it plainly.
+const LIST_MAX = 20;
+const CONTAINED_MAX = 50;
+
+const text = (what = 'a string') => z.string({ error: expected(what) });
+const positiveInt = z
+  .number({ error: expected('a whole number') })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1');
+const decimal = z.number({ error: expected('a JSON number (a FHIR decimal)') });
+const object = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.looseObject(shape, { error: expected('a JSON object') });
+const coding = object({ system: text().optional(), code: text().optional() });
+const concept = object({
+  coding: z.array(coding).max(LIST_MAX, `at most ${LIST_MAX} codings`).optional(),
+  text: text().optional(),
+});
+const reference = object({ reference: text().optional() });
+const money = object({ value: decimal.optional(), currency: text().optional() });
+const unsupported = (why: string) => z.undefined({ error: why }).optional();
+const noModifierExtension = unsupported(
+  'is not supported: a modifier extension could change the meaning of the claim',
+);
+const list = <Item extends z.ZodType>(item: Item, max = LIST_MAX) =>
+  z.array(item, { error: expected('a JSON array') }).max(max, `at most ${max} entries`);
+
+const itemShape = object({
+  sequence: positiveInt,
+  productOrService: concept,
+  modifier: list(concept).optional(),
+  quantity: object({ value: decimal.optional() }).optional(),
+  unitPrice: money.optional(),
+  factor: decimal.optional(),
+  net: money.optional(),
+  servicedDate: text('a date YYYY-MM-DD').optional(),
+  servicedPeriod: unsupported('is not supported: send servicedDate, one date per item'),
+  diagnosisSequence: list(positiveInt).optional(),
+  detail: unsupported('is not supported: send each service as its own item'),
+  modifierExtension: noModifierExtension,
+});
+
+const diagnosisShape = object({
+  sequence: positiveInt,
+  diagnosisCodeableConcept: concept.optional(),
+  diagnosisReference: unsupported('is not supported: send diagnosisCodeableConcept (ICD-10-CM)'),
+});
+
+const claimShape = object({
+  status: z.literal('active', { error: expected('"active"') }).optional(),
+  type: concept,
+  use: z.literal('claim', {
+    error: expected('"claim" (preauthorization and predetermination are not supported)'),
+  }),
+  identifier: list(object({ value: text().optional() })).min(1, 'at least one: the claim number'),
+  patient: reference.optional(),
+  contained: list(
+    object({ resourceType: text(), id: text().optional() }),
+    CONTAINED_MAX,
+  ).optional(),
+  insurer: reference,
+  provider: reference.optional(),
+  related: list(
+    object({ claim: reference.optional(), relationship: concept.optional() }),
+  ).optional(),
+  extension: list(object({ url: text(), valueCode: text().optional() })).optional(),
+  diagnosis: list(diagnosisShape, DIAGNOSIS_CODES_MAX).min(1, 'at least one diagnosis is required'),
+  item: list(itemShape, SERVICE_LINES_MAX).min(1, 'at least one item is required'),
+  total: money.optional(),
+  modifierExtension: noModifierExtension,
+});
+
+const patientShape = object({
+  resourceType: z.literal('Patient'),
+  identifier: list(object({ type: concept.optional(), value: text().optional() })).optional(),
+  name: list(
+    object({
+      use: text().optional(),
+      family: text().optional(),
+      given: list(text()).optional(),
+    }),
+  ).optional(),
+  birthDate: text('a date YYYY-MM-DD').optional(),
+  gender: z
+    .enum(['male', 'female', 'other', 'unknown'], {
+      error: expected('"male", "female", "other" or "unknown"'),
+    })
+    .optional(),
+  modifierExtension: noModifierExtension,
+});
+
+type ClaimShape = z.output<typeof claimShape>;
+type ItemShape = z.output<typeof itemShape>;
+type Concept = z.output<typeof concept>;
+
+/** Our field names and the FHIR paths they came from; the problems found on the way. */
+class Mapping {
+  readonly problems: FieldProblem[] = [];
+  private readonly paths = new Map<string, string>();
+  private readonly reported = new Set<string>();
+
+  constructor(readonly providerOrgId: string) {}
+
+  /** Our field `field` (e.g. "serviceLines[0].units") came from FHIR path `path`. */
+  map(field: string, path: string): void {
+    this.paths.set(field, path);
+  }
+
+  /** A problem at a FHIR path; `fields` are ours that it covers, which need no second report. */
+  fail(path: string, message: string, ...fields: string[]): void {
+    this.problems.push({ field: path, message });
+    for (const field of fields) {
+      this.paths.set(field, path);
+      this.reported.add(field);
+    }
+  }
+
+  /** The FHIR path of our field, or of its nearest mapped parent. */
+  fhirPathOf(field: string): string {
+    for (let current = field; current; current = parentOf(current)) {
+      const path = this.paths.get(current);
+      if (path !== undefined) return path;
+    }
+    return 'Claim';
+  }
+
+  /** Whether the field, or a parent of it, already has its problem reported. */
+  wasReported(field: string): boolean {
+    for (let current = field; current; current = parentOf(current)) {
+      if (this.reported.has(current)) return true;
+    }
+    return false;
+  }
+}
+
+/** "a.b[1].c" -> "a.b[1]" -> "a.b" -> "a" -> "" (the end). */
+function parentOf(field: string): string {
+  const parent = field.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+  return parent === field ? '' : parent;
+}
+
+/** Maps and checks a FHIR Claim; `providerOrgId` is the caller, who is the claim's provider. */
+export function mapFhirClaim(body: unknown, providerOrgId: string): FhirClaimMapping {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return rejected(400, 'Claim', 'the body must be a FHIR Claim resource (a JSON object)');
+  }
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (resourceType !== 'Claim') {
+    return rejected(400, 'Claim.resourceType', 'must be "Claim"');
+  }
+  const shaped = claimShape.safeParse(body);
+  if (!shaped.success) {
+    return { status: 'rejected', httpStatus: 422, problems: problemsOf(shaped.error, ['Claim']) };
+  }
+  const mapping = new Mapping(providerOrgId);
+  const draft = draftOf(shaped.data, mapping);
+  const parsed = claimSubmissionSchema.safeParse(draft);
+  const schemaProblems = parsed.success
+    ? []
+    : problemsOf(parsed.error)
+        .filter((problem) => !mapping.wasReported(problem.field))
+        .map((problem) => ({ field: mapping.fhirPathOf(problem.field), message: problem.message }));
+  const problems = [...mapping.problems, ...schemaProblems];
+  if (problems.length > 0 || !parsed.success) {
+    return { status: 'rejected', httpStatus: 422, problems };
+  }
+  return {
+    status: 'accepted',
+    submission: parsed.data,
+    fhirPathOf: (field) => mapping.fhirPathOf(field),
+  };
+}
+
+function rejected(httpStatus: 400 | 422, field: string, message: string): FhirClaimMapping {
+  return { status: 'rejected', httpStatus, problems: [{ field, message }] };
+}
+
+/** The ClaimSubmission-shaped body, before the schema checks it. */
+function draftOf(claim: ClaimShape, mapping: Mapping): Record<string, unknown> {
+  checkClaimType(claim, mapping);
+  checkProvider(claim, mapping);
+  mapping.map('patientControlNumber', 'Claim.identifier[0].value');
+  const { frequencyCode, originalClaimId } = frequencyOf(claim, mapping);
+  mapping.map('totalChargeAmount', 'Claim.total.value');
+  const total = claim.total && moneyText(claim.total, 'Claim.total', 'totalChargeAmount', mapping);
+  return {
+    payerId: payerIdOf(claim, mapping),
+    patientControlNumber: claim.identifier[0]!.value,
+    frequencyCode,
+    ...(originalClaimId === undefined ? {} : { originalClaimId }),
+    member: memberOf(claim, mapping),
+    diagnosisCodes: diagnosisCodesOf(claim, mapping),
+    serviceLines: serviceLinesOf(claim, mapping),
+    ...(total === undefined ? {} : { totalChargeAmount: total }),
+  };
+}
+
+function hasCoding(value: Concept | undefined, codingSystem: string, code: string): boolean {
+  return (value?.coding ?? []).some((each) => each.system === codingSystem && each.code === code);
+}
+
+function checkClaimType(claim: ClaimShape, mapping: Mapping): void {
+  if (!hasCoding(claim.type, system.claimType, 'professional')) {
+    mapping.fail('Claim.type', `must have the coding ${system.claimType}|professional`);
+  }
+}
+
+/** The provider is the caller; a Claim naming another provider organization was sent by mistake. */
+function checkProvider(claim: ClaimShape, mapping: Mapping): void {
+  const match = /^Organization\/(.+)$/.exec(claim.provider?.reference ?? '');
+  if (match && match[1] !== mapping.providerOrgId) {
+    mapping.fail(
+      'Claim.provider.reference',
+      `must be your own organization (Organization/${mapping.providerOrgId}) or left out`,
+    );
+  }
+}
+
+function payerIdOf(claim: ClaimShape, mapping: Mapping): string | undefined {
+  const path = 'Claim.insurer.reference';
+  const match = /^Organization\/(.+)$/.exec(claim.insurer.reference ?? '');
+  if (!match) {
+    mapping.fail(path, 'must reference the payer as "Organization/<payer id>"', 'payerId');
+    return undefined;
+  }
+  mapping.map('payerId', path);
+  return match[1];
+}
+
+/**
+ * The 837P frequency: our extension says it outright; without it, a Claim.related "prior" claim
+ * makes a replacement ("7") and no such claim an original ("1"). A void is always said outright.
+ */
+function frequencyOf(
+  claim: ClaimShape,
+  mapping: Mapping,
+): { frequencyCode: string | undefined; originalClaimId: string | undefined } {
+  const originalClaimId = originalClaimIdOf(claim, mapping);
+  const extensions = (claim.extension ?? [])
+    .map((extension, index) => ({ extension, index }))
+    .filter(({ extension }) => extension.url === extensionUrl.frequencyCode);
+  if (extensions.length > 1) {
+    mapping.fail(
+      'Claim.extension',
+      'has the frequency-code extension more than once',
+      'frequencyCode',
+    );
+    return { frequencyCode: undefined, originalClaimId };
+  }
+  const found = extensions[0];
+  if (!found) {
+    mapping.map('frequencyCode', 'Claim.extension');
+    return { frequencyCode: originalClaimId === undefined ? '1' : '7', originalClaimId };
+  }
+  mapping.map('frequencyCode', `Claim.extension[${found.index}].valueCode`);
+  return { frequencyCode: found.extension.valueCode, originalClaimId };
+}
+
+function originalClaimIdOf(claim: ClaimShape, mapping: Mapping): string | undefined {
+  const priors = (claim.related ?? [])
+    .map((related, index) => ({ related, index }))
+    .filter(({ related }) =>
+      hasCoding(related.relationship, system.relatedClaimRelationship, 'prior'),
+    );
+  mapping.map('originalClaimId', 'Claim.related');
+  if (priors.length > 1) {
+    mapping.fail('Claim.related', 'has more than one "prior" claim', 'originalClaimId');
+    return undefined;
+  }
+  const prior = priors[0];
+  if (!prior) return undefined;
+  const path = `Claim.related[${prior.index}].claim.reference`;
+  const match = /^Claim\/(.+)$/.exec(prior.related.claim?.reference ?? '');
+  if (!match) {
+    mapping.fail(
+      path,
+      'must reference the claim replaced as "Claim/<claim id>"',
+      'originalClaimId',
+    );
+    return undefined;
+  }
+  mapping.map('originalClaimId', path);
+  return match[1];
+}
+
+/** The contained Patient that Claim.patient references ("#id"), or the only one contained. */
+function memberOf(claim: ClaimShape, mapping: Mapping): Record<string, unknown> | undefined {
+  const index = patientIndexOf(claim, mapping);
+  if (index === undefined) return undefined;
+  const path = `Claim.contained[${index}]`;
+  mapping.map('member', path);
+  const shaped = patientShape.safeParse(claim.contained![index]);
+  if (!shaped.success) {
+    for (const problem of problemsOf(shaped.error, ['Claim', 'contained', index])) {
+      mapping.fail(problem.field, problem.message, 'member');
+    }
+    return undefined;
+  }
+  const patient = shaped.data;
+  mapping.map('member.birthDate', `${path}.birthDate`);
+  mapping.map('member.gender', `${path}.gender`);
+  const genders = { female: 'F', male: 'M', other: 'U', unknown: 'U' } as const;
+  return {
+    memberId: memberIdOf(patient.identifier ?? [], path, mapping),
+    ...namesOf(patient.name ?? [], path, mapping),
+    birthDate: patient.birthDate,
+    ...(patient.gender === undefined ? {} : { gender: genders[patient.gender] }),
+  };
+}
+
+function patientIndexOf(claim: ClaimShape, mapping: Mapping): number | undefined {
+  const contained = claim.contained ?? [];
+  const reference = claim.patient?.reference;
+  if (reference === undefined) {
+    const patients = contained.flatMap((each, index) =>
+      each.resourceType === 'Patient' ? [index] : [],
+    );
+    if (patients.length === 1) return patients[0];
+    mapping.fail(
+      'Claim.patient',
+      'is required: a reference to a contained Patient ("#id")',
+      'member',
+    );
+    return undefined;
+  }
+  const index = contained.findIndex(
+    (each) => each.resourceType === 'Patient' && `#${each.id}` === reference,
+  );
+  if (!reference.startsWith('#') || index < 0) {
+    mapping.fail(
+      'Claim.patient.reference',
+      'must reference a Patient contained in the Claim ("#id"): the member travels with the claim',
+      'member',
+    );
+    return undefined;
+  }
+  return index;
+}
+
+type PatientShape = z.output<typeof patientShape>;
+
+/** The identifier of type MB (member number), or the only identifier. */
+function memberIdOf(
+  identifiers: NonNullable<PatientShape['identifier']>,
+  path: string,
+  mapping: Mapping,
+): string | undefined {
+  const typed = identifiers.findIndex((each) => hasCoding(each.type, system.identifierType, 'MB'));
+  const index = typed >= 0 ? typed : identifiers.length === 1 ? 0 : -1;
+  if (index < 0) {
+    mapping.fail(
+      `${path}.identifier`,
+      `needs the member number: one identifier, or one of type ${system.identifierType}|MB`,
+      'member.memberId',
+    );
+    return undefined;
+  }
+  mapping.map('member.memberId', `${path}.identifier[${index}].value`);
+  return identifiers[index]!.value;
+}
+
+/** The official name, or the first: family is the last name, the first given name the first. */
+function namesOf(
+  names: NonNullable<PatientShape['name']>,
+  path: string,
+  mapping: Mapping,
+): { firstName?: string; lastName?: string } {
+  const official = names.findIndex((name) => name.use === 'official');
+  const index = official >= 0 ? official : 0;
+  const name = names[index];
+  if (!name) {
+    mapping.fail(
+      `${path}.name`,
+      'is required: the member name',
+      'member.firstName',
+      'member.lastName',
+    );
+    return {};
+  }
+  const namePath = `${path}.name[${index}]`;
+  mapping.map('member.lastName', `${namePath}.family`);
+  mapping.map(
+    'member.firstName',
+    name.given?.length ? `${namePath}.given[0]` : `${namePath}.given`,
+  );
+  return { firstName: name.given?.[0], lastName: name.family };
+}
+
+/**
+ * Indexes of `entries` in sequence order. The sequences must be 1..n, each once: items are
+ * answered by sequence (ClaimResponse.item.itemSequence), so they must be our line numbers.
+ */
+function sequenceOrder(
+  entries: readonly { sequence: number }[],
+  path: string,
+  mapping: Mapping,
+): number[] {
+  const order = entries.map((_, index) => index);
+  order.sort((a, b) => entries[a]!.sequence - entries[b]!.sequence);
+  order.forEach((index, position) => {
+    if (entries[index]!.sequence !== position + 1) {
+      mapping.fail(
+        `${path}[${index}].sequence`,
+        `sequences must be 1 to ${entries.length}, each once; found ${entries[index]!.sequence}`,
+      );
+    }
+  });
+  return order;
+}
+
+function diagnosisCodesOf(claim: ClaimShape, mapping: Mapping): (string | undefined)[] {
+  mapping.map('diagnosisCodes', 'Claim.diagnosis');
+  return sequenceOrder(claim.diagnosis, 'Claim.diagnosis', mapping).map((index, position) => {
+    const field = `diagnosisCodes[${position}]`;
+    const path = `Claim.diagnosis[${index}].diagnosisCodeableConcept`;
+    const codings = claim.diagnosis[index]!.diagnosisCodeableConcept?.coding ?? [];
+    const codingIndex = codings.findIndex((each) => each.system === system.icd10cm);
+    if (codingIndex < 0) {
+      mapping.fail(`${path}.coding`, `needs a coding with system ${system.icd10cm}`, field);
+      return undefined;
+    }
+    mapping.map(field, `${path}.coding[${codingIndex}].code`);
+    return codings[codingIndex]!.code;
+  });
+}
+
+function serviceLinesOf(claim: ClaimShape, mapping: Mapping): Record<string, unknown>[] {
+  mapping.map('serviceLines', 'Claim.item');
+  return sequenceOrder(claim.item, 'Claim.item', mapping).map((index, position) =>
+    serviceLineOf(claim.item[index]!, `Claim.item[${index}]`, `serviceLines[${position}]`, mapping),
+  );
+}
+
+function serviceLineOf(
+  item: ItemShape,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): Record<string, unknown> {
+  mapping.map(field, path);
+  mapping.map(`${field}.units`, `${path}.quantity.value`);
+  mapping.map(`${field}.serviceDate`, `${path}.servicedDate`);
+  mapping.map(`${field}.diagnosisPointers`, `${path}.diagnosisSequence`);
+  item.diagnosisSequence?.forEach((_, index) =>
+    mapping.map(`${field}.diagnosisPointers[${index}]`, `${path}.diagnosisSequence[${index}]`),
+  );
+  // FHIR: an item without a quantity is one of it (net = quantity × unitPrice × factor).
+  const units = item.quantity ? item.quantity.value : 1;
+  return {
+    procedureCode: procedureCodeOf(item, path, `${field}.procedureCode`, mapping),
+    modifiers: modifiersOf(item, path, `${field}.modifiers`, mapping),
+    units,
+    chargeAmount: chargeOf(item, units, path, `${field}.chargeAmount`, mapping),
+    serviceDate: item.servicedDate,
+    ...(item.diagnosisSequence ? { diagnosisPointers: item.diagnosisSequence } : {}),
+  };
+}
+
+const procedureSystems = new Set([system.cpt, ...hcpcsSystemAliases]);
+
+function procedureCodeOf(item: ItemShape, path: string, field: string, mapping: Mapping) {
+  const codings = item.productOrService.coding ?? [];
+  const index = codings.findIndex((each) => procedureSystems.has(each.system ?? ''));
+  if (index < 0) {
+    mapping.fail(
+      `${path}.productOrService.coding`,
+      `needs a coding with system ${system.cpt} (CPT) or ${system.hcpcs} (HCPCS)`,
+      field,
+    );
+    return undefined;
+  }
+  mapping.map(field, `${path}.productOrService.coding[${index}].code`);
+  return codings[index]!.code;
+}
+
+function modifiersOf(item: ItemShape, path: string, field: string, mapping: Mapping) {
+  mapping.map(field, `${path}.modifier`);
+  return (item.modifier ?? []).map((modifier, index) => {
+    const codings = modifier.coding ?? [];
+    const codingIndex = codings.findIndex((each) => each.code !== undefined);
+    if (codingIndex < 0) {
+      mapping.fail(
+        `${path}.modifier[${index}].coding`,
+        'needs a coding with a code',
+        `${field}[${index}]`,
+      );
+      return undefined;
+    }
+    mapping.map(`${field}[${index}]`, `${path}.modifier[${index}].coding[${codingIndex}].code`);
+    return codings[codingIndex]!.code;
+  });
+}
+
+/** net, or unitPrice × quantity × factor; when both are sent they must agree to the cent. */
+function chargeOf(
+  item: ItemShape,
+  units: number | undefined,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): string | undefined {
+  const net =
+    item.net?.value === undefined ? undefined : moneyText(item.net, `${path}.net`, field, mapping);
+  const product = unitPriceProduct(item, units, path, field, mapping);
+  if (item.net?.value !== undefined) {
+    mapping.map(field, `${path}.net.value`);
+    if (net !== undefined && product !== undefined && !new Decimal(net).eq(product)) {
+      mapping.fail(
+        `${path}.net.value`,
+        `must equal unitPrice × quantity × factor (${product.toFixed(2)})`,
+        field,
+      );
+    }
+    return net;
+  }
+  if (item.unitPrice?.value !== undefined) {
+    if (product === undefined) return undefined;
+    if (product.decimalPlaces() > 2) {
+      mapping.fail(
+        `${path}.unitPrice.value`,
+        `unitPrice × quantity × factor is ${product.toString()}, more than 2 decimal places: send net`,
+        field,
+      );
+      return undefined;
+    }
+    mapping.map(field, `${path}.unitPrice.value`);
+    return product.toFixed(2);
+  }
+  mapping.fail(
+    `${path}.net`,
+    'is required: the line charge (net, or unitPrice and quantity)',
+    field,
+  );
+  return undefined;
+}
+
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+
+function unitPriceProduct(
+  item: ItemShape,
+  units: number | undefined,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): Decimal | undefined {
+  if (!item.unitPrice || item.unitPrice.value === undefined) return undefined;
+  const unitPrice = moneyText(item.unitPrice, `${path}.unitPrice`, field, mapping);
+  const factor = item.factor ?? 1;
+  // A malformed quantity is reported by the schema (as units); it prices nothing here.
+  if (unitPrice === undefined || units === undefined || !PLAIN_DECIMAL.test(String(units))) {
+    return undefined;
+  }
+  if (!PLAIN_DECIMAL.test(String(factor))) {
+    mapping.fail(`${path}.factor`, 'must be a plain decimal >= 0', field);
+    return undefined;
+  }
+  return new Decimal(unitPrice).times(String(units)).times(String(factor));
+}
+
+/** A FHIR Money in US dollars as our decimal string ("125.5" becomes "125.50"); the caller maps it. */
+function moneyText(
+  value: z.output<typeof money>,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): string | undefined {
+  if (value.currency !== undefined && value.currency !== 'USD') {
+    mapping.fail(`${path}.currency`, 'must be "USD"', field);
+    return undefined;
+  }
+  if (value.value === undefined) {
+    mapping.fail(`${path}.value`, 'is required', field);
+    return undefined;
+  }
+  const converted = moneyTextOfFhirDecimal(value.value);
+  if ('problem' in converted) {
+    mapping.fail(`${path}.value`, converted.problem, field);
+    return undefined;
+  }
+  return converted.text;
+}

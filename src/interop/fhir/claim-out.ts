@@ -1,0 +1,166 @@
+// Our claim as a FHIR R4 Claim (professional), with the member as a contained Patient and
+// Coverage. Pure: the answer to POST /v1/fhir/Claim and GET /v1/fhir/Claim/:id, and the source of
+// the patient and coverage that ClaimResponse and ExplanationOfBenefit share.
+import type {
+  Claim,
+  ClaimDiagnosis,
+  ClaimItem,
+  ClaimRelated,
+  Coverage,
+  Organization,
+  Patient,
+  Reference,
+} from '@medplum/fhirtypes';
+import type { ClaimSubmission } from '../../domain/claims/schema.js';
+import {
+  codeableConcept,
+  extensionUrl,
+  icd10WithDot,
+  modifierConcept,
+  moneyOf,
+  procedureCoding,
+  professionalClaimType,
+  system,
+} from './codes.js';
+
+export type Member = ClaimSubmission['member'];
+
+/** What the FHIR resources show of a claim: a stored claim (getClaim) or one just accepted. */
+export interface ClaimForFhir {
+  id: string;
+  /** submitted, pended, paid, partially_paid, denied, voided, replaced, settled. */
+  status: string;
+  providerId: string;
+  payerId: string;
+  patientControlNumber: string;
+  frequencyCode: string;
+  originalClaimId: string | null;
+  totalChargeAmount: string;
+  submittedAt: string;
+  member: Member;
+  /** ICD-10-CM without dots, in order: diagnosis sequence 1, 2, ... */
+  diagnosisCodes: readonly string[];
+  serviceLines: readonly {
+    procedureCode: string;
+    modifiers: readonly string[];
+    /** A decimal such as 1 or "2.5". */
+    units: number | string;
+    chargeAmount: string;
+    serviceDate: string;
+    diagnosisPointers: readonly number[];
+  }[];
+}
+
+export const PATIENT_ID = 'patient';
+export const COVERAGE_ID = 'coverage';
+
+const genderOf = { F: 'female', M: 'male', U: 'unknown' } as const;
+
+export function patientOf(member: Member): Patient {
+  return {
+    resourceType: 'Patient',
+    id: PATIENT_ID,
+    identifier: [
+      {
+        type: codeableConcept({
+          system: system.identifierType,
+          code: 'MB',
+          display: 'Member Number',
+        }),
+        value: member.memberId,
+      },
+    ],
+    name: [{ family: member.lastName, given: [member.firstName] }],
+    gender: genderOf[member.gender],
+    birthDate: member.birthDate,
+  };
+}
+
+/** The member's coverage as far as the claim tells it: who pays, and the member number. */
+export function coverageOf(claim: Pick<ClaimForFhir, 'payerId' | 'member'>): Coverage {
+  return {
+    resourceType: 'Coverage',
+    id: COVERAGE_ID,
+    status: 'active',
+    subscriberId: claim.member.memberId,
+    beneficiary: { reference: `#${PATIENT_ID}` },
+    payor: [organization(claim.payerId)],
+  };
+}
+
+export function organization(id: string): Reference<Organization> {
+  return { reference: `Organization/${id}`, type: 'Organization' };
+}
+
+export function fhirClaimOf(claim: ClaimForFhir): Claim {
+  return {
+    resourceType: 'Claim',
+    id: claim.id,
+    meta: { lastUpdated: claim.submittedAt },
+    contained: [patientOf(claim.member), coverageOf(claim)],
+    extension: [{ url: extensionUrl.frequencyCode, valueCode: claim.frequencyCode }],
+    identifier: [{ value: claim.patientControlNumber }],
+    status: 'active',
+    type: professionalClaimType,
+    use: 'claim',
+    patient: { reference: `#${PATIENT_ID}` },
+    created: claim.submittedAt,
+    insurer: organization(claim.payerId),
+    provider: organization(claim.providerId),
+    priority: codeableConcept({ system: system.processPriority, code: 'normal' }),
+    ...relatedOf(claim),
+    diagnosis: diagnosesOf(claim.diagnosisCodes),
+    insurance: [{ sequence: 1, focal: true, coverage: { reference: `#${COVERAGE_ID}` } }],
+    item: claim.serviceLines.map(itemOf),
+    total: moneyOf(claim.totalChargeAmount),
+  };
+}
+
+/** Diagnoses numbered 1, 2, ... in the claim's order, as the items' diagnosisSequence counts them. */
+export function diagnosesOf(
+  codes: readonly string[],
+): Pick<ClaimDiagnosis, 'sequence' | 'diagnosisCodeableConcept'>[] {
+  return codes.map((code, index) => ({
+    sequence: index + 1,
+    diagnosisCodeableConcept: codeableConcept({ system: system.icd10cm, code: icd10WithDot(code) }),
+  }));
+}
+
+/** What a Claim item and an ExplanationOfBenefit item say alike of a service line. */
+export type ItemBasics = Pick<
+  ClaimItem,
+  | 'sequence'
+  | 'diagnosisSequence'
+  | 'productOrService'
+  | 'modifier'
+  | 'servicedDate'
+  | 'quantity'
+  | 'net'
+>;
+
+export function itemOf(line: ClaimForFhir['serviceLines'][number], index: number): ItemBasics {
+  return {
+    sequence: index + 1,
+    diagnosisSequence: [...line.diagnosisPointers],
+    productOrService: { coding: [procedureCoding(line.procedureCode)] },
+    ...(line.modifiers.length > 0 ? { modifier: line.modifiers.map(modifierConcept) } : {}),
+    servicedDate: line.serviceDate,
+    quantity: { value: Number(line.units) },
+    net: moneyOf(line.chargeAmount),
+  };
+}
+
+/** A replacement or void names the claim it replaces as a "prior" related claim. */
+export function relatedOf(claim: Pick<ClaimForFhir, 'originalClaimId'>): {
+  related?: ClaimRelated[];
+} {
+  if (!claim.originalClaimId) return {};
+  return {
+    related: [
+      {
+        claim: { reference: `Claim/${claim.originalClaimId}` },
+        relationship: codeableConcept({ system: system.relatedClaimRelationship, code: 'prior' }),
+      },
+    ],
+  };
+}

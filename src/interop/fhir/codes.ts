@@ -1,0 +1,91 @@
+// FHIR R4 code systems, extensions and money conversion shared by the FHIR mappers. Every system
+// URL is the one HL7 Terminology (THO) or the named implementation guide publishes.
+import type { CodeableConcept, Coding, Money } from '@medplum/fhirtypes';
+import { Decimal } from 'decimal.js';
+import { MONEY_MAX } from '../../domain/claims/schema.js';
+
+export const system = {
+  claimType: 'http://terminology.hl7.org/CodeSystem/claim-type',
+  /** R4 AdjudicationValueCodes: submitted, copay, eligible, deductible, unallocdeduct, eligpercent, tax, benefit. */
+  adjudication: 'http://terminology.hl7.org/CodeSystem/adjudication',
+  /** CARIN Blue Button: amounts R4's adjudication codes lack (coinsurance among them). */
+  carinAdjudication: 'http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication',
+  /** Ours: 835 CAS adjustments that no published category names (CO and OA groups). */
+  claimChainAdjudication: 'https://claimchain.dev/fhir/CodeSystem/adjudication',
+  claimAdjustmentReason: 'https://x12.org/codes/claim-adjustment-reason-codes',
+  remittanceRemark: 'https://x12.org/codes/remittance-advice-remark-codes',
+  icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+  cpt: 'http://www.ama-assn.org/go/cpt',
+  hcpcs: 'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets',
+  identifierType: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+  relatedClaimRelationship: 'http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship',
+  processPriority: 'http://terminology.hl7.org/CodeSystem/processpriority',
+  paymentType: 'http://terminology.hl7.org/CodeSystem/ex-paymenttype',
+} as const;
+
+/** Other names under which clients send HCPCS Level II codes (HL7 OID registry). */
+export const hcpcsSystemAliases: readonly string[] = [
+  system.hcpcs,
+  'urn:oid:2.16.840.1.113883.6.285',
+];
+
+export const extensionUrl = {
+  /** 837P CLM05-3 claim frequency: "1" original, "7" replacement, "8" void. valueCode. */
+  frequencyCode: 'https://claimchain.dev/fhir/StructureDefinition/frequency-code',
+  /** 835 CAS01 claim adjustment group of an adjudication entry: "CO", "PR" or "OA". valueCode. */
+  adjustmentGroup: 'https://claimchain.dev/fhir/StructureDefinition/adjustment-group',
+} as const;
+
+export const professionalClaimType: CodeableConcept = {
+  coding: [{ system: system.claimType, code: 'professional' }],
+};
+
+export function codeableConcept(coding: Coding, text?: string): CodeableConcept {
+  return text === undefined ? { coding: [coding] } : { coding: [coding], text };
+}
+
+// NUMERIC(14,2) money has at most 14 significant digits, well inside the 15 that a binary double
+// carries exactly from decimal text and back; the check below proves it for every amount.
+const MONEY_TEXT = /^\d{1,12}\.\d{2}$/;
+
+/**
+ * FHIR Money from our decimal string. FHIR JSON spells a decimal as a JSON number, so the amount
+ * becomes a JS number here and nowhere earlier: no arithmetic is ever done on it.
+ */
+export function moneyOf(amount: string): Money {
+  if (!MONEY_TEXT.test(amount)) throw new Error(`money amount ${amount} is not cents`);
+  const value = Number(amount);
+  if (!new Decimal(String(value)).eq(amount)) {
+    throw new Error(`money amount ${amount} does not survive conversion to a JSON number`);
+  }
+  return { value, currency: 'USD' };
+}
+
+/** Why a FHIR decimal cannot be an amount of money in cents, or its decimal string. */
+export function moneyTextOfFhirDecimal(value: number): { text: string } | { problem: string } {
+  const text = String(value);
+  if (!Number.isFinite(value) || /e/i.test(text))
+    return { problem: 'is not a plain decimal amount' };
+  if (value < 0) return { problem: 'must not be negative' };
+  const amount = new Decimal(text);
+  if (amount.decimalPlaces() > 2) return { problem: 'must have at most 2 decimal places' };
+  if (amount.gt(MONEY_MAX)) return { problem: `must be at most ${MONEY_MAX.toFixed(2)}` };
+  return { text: amount.toFixed(2) };
+}
+
+/** ICD-10-CM as FHIR and people spell it ("E11.9"); we store it without the dot, as X12 does. */
+export function icd10WithDot(code: string): string {
+  return code.length > 3 ? `${code.slice(0, 3)}.${code.slice(3)}` : code;
+}
+
+/** CPT (digits, or 4 digits and F/T/U) or HCPCS Level II (a letter and 4 digits). */
+export function procedureCoding(code: string): Coding {
+  return { system: /^[A-V]\d{4}$/.test(code) ? system.hcpcs : system.cpt, code };
+}
+
+/** Two digits are CPT modifiers ("25", "59"); letters are HCPCS Level II modifiers ("LT", "XU"). */
+export function modifierConcept(modifier: string): CodeableConcept {
+  return {
+    coding: [{ system: /^\d{2}$/.test(modifier) ? system.cpt : system.hcpcs, code: modifier }],
+  };
+}
