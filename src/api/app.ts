@@ -7,6 +7,7 @@ import type { Database } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { authenticate, PrincipalCache } from './auth.js';
+import { balancesRouter } from './balances.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
@@ -60,6 +61,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   );
   v1.use(ledgerRouter(database));
   v1.use(reviewRouter(database));
+  v1.use(balancesRouter(database));
   v1.use(organizationsRouter(database, cache));
   v1.use(payersRouter({ database, phiKeys }));
   app.use('/v1', v1);

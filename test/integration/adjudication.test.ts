@@ -3,6 +3,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { issueApiKey } from '../../src/domain/organizations.js';
+import { sealPending } from '../../src/ledger/seal.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { openRedis } from '../../src/infra/redis.js';
 import { startWorkers } from '../../workers/index.js';
@@ -386,6 +388,44 @@ describe('the journal', () => {
       `SELECT entry_id FROM journal_postings GROUP BY entry_id HAVING sum(amount) <> 0`,
     );
     expect(unbalanced.rows).toEqual([]);
+  });
+
+  it('serves each side its balances, now and as of a sealed block', async () => {
+    const finance = await issueApiKey(environment.database, {
+      orgId: provider.organization.id,
+      role: 'finance',
+    });
+    const now = await request(app).get('/v1/balances').set(bearer(finance.key));
+    expect(now.status).toBe(200);
+    const byPurpose = Object.fromEntries(
+      now.body.accounts.map((account: { purpose: string; balanceAmount: string }) => [
+        account.purpose,
+        account.balanceAmount,
+      ]),
+    );
+    // The provider's books: what the payer pays plus what patients owe is revenue.
+    const { rows } = await environment.database.pool.query<{ paid: string; patient: string }>(
+      `SELECT sum(d.paid_amount)::text AS paid, sum(d.patient_responsibility_amount)::text AS patient
+         FROM claims c
+         JOIN LATERAL (SELECT * FROM claim_decisions WHERE claim_id = c.id
+                        ORDER BY decided_at DESC LIMIT 1) d ON true
+        WHERE c.provider_org_id = $1 AND c.status IN ('paid', 'partially_paid', 'denied')`,
+      [provider.organization.id],
+    );
+    expect(byPurpose.receivable_from_payer).toBe(rows[0]!.paid);
+    expect(byPurpose.receivable_from_patients).toBe(rows[0]!.patient);
+    // Sealed up to the head, the balances as of that block are the balances now.
+    await sealPending(environment.database.pool, environment.config.sealBlockEventsMax);
+    const head = await request(app).get('/v1/ledger/head').set(bearer(finance.key));
+    const atHead = await request(app)
+      .get(`/v1/balances?asOfHeight=${head.body.height}`)
+      .set(bearer(finance.key));
+    expect(atHead.body.accounts).toEqual(now.body.accounts);
+    expect((await request(app).get('/v1/balances').set(bearer(provider.key))).status).toBe(403);
+    const missing = await request(app)
+      .get('/v1/balances?asOfHeight=999999')
+      .set(bearer(finance.key));
+    expect(missing.status).toBe(404);
   });
 
   it('refuses, at commit, an entry whose postings do not sum to zero', async () => {
