@@ -63,7 +63,3 @@ export async function initSealingWorker(dependencies: WorkerDependencies) {
   });
   return { queue, worker };
 }
-
-export async function addSealJob(queue: Queue<SealJobData, SealJobResult>): Promise<void> {
-  await queue.add('seal', { reason: 'manual' });
-}
