@@ -5,6 +5,7 @@ import type { Logger } from '../src/infra/logger.js';
 import type { Redis } from '../src/infra/redis.js';
 import { initAdjudicationWorker } from './adjudication.js';
 import { initSealingWorker } from './sealing.js';
+import { initSettlementWorker } from './settlement.js';
 
 export interface WorkerDependencies {
   config: Config;
@@ -21,6 +22,7 @@ export async function startWorkers(dependencies: WorkerDependencies): Promise<Ru
   const running = [
     await initSealingWorker(dependencies),
     await initAdjudicationWorker(dependencies),
+    await initSettlementWorker(dependencies),
   ];
   return {
     async close() {

@@ -15,6 +15,7 @@ import { ledgerRouter } from './ledger.js';
 import { organizationsRouter } from './organizations.js';
 import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
+import { settlementRouter } from './settlement.js';
 
 export interface AppDependencies {
   config: Config;
@@ -61,6 +62,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   );
   v1.use(ledgerRouter(database));
   v1.use(reviewRouter(database));
+  v1.use(settlementRouter(database));
   v1.use(balancesRouter(database));
   v1.use(organizationsRouter(database, cache));
   v1.use(payersRouter({ database, phiKeys }));

@@ -52,6 +52,7 @@ const environmentSchema = z.object({
   SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
   ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
+  SETTLEMENT_INTERVAL_MS: integer(50, 86_400_000, 60_000),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
   INTAKE_GROUP_CLAIMS_MAX: integer(1, 1_000, 256),
   PHI_KEYS: phiKeyList.optional(),
@@ -78,6 +79,8 @@ export interface Config {
   sealIntervalMs: number;
   /** How often the adjudication worker sweeps for submitted claims. */
   adjudicationIntervalMs: number;
+  /** How often the settlement worker batches every payer's adjudicated claims. */
+  settlementIntervalMs: number;
   intakeGroupWindowMs: number;
   intakeGroupClaimsMax: number;
   /** AES-256-GCM keys for member PHI by version; the current version encrypts. */
@@ -136,6 +139,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     sealBlockEventsMax: values.SEAL_BLOCK_EVENTS_MAX,
     sealIntervalMs: values.SEAL_INTERVAL_MS,
     adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,
+    settlementIntervalMs: values.SETTLEMENT_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
     intakeGroupClaimsMax: values.INTAKE_GROUP_CLAIMS_MAX,
     phiKeys,

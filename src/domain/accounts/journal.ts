@@ -10,7 +10,9 @@ export type AccountPurpose =
   | 'payable_to_provider'
   | 'receivable_from_payer'
   | 'receivable_from_patients'
-  | 'patient_service_revenue';
+  | 'patient_service_revenue'
+  | 'payments_in_transit'
+  | 'settled_payments';
 
 export interface Posting {
   ownerOrgId: string;

@@ -1,0 +1,438 @@
+// Settlement: per payer and provider, the adjudicated claims not yet in a batch (and the
+// recoupments of reversed claims that were paid in an earlier batch) become one payment
+// batch. Building a pair's batch happens in one transaction under an advisory lock on the
+// pair, so two runs never build the same batch; settlement_batch_claims.claim_id is unique
+// besides, so a claim can never be paid twice. Finance then confirms the batch with the
+// payment's trace number and amount; an amount that differs is an exception, never accepted.
+import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import type pg from 'pg';
+import { z } from 'zod';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { Conflict, Forbidden, NotFound } from '../../infra/errors.js';
+import { appendEvents } from '../../ledger/append.js';
+import { postJournalEntry, type Posting } from '../accounts/journal.js';
+import { moneyText } from '../claims/schema.js';
+import type { Principal } from '../organizations.js';
+import { parseOrThrow } from '../validation.js';
+
+/** Claim statuses whose latest decision is final and may be paid (denied pays 0.00). */
+const PAYABLE_STATUSES = ['paid', 'partially_paid', 'denied'];
+const BATCHES_LISTED_MAX = 500;
+
+export interface BatchLine {
+  claimId: string;
+  amount: string;
+}
+
+export interface SettlementBatch {
+  id: string;
+  payerId: string;
+  providerId: string;
+  status: 'issued' | 'confirmed' | 'exception';
+  amount: string;
+  claimCount: number;
+  createdAt: string;
+  ledgerEventId: string;
+  traceNumber: string | null;
+  confirmedAmount: string | null;
+  confirmedDate: string | null;
+}
+
+export interface SettlementBatchDetail extends SettlementBatch {
+  claims: BatchLine[];
+  /** Recoupments of reversed claims paid in an earlier batch (negative amounts). */
+  adjustments: BatchLine[];
+}
+
+/** Builds one batch per provider of the payer that has something to settle. */
+export async function settlePayer(
+  database: Database,
+  payerOrgId: string,
+): Promise<SettlementBatchDetail[]> {
+  const { rows } = await database.pool.query<{ provider_org_id: string }>(
+    `SELECT DISTINCT provider_org_id FROM claims
+      WHERE payer_org_id = $1 AND status = ANY($2::text[]) ORDER BY provider_org_id`,
+    [payerOrgId, [...PAYABLE_STATUSES, 'voided', 'replaced']],
+  );
+  const batches: SettlementBatchDetail[] = [];
+  for (const { provider_org_id: providerOrgId } of rows) {
+    const batch = await settlePair(database, payerOrgId, providerOrgId);
+    if (batch) batches.push(batch);
+  }
+  return batches;
+}
+
+/** Settles every payer; one payer's failure is reported and does not stop the others. */
+export async function settleAllPayers(
+  database: Database,
+  onFailure: (payerOrgId: string, error: unknown) => void,
+): Promise<{ batches: number; failed: number }> {
+  const { rows } = await database.pool.query<{ id: string }>(
+    "SELECT id FROM organizations WHERE kind = 'payer' ORDER BY id",
+  );
+  const result = { batches: 0, failed: 0 };
+  for (const { id } of rows) {
+    try {
+      result.batches += (await settlePayer(database, id)).length;
+    } catch (error) {
+      result.failed += 1;
+      onFailure(id, error);
+    }
+  }
+  return result;
+}
+
+async function settlePair(
+  database: Database,
+  payerOrgId: string,
+  providerOrgId: string,
+): Promise<SettlementBatchDetail | undefined> {
+  return inTransaction(database.pool, async (client) => {
+    // Taken first: every statement after it sees what an earlier run of this pair committed.
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `settlement|${payerOrgId}|${providerOrgId}`,
+    ]);
+    const claims = await lockPayableClaims(client, payerOrgId, providerOrgId);
+    const adjustments = await pendingRecoupments(client, payerOrgId, providerOrgId);
+    if (claims.length === 0 && adjustments.length === 0) return undefined;
+    const net = [...claims, ...adjustments].reduce(
+      (sum, line) => sum.plus(line.amount),
+      new Decimal(0),
+    );
+    // A negative net (recoupments larger than new payments) is not issued: its claims and
+    // recoupments stay unbatched and carry forward to the next run, until new payments to
+    // the provider cover them.
+    if (net.isNegative()) return undefined;
+    const batchId = randomUUID();
+    const eventId = randomUUID();
+    const createdAt = new Date();
+    const amount = net.toFixed(2);
+    await client.query(
+      `INSERT INTO settlement_batches (id, payer_org_id, provider_org_id, status, amount,
+         claim_count, created_at, ledger_event_id)
+       VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7)`,
+      [batchId, payerOrgId, providerOrgId, amount, claims.length, createdAt, eventId],
+    );
+    await client.query(
+      `INSERT INTO settlement_batch_claims (batch_id, claim_id, amount)
+       SELECT $1, claim_id, amount FROM unnest($2::uuid[], $3::numeric[]) AS l(claim_id, amount)`,
+      [batchId, claims.map((line) => line.claimId), claims.map((line) => line.amount)],
+    );
+    await client.query(
+      `INSERT INTO settlement_batch_adjustments (batch_id, claim_id, reversal_event_id, amount)
+       SELECT $1, claim_id, event_id, amount
+         FROM unnest($2::uuid[], $3::uuid[], $4::numeric[]) AS l(claim_id, event_id, amount)`,
+      [
+        batchId,
+        adjustments.map((line) => line.claimId),
+        adjustments.map((line) => line.reversalEventId),
+        adjustments.map((line) => line.amount),
+      ],
+    );
+    await client.query("UPDATE claims SET status = 'settled' WHERE id = ANY($1::uuid[])", [
+      claims.map((line) => line.claimId),
+    ]);
+    await postJournalEntry(client, {
+      kind: 'settlement_batch',
+      claimId: null,
+      ledgerEventId: eventId,
+      createdAt,
+      postings: transfer(
+        payerOrgId,
+        providerOrgId,
+        'payable_to_provider',
+        'payments_in_transit',
+        amount,
+      ),
+    });
+    const claimLines = claims.map(({ claimId, amount: lineAmount }) => ({
+      claimId,
+      amount: lineAmount,
+    }));
+    const adjustmentLines = adjustments.map(({ claimId, amount: lineAmount }) => ({
+      claimId,
+      amount: lineAmount,
+    }));
+    await appendEvents(
+      client,
+      [
+        {
+          id: eventId,
+          type: 'SettlementBatchIssued',
+          aggregateId: batchId,
+          actorOrgId: payerOrgId,
+          payload: {
+            batchId,
+            payerOrgId,
+            providerOrgId,
+            amount,
+            claimCount: claims.length,
+            claims: claimLines,
+            adjustments: adjustmentLines,
+          },
+          partyOrgIds: [providerOrgId, payerOrgId],
+        },
+      ],
+      createdAt,
+    );
+    return {
+      id: batchId,
+      payerId: payerOrgId,
+      providerId: providerOrgId,
+      status: 'issued',
+      amount,
+      claimCount: claims.length,
+      createdAt: createdAt.toISOString(),
+      ledgerEventId: eventId,
+      traceNumber: null,
+      confirmedAmount: null,
+      confirmedDate: null,
+      claims: claimLines,
+      adjustments: adjustmentLines,
+    };
+  });
+}
+
+/** Moves `amount` on the payer's books: debits `from`, credits `to`. */
+function transfer(
+  payerOrgId: string,
+  providerOrgId: string,
+  from: Posting['purpose'],
+  to: Posting['purpose'],
+  amount: string,
+): Posting[] {
+  const posting = (purpose: Posting['purpose'], value: Decimal): Posting => ({
+    ownerOrgId: payerOrgId,
+    counterpartyOrgId: providerOrgId,
+    purpose,
+    amount: value,
+  });
+  return [posting(from, new Decimal(amount)), posting(to, new Decimal(amount).negated())];
+}
+
+/**
+ * The pair's payable claims not in any batch, locked in id order, each with the paid amount
+ * of its latest decision. A claim voided meanwhile no longer matches once its lock is free.
+ */
+async function lockPayableClaims(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  providerOrgId: string,
+): Promise<BatchLine[]> {
+  const { rows } = await client.query<{ id: string; amount: string }>(
+    `SELECT c.id, d.paid_amount::text AS amount
+       FROM claims c
+       JOIN LATERAL (SELECT paid_amount FROM claim_decisions
+                      WHERE claim_id = c.id ORDER BY decided_at DESC LIMIT 1) d ON true
+      WHERE c.payer_org_id = $1 AND c.provider_org_id = $2 AND c.status = ANY($3::text[])
+        AND NOT EXISTS (SELECT 1 FROM settlement_batch_claims b WHERE b.claim_id = c.id)
+      ORDER BY c.id
+      FOR UPDATE OF c`,
+    [payerOrgId, providerOrgId, PAYABLE_STATUSES],
+  );
+  return rows.map((row) => ({ claimId: row.id, amount: row.amount }));
+}
+
+/** Reversals (with money to recoup) of claims paid in an earlier batch, not yet netted. */
+async function pendingRecoupments(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  providerOrgId: string,
+): Promise<(BatchLine & { reversalEventId: string })[]> {
+  const { rows } = await client.query<{ claim_id: string; event_id: string; amount: string }>(
+    `SELECT bc.claim_id, e.id AS event_id,
+            (-(e.payload->>'recoupmentAmount')::numeric)::text AS amount
+       FROM settlement_batch_claims bc
+       JOIN settlement_batches b ON b.id = bc.batch_id
+       JOIN ledger_events e ON e.aggregate_id = bc.claim_id::text AND e.type = 'ClaimReversed'
+      WHERE b.payer_org_id = $1 AND b.provider_org_id = $2
+        AND (e.payload->>'recoupmentAmount')::numeric > 0
+        AND NOT EXISTS (SELECT 1 FROM settlement_batch_adjustments a WHERE a.claim_id = bc.claim_id)
+      ORDER BY bc.claim_id`,
+    [payerOrgId, providerOrgId],
+  );
+  return rows.map((row) => ({
+    claimId: row.claim_id,
+    reversalEventId: row.event_id,
+    amount: new Decimal(row.amount).toFixed(2),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading and confirming batches
+
+interface BatchRow {
+  id: string;
+  payer_org_id: string;
+  provider_org_id: string;
+  status: SettlementBatch['status'];
+  amount: string;
+  claim_count: number;
+  created_at: Date;
+  ledger_event_id: string;
+  trace_number: string | null;
+  confirmed_amount: string | null;
+  confirmed_date: string | null;
+}
+
+const BATCH_COLUMNS = `id, payer_org_id, provider_org_id, status, amount::text AS amount,
+  claim_count, created_at, ledger_event_id, trace_number,
+  confirmed_amount::text AS confirmed_amount, confirmed_date::text AS confirmed_date`;
+
+function toBatch(row: BatchRow): SettlementBatch {
+  return {
+    id: row.id,
+    payerId: row.payer_org_id,
+    providerId: row.provider_org_id,
+    status: row.status,
+    amount: row.amount,
+    claimCount: row.claim_count,
+    createdAt: row.created_at.toISOString(),
+    ledgerEventId: row.ledger_event_id,
+    traceNumber: row.trace_number,
+    confirmedAmount: row.confirmed_amount,
+    confirmedDate: row.confirmed_date,
+  };
+}
+
+function requireParty(principal: Principal): void {
+  if (principal.orgKind !== 'payer' && principal.orgKind !== 'provider') {
+    throw new Forbidden('settlement batches belong to payers and providers');
+  }
+}
+
+const partyColumn = (principal: Principal) =>
+  principal.orgKind === 'payer' ? 'payer_org_id' : 'provider_org_id';
+
+export async function listBatches(
+  database: Database,
+  principal: Principal,
+): Promise<SettlementBatch[]> {
+  requireParty(principal);
+  const { rows } = await database.pool.query<BatchRow>(
+    `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE ${partyColumn(principal)} = $1
+      ORDER BY created_at DESC, id LIMIT $2`,
+    [principal.orgId, BATCHES_LISTED_MAX],
+  );
+  return rows.map(toBatch);
+}
+
+/** A batch of the caller's organization (as payer or provider); any other is not found. */
+export async function getBatch(
+  database: Database,
+  principal: Principal,
+  batchId: string,
+): Promise<SettlementBatchDetail> {
+  requireParty(principal);
+  const { rows } = await database.pool.query<BatchRow>(
+    `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE id = $1 AND ${partyColumn(principal)} = $2`,
+    [batchId, principal.orgId],
+  );
+  if (!rows[0]) throw new NotFound('settlement batch');
+  const lines = await database.pool.query<{ claim_id: string; amount: string; kind: string }>(
+    `SELECT claim_id, amount::text AS amount, 'claim' AS kind FROM settlement_batch_claims
+      WHERE batch_id = $1
+     UNION ALL
+     SELECT claim_id, amount::text, 'adjustment' FROM settlement_batch_adjustments
+      WHERE batch_id = $1
+     ORDER BY kind, claim_id`,
+    [batchId],
+  );
+  const of = (kind: string) =>
+    lines.rows
+      .filter((line) => line.kind === kind)
+      .map((line) => ({ claimId: line.claim_id, amount: line.amount }));
+  return { ...toBatch(rows[0]), claims: of('claim'), adjustments: of('adjustment') };
+}
+
+export const confirmationSchema = z.strictObject({
+  traceNumber: z.string().regex(/^[A-Za-z0-9-]{1,50}$/, 'must be 1-50 letters, digits or hyphens'),
+  amount: moneyText,
+  paidDate: z.iso.date('must be a date YYYY-MM-DD'),
+});
+
+export interface ConfirmationOutcome {
+  outcome: 'confirmed' | 'exception';
+  batch: SettlementBatch;
+}
+
+/**
+ * Finance confirms a payment. The same amount confirms the batch (the journal moves it
+ * from payments in transit to settled payments); a different amount marks it an exception
+ * with both amounts on the ledger, and nothing moves. A used trace number, or a batch no
+ * longer issued, is a conflict.
+ */
+export async function confirmBatch(
+  database: Database,
+  principal: Principal,
+  batchId: string,
+  body: unknown,
+): Promise<ConfirmationOutcome> {
+  if (principal.orgKind !== 'payer') throw new Forbidden('only the payer confirms a payment');
+  const input = parseOrThrow(confirmationSchema, body, 'body');
+  try {
+    return await inTransaction(database.pool, async (client) => {
+      const { rows } = await client.query<BatchRow>(
+        `SELECT ${BATCH_COLUMNS} FROM settlement_batches
+          WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
+        [batchId, principal.orgId],
+      );
+      const batch = rows[0];
+      if (!batch) throw new NotFound('settlement batch');
+      if (batch.status !== 'issued') throw new Conflict(`the batch is already ${batch.status}`);
+      const matches = new Decimal(input.amount).equals(batch.amount);
+      const status = matches ? 'confirmed' : 'exception';
+      const eventId = randomUUID();
+      const now = new Date();
+      const updated = await client.query<BatchRow>(
+        `UPDATE settlement_batches
+            SET status = $2, trace_number = $3, confirmed_amount = $4, confirmed_date = $5
+          WHERE id = $1 RETURNING ${BATCH_COLUMNS}`,
+        [batchId, status, input.traceNumber, input.amount, input.paidDate],
+      );
+      if (matches) {
+        await postJournalEntry(client, {
+          kind: 'settlement_confirmation',
+          claimId: null,
+          ledgerEventId: eventId,
+          createdAt: now,
+          postings: transfer(
+            batch.payer_org_id,
+            batch.provider_org_id,
+            'payments_in_transit',
+            'settled_payments',
+            batch.amount,
+          ),
+        });
+      }
+      await appendEvents(
+        client,
+        [
+          {
+            id: eventId,
+            type: matches ? 'SettlementBatchConfirmed' : 'SettlementException',
+            aggregateId: batchId,
+            actorOrgId: principal.orgId,
+            payload: {
+              batchId,
+              traceNumber: input.traceNumber,
+              paidDate: input.paidDate,
+              batchAmount: batch.amount,
+              confirmedAmount: new Decimal(input.amount).toFixed(2),
+              confirmedByKeyId: principal.keyId,
+            },
+            partyOrgIds: [batch.provider_org_id, batch.payer_org_id],
+          },
+        ],
+        now,
+      );
+      return { outcome: status, batch: toBatch(updated.rows[0]!) };
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new Conflict(`trace number ${input.traceNumber} is already used by another batch`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,432 @@
+// Settlement on real PostgreSQL: batches per payer and provider, exactly once per claim even
+// under concurrent runs, recoupments of reversed claims netted into the next batch (a
+// negative net carried forward), confirmations, the journal, and who may see what.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { issueApiKey } from '../../src/domain/organizations.js';
+import { settlePayer } from '../../src/domain/settlement/service.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { execSettlementJob } from '../../workers/settlement.js';
+import { bearer, expectProblem } from '../support/api.js';
+import {
+  createActor,
+  createTestEnvironment,
+  testApp,
+  validClaim,
+  type Actor,
+  type TestEnvironment,
+} from '../support/environment.js';
+import {
+  insertFeeScheduleEntry,
+  insertMember,
+  insertPayerRules,
+  insertPlan,
+} from '../support/payer.js';
+
+let environment: TestEnvironment;
+let app: ReturnType<typeof testApp>;
+
+interface Parties {
+  payerId: string;
+  providerId: string;
+  biller: string;
+  payerFinance: string;
+  payerAdmin: string;
+  payerAdjudicator: string;
+  providerFinance: string;
+}
+
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  app = testApp(environment);
+});
+
+afterAll(async () => {
+  await environment.close();
+});
+
+async function keyOf(orgId: string, role: Parameters<typeof issueApiKey>[1]['role']) {
+  return (await issueApiKey(environment.database, { orgId, role })).key;
+}
+
+/** A payer (configured so that the standard claim pays 92.00) and a provider with keys. */
+async function createParties(): Promise<Parties> {
+  const provider: Actor = await createActor(environment, 'provider', 'provider_biller');
+  const payer: Actor = await createActor(environment, 'payer', 'payer_adjudicator');
+  const payerId = payer.organization.id;
+  await insertFeeScheduleEntry(environment, payerId, '99213', '100.00', { copayApplies: true });
+  await insertFeeScheduleEntry(environment, payerId, '80053', '40.00');
+  await insertPayerRules(environment, payerId, '5000.00');
+  const planId = await insertPlan(environment, payerId, {
+    deductibleAmount: '0.00',
+    outOfPocketMaxAmount: '100000.00',
+    copayAmount: '25.00',
+    coinsurancePercent: '20',
+  });
+  await insertMember(environment, payerId, 'M-PAID', planId);
+  return {
+    payerId,
+    providerId: provider.organization.id,
+    biller: provider.key,
+    payerFinance: await keyOf(payerId, 'finance'),
+    payerAdmin: await keyOf(payerId, 'admin'),
+    payerAdjudicator: payer.key,
+    providerFinance: await keyOf(provider.organization.id, 'finance'),
+  };
+}
+
+/**
+ * Submits and adjudicates a claim. M-PAID: line 1 allowed 100.00, copay 25.00, coinsurance
+ * 15.00, paid 60.00; line 2 allowed 40.00, coinsurance 8.00, paid 32.00: 92.00 in all.
+ * Each claim has its own service date. An unknown member is denied (CO-31) and paid 0.00.
+ */
+let serviceDay = 0;
+
+async function paidClaim(
+  parties: Parties,
+  memberId = 'M-PAID',
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; status: string }> {
+  const claim = validClaim(parties.payerId);
+  // A new service date each time, so that no claim is denied as a duplicate (CO-18).
+  serviceDay += 1;
+  const serviceDate = new Date(Date.UTC(2026, 0, serviceDay)).toISOString().slice(0, 10);
+  const response = await request(app)
+    .post('/v1/claims')
+    .set(bearer(parties.biller))
+    .send({
+      ...claim,
+      member: { ...claim.member, memberId },
+      serviceLines: [
+        { procedureCode: '99213', units: 1, chargeAmount: '125.00', serviceDate },
+        { procedureCode: '80053', units: 1, chargeAmount: '48.50', serviceDate },
+      ],
+      ...extra,
+    });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  const id = response.body.id as string;
+  const outcome = await adjudicateClaim(environment.database, id);
+  return { id, status: outcome.status };
+}
+
+async function paidAmountOf(claimId: string): Promise<string> {
+  const { rows } = await environment.database.pool.query<{ paid: string }>(
+    `SELECT paid_amount::text AS paid FROM claim_decisions WHERE claim_id = $1
+      ORDER BY decided_at DESC LIMIT 1`,
+    [claimId],
+  );
+  return rows[0]!.paid;
+}
+
+async function balance(parties: Parties, purpose: string): Promise<string> {
+  const { rows } = await environment.database.pool.query<{ balance: string }>(
+    `SELECT balance_amount::text AS balance FROM accounts
+      WHERE owner_org_id = $1 AND counterparty_org_id = $2 AND purpose = $3`,
+    [parties.payerId, parties.providerId, purpose],
+  );
+  return rows[0]?.balance ?? '0.00';
+}
+
+async function batchCount(payerId: string): Promise<number> {
+  const { rows } = await environment.database.pool.query<{ count: string }>(
+    'SELECT count(*) FROM settlement_batches WHERE payer_org_id = $1',
+    [payerId],
+  );
+  return Number(rows[0]!.count);
+}
+
+describe('settlePayer', () => {
+  it('batches every eligible claim exactly once, for the sum of the paid amounts', async () => {
+    const parties = await createParties();
+    const claims = [
+      await paidClaim(parties),
+      await paidClaim(parties),
+      await paidClaim(parties, 'M-UNKNOWN'),
+    ];
+    expect(claims.map((claim) => claim.status)).toEqual(['paid', 'paid', 'denied']);
+    const paid = await Promise.all(claims.map((claim) => paidAmountOf(claim.id)));
+    expect(paid).toEqual(['92.00', '92.00', '0.00']);
+
+    const batches = await settlePayer(environment.database, parties.payerId);
+    expect(batches).toHaveLength(1);
+    const batch = batches[0]!;
+    expect(batch).toMatchObject({
+      payerId: parties.payerId,
+      providerId: parties.providerId,
+      status: 'issued',
+      amount: '184.00',
+      claimCount: 3,
+      adjustments: [],
+    });
+    expect(new Set(batch.claims.map((line) => line.claimId))).toEqual(
+      new Set(claims.map((claim) => claim.id)),
+    );
+    const { rows } = await environment.database.pool.query<{ status: string; batches: string }>(
+      `SELECT c.status, (SELECT count(*) FROM settlement_batch_claims b WHERE b.claim_id = c.id)
+              AS batches
+         FROM claims c WHERE c.id = ANY($1::uuid[])`,
+      [claims.map((claim) => claim.id)],
+    );
+    expect(rows.every((row) => row.status === 'settled' && row.batches === '1')).toBe(true);
+    expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
+    expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
+
+    const { rows: events } = await environment.database.pool.query<{ payload: object }>(
+      "SELECT payload FROM ledger_events WHERE type = 'SettlementBatchIssued' AND aggregate_id = $1",
+      [batch.id],
+    );
+    expect(Object.keys(events[0]!.payload).sort()).toEqual([
+      'adjustments',
+      'amount',
+      'batchId',
+      'claimCount',
+      'claims',
+      'payerOrgId',
+      'providerOrgId',
+    ]);
+    expect(JSON.stringify(events[0]!.payload)).not.toMatch(/M-PAID|Jane|Doe|1980/);
+
+    // Run again: nothing new to settle.
+    expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+    expect(await batchCount(parties.payerId)).toBe(1);
+  });
+
+  it('leaves pended claims out and builds one batch per provider', async () => {
+    const parties = await createParties();
+    const other = await createActor(environment, 'provider', 'provider_biller');
+    await paidClaim(parties);
+    await paidClaim({ ...parties, biller: other.key, providerId: other.organization.id });
+    const batches = await settlePayer(environment.database, parties.payerId);
+    expect(batches.map((batch) => batch.amount)).toEqual(['92.00', '92.00']);
+    expect(new Set(batches.map((batch) => batch.providerId))).toEqual(
+      new Set([parties.providerId, other.organization.id]),
+    );
+  });
+
+  it('builds one batch when two runs race, each on its own connection', async () => {
+    const parties = await createParties();
+    for (let i = 0; i < 5; i += 1) await paidClaim(parties);
+    const results = await Promise.all([
+      settlePayer(environment.database, parties.payerId),
+      settlePayer(environment.database, parties.payerId),
+      settlePayer(environment.database, parties.payerId),
+    ]);
+    expect(results.flat()).toHaveLength(1);
+    expect(results.flat()[0]!.amount).toBe('460.00');
+    expect(await batchCount(parties.payerId)).toBe(1);
+  });
+
+  it('recoups a voided settled claim in the next batch, carrying a negative net forward', async () => {
+    const parties = await createParties();
+    const original = await paidClaim(parties);
+    const [first] = await settlePayer(environment.database, parties.payerId);
+    expect(first!.amount).toBe('92.00');
+
+    const voided = await paidClaim(parties, 'M-PAID', {
+      frequencyCode: '8',
+      originalClaimId: original.id,
+    });
+    expect(voided.status).toBe('voided');
+    // Only a recoupment: the net is -92.00, so nothing is issued and it waits.
+    expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+    expect(await batchCount(parties.payerId)).toBe(1);
+
+    await paidClaim(parties);
+    await paidClaim(parties);
+    const [second] = await settlePayer(environment.database, parties.payerId);
+    expect(second).toMatchObject({
+      amount: '92.00',
+      claimCount: 2,
+      adjustments: [{ claimId: original.id, amount: '-92.00' }],
+    });
+    expect(second!.claims.map((line) => line.amount)).toEqual(['92.00', '92.00']);
+    expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+    expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
+    expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
+    expect(await balance(parties, 'claims_expense')).toBe('184.00');
+  });
+
+  it('does not recoup a claim voided before it was ever settled', async () => {
+    const parties = await createParties();
+    const original = await paidClaim(parties);
+    await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: original.id });
+    expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+  });
+});
+
+describe('the settlement worker', () => {
+  it('settles every payer in one run', async () => {
+    const first = await createParties();
+    const second = await createParties();
+    await paidClaim(first);
+    await paidClaim(second);
+    const result = await execSettlementJob({
+      config: environment.config,
+      database: environment.database,
+      logger: createLogger('silent'),
+      // The job itself does not use the queue connection.
+      connection: undefined as never,
+    });
+    expect(result.failed).toBe(0);
+    expect(await batchCount(first.payerId)).toBe(1);
+    expect(await batchCount(second.payerId)).toBe(1);
+  });
+});
+
+describe('the API', () => {
+  let parties: Parties;
+  let batchIds: string[];
+
+  beforeAll(async () => {
+    parties = await createParties();
+    batchIds = [];
+    for (let i = 0; i < 3; i += 1) {
+      await paidClaim(parties);
+      const run = await request(app).post('/v1/settlement/run').set(bearer(parties.payerFinance));
+      expect(run.status, JSON.stringify(run.body)).toBe(200);
+      expect(run.body.batches).toHaveLength(1);
+      batchIds.push(run.body.batches[0].id as string);
+    }
+  });
+
+  it('lets payer finance and admin run settlement, and no one else', async () => {
+    const admin = await request(app).post('/v1/settlement/run').set(bearer(parties.payerAdmin));
+    expect(admin.status).toBe(200);
+    expect(admin.body.batches).toEqual([]);
+    expectProblem(
+      await request(app).post('/v1/settlement/run').set(bearer(parties.payerAdjudicator)),
+      403,
+    );
+    expectProblem(await request(app).post('/v1/settlement/run').set(bearer(parties.biller)), 403);
+    expectProblem(
+      await request(app).post('/v1/settlement/run').set(bearer(parties.providerFinance)),
+      403,
+    );
+  });
+
+  it('shows each party its own batches only', async () => {
+    const list = await request(app).get('/v1/settlement/batches').set(bearer(parties.payerFinance));
+    expect(list.status).toBe(200);
+    expect(new Set(list.body.batches.map((batch: { id: string }) => batch.id))).toEqual(
+      new Set(batchIds),
+    );
+    const asProvider = await request(app)
+      .get(`/v1/settlement/batches/${batchIds[0]}`)
+      .set(bearer(parties.providerFinance));
+    expect(asProvider.status).toBe(200);
+    expect(asProvider.body).toMatchObject({ id: batchIds[0], amount: '92.00', claimCount: 1 });
+    expect(asProvider.body.claims).toHaveLength(1);
+
+    const stranger = await createParties();
+    const theirs = await request(app)
+      .get('/v1/settlement/batches')
+      .set(bearer(stranger.payerFinance));
+    expect(theirs.body.batches).toEqual([]);
+    expectProblem(
+      await request(app)
+        .get(`/v1/settlement/batches/${batchIds[0]}`)
+        .set(bearer(stranger.payerFinance)),
+      404,
+    );
+    expectProblem(
+      await request(app)
+        .get(`/v1/settlement/batches/${batchIds[0]}`)
+        .set(bearer(stranger.providerFinance)),
+      404,
+    );
+    expectProblem(
+      await request(app).get('/v1/settlement/batches').set(bearer(parties.biller)),
+      403,
+    );
+  });
+
+  const confirm = (key: string, id: string, body: object) =>
+    request(app).post(`/v1/settlement/batches/${id}/confirmation`).set(bearer(key)).send(body);
+
+  it('confirms a payment of the batch amount, once', async () => {
+    const body = {
+      traceNumber: `TRN-${parties.payerId.slice(0, 8)}-1`,
+      amount: '92.00',
+      paidDate: '2026-11-20',
+    };
+    expectProblem(await confirm(parties.providerFinance, batchIds[0]!, body), 403);
+    expectProblem(await confirm(parties.payerAdmin, batchIds[0]!, body), 403);
+    expectProblem(await confirm(parties.payerFinance, batchIds[0]!, { ...body, amount: 92 }), 422);
+
+    const confirmed = await confirm(parties.payerFinance, batchIds[0]!, body);
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    expect(confirmed.body).toMatchObject({
+      outcome: 'confirmed',
+      batch: {
+        status: 'confirmed',
+        traceNumber: body.traceNumber,
+        confirmedAmount: '92.00',
+        confirmedDate: '2026-11-20',
+      },
+    });
+    expect(await balance(parties, 'settled_payments')).toBe('-92.00');
+    expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
+    expectProblem(
+      await confirm(parties.payerFinance, batchIds[0]!, { ...body, traceNumber: 'TRN-OTHER-1' }),
+      409,
+    );
+  });
+
+  it('marks a payment of another amount an exception, with both amounts on the ledger', async () => {
+    const body = {
+      traceNumber: `TRN-${parties.payerId.slice(0, 8)}-2`,
+      amount: '90.00',
+      paidDate: '2026-11-20',
+    };
+    const answer = await confirm(parties.payerFinance, batchIds[1]!, body);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      outcome: 'exception',
+      batch: { status: 'exception', amount: '92.00', confirmedAmount: '90.00' },
+    });
+    const { rows } = await environment.database.pool.query<{ payload: object }>(
+      "SELECT payload FROM ledger_events WHERE type = 'SettlementException' AND aggregate_id = $1",
+      [batchIds[1]],
+    );
+    expect(rows[0]!.payload).toMatchObject({ batchAmount: '92.00', confirmedAmount: '90.00' });
+    // Nothing moved to settled payments.
+    expect(await balance(parties, 'settled_payments')).toBe('-92.00');
+    expectProblem(
+      await confirm(parties.payerFinance, batchIds[1]!, { ...body, amount: '92.00' }),
+      409,
+    );
+  });
+
+  it('refuses a trace number another batch already used', async () => {
+    const used = `TRN-${parties.payerId.slice(0, 8)}-1`;
+    const answer = await confirm(parties.payerFinance, batchIds[2]!, {
+      traceNumber: used,
+      amount: '92.00',
+      paidDate: '2026-11-21',
+    });
+    expectProblem(answer, 409);
+    const batch = await request(app)
+      .get(`/v1/settlement/batches/${batchIds[2]}`)
+      .set(bearer(parties.payerFinance));
+    expect(batch.body.status).toBe('issued');
+  });
+});
+
+describe('the journal after settlement', () => {
+  it('still has every entry summing to zero and balances equal to their postings', async () => {
+    const pool = environment.database.pool;
+    const unbalanced = await pool.query(
+      'SELECT entry_id FROM journal_postings GROUP BY entry_id HAVING sum(amount) <> 0',
+    );
+    expect(unbalanced.rows).toEqual([]);
+    const { rows } = await pool.query<{ mismatched: string; entries: string }>(
+      `SELECT (SELECT count(*) FROM accounts a WHERE a.balance_amount <> coalesce(
+                 (SELECT sum(amount) FROM journal_postings p WHERE p.account_id = a.id), 0))
+                AS mismatched,
+              (SELECT count(*) FROM journal_entries WHERE kind LIKE 'settlement%') AS entries`,
+    );
+    expect(rows[0]!.mismatched).toBe('0');
+    expect(Number(rows[0]!.entries)).toBeGreaterThan(5);
+  });
+});
