@@ -1,6 +1,7 @@
 // Settlement on real PostgreSQL: batches per payer and provider, exactly once per claim even
 // under concurrent runs, recoupments of reversed claims netted into the next batch (a
 // negative net carried forward), confirmations, the journal, and who may see what.
+import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
@@ -428,5 +429,71 @@ describe('the journal after settlement', () => {
     );
     expect(rows[0]!.mismatched).toBe('0');
     expect(Number(rows[0]!.entries)).toBeGreaterThan(5);
+  });
+});
+
+describe('a settlement run killed mid-way', () => {
+  it('and run again pays every claim once and loses none', async () => {
+    const parties = await createParties();
+    const providers = [parties.providerId];
+    for (let index = 0; index < 5; index++) {
+      const other = await createActor(environment, 'provider', 'provider_biller');
+      providers.push(other.organization.id);
+    }
+    const claimIds: string[] = [];
+    for (const providerId of providers) {
+      const biller = (
+        await issueApiKey(environment.database, { orgId: providerId, role: 'provider_biller' })
+      ).key;
+      for (let index = 0; index < 4; index++) {
+        claimIds.push((await paidClaim({ ...parties, providerId, biller })).id);
+      }
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/settle-child.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: environment.databaseUrl,
+        PAYER_ID: parties.payerId,
+        PROVIDER_IDS: providers.join(','),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // SIGKILL (no cleanup) right after its first batch, while it builds the next one.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('settled')) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+      child.on('error', reject);
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(await batchCount(parties.payerId)).toBeLessThan(providers.length);
+
+    await settlePayer(environment.database, parties.payerId);
+    await settlePayer(environment.database, parties.payerId);
+    const { rows } = await environment.database.pool.query<{
+      claims: string;
+      batches: string;
+      pairs: string;
+      mismatched: string;
+    }>(
+      `SELECT (SELECT count(*) FROM settlement_batch_claims WHERE claim_id = ANY($1::uuid[])) AS claims,
+              (SELECT count(*) FROM settlement_batches WHERE payer_org_id = $2) AS batches,
+              (SELECT count(DISTINCT provider_org_id) FROM settlement_batches WHERE payer_org_id = $2) AS pairs,
+              (SELECT count(*) FROM settlement_batches b WHERE b.payer_org_id = $2 AND b.amount <>
+                 (SELECT sum(amount) FROM settlement_batch_claims WHERE batch_id = b.id)) AS mismatched`,
+      [claimIds, parties.payerId],
+    );
+    // Every claim in exactly one batch (claim_id is unique), one batch per provider, and
+    // every batch's amount the sum of its claims: no duplicate payment, no lost claim.
+    expect(rows[0]).toEqual({
+      claims: String(claimIds.length),
+      batches: String(providers.length),
+      pairs: String(providers.length),
+      mismatched: '0',
+    });
   });
 });

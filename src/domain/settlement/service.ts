@@ -83,7 +83,7 @@ export async function settleAllPayers(
   return result;
 }
 
-async function settlePair(
+export async function settlePair(
   database: Database,
   payerOrgId: string,
   providerOrgId: string,
