@@ -11,6 +11,7 @@ import type {
   Patient,
   Reference,
 } from '@medplum/fhirtypes';
+import type { ClaimSummary } from '../../domain/claims/intake.js';
 import type { ClaimSubmission } from '../../domain/claims/schema.js';
 import {
   codeableConcept,
@@ -26,17 +27,18 @@ import {
 export type Member = ClaimSubmission['member'];
 
 /** What the FHIR resources show of a claim: a stored claim (getClaim) or one just accepted. */
-export interface ClaimForFhir {
-  id: string;
-  /** submitted, pended, paid, partially_paid, denied, voided, replaced, settled. */
-  status: string;
-  providerId: string;
-  payerId: string;
-  patientControlNumber: string;
-  frequencyCode: string;
-  originalClaimId: string | null;
-  totalChargeAmount: string;
-  submittedAt: string;
+export interface ClaimForFhir extends Pick<
+  ClaimSummary,
+  | 'id'
+  | 'status'
+  | 'providerId'
+  | 'payerId'
+  | 'patientControlNumber'
+  | 'frequencyCode'
+  | 'originalClaimId'
+  | 'totalChargeAmount'
+  | 'submittedAt'
+> {
   member: Member;
   /** ICD-10-CM without dots, in order: diagnosis sequence 1, 2, ... */
   diagnosisCodes: readonly string[];
