@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
+import type { FeeScheduleEntryRow } from '../payers/fee-schedule.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import { reverseOriginal, type Reversal } from './reversal.js';
@@ -334,15 +335,7 @@ export async function lockAccumulators(
 
 async function readFeeSchedule(client: pg.PoolClient, payerOrgId: string, lines: LineRow[]) {
   const codes = [...new Set(lines.map((line) => line.procedure_code))];
-  const { rows } = await client.query<{
-    procedure_code: string;
-    modifier: string;
-    allowed_amount: string;
-    covered: boolean;
-    prior_auth_required: boolean;
-    copay_applies: boolean;
-    version: number;
-  }>(
+  const { rows } = await client.query<FeeScheduleEntryRow>(
     `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
             copay_applies, version
        FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,

@@ -36,7 +36,8 @@ export interface FeeScheduleLoadResult {
   unchanged: number;
 }
 
-interface EntryRow {
+/** A fee_schedule_entries row as read with allowed_amount::text (modifier '' = any). */
+export interface FeeScheduleEntryRow {
   procedure_code: string;
   modifier: string;
   allowed_amount: string;
@@ -118,9 +119,9 @@ async function upsertEntries(
   payerOrgId: string,
   entries: FeeScheduleEntryInput[],
   now: Date,
-): Promise<EntryRow[]> {
+): Promise<FeeScheduleEntryRow[]> {
   if (entries.length === 0) return [];
-  const { rows } = await client.query<EntryRow>(
+  const { rows } = await client.query<FeeScheduleEntryRow>(
     `INSERT INTO fee_schedule_entries AS existing (payer_org_id, procedure_code, modifier,
        allowed_amount, covered, prior_auth_required, copay_applies, version, updated_at)
      SELECT $1, e.procedure_code, e.modifier, e.allowed_amount, e.covered, e.prior_auth_required,
