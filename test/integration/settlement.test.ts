@@ -120,11 +120,20 @@ async function paidAmountOf(claimId: string): Promise<string> {
   return rows[0]!.paid;
 }
 
-async function balance(parties: Parties, purpose: string): Promise<string> {
+/** A balance on the payer's books, or with `side` 'provider' on the provider's. */
+async function balance(
+  parties: Parties,
+  purpose: string,
+  side: 'payer' | 'provider' = 'payer',
+): Promise<string> {
+  const [owner, counterparty] =
+    side === 'payer'
+      ? [parties.payerId, parties.providerId]
+      : [parties.providerId, parties.payerId];
   const { rows } = await environment.database.pool.query<{ balance: string }>(
     `SELECT balance_amount::text AS balance FROM accounts
       WHERE owner_org_id = $1 AND counterparty_org_id = $2 AND purpose = $3`,
-    [parties.payerId, parties.providerId, purpose],
+    [owner, counterparty, purpose],
   );
   return rows[0]?.balance ?? '0.00';
 }
@@ -172,6 +181,8 @@ describe('settlePayer', () => {
     expect(rows.every((row) => row.status === 'settled' && row.batches === '1')).toBe(true);
     expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
     expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
+    expect(await balance(parties, 'receivable_from_payer', 'provider')).toBe('0.00');
+    expect(await balance(parties, 'payments_in_transit', 'provider')).toBe('184.00');
 
     const { rows: events } = await environment.database.pool.query<{ payload: object }>(
       "SELECT payload FROM ledger_events WHERE type = 'SettlementBatchIssued' AND aggregate_id = $1",
@@ -368,6 +379,9 @@ describe('the API', () => {
     });
     expect(await balance(parties, 'settled_payments')).toBe('-92.00');
     expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
+    // The provider's books mirror it: cash in, and the rest still in transit.
+    expect(await balance(parties, 'settled_payments', 'provider')).toBe('92.00');
+    expect(await balance(parties, 'payments_in_transit', 'provider')).toBe('184.00');
     expectProblem(
       await confirm(parties.payerFinance, batchIds[0]!, { ...body, traceNumber: 'TRN-OTHER-1' }),
       409,

@@ -130,3 +130,42 @@ export function claimDecisionPostings(
     provider('patient_service_revenue', paid.plus(patient).negated()),
   ];
 }
+
+/**
+ * A settlement batch's money moving on both books. `issued`: the payer's payable and the
+ * provider's receivable become payments in transit; `confirmed`: the payment arrived, so
+ * in transit becomes settled payments (cash out of the payer, into the provider).
+ */
+export function settlementPostings(
+  stage: 'issued' | 'confirmed',
+  payerOrgId: string,
+  providerOrgId: string,
+  amount: string,
+): Posting[] {
+  const value = new Decimal(amount);
+  const payer = (purpose: AccountPurpose, signed: Decimal): Posting => ({
+    ownerOrgId: payerOrgId,
+    counterpartyOrgId: providerOrgId,
+    purpose,
+    amount: signed,
+  });
+  const provider = (purpose: AccountPurpose, signed: Decimal): Posting => ({
+    ownerOrgId: providerOrgId,
+    counterpartyOrgId: payerOrgId,
+    purpose,
+    amount: signed,
+  });
+  return stage === 'issued'
+    ? [
+        payer('payable_to_provider', value),
+        payer('payments_in_transit', value.negated()),
+        provider('payments_in_transit', value),
+        provider('receivable_from_payer', value.negated()),
+      ]
+    : [
+        payer('payments_in_transit', value),
+        payer('settled_payments', value.negated()),
+        provider('settled_payments', value),
+        provider('payments_in_transit', value.negated()),
+      ];
+}

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, Forbidden, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
-import { postJournalEntry, type Posting } from '../accounts/journal.js';
+import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
 import { moneyText } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
 import { parseOrThrow } from '../validation.js';
@@ -138,13 +138,7 @@ export async function settlePair(
       claimId: null,
       ledgerEventId: eventId,
       createdAt,
-      postings: transfer(
-        payerOrgId,
-        providerOrgId,
-        'payable_to_provider',
-        'payments_in_transit',
-        amount,
-      ),
+      postings: settlementPostings('issued', payerOrgId, providerOrgId, amount),
     });
     const claimLines = claims.map(({ claimId, amount: lineAmount }) => ({
       claimId,
@@ -192,23 +186,6 @@ export async function settlePair(
       adjustments: adjustmentLines,
     };
   });
-}
-
-/** Moves `amount` on the payer's books: debits `from`, credits `to`. */
-function transfer(
-  payerOrgId: string,
-  providerOrgId: string,
-  from: Posting['purpose'],
-  to: Posting['purpose'],
-  amount: string,
-): Posting[] {
-  const posting = (purpose: Posting['purpose'], value: Decimal): Posting => ({
-    ownerOrgId: payerOrgId,
-    counterpartyOrgId: providerOrgId,
-    purpose,
-    amount: value,
-  });
-  return [posting(from, new Decimal(amount)), posting(to, new Decimal(amount).negated())];
 }
 
 /**
@@ -397,11 +374,10 @@ export async function confirmBatch(
           claimId: null,
           ledgerEventId: eventId,
           createdAt: now,
-          postings: transfer(
+          postings: settlementPostings(
+            'confirmed',
             batch.payer_org_id,
             batch.provider_org_id,
-            'payments_in_transit',
-            'settled_payments',
             batch.amount,
           ),
         });
