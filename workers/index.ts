@@ -4,6 +4,7 @@ import type { Database } from '../src/infra/db.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { Redis } from '../src/infra/redis.js';
 import { initAdjudicationWorker } from './adjudication.js';
+import { initReconciliationWorker } from './reconciliation.js';
 import { initSealingWorker } from './sealing.js';
 import { initSettlementWorker } from './settlement.js';
 
@@ -23,6 +24,7 @@ export async function startWorkers(dependencies: WorkerDependencies): Promise<Ru
     await initSealingWorker(dependencies),
     await initAdjudicationWorker(dependencies),
     await initSettlementWorker(dependencies),
+    await initReconciliationWorker(dependencies),
   ];
   return {
     async close() {

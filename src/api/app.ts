@@ -8,6 +8,7 @@ import type { Logger } from '../infra/logger.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { authenticate, PrincipalCache } from './auth.js';
 import { balancesRouter } from './balances.js';
+import { reconciliationRouter } from './reconciliation.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
@@ -64,6 +65,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(reviewRouter(database));
   v1.use(settlementRouter(database));
   v1.use(balancesRouter(database));
+  v1.use(reconciliationRouter(database));
   v1.use(organizationsRouter(database, cache));
   v1.use(payersRouter({ database, phiKeys }));
   app.use('/v1', v1);

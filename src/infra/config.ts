@@ -53,6 +53,7 @@ const environmentSchema = z.object({
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
   ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
   SETTLEMENT_INTERVAL_MS: integer(50, 86_400_000, 60_000),
+  RECONCILIATION_INTERVAL_MS: integer(1_000, 604_800_000, 3_600_000),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
   INTAKE_GROUP_CLAIMS_MAX: integer(1, 1_000, 256),
   PHI_KEYS: phiKeyList.optional(),
@@ -81,6 +82,8 @@ export interface Config {
   adjudicationIntervalMs: number;
   /** How often the settlement worker batches every payer's adjudicated claims. */
   settlementIntervalMs: number;
+  /** How often the reconciliation worker checks the journal, ledger, batches and chain. */
+  reconciliationIntervalMs: number;
   intakeGroupWindowMs: number;
   intakeGroupClaimsMax: number;
   /** AES-256-GCM keys for member PHI by version; the current version encrypts. */
@@ -140,6 +143,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     sealIntervalMs: values.SEAL_INTERVAL_MS,
     adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,
     settlementIntervalMs: values.SETTLEMENT_INTERVAL_MS,
+    reconciliationIntervalMs: values.RECONCILIATION_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
     intakeGroupClaimsMax: values.INTAKE_GROUP_CLAIMS_MAX,
     phiKeys,

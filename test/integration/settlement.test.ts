@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
 import { settlePayer } from '../../src/domain/settlement/service.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -14,29 +13,12 @@ import {
   createActor,
   createTestEnvironment,
   testApp,
-  validClaim,
-  type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import {
-  insertFeeScheduleEntry,
-  insertMember,
-  insertPayerRules,
-  insertPlan,
-} from '../support/payer.js';
+import { createParties, paidClaim as paidClaimOf, type Parties } from '../support/settlement.js';
 
 let environment: TestEnvironment;
 let app: ReturnType<typeof testApp>;
-
-interface Parties {
-  payerId: string;
-  providerId: string;
-  biller: string;
-  payerFinance: string;
-  payerAdmin: string;
-  payerAdjudicator: string;
-  providerFinance: string;
-}
 
 beforeAll(async () => {
   environment = await createTestEnvironment();
@@ -47,69 +29,11 @@ afterAll(async () => {
   await environment.close();
 });
 
-async function keyOf(orgId: string, role: Parameters<typeof issueApiKey>[1]['role']) {
-  return (await issueApiKey(environment.database, { orgId, role })).key;
-}
-
-/** A payer (configured so that the standard claim pays 92.00) and a provider with keys. */
-async function createParties(): Promise<Parties> {
-  const provider: Actor = await createActor(environment, 'provider', 'provider_biller');
-  const payer: Actor = await createActor(environment, 'payer', 'payer_adjudicator');
-  const payerId = payer.organization.id;
-  await insertFeeScheduleEntry(environment, payerId, '99213', '100.00', { copayApplies: true });
-  await insertFeeScheduleEntry(environment, payerId, '80053', '40.00');
-  await insertPayerRules(environment, payerId, '5000.00');
-  const planId = await insertPlan(environment, payerId, {
-    deductibleAmount: '0.00',
-    outOfPocketMaxAmount: '100000.00',
-    copayAmount: '25.00',
-    coinsurancePercent: '20',
-  });
-  await insertMember(environment, payerId, 'M-PAID', planId);
-  return {
-    payerId,
-    providerId: provider.organization.id,
-    biller: provider.key,
-    payerFinance: await keyOf(payerId, 'finance'),
-    payerAdmin: await keyOf(payerId, 'admin'),
-    payerAdjudicator: payer.key,
-    providerFinance: await keyOf(provider.organization.id, 'finance'),
-  };
-}
-
-/**
- * Submits and adjudicates a claim. M-PAID: line 1 allowed 100.00, copay 25.00, coinsurance
- * 15.00, paid 60.00; line 2 allowed 40.00, coinsurance 8.00, paid 32.00: 92.00 in all.
- * Each claim has its own service date. An unknown member is denied (CO-31) and paid 0.00.
- */
-let serviceDay = 0;
-
-async function paidClaim(
-  parties: Parties,
-  memberId = 'M-PAID',
-  extra: Record<string, unknown> = {},
-): Promise<{ id: string; status: string }> {
-  const claim = validClaim(parties.payerId);
-  // A new service date each time, so that no claim is denied as a duplicate (CO-18).
-  serviceDay += 1;
-  const serviceDate = new Date(Date.UTC(2026, 0, serviceDay)).toISOString().slice(0, 10);
-  const response = await request(app)
-    .post('/v1/claims')
-    .set(bearer(parties.biller))
-    .send({
-      ...claim,
-      member: { ...claim.member, memberId },
-      serviceLines: [
-        { procedureCode: '99213', units: 1, chargeAmount: '125.00', serviceDate },
-        { procedureCode: '80053', units: 1, chargeAmount: '48.50', serviceDate },
-      ],
-      ...extra,
-    });
-  expect(response.status, JSON.stringify(response.body)).toBe(201);
-  const id = response.body.id as string;
-  const outcome = await adjudicateClaim(environment.database, id);
-  return { id, status: outcome.status };
-}
+const paidClaim = (
+  parties: Pick<Parties, 'payerId' | 'biller'>,
+  memberId?: string,
+  extra?: Record<string, unknown>,
+) => paidClaimOf(environment, app, parties, memberId, extra);
 
 async function paidAmountOf(claimId: string): Promise<string> {
   const { rows } = await environment.database.pool.query<{ paid: string }>(
@@ -148,7 +72,7 @@ async function batchCount(payerId: string): Promise<number> {
 
 describe('settlePayer', () => {
   it('batches every eligible claim exactly once, for the sum of the paid amounts', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     const claims = [
       await paidClaim(parties),
       await paidClaim(parties),
@@ -205,10 +129,10 @@ describe('settlePayer', () => {
   });
 
   it('leaves pended claims out and builds one batch per provider', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     const other = await createActor(environment, 'provider', 'provider_biller');
     await paidClaim(parties);
-    await paidClaim({ ...parties, biller: other.key, providerId: other.organization.id });
+    await paidClaim({ ...parties, biller: other.key });
     const batches = await settlePayer(environment.database, parties.payerId);
     expect(batches.map((batch) => batch.amount)).toEqual(['92.00', '92.00']);
     expect(new Set(batches.map((batch) => batch.providerId))).toEqual(
@@ -217,7 +141,7 @@ describe('settlePayer', () => {
   });
 
   it('builds one batch when two runs race, each on its own connection', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     for (let i = 0; i < 5; i += 1) await paidClaim(parties);
     const results = await Promise.all([
       settlePayer(environment.database, parties.payerId),
@@ -230,7 +154,7 @@ describe('settlePayer', () => {
   });
 
   it('recoups a voided settled claim in the next batch, carrying a negative net forward', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     const original = await paidClaim(parties);
     const [first] = await settlePayer(environment.database, parties.payerId);
     expect(first!.amount).toBe('92.00');
@@ -260,7 +184,7 @@ describe('settlePayer', () => {
   });
 
   it('does not recoup a claim voided before it was ever settled', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     const original = await paidClaim(parties);
     await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: original.id });
     expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
@@ -269,8 +193,8 @@ describe('settlePayer', () => {
 
 describe('the settlement worker', () => {
   it('settles every payer in one run', async () => {
-    const first = await createParties();
-    const second = await createParties();
+    const first = await createParties(environment);
+    const second = await createParties(environment);
     await paidClaim(first);
     await paidClaim(second);
     const result = await execSettlementJob({
@@ -291,7 +215,7 @@ describe('the API', () => {
   let batchIds: string[];
 
   beforeAll(async () => {
-    parties = await createParties();
+    parties = await createParties(environment);
     batchIds = [];
     for (let i = 0; i < 3; i += 1) {
       await paidClaim(parties);
@@ -330,7 +254,7 @@ describe('the API', () => {
     expect(asProvider.body).toMatchObject({ id: batchIds[0], amount: '92.00', claimCount: 1 });
     expect(asProvider.body.claims).toHaveLength(1);
 
-    const stranger = await createParties();
+    const stranger = await createParties(environment);
     const theirs = await request(app)
       .get('/v1/settlement/batches')
       .set(bearer(stranger.payerFinance));
@@ -448,7 +372,7 @@ describe('the journal after settlement', () => {
 
 describe('a settlement run killed mid-way', () => {
   it('and run again pays every claim once and loses none', async () => {
-    const parties = await createParties();
+    const parties = await createParties(environment);
     const providers = [parties.providerId];
     for (let index = 0; index < 5; index++) {
       const other = await createActor(environment, 'provider', 'provider_biller');
@@ -460,7 +384,7 @@ describe('a settlement run killed mid-way', () => {
         await issueApiKey(environment.database, { orgId: providerId, role: 'provider_biller' })
       ).key;
       for (let index = 0; index < 4; index++) {
-        claimIds.push((await paidClaim({ ...parties, providerId, biller })).id);
+        claimIds.push((await paidClaim({ ...parties, biller })).id);
       }
     }
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/settle-child.ts'], {

@@ -1,0 +1,697 @@
+// Reconciliation: one run checks, on one consistent snapshot of the database,
+//  1. every journal entry sums to zero and belongs to a ledger event;
+//  2. every account's kept balance equals the sum of its postings, and equals the balance
+//     the ledger's money events give when replayed (LedgerReplay);
+//  3. every settlement batch's amount and claim count equal its lines, each claim line the
+//     paid amount of the decision it was settled on, and the batch equals its ledger event;
+//  4. every confirmation matches its batch (an amount that did not is an open exception);
+//  5. the chain verifies (hashes, Merkle roots, links, no event left out).
+// The run is stored with every difference found, naming the organizations concerned, so
+// each side's finance reads its own. Nothing here writes anything but the run.
+import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import type pg from 'pg';
+import { z } from 'zod';
+import type { Database } from '../../infra/db.js';
+import { NotFound } from '../../infra/errors.js';
+import { verifyChain } from '../../ledger/verify.js';
+import { cursorCodec } from '../cursor.js';
+import type { AccountPurpose } from '../accounts/journal.js';
+import type { Principal } from '../organizations.js';
+import { parseOrThrow } from '../validation.js';
+import { accountKeyText, LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
+
+/** A run still "running" this long after it started died with its process. */
+const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+/** More than this many differences means something systematic; the first ones tell what. */
+const EXCEPTIONS_STORED_MAX = 10_000;
+const EVENTS_PER_PAGE = 5_000;
+
+export type ReconciliationCheck =
+  | 'journal_entry_unbalanced'
+  | 'journal_entry_without_event'
+  | 'account_balance_vs_postings'
+  | 'account_balance_vs_ledger'
+  | 'ledger_event_unreadable'
+  | 'batch_total_mismatch'
+  | 'batch_claim_amount_mismatch'
+  | 'batch_event_mismatch'
+  | 'confirmation_amount_mismatch'
+  | 'confirmation_event_mismatch'
+  | 'chain_verification_failed';
+
+export interface ReconciliationException {
+  check: ReconciliationCheck;
+  subjectType: 'journal_entry' | 'account' | 'ledger_event' | 'settlement_batch' | 'chain';
+  subjectId: string;
+  /** null: concerns everyone (the chain). */
+  partyOrgIds: string[] | null;
+  expected: string | null;
+  actual: string | null;
+  message: string;
+}
+
+export interface ReconciliationSummary {
+  journalEntriesChecked: number;
+  accountsChecked: number;
+  ledgerEventsReplayed: number;
+  batchesChecked: number;
+  confirmationsChecked: number;
+  chain: {
+    ok: boolean;
+    blocksChecked: number;
+    eventsChecked: number;
+    unsealedEvents: number;
+  };
+  exceptionsFound: number;
+}
+
+export interface ReconciliationRun {
+  id: string;
+  trigger: 'schedule' | 'request';
+  status: 'running' | 'completed' | 'failed' | 'abandoned';
+  startedAt: string;
+  finishedAt: string | null;
+  throughSeq: string | null;
+  summary: ReconciliationSummary | null;
+  /** Exceptions the caller's organization may see (all of them for an operator). */
+  exceptionCount: number;
+  failure: string | null;
+}
+
+export interface ReconciliationRunDetail extends ReconciliationRun {
+  exceptions: ReconciliationException[];
+}
+
+export interface RunRequest {
+  trigger: 'schedule' | 'request';
+  requestedByKeyId?: string;
+}
+
+/** Runs every check and stores the run; a failure is stored too, then rethrown. */
+export async function runReconciliation(
+  database: Database,
+  request: RunRequest,
+): Promise<{ id: string; status: 'completed'; summary: ReconciliationSummary }> {
+  const id = randomUUID();
+  await database.pool.query(
+    `UPDATE reconciliation_runs SET status = 'abandoned', finished_at = now()
+      WHERE status = 'running' AND started_at < now() - make_interval(secs => $1)`,
+    [ABANDONED_AFTER_MS / 1000],
+  );
+  await database.pool.query(
+    `INSERT INTO reconciliation_runs (id, trigger, requested_by_key_id, status, started_at)
+     VALUES ($1, $2, $3, 'running', now())`,
+    [id, request.trigger, request.requestedByKeyId ?? null],
+  );
+  try {
+    const { summary, exceptions, throughSeq } = await checkSnapshot(database);
+    await storeFindings(database, id, summary, exceptions, throughSeq);
+    return { id, status: 'completed', summary };
+  } catch (error) {
+    await database.pool.query(
+      `UPDATE reconciliation_runs SET status = 'failed', finished_at = now(), failure = $2
+        WHERE id = $1`,
+      [id, error instanceof Error ? error.message.slice(0, 500) : 'unknown failure'],
+    );
+    throw error;
+  }
+}
+
+async function checkSnapshot(database: Database) {
+  const client = await database.pool.connect();
+  try {
+    // One snapshot for every check: postings, balances, events and batches committed while
+    // the run reads must not show up as differences between them.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query<{ through_seq: string }>(
+      'SELECT next_seq - 1 AS through_seq FROM ledger_sequence WHERE id = 1',
+    );
+    const throughSeq = rows[0]!.through_seq;
+    const exceptions: ReconciliationException[] = [];
+    const journalEntriesChecked = await checkJournalEntries(client, exceptions);
+    const replay = await replayLedger(client, exceptions);
+    const accountsChecked = await checkAccounts(client, replay, exceptions);
+    const batchesChecked = await checkBatches(client, exceptions);
+    const confirmationsChecked = await checkConfirmations(client, exceptions);
+    const chain = await verifyChain(client);
+    if (!chain.ok && chain.failure) {
+      exceptions.push({
+        check: 'chain_verification_failed',
+        subjectType: 'chain',
+        subjectId: String(chain.failure.height),
+        partyOrgIds: null,
+        expected: null,
+        actual: chain.failure.eventSeq ?? null,
+        message: `block ${chain.failure.height}: ${chain.failure.reason}`,
+      });
+    }
+    await client.query('COMMIT');
+    const summary: ReconciliationSummary = {
+      journalEntriesChecked,
+      accountsChecked,
+      ledgerEventsReplayed: replay.eventsReplayed,
+      batchesChecked,
+      confirmationsChecked,
+      chain: {
+        ok: chain.ok,
+        blocksChecked: chain.blocksChecked,
+        eventsChecked: chain.eventsChecked,
+        unsealedEvents: chain.unsealedEvents,
+      },
+      exceptionsFound: exceptions.length,
+    };
+    return { summary, exceptions, throughSeq };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function checkJournalEntries(
+  client: pg.PoolClient,
+  exceptions: ReconciliationException[],
+): Promise<number> {
+  const { rows } = await client.query<{
+    id: string;
+    kind: string;
+    total: string;
+    has_event: boolean;
+    owners: string[];
+  }>(
+    `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total,
+            EXISTS (SELECT 1 FROM ledger_events le WHERE le.id = e.ledger_event_id) AS has_event,
+            coalesce(array_agg(DISTINCT a.owner_org_id) FILTER (WHERE a.id IS NOT NULL), '{}')
+              AS owners
+       FROM journal_entries e
+       LEFT JOIN journal_postings p ON p.entry_id = e.id
+       LEFT JOIN accounts a ON a.id = p.account_id
+      GROUP BY e.id`,
+  );
+  for (const entry of rows) {
+    if (!new Decimal(entry.total).isZero()) {
+      exceptions.push({
+        check: 'journal_entry_unbalanced',
+        subjectType: 'journal_entry',
+        subjectId: entry.id,
+        partyOrgIds: entry.owners,
+        expected: '0.00',
+        actual: entry.total,
+        message: `the ${entry.kind} entry's postings sum to ${entry.total}, not zero`,
+      });
+    }
+    if (!entry.has_event) {
+      exceptions.push({
+        check: 'journal_entry_without_event',
+        subjectType: 'journal_entry',
+        subjectId: entry.id,
+        partyOrgIds: entry.owners,
+        expected: null,
+        actual: null,
+        message: `the ${entry.kind} entry names a ledger event that does not exist`,
+      });
+    }
+  }
+  return rows.length;
+}
+
+async function replayLedger(
+  client: pg.PoolClient,
+  exceptions: ReconciliationException[],
+): Promise<LedgerReplay> {
+  const replay = new LedgerReplay();
+  let afterSeq = '0';
+  for (;;) {
+    const { rows } = await client.query<{
+      seq: string;
+      id: string;
+      type: string;
+      party_org_ids: string[] | null;
+      payload: unknown;
+    }>(
+      `SELECT seq::text AS seq, id, type, party_org_ids, payload FROM ledger_events
+        WHERE seq > $1 AND type = ANY($2::text[]) ORDER BY seq LIMIT $3`,
+      [afterSeq, MONEY_EVENT_TYPES, EVENTS_PER_PAGE],
+    );
+    for (const row of rows) {
+      try {
+        replay.apply({
+          id: row.id,
+          type: row.type,
+          partyOrgIds: row.party_org_ids,
+          payload: row.payload,
+        });
+      } catch (error) {
+        if (!(error instanceof ReplayError)) throw error;
+        exceptions.push({
+          check: 'ledger_event_unreadable',
+          subjectType: 'ledger_event',
+          subjectId: row.id,
+          partyOrgIds: row.party_org_ids,
+          expected: null,
+          actual: null,
+          message: error.message,
+        });
+      }
+    }
+    if (rows.length < EVENTS_PER_PAGE) return replay;
+    afterSeq = rows[rows.length - 1]!.seq;
+  }
+}
+
+async function checkAccounts(
+  client: pg.PoolClient,
+  replay: LedgerReplay,
+  exceptions: ReconciliationException[],
+): Promise<number> {
+  const { rows } = await client.query<{
+    id: string;
+    owner_org_id: string;
+    counterparty_org_id: string;
+    purpose: string;
+    balance: string;
+    postings_total: string;
+  }>(
+    `SELECT a.id, a.owner_org_id, a.counterparty_org_id, a.purpose,
+            a.balance_amount::text AS balance,
+            coalesce((SELECT sum(p.amount) FROM journal_postings p WHERE p.account_id = a.id), 0)::text
+              AS postings_total
+       FROM accounts a`,
+  );
+  const fromLedger = new Map(
+    replay.accounts().map(({ key, amount }) => [accountKeyText(key), { key, amount }]),
+  );
+  for (const account of rows) {
+    const key = {
+      ownerOrgId: account.owner_org_id,
+      counterpartyOrgId: account.counterparty_org_id,
+      purpose: account.purpose as AccountPurpose,
+    };
+    // An organization's books are its own: the counterparty does not see their exceptions.
+    const parties = [account.owner_org_id];
+    const postings = new Decimal(account.postings_total);
+    if (!postings.equals(account.balance)) {
+      exceptions.push({
+        check: 'account_balance_vs_postings',
+        subjectType: 'account',
+        subjectId: account.id,
+        partyOrgIds: parties,
+        expected: postings.toFixed(2),
+        actual: new Decimal(account.balance).toFixed(2),
+        message: `the ${account.purpose} balance is not the sum of its postings`,
+      });
+    }
+    const textKey = accountKeyText(key);
+    const ledger = fromLedger.get(textKey)?.amount ?? new Decimal(0);
+    fromLedger.delete(textKey);
+    if (!ledger.equals(postings)) {
+      exceptions.push({
+        check: 'account_balance_vs_ledger',
+        subjectType: 'account',
+        subjectId: account.id,
+        partyOrgIds: parties,
+        expected: ledger.toFixed(2),
+        actual: postings.toFixed(2),
+        message: `the ${account.purpose} postings differ from what the ledger's events post`,
+      });
+    }
+  }
+  // Accounts the ledger moves but the journal never opened.
+  for (const { key, amount } of fromLedger.values()) {
+    if (amount.isZero()) continue;
+    exceptions.push({
+      check: 'account_balance_vs_ledger',
+      subjectType: 'account',
+      subjectId: accountKeyText(key),
+      partyOrgIds: [key.ownerOrgId],
+      expected: amount.toFixed(2),
+      actual: '0.00',
+      message: `the ledger's events post to a ${key.purpose} account the journal does not have`,
+    });
+  }
+  return rows.length;
+}
+
+async function checkBatches(
+  client: pg.PoolClient,
+  exceptions: ReconciliationException[],
+): Promise<number> {
+  const { rows } = await client.query<{
+    id: string;
+    payer_org_id: string;
+    provider_org_id: string;
+    amount: string;
+    claim_count: number;
+    lines_total: string;
+    lines_count: number;
+    event_amount: string | null;
+    event_claim_count: number | null;
+    event_lines_total: string | null;
+  }>(
+    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.amount::text AS amount, b.claim_count,
+            (coalesce((SELECT sum(amount) FROM settlement_batch_claims WHERE batch_id = b.id), 0)
+             + coalesce((SELECT sum(amount) FROM settlement_batch_adjustments
+                          WHERE batch_id = b.id), 0))::text AS lines_total,
+            (SELECT count(*) FROM settlement_batch_claims WHERE batch_id = b.id)::int AS lines_count,
+            e.payload->>'amount' AS event_amount,
+            (e.payload->>'claimCount')::int AS event_claim_count,
+            (SELECT coalesce(sum((line->>'amount')::numeric), 0)
+               FROM jsonb_array_elements(coalesce(e.payload->'claims', '[]'::jsonb)
+                                         || coalesce(e.payload->'adjustments', '[]'::jsonb)) line
+            )::text AS event_lines_total
+       FROM settlement_batches b
+       LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'`,
+  );
+  for (const batch of rows) {
+    const parties = [batch.payer_org_id, batch.provider_org_id];
+    const fail = (
+      check: ReconciliationCheck,
+      expected: string | null,
+      actual: string | null,
+      message: string,
+    ) =>
+      exceptions.push({
+        check,
+        subjectType: 'settlement_batch',
+        subjectId: batch.id,
+        partyOrgIds: parties,
+        expected,
+        actual,
+        message,
+      });
+    if (!new Decimal(batch.lines_total).equals(batch.amount)) {
+      fail(
+        'batch_total_mismatch',
+        new Decimal(batch.lines_total).toFixed(2),
+        batch.amount,
+        'the batch amount is not the sum of its claim lines and recoupments',
+      );
+    }
+    if (batch.lines_count !== batch.claim_count) {
+      fail(
+        'batch_total_mismatch',
+        String(batch.lines_count),
+        String(batch.claim_count),
+        'the batch claim count is not the number of its claim lines',
+      );
+    }
+    if (batch.event_amount === null) {
+      fail(
+        'batch_event_mismatch',
+        null,
+        batch.amount,
+        'the batch has no SettlementBatchIssued event',
+      );
+    } else if (!new Decimal(batch.event_amount).equals(batch.amount)) {
+      fail(
+        'batch_event_mismatch',
+        batch.event_amount,
+        batch.amount,
+        'the batch amount differs from its SettlementBatchIssued event',
+      );
+    } else if (batch.event_claim_count !== batch.claim_count) {
+      fail(
+        'batch_event_mismatch',
+        String(batch.event_claim_count),
+        String(batch.claim_count),
+        'the batch claim count differs from its SettlementBatchIssued event',
+      );
+    } else if (!new Decimal(batch.event_lines_total ?? '0').equals(batch.lines_total)) {
+      fail(
+        'batch_event_mismatch',
+        new Decimal(batch.event_lines_total ?? '0').toFixed(2),
+        new Decimal(batch.lines_total).toFixed(2),
+        "the batch's lines differ from its SettlementBatchIssued event",
+      );
+    }
+  }
+  await checkBatchClaimLines(client, exceptions);
+  return rows.length;
+}
+
+/** Each claim line pays what the claim's decision at batching time paid. */
+async function checkBatchClaimLines(
+  client: pg.PoolClient,
+  exceptions: ReconciliationException[],
+): Promise<void> {
+  const { rows } = await client.query<{
+    batch_id: string;
+    claim_id: string;
+    payer_org_id: string;
+    provider_org_id: string;
+    amount: string;
+    decided: string | null;
+  }>(
+    `SELECT bc.batch_id, bc.claim_id, b.payer_org_id, b.provider_org_id,
+            bc.amount::text AS amount, d.paid_amount::text AS decided
+       FROM settlement_batch_claims bc
+       JOIN settlement_batches b ON b.id = bc.batch_id
+       LEFT JOIN LATERAL (SELECT paid_amount FROM claim_decisions
+                           WHERE claim_id = bc.claim_id AND decided_at <= b.created_at
+                           ORDER BY decided_at DESC LIMIT 1) d ON true
+      WHERE d.paid_amount IS DISTINCT FROM bc.amount`,
+  );
+  for (const line of rows) {
+    exceptions.push({
+      check: 'batch_claim_amount_mismatch',
+      subjectType: 'settlement_batch',
+      subjectId: line.batch_id,
+      partyOrgIds: [line.payer_org_id, line.provider_org_id],
+      expected: line.decided,
+      actual: line.amount,
+      message: `claim ${line.claim_id} is paid a different amount than its decision`,
+    });
+  }
+}
+
+async function checkConfirmations(
+  client: pg.PoolClient,
+  exceptions: ReconciliationException[],
+): Promise<number> {
+  const { rows } = await client.query<{
+    id: string;
+    payer_org_id: string;
+    provider_org_id: string;
+    status: string;
+    amount: string;
+    trace_number: string | null;
+    confirmed_amount: string | null;
+    event_trace: string | null;
+    event_amount: string | null;
+  }>(
+    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.status, b.amount::text AS amount,
+            b.trace_number, b.confirmed_amount::text AS confirmed_amount,
+            e.payload->>'traceNumber' AS event_trace, e.payload->>'confirmedAmount' AS event_amount
+       FROM settlement_batches b
+       LEFT JOIN LATERAL (SELECT payload FROM ledger_events
+                           WHERE aggregate_id = b.id::text
+                             AND type IN ('SettlementBatchConfirmed', 'SettlementException')
+                           ORDER BY seq DESC LIMIT 1) e ON true
+      WHERE b.status <> 'issued'`,
+  );
+  for (const batch of rows) {
+    const parties = [batch.payer_org_id, batch.provider_org_id];
+    if (batch.status === 'exception') {
+      exceptions.push({
+        check: 'confirmation_amount_mismatch',
+        subjectType: 'settlement_batch',
+        subjectId: batch.id,
+        partyOrgIds: parties,
+        expected: batch.amount,
+        actual: batch.confirmed_amount,
+        message: `payment ${batch.trace_number ?? ''} was confirmed for another amount than the batch`,
+      });
+    } else if (
+      batch.confirmed_amount === null ||
+      !new Decimal(batch.confirmed_amount).equals(batch.amount)
+    ) {
+      exceptions.push({
+        check: 'confirmation_amount_mismatch',
+        subjectType: 'settlement_batch',
+        subjectId: batch.id,
+        partyOrgIds: parties,
+        expected: batch.amount,
+        actual: batch.confirmed_amount,
+        message: 'the batch is confirmed for another amount than its own',
+      });
+    }
+    if (
+      batch.event_trace !== batch.trace_number ||
+      batch.event_amount === null ||
+      batch.confirmed_amount === null ||
+      !new Decimal(batch.event_amount).equals(batch.confirmed_amount)
+    ) {
+      exceptions.push({
+        check: 'confirmation_event_mismatch',
+        subjectType: 'settlement_batch',
+        subjectId: batch.id,
+        partyOrgIds: parties,
+        expected: batch.event_amount,
+        actual: batch.confirmed_amount,
+        message: 'the confirmation differs from its ledger event',
+      });
+    }
+  }
+  return rows.length;
+}
+
+async function storeFindings(
+  database: Database,
+  runId: string,
+  summary: ReconciliationSummary,
+  exceptions: ReconciliationException[],
+  throughSeq: string,
+): Promise<void> {
+  const stored = exceptions.slice(0, EXCEPTIONS_STORED_MAX);
+  const client = await database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO reconciliation_exceptions (run_id, ordinal, "check", subject_type, subject_id,
+         party_org_ids, expected, actual, message)
+       SELECT $1, ordinality, x."check", x.subject_type, x.subject_id,
+              CASE WHEN x.parties IS NULL THEN NULL ELSE string_to_array(x.parties, ',')::uuid[] END,
+              x.expected, x.actual, x.message
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[]) WITH ORDINALITY
+           AS x("check", subject_type, subject_id, parties, expected, actual, message)`,
+      [
+        runId,
+        stored.map((exception) => exception.check),
+        stored.map((exception) => exception.subjectType),
+        stored.map((exception) => exception.subjectId),
+        stored.map((exception) => exception.partyOrgIds?.join(',') ?? null),
+        stored.map((exception) => exception.expected),
+        stored.map((exception) => exception.actual),
+        stored.map((exception) => exception.message),
+      ],
+    );
+    await client.query(
+      `UPDATE reconciliation_runs
+          SET status = 'completed', finished_at = now(), through_seq = $2, summary = $3,
+              exception_count = $4
+        WHERE id = $1`,
+      [runId, throughSeq, JSON.stringify(summary), exceptions.length],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading runs: an operator sees every exception; a payer or provider those naming it, and
+// those concerning everyone (the chain).
+
+const RUNS_PAGE_MAX = 100;
+const runCursor = cursorCodec(z.strictObject({ startedAt: z.string(), id: z.uuid() }));
+
+export const runListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(RUNS_PAGE_MAX).default(20),
+  cursor: z.string().max(500).optional(),
+});
+
+interface RunRow {
+  id: string;
+  trigger: ReconciliationRun['trigger'];
+  status: ReconciliationRun['status'];
+  started_at: Date;
+  finished_at: Date | null;
+  through_seq: string | null;
+  summary: ReconciliationSummary | null;
+  visible_exceptions: number;
+  failure: string | null;
+}
+
+/** SQL: the exceptions of run `r` the organization $1 may see ($2: sees all). */
+const VISIBLE = `(x.party_org_ids IS NULL OR $2 OR $1::uuid = ANY(x.party_org_ids))`;
+
+const RUN_COLUMNS = `r.id, r.trigger, r.status, r.started_at, r.finished_at,
+  r.through_seq::text AS through_seq, r.summary, r.failure,
+  (SELECT count(*) FROM reconciliation_exceptions x WHERE x.run_id = r.id AND ${VISIBLE})::int
+    AS visible_exceptions`;
+
+function toRun(row: RunRow): ReconciliationRun {
+  return {
+    id: row.id,
+    trigger: row.trigger,
+    status: row.status,
+    startedAt: row.started_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    throughSeq: row.through_seq,
+    summary: row.summary,
+    exceptionCount: row.visible_exceptions,
+    failure: row.failure,
+  };
+}
+
+const seesAll = (principal: Principal) => principal.orgKind === 'operator';
+
+export async function listRuns(
+  database: Database,
+  principal: Principal,
+  query: unknown,
+): Promise<{ runs: ReconciliationRun[]; nextCursor: string | null }> {
+  const { limit, cursor } = parseOrThrow(runListQuery, query, 'query');
+  const after = runCursor.decode(cursor);
+  const { rows } = await database.pool.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM reconciliation_runs r
+      WHERE ($3::timestamptz IS NULL OR (r.started_at, r.id) < ($3::timestamptz, $4::uuid))
+      ORDER BY r.started_at DESC, r.id DESC LIMIT $5`,
+    [principal.orgId, seesAll(principal), after?.startedAt ?? null, after?.id ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    runs: page.map(toRun),
+    nextCursor:
+      rows.length > limit && last
+        ? runCursor.encode({ startedAt: last.started_at.toISOString(), id: last.id })
+        : null,
+  };
+}
+
+export async function getRun(
+  database: Database,
+  principal: Principal,
+  runId: string,
+): Promise<ReconciliationRunDetail> {
+  const { rows } = await database.pool.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM reconciliation_runs r WHERE r.id = $3`,
+    [principal.orgId, seesAll(principal), runId],
+  );
+  if (!rows[0]) throw new NotFound('reconciliation run');
+  const exceptions = await database.pool.query<{
+    check: ReconciliationCheck;
+    subject_type: ReconciliationException['subjectType'];
+    subject_id: string;
+    party_org_ids: string[] | null;
+    expected: string | null;
+    actual: string | null;
+    message: string;
+  }>(
+    `SELECT x."check", x.subject_type, x.subject_id, x.party_org_ids, x.expected, x.actual,
+            x.message
+       FROM reconciliation_exceptions x
+      WHERE x.run_id = $3 AND ${VISIBLE}
+      ORDER BY x.ordinal LIMIT ${EXCEPTIONS_STORED_MAX}`,
+    [principal.orgId, seesAll(principal), runId],
+  );
+  return {
+    ...toRun(rows[0]),
+    exceptions: exceptions.rows.map((row) => ({
+      check: row.check,
+      subjectType: row.subject_type,
+      subjectId: row.subject_id,
+      partyOrgIds: row.party_org_ids,
+      expected: row.expected,
+      actual: row.actual,
+      message: row.message,
+    })),
+  };
+}
