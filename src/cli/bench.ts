@@ -1,20 +1,24 @@
-// `npm run bench`: throughput of the ledger spine on a scratch database. The API runs in
-// its own process (as in production) and is driven over HTTP with keep-alive connections:
-// single-claim intake at concurrency 64, batch intake, then sealing and verification of
-// everything that was written. Prints figures; asserts nothing.
+// `npm run bench`: throughput on scratch databases. The ledger spine: the API runs in its
+// own process (as in production) and is driven over HTTP with keep-alive connections:
+// single-claim intake at concurrency 64, batch intake, adjudication, then sealing and
+// verification of everything that was written. Settlement: 100,000 adjudicated claims
+// settled in one run, then one reconciliation run. Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { loadConfig } from '../infra/config.js';
-import { openDatabase } from '../infra/db.js';
+import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demoClaim } from './demo.js';
 import { phiKeysOf } from '../api/app.js';
-import { adjudicateSubmitted } from '../domain/adjudication/service.js';
+import { adjudicateSubmitted, recordDecision } from '../domain/adjudication/service.js';
+import type { AdjudicationResult } from '../domain/adjudication/types.js';
+import { runReconciliation } from '../domain/reconciliation/service.js';
+import { settleAllPayers } from '../domain/settlement/service.js';
 import { prepareDatabase } from './runtime.js';
 
 const SINGLE_CONCURRENCY = 64;
@@ -124,14 +128,45 @@ async function drive(total: number, concurrency: number, task: (index: number) =
   };
 }
 
-export async function runBench(eventsTarget: number): Promise<void> {
+export type BenchSuite = 'ledger' | 'settlement' | 'all';
+
+export async function runBench(
+  eventsTarget: number,
+  suite: BenchSuite,
+  settlementClaims: number,
+): Promise<void> {
+  if (suite !== 'settlement') await withScratchDatabase((url) => benchLedger(url, eventsTarget));
+  if (suite !== 'ledger') {
+    await withScratchDatabase((url) => benchSettlement(url, settlementClaims));
+  }
+  console.log(
+    `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+  );
+}
+
+/** A migrated database of its own for `work`, dropped afterwards whatever happens. */
+async function withScratchDatabase(work: (databaseUrl: string) => Promise<void>): Promise<void> {
   const name = `claimchain_bench_${randomBytes(4).toString('hex')}`;
   const base = loadConfig();
   const serverUrl = new URL(base.databaseUrl);
   serverUrl.pathname = `/${name}`;
   const databaseUrl = serverUrl.toString();
+  await prepareDatabase(loadConfig({ ...process.env, DATABASE_URL: databaseUrl }));
+  console.log(`-- on scratch database ${name}`);
+  try {
+    await work(databaseUrl);
+  } finally {
+    const admin = new pg.Client({
+      connectionString: base.databaseUrl.replace(/\/[^/]*$/, '/postgres'),
+    });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<void> {
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
-  await prepareDatabase(config);
   const database = openDatabase(databaseUrl, 4);
   const port = 3900 + Math.floor(Math.random() * 90);
   let api: ChildProcess | undefined;
@@ -151,7 +186,7 @@ export async function runBench(eventsTarget: number): Promise<void> {
     const claimBody = (index: number) =>
       JSON.stringify(demoClaim(payer.id, `B-${index}`, ['125.00', '48.50'], ...claimant(index)));
 
-    console.log(`ClaimChain bench on ${name} (${eventsTarget} events target)`);
+    console.log(`ledger spine (${eventsTarget} events target)`);
     const singleTotal = Math.max(2_000, Math.round(eventsTarget / 5));
     await drive(500, SINGLE_CONCURRENCY, async (index) => {
       await post(agent, port, '/v1/claims', key, claimBody(-index)); // warm-up
@@ -235,17 +270,166 @@ export async function runBench(eventsTarget: number): Promise<void> {
     console.log(
       `verification: ${Math.round(report.eventsChecked / verifySeconds)} events/s (${report.eventsChecked} events, ok=${report.ok})`,
     );
-    console.log(
-      `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
-    );
   } finally {
     api?.kill('SIGTERM');
     await database.close();
-    const admin = new pg.Client({
-      connectionString: base.databaseUrl.replace(/\/[^/]*$/, '/postgres'),
-    });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
   }
 }
+
+/** Providers of the one payer that the settlement figure's claims are spread over. */
+const SETTLEMENT_PROVIDERS = 20;
+const DECISIONS_PER_TRANSACTION = 500;
+
+/**
+ * Settlement of 100,000 adjudicated claims, then one reconciliation run over everything.
+ * The claims come in through the batch API. The engine adjudicates them until one is paid
+ * in full; the rest, identical claims, get that same decision through recordDecision (the
+ * journal entry and ledger event included), because adjudicating 100,000 claims one by one
+ * would take the bench ten minutes and is measured on its own above.
+ */
+async function benchSettlement(databaseUrl: string, claimsTotal: number): Promise<void> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
+  const database = openDatabase(databaseUrl, 8);
+  const port = 3900 + Math.floor(Math.random() * 90);
+  let api: ChildProcess | undefined;
+  try {
+    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
+    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
+    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const billers: string[] = [];
+    for (let index = 0; index < SETTLEMENT_PROVIDERS; index++) {
+      const provider = await createOrganization(database, {
+        name: `Bench Provider ${index}`,
+        kind: 'provider',
+        npi: '1234567893',
+      });
+      billers.push(
+        (await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' })).key,
+      );
+    }
+    console.log(`settlement (${claimsTotal} claims, ${SETTLEMENT_PROVIDERS} providers, one payer)`);
+    api = await startApi(databaseUrl, port);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: BATCH_CONCURRENCY });
+    const batches = Math.ceil(claimsTotal / BATCH_SIZE);
+    const intakeStarted = performance.now();
+    await drive(batches, BATCH_CONCURRENCY, async (batch) => {
+      const body = JSON.stringify({
+        claims: Array.from({ length: BATCH_SIZE }, (_, index) =>
+          demoClaim(
+            payer.id,
+            `S-${batch}-${index}`,
+            ['125.00', '48.50'],
+            ...claimant(batch * BATCH_SIZE + index),
+          ),
+        ),
+      });
+      const result = await post(
+        agent,
+        port,
+        '/v1/claims/batch',
+        billers[batch % billers.length]!,
+        body,
+      );
+      if (result.status !== 200) {
+        throw new Error(`batch intake answered ${result.status}: ${result.body.slice(0, 300)}`);
+      }
+    });
+    api.kill('SIGTERM');
+    api = undefined;
+    console.log(
+      `  set-up: ${batches * BATCH_SIZE} claims in through the batch API in ${((performance.now() - intakeStarted) / 1000).toFixed(0)} s`,
+    );
+
+    const decisionsStarted = performance.now();
+    const decided = await decideLikeTheFirst(database);
+    console.log(
+      `  set-up: ${decided} decisions recorded (journal entries and ledger events included) in ${((performance.now() - decisionsStarted) / 1000).toFixed(0)} s`,
+    );
+    await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);
+    await database.pool.query('CHECKPOINT');
+
+    const settleStarted = performance.now();
+    const settled = await settleAllPayers(database, (_payerId, error) => {
+      throw error;
+    });
+    const settleSeconds = (performance.now() - settleStarted) / 1000;
+    const settledClaims = await database.pool.query<{ count: string }>(
+      'SELECT count(*) FROM settlement_batch_claims',
+    );
+    console.log(
+      `settlement run: ${Math.round(Number(settledClaims.rows[0]!.count) / settleSeconds)} claims/s ` +
+        `(${settledClaims.rows[0]!.count} claims into ${settled.batches} batches in ${settleSeconds.toFixed(1)} s)`,
+    );
+
+    await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);
+    await database.pool.query('CHECKPOINT');
+    const reconcileStarted = performance.now();
+    const run = await runReconciliation(database, { trigger: 'request' });
+    const reconcileSeconds = (performance.now() - reconcileStarted) / 1000;
+    const { summary } = run;
+    console.log(
+      `reconciliation run: ${reconcileSeconds.toFixed(1)} s (${summary.journalEntriesChecked} journal entries, ` +
+        `${summary.accountsChecked} accounts, ${summary.ledgerEventsReplayed} money events replayed, ` +
+        `${summary.batchesChecked} batches, chain of ${summary.chain.eventsChecked} events ok=${summary.chain.ok}, ` +
+        `${summary.exceptionsFound} exceptions)`,
+    );
+    const found = await database.pool.query<{ check: string; count: string; sample: string }>(
+      `SELECT "check", count(*)::text AS count, min(message) AS sample
+         FROM reconciliation_exceptions WHERE run_id = $1 GROUP BY "check"`,
+      [run.id],
+    );
+    for (const row of found.rows) {
+      console.log(`  exception ${row.check}: ${row.count} (e.g. ${row.sample})`);
+    }
+  } finally {
+    api?.kill('SIGTERM');
+    await database.close();
+  }
+}
+
+/**
+ * Adjudicates submitted claims with the engine until one is paid in full, then gives every
+ * other submitted claim (all identical to it) the same decision, 500 claims a transaction.
+ */
+async function decideLikeTheFirst(database: Database): Promise<number> {
+  // A member's first claims go to the deductible and pay nothing; adjudicate until one pays.
+  let decided = 0;
+  let decision: { result: AdjudicationResult; config_versions: unknown } | undefined;
+  while (!decision && decided < 5_000) {
+    const sweep = await adjudicateSubmitted(database, {
+      claimsMax: BENCH_MEMBERS,
+      parallel: 4,
+      onFailure: (_claimId, error) => {
+        throw error;
+      },
+    });
+    if (sweep.decided === 0) break;
+    decided += sweep.decided;
+    const { rows } = await database.pool.query<{
+      result: AdjudicationResult;
+      config_versions: unknown;
+    }>(
+      `SELECT result, config_versions FROM claim_decisions
+        WHERE status = 'paid' AND paid_amount > 0 LIMIT 1`,
+    );
+    decision = rows[0];
+  }
+  if (!decision) throw new Error('the bench payer paid nothing: check the demo configuration');
+  for (;;) {
+    const { rows: claims } = await database.pool.query<ClaimToDecide>(
+      `SELECT id, provider_org_id, payer_org_id FROM claims WHERE status = 'submitted'
+        ORDER BY provider_org_id, id LIMIT $1`,
+      [DECISIONS_PER_TRANSACTION],
+    );
+    if (claims.length === 0) return decided;
+    await inTransaction(database.pool, async (client) => {
+      for (const claim of claims) {
+        await recordDecision(client, claim, decision.result, decision.config_versions, 'auto');
+      }
+    });
+    decided += claims.length;
+  }
+}
+
+type ClaimToDecide = Parameters<typeof recordDecision>[1];

@@ -17,6 +17,7 @@ import { sealPending } from '../ledger/seal.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
+import type { BenchSuite } from './bench.js';
 
 function oneOf<T extends string>(values: readonly T[]) {
   return (value: string): T => {
@@ -152,11 +153,18 @@ program
 
 program
   .command('bench')
-  .description('measure intake, sealing and verification throughput on a scratch database')
+  .description(
+    'measure intake, adjudication, sealing, verification, settlement and reconciliation on scratch databases',
+  )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .action(async (options: { events: string }) => {
+  .option('--suite <name>', 'ledger, settlement or all', 'all')
+  .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
+  .action(async (options: { events: string; suite: string; claims: string }) => {
     const { runBench } = await import('./bench.js');
-    await runBench(Number(options.events));
+    if (!['ledger', 'settlement', 'all'].includes(options.suite)) {
+      throw new InvalidArgumentError('--suite must be ledger, settlement or all');
+    }
+    await runBench(Number(options.events), options.suite as BenchSuite, Number(options.claims));
   });
 
 try {

@@ -86,6 +86,8 @@ export interface ReconciliationRunDetail extends ReconciliationRun {
 export interface RunRequest {
   trigger: 'schedule' | 'request';
   requestedByKeyId?: string;
+  /** Money events read per query (tests page through small ledgers with a small one). */
+  eventsPerPage?: number;
 }
 
 /** Runs every check and stores the run; a failure is stored too, then rethrown. */
@@ -105,7 +107,10 @@ export async function runReconciliation(
     [id, request.trigger, request.requestedByKeyId ?? null],
   );
   try {
-    const { summary, exceptions, throughSeq } = await checkSnapshot(database);
+    const { summary, exceptions, throughSeq } = await checkSnapshot(
+      database,
+      request.eventsPerPage ?? EVENTS_PER_PAGE,
+    );
     await storeFindings(database, id, summary, exceptions, throughSeq);
     return { id, status: 'completed', summary };
   } catch (error) {
@@ -118,7 +123,7 @@ export async function runReconciliation(
   }
 }
 
-async function checkSnapshot(database: Database) {
+async function checkSnapshot(database: Database, eventsPerPage: number) {
   const client = await database.pool.connect();
   try {
     // One snapshot for every check: postings, balances, events and batches committed while
@@ -130,7 +135,7 @@ async function checkSnapshot(database: Database) {
     const throughSeq = rows[0]!.through_seq;
     const exceptions: ReconciliationException[] = [];
     const journalEntriesChecked = await checkJournalEntries(client, exceptions);
-    const replay = await replayLedger(client, exceptions);
+    const replay = await replayLedger(client, exceptions, eventsPerPage);
     const accountsChecked = await checkAccounts(client, replay, exceptions);
     const batchesChecked = await checkBatches(client, exceptions);
     const confirmationsChecked = await checkConfirmations(client, exceptions);
@@ -220,6 +225,7 @@ async function checkJournalEntries(
 async function replayLedger(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
+  eventsPerPage: number,
 ): Promise<LedgerReplay> {
   const replay = new LedgerReplay();
   let afterSeq = '0';
@@ -231,9 +237,11 @@ async function replayLedger(
       party_org_ids: string[] | null;
       payload: unknown;
     }>(
-      `SELECT seq::text AS seq, id, type, party_org_ids, payload FROM ledger_events
+      // seq stays a bigint in SQL (pg hands it over as a string): ordered as text, page two
+      // would not follow page one, and a reversal could come before what it reverses.
+      `SELECT seq, id, type, party_org_ids, payload FROM ledger_events
         WHERE seq > $1 AND type = ANY($2::text[]) ORDER BY seq LIMIT $3`,
-      [afterSeq, MONEY_EVENT_TYPES, EVENTS_PER_PAGE],
+      [afterSeq, MONEY_EVENT_TYPES, eventsPerPage],
     );
     for (const row of rows) {
       try {
@@ -256,7 +264,7 @@ async function replayLedger(
         });
       }
     }
-    if (rows.length < EVENTS_PER_PAGE) return replay;
+    if (rows.length < eventsPerPage) return replay;
     afterSeq = rows[rows.length - 1]!.seq;
   }
 }
