@@ -3,7 +3,13 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { Forbidden } from '../infra/errors.js';
-import { confirmBatch, getBatch, listBatches, settlePayer } from '../domain/settlement/service.js';
+import {
+  confirmBatch,
+  getBatch,
+  listBatches,
+  reopenBatch,
+  settlePayer,
+} from '../domain/settlement/service.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf, requireRole } from './auth.js';
@@ -39,6 +45,16 @@ export function settlementRouter(database: Database): Router {
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
       response.json(await confirmBatch(database, principalOf(response), id, request.body));
+    },
+  );
+
+  router.post(
+    '/settlement/batches/:id/reopen',
+    requireRole('finance'),
+    express.json({ limit: '16kb' }),
+    async (request, response) => {
+      const { id } = parseOrThrow(batchPath, request.params, 'path');
+      response.json(await reopenBatch(database, principalOf(response), id, request.body));
     },
   );
 

@@ -337,6 +337,53 @@ describe('the API', () => {
     );
   });
 
+  it('reopens a batch in exception, which then takes a matching confirmation', async () => {
+    const reopen = (key: string, id: string, body: object) =>
+      request(app).post(`/v1/settlement/batches/${id}/reopen`).set(bearer(key)).send(body);
+    expectProblem(
+      await reopen(parties.providerFinance, batchIds[1]!, { reason: 'payment_returned' }),
+      403,
+    );
+    expectProblem(await reopen(parties.payerFinance, batchIds[1]!, { reason: 'because' }), 422);
+    // A confirmed batch has nothing to resolve.
+    expectProblem(
+      await reopen(parties.payerFinance, batchIds[0]!, { reason: 'payment_returned' }),
+      409,
+    );
+
+    const reopened = await reopen(parties.payerFinance, batchIds[1]!, {
+      reason: 'payment_returned',
+    });
+    expect(reopened.status, JSON.stringify(reopened.body)).toBe(200);
+    expect(reopened.body).toMatchObject({
+      status: 'issued',
+      traceNumber: null,
+      confirmedAmount: null,
+      confirmedDate: null,
+    });
+    const { rows } = await environment.database.pool.query<{ payload: object }>(
+      "SELECT payload FROM ledger_events WHERE type = 'SettlementBatchReopened' AND aggregate_id = $1",
+      [batchIds[1]],
+    );
+    expect(rows[0]!.payload).toMatchObject({
+      reason: 'payment_returned',
+      exceptionAmount: '90.00',
+    });
+    expectProblem(
+      await reopen(parties.payerFinance, batchIds[1]!, { reason: 'payment_returned' }),
+      409,
+    );
+
+    // The same trace number, now that the wrong confirmation is undone, with the right amount.
+    const confirmed = await confirm(parties.payerFinance, batchIds[1]!, {
+      traceNumber: `TRN-${parties.payerId.slice(0, 8)}-2`,
+      amount: '92.00',
+      paidDate: '2026-11-22',
+    });
+    expect(confirmed.body).toMatchObject({ outcome: 'confirmed', batch: { status: 'confirmed' } });
+    expect(await balance(parties, 'settled_payments')).toBe('-184.00');
+  });
+
   it('refuses a trace number another batch already used', async () => {
     const used = `TRN-${parties.payerId.slice(0, 8)}-1`;
     const answer = await confirm(parties.payerFinance, batchIds[2]!, {

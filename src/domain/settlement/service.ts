@@ -412,3 +412,60 @@ export async function confirmBatch(
     throw error;
   }
 }
+
+export const reopeningSchema = z.strictObject({
+  reason: z.enum(['payment_returned', 'amount_corrected', 'entered_in_error'], {
+    error: 'must be "payment_returned", "amount_corrected" or "entered_in_error"',
+  }),
+});
+
+/**
+ * Finance resolves a batch in exception by reopening it: after the payment was returned,
+ * the amount put right with the bank, or the confirmation found entered in error, the
+ * batch is issued again and waits for a confirmation that matches. Nothing had moved in the
+ * journal, so nothing moves now; the ledger keeps the exception and this resolution.
+ */
+export async function reopenBatch(
+  database: Database,
+  principal: Principal,
+  batchId: string,
+  body: unknown,
+): Promise<SettlementBatch> {
+  if (principal.orgKind !== 'payer') throw new Forbidden('only the payer reopens a batch');
+  const input = parseOrThrow(reopeningSchema, body, 'body');
+  return inTransaction(database.pool, async (client) => {
+    const { rows } = await client.query<BatchRow>(
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches
+        WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
+      [batchId, principal.orgId],
+    );
+    const batch = rows[0];
+    if (!batch) throw new NotFound('settlement batch');
+    if (batch.status !== 'exception') {
+      throw new Conflict(`only a batch in exception is reopened; this one is ${batch.status}`);
+    }
+    const updated = await client.query<BatchRow>(
+      `UPDATE settlement_batches
+          SET status = 'issued', trace_number = NULL, confirmed_amount = NULL,
+              confirmed_date = NULL
+        WHERE id = $1 RETURNING ${BATCH_COLUMNS}`,
+      [batchId],
+    );
+    await appendEvents(client, [
+      {
+        type: 'SettlementBatchReopened',
+        aggregateId: batchId,
+        actorOrgId: principal.orgId,
+        payload: {
+          batchId,
+          reason: input.reason,
+          exceptionTraceNumber: batch.trace_number,
+          exceptionAmount: batch.confirmed_amount,
+          reopenedByKeyId: principal.keyId,
+        },
+        partyOrgIds: [batch.provider_org_id, batch.payer_org_id],
+      },
+    ]);
+    return toBatch(updated.rows[0]!);
+  });
+}
