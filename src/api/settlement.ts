@@ -25,8 +25,8 @@ export function settlementRouter(database: Database): Router {
     response.json({ batches: await settlePayer(database, principal.orgId) });
   });
 
-  router.get('/settlement/batches', requireRole('finance', 'admin'), async (_request, response) => {
-    response.json({ batches: await listBatches(database, principalOf(response)) });
+  router.get('/settlement/batches', requireRole('finance', 'admin'), async (request, response) => {
+    response.json(await listBatches(database, principalOf(response), request.query));
   });
 
   router.get(

@@ -247,6 +247,32 @@ describe('the API', () => {
     expect(new Set(list.body.batches.map((batch: { id: string }) => batch.id))).toEqual(
       new Set(batchIds),
     );
+    expect(list.body.nextCursor).toBeNull();
+    // A page at a time, newest first, each batch once.
+    const firstPage = await request(app)
+      .get(`/v1/settlement/batches?limit=${batchIds.length - 1}`)
+      .set(bearer(parties.payerFinance));
+    const secondPage = await request(app)
+      .get(
+        `/v1/settlement/batches?limit=${batchIds.length - 1}&cursor=${firstPage.body.nextCursor}`,
+      )
+      .set(bearer(parties.payerFinance));
+    expect(
+      [...firstPage.body.batches, ...secondPage.body.batches].map(
+        (batch: { id: string }) => batch.id,
+      ),
+    ).toEqual(list.body.batches.map((batch: { id: string }) => batch.id));
+    expect(secondPage.body.nextCursor).toBeNull();
+    const confirmed = await request(app)
+      .get('/v1/settlement/batches?status=confirmed')
+      .set(bearer(parties.payerFinance));
+    expect(confirmed.body.batches).toEqual([]);
+    expectProblem(
+      await request(app)
+        .get('/v1/settlement/batches?status=paid')
+        .set(bearer(parties.payerFinance)),
+      422,
+    );
     const asProvider = await request(app)
       .get(`/v1/settlement/batches/${batchIds[0]}`)
       .set(bearer(parties.providerFinance));

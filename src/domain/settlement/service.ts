@@ -14,11 +14,12 @@ import { appendEvents } from '../../ledger/append.js';
 import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
 import { moneyText } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
+import { cursorCodec } from '../cursor.js';
 import { parseOrThrow } from '../validation.js';
 
 /** Claim statuses whose latest decision is final and may be paid (denied pays 0.00). */
 const PAYABLE_STATUSES = ['paid', 'partially_paid', 'denied'];
-const BATCHES_LISTED_MAX = 500;
+const BATCHES_PAGE_MAX = 200;
 
 export interface BatchLine {
   claimId: string;
@@ -282,17 +283,43 @@ function requireParty(principal: Principal): void {
 const partyColumn = (principal: Principal) =>
   principal.orgKind === 'payer' ? 'payer_org_id' : 'provider_org_id';
 
+const batchCursor = cursorCodec(z.strictObject({ createdAt: z.string(), id: z.uuid() }));
+
+export const batchListQuery = z.strictObject({
+  status: z
+    .enum(['issued', 'confirmed', 'exception'], {
+      error: 'must be "issued", "confirmed" or "exception"',
+    })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(BATCHES_PAGE_MAX).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+/** The caller's batches, newest first, a page at a time (keyset on created_at, id). */
 export async function listBatches(
   database: Database,
   principal: Principal,
-): Promise<SettlementBatch[]> {
+  query: unknown,
+): Promise<{ batches: SettlementBatch[]; nextCursor: string | null }> {
   requireParty(principal);
+  const { status, limit, cursor } = parseOrThrow(batchListQuery, query, 'query');
+  const after = batchCursor.decode(cursor);
   const { rows } = await database.pool.query<BatchRow>(
-    `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE ${partyColumn(principal)} = $1
-      ORDER BY created_at DESC, id LIMIT $2`,
-    [principal.orgId, BATCHES_LISTED_MAX],
+    `SELECT ${BATCH_COLUMNS} FROM settlement_batches
+      WHERE ${partyColumn(principal)} = $1 AND ($2::text IS NULL OR status = $2)
+        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+      ORDER BY created_at DESC, id DESC LIMIT $5`,
+    [principal.orgId, status ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
   );
-  return rows.map(toBatch);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    batches: page.map(toBatch),
+    nextCursor:
+      rows.length > limit && last
+        ? batchCursor.encode({ createdAt: last.created_at.toISOString(), id: last.id })
+        : null,
+  };
 }
 
 /** A batch of the caller's organization (as payer or provider); any other is not found. */
