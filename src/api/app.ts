@@ -63,7 +63,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   );
   v1.use(ledgerRouter(database));
   v1.use(reviewRouter(database));
-  v1.use(settlementRouter(database));
+  v1.use(settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }));
   v1.use(balancesRouter(database));
   v1.use(reconciliationRouter(database));
   v1.use(organizationsRouter(database, cache));

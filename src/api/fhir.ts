@@ -1,6 +1,7 @@
 // FHIR R4: POST /v1/fhir/Claim (the same intake, validation and idempotency as POST /v1/claims),
-// GET Claim, ClaimResponse and ExplanationOfBenefit by claim id. Every answer is FHIR JSON, errors
-// included (OperationOutcome), so this router authenticates and maps its own errors.
+// GET Claim, ClaimResponse and ExplanationOfBenefit by claim id, and PaymentReconciliation by
+// settlement batch id. Every answer is FHIR JSON, errors included (OperationOutcome), so this
+// router authenticates and maps its own errors.
 import type { Claim } from '@medplum/fhirtypes';
 import express, { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import type { PhiKeys } from '../infra/phi.js';
 import { mapFhirClaim, type FhirClaimMapping } from '../interop/fhir/claim-in.js';
 import { fhirClaimOf } from '../interop/fhir/claim-out.js';
 import { operationOutcomeOf } from '../interop/fhir/outcome.js';
+import { readPaymentReconciliation } from '../interop/fhir/payment-reconciliation.js';
 import {
   readClaimResponse,
   readExplanationOfBenefit,
@@ -60,8 +62,8 @@ const requireFhirJson: RequestHandler = (request, _response, next) => {
   next();
 };
 
-/** Any string is a FHIR id, but only a UUID can be one of our claims: anything else is not found. */
-function claimIdOf(id: unknown): string {
+/** Any string is a FHIR id, but only a UUID can be one of ours: anything else is not found. */
+function resourceIdOf(id: unknown): string {
   const parsed = z.uuid().safeParse(id);
   if (!parsed.success) throw new DomainError('no such resource', 404, 'not_found');
   return parsed.data;
@@ -117,19 +119,19 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
   );
 
   router.get('/Claim/:id', async (request, response) => {
-    const claimId = claimIdOf(request.params.id);
+    const claimId = resourceIdOf(request.params.id);
     const claim = await readFhirClaim(database, phiKeys, principalOf(response), claimId);
     response.type(FHIR_JSON).send(JSON.stringify(claim));
   });
 
   router.get('/ClaimResponse/:id', async (request, response) => {
-    const claimId = claimIdOf(request.params.id);
+    const claimId = resourceIdOf(request.params.id);
     const resource = await readClaimResponse(database, phiKeys, principalOf(response), claimId);
     response.type(FHIR_JSON).send(JSON.stringify(resource));
   });
 
   router.get('/ExplanationOfBenefit/:id', async (request, response) => {
-    const claimId = claimIdOf(request.params.id);
+    const claimId = resourceIdOf(request.params.id);
     const resource = await readExplanationOfBenefit(
       database,
       phiKeys,
@@ -138,6 +140,17 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
     );
     response.type(FHIR_JSON).send(JSON.stringify(resource));
   });
+
+  // A settlement batch, for the finance of its payer and of its provider only.
+  router.get(
+    '/PaymentReconciliation/:id',
+    requireRole('finance', 'admin'),
+    async (request, response) => {
+      const batchId = resourceIdOf(request.params.id);
+      const resource = await readPaymentReconciliation(database, principalOf(response), batchId);
+      response.type(FHIR_JSON).send(JSON.stringify(resource));
+    },
+  );
 
   router.use(() => {
     throw new DomainError('no such FHIR interaction here', 404, 'not_found');

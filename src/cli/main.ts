@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, demo, bench.
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, ConfigError } from '../infra/config.js';
 import { MigrationError, resolveRolledBack } from '../infra/migrate.js';
 import { DomainError, InvalidInput } from '../infra/errors.js';
+import { phiKeysOf } from '../api/app.js';
+import { loadRemittance } from '../domain/settlement/remittance.js';
+import { write835 } from '../interop/x12/835.js';
 import {
   createOrganization,
+  findOrganization,
   issueApiKey,
   revokeApiKey,
   ORGANIZATION_KINDS,
@@ -138,6 +143,43 @@ program
       const report = await verifyChainCommand(runtime, !options.json && process.stderr.isTTY);
       console.log(options.json ? JSON.stringify(report) : describeReport(report));
       process.exitCode = report.ok ? 0 : 1;
+    });
+  });
+
+program
+  .command('remittance <batchId>')
+  .description("write a settlement batch's 835 (as GET /v1/settlement/batches/:id/835 answers it)")
+  .requiredOption('--org <id>', 'the payer or provider of the batch, on whose behalf it is read')
+  .option('--out <file>', 'write to this file instead of standard output')
+  .action(async (batchId: string, options: { org: string; out?: string }) => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    if (!uuid.test(batchId) || !uuid.test(options.org)) {
+      throw new DomainError('the batch and organization ids must be UUIDs', 422, 'invalid_input');
+    }
+    await withRuntime(async ({ database, config }) => {
+      const organization = await findOrganization(database, options.org);
+      if (!organization) throw new DomainError(`no organization ${options.org}`, 404, 'not_found');
+      // The same access as the API's: an organization other than the batch's payer or
+      // provider is told the batch does not exist.
+      const principal = {
+        keyId: 'cli',
+        orgId: organization.id,
+        orgKind: organization.kind,
+        role: 'finance' as const,
+      };
+      const { remittance } = await loadRemittance(
+        database,
+        phiKeysOf(config),
+        principal,
+        batchId,
+        config.x12UsageIndicator,
+      );
+      const text = write835(remittance);
+      if (options.out === undefined) process.stdout.write(text);
+      else {
+        await writeFile(options.out, text, { mode: 0o600 }); // names patients: owner-only
+        console.error(`wrote ${options.out} (ISA13 ${remittance.interchange.controlNumber})`);
+      }
     });
   });
 

@@ -65,6 +65,9 @@ const environmentSchema = z.object({
       'must be base64 of at least 32 bytes',
     )
     .optional(),
+  X12_USAGE_INDICATOR: z
+    .enum(['P', 'T'], { error: 'must be P (production) or T (test)' })
+    .optional(),
 });
 
 export interface Config {
@@ -91,6 +94,8 @@ export interface Config {
   phiKeyVersion: number;
   /** HMAC key for the blind index of member ids (search without decrypting). */
   phiIndexKey: Buffer;
+  /** ISA15 of the X12 we send: P (production data) or T (test data). */
+  x12UsageIndicator: 'P' | 'T';
 }
 
 export class ConfigError extends Error {}
@@ -149,5 +154,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     phiKeys,
     phiKeyVersion: values.PHI_KEY_VERSION,
     phiIndexKey: Buffer.from(values.PHI_INDEX_KEY ?? DEV_PHI_INDEX_KEY, 'base64'),
+    // Only a production engine sends production data unless told otherwise: a 835 from a test
+    // or development machine must never be taken for a real payment's remittance.
+    x12UsageIndicator: values.X12_USAGE_INDICATOR ?? (values.NODE_ENV === 'production' ? 'P' : 'T'),
   };
 }

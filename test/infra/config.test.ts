@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     expect(config.phiIndexKey.length).toBeGreaterThanOrEqual(32); // as PHI_INDEX_KEY must be
   });
 
+  it('marks X12 as test data (ISA15 T) unless in production or told otherwise', () => {
+    const production = { NODE_ENV: 'production', PHI_KEYS, PHI_INDEX_KEY: INDEX_KEY };
+    expect(loadConfig({}).x12UsageIndicator).toBe('T');
+    expect(loadConfig(production).x12UsageIndicator).toBe('P');
+    expect(loadConfig({ ...production, X12_USAGE_INDICATOR: 'T' }).x12UsageIndicator).toBe('T');
+    expect(configError({ X12_USAGE_INDICATOR: 'X' }).message).toContain('X12_USAGE_INDICATOR');
+  });
+
   it('reads only the object it is given, never process.env', () => {
     vi.stubEnv('PORT', 'abc');
     vi.stubEnv('DATABASE_URL', 'mysql://x');

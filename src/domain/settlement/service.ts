@@ -38,6 +38,8 @@ export interface SettlementBatch {
   traceNumber: string | null;
   confirmedAmount: string | null;
   confirmedDate: string | null;
+  /** ISA13, GS06 and ST02 of the batch's 835 remittance: assigned once, never reused. */
+  remittanceControlNumber: number;
 }
 
 export interface SettlementBatchDetail extends SettlementBatch {
@@ -109,10 +111,13 @@ export async function settlePair(
     const eventId = randomUUID();
     const createdAt = new Date();
     const amount = net.toFixed(2);
-    await client.query(
+    // The control number comes from the column's sequence: taken in this transaction, it is
+    // the batch's for good, so its 835 carries the same ISA13 however often it is fetched.
+    const inserted = await client.query<{ remittance_control_number: number }>(
       `INSERT INTO settlement_batches (id, payer_org_id, provider_org_id, status, amount,
          claim_count, created_at, ledger_event_id)
-       VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7)`,
+       VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7)
+       RETURNING remittance_control_number`,
       [batchId, payerOrgId, providerOrgId, amount, claims.length, createdAt, eventId],
     );
     await client.query(
@@ -183,6 +188,7 @@ export async function settlePair(
       traceNumber: null,
       confirmedAmount: null,
       confirmedDate: null,
+      remittanceControlNumber: inserted.rows[0]!.remittance_control_number,
       claims: claimLines,
       adjustments: adjustmentLines,
     };
@@ -252,11 +258,13 @@ interface BatchRow {
   trace_number: string | null;
   confirmed_amount: string | null;
   confirmed_date: string | null;
+  remittance_control_number: number;
 }
 
 const BATCH_COLUMNS = `id, payer_org_id, provider_org_id, status, amount::text AS amount,
   claim_count, created_at, ledger_event_id, trace_number,
-  confirmed_amount::text AS confirmed_amount, confirmed_date::text AS confirmed_date`;
+  confirmed_amount::text AS confirmed_amount, confirmed_date::text AS confirmed_date,
+  remittance_control_number`;
 
 function toBatch(row: BatchRow): SettlementBatch {
   return {
@@ -271,6 +279,7 @@ function toBatch(row: BatchRow): SettlementBatch {
     traceNumber: row.trace_number,
     confirmedAmount: row.confirmed_amount,
     confirmedDate: row.confirmed_date,
+    remittanceControlNumber: row.remittance_control_number,
   };
 }
 

@@ -1,0 +1,239 @@
+// The 835 remittance of one settlement batch, read from PostgreSQL: the batch (only for its payer
+// and its provider, as getBatch), both organizations, every claim paid in it with the lines and
+// adjustments of its latest decision, and every recoupment as the reversal of the claim it takes
+// back. The stored amounts must agree with the decisions (a claim's line in the batch is its
+// decision's paid amount; a recoupment is minus the original's), or nothing is written.
+//
+// The patient's name is PHI. It goes into NM1*QC because the 835 is the HIPAA remittance to the
+// provider, who billed that patient, and to the payer, who holds the same record; no one else
+// reaches this code (getBatch answers 404 to anyone else).
+import { Decimal } from 'decimal.js';
+import type { Database } from '../../infra/db.js';
+import { Conflict } from '../../infra/errors.js';
+import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
+import {
+  reversalOf,
+  type Remittance,
+  type RemittanceClaim,
+  type RemittanceLine,
+} from '../../interop/x12/835.js';
+import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
+import type { Principal } from '../organizations.js';
+import { getBatch, type BatchLine, type SettlementBatchDetail } from './service.js';
+
+/** One 835 transaction carries a batch; past this many claims it would need splitting. */
+export const REMITTANCE_CLAIMS_MAX = 10_000;
+
+// CLP06. Our plans carry no product type (PPO, HMO, indemnity…) yet; they are priced from a fee
+// schedule with deductible, copay and coinsurance, which is a PPO's shape.
+const CLAIM_FILING_INDICATOR = '12';
+
+interface ClaimRow {
+  id: string;
+  patient_control_number: string;
+  member_ciphertext: string;
+  phi_key_version: number;
+  paid_amount: string;
+  result: AdjudicationResult;
+}
+
+interface LineRow {
+  claim_id: string;
+  line_number: number;
+  procedure_code: string;
+  modifiers: string[] | null;
+  units: string;
+  service_date: string;
+}
+
+interface OrganizationRow {
+  id: string;
+  name: string;
+  npi: string | null;
+}
+
+/** A broken agreement between a batch and the decisions it paid: a bug, never input. */
+export class RemittanceInvariantError extends Error {
+  constructor(message: string) {
+    super(`remittance invariant broken: ${message}`);
+    this.name = 'RemittanceInvariantError';
+  }
+}
+
+export interface BatchRemittance {
+  batch: SettlementBatchDetail;
+  remittance: Remittance;
+}
+
+/** The batch's 835 content; the same batch always gives the same remittance until confirmed. */
+export async function loadRemittance(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  batchId: string,
+  usageIndicator: 'P' | 'T',
+): Promise<BatchRemittance> {
+  const batch = await getBatch(database, principal, batchId);
+  const claimCount = batch.claims.length + batch.adjustments.length;
+  if (claimCount > REMITTANCE_CLAIMS_MAX) {
+    throw new Conflict(
+      `the batch has ${claimCount} claims; one 835 carries ${REMITTANCE_CLAIMS_MAX}`,
+    );
+  }
+  const organizations = await readOrganizations(database, [batch.payerId, batch.providerId]);
+  const payer = organizations.get(batch.payerId)!;
+  const provider = organizations.get(batch.providerId)!;
+  const claimIds = [...batch.adjustments, ...batch.claims].map((line) => line.claimId);
+  const claims = await readPaidClaims(database, phiKeys, claimIds);
+  const claimOf = (line: BatchLine) => claims.get(line.claimId)!;
+  const reversals = batch.adjustments.map((line) => reversalOf(checked(claimOf(line), line, -1)));
+  const payments = batch.claims.map((line) => checked(claimOf(line), line, 1));
+  const createdAt = new Date(batch.createdAt);
+  const createdDate = batch.createdAt.slice(0, 10);
+  const confirmed = batch.status === 'confirmed';
+  return {
+    batch,
+    remittance: {
+      interchange: {
+        senderId: interchangeIdOf(payer.id),
+        receiverId: provider.npi ?? interchangeIdOf(provider.id),
+        controlNumber: batch.remittanceControlNumber,
+        usageIndicator,
+        preparedAt: createdAt,
+      },
+      payment: {
+        amount: batch.amount,
+        method: 'ACH',
+        effectiveDate: (confirmed ? batch.confirmedDate : null) ?? createdDate,
+        // Until finance confirms the payment, the batch id is the reference both sides share.
+        traceNumber: (confirmed ? batch.traceNumber : null) ?? batch.id,
+        originatingCompanyId: originatingCompanyIdOf(payer.id),
+      },
+      payer: { name: payer.name },
+      payee: { name: provider.name, npi: provider.npi, payerAssignedId: provider.id },
+      productionDate: createdDate,
+      // Reversals first, so that a replacement's new claim follows the one it reverses.
+      claims: [...reversals, ...payments],
+      providerAdjustments: [],
+    },
+  };
+}
+
+/** The claim's amount in the batch is what its decision paid (a recoupment: minus that). */
+function checked(claim: RemittanceClaim, line: BatchLine, sign: 1 | -1): RemittanceClaim {
+  const expected = new Decimal(claim.paidAmount).times(sign);
+  if (!expected.equals(line.amount)) {
+    throw new RemittanceInvariantError(
+      `claim ${line.claimId} is in the batch for ${line.amount}, but its decision paid ${claim.paidAmount}`,
+    );
+  }
+  return claim;
+}
+
+/** ISA06/ISA08 for an organization without an identifier partners know: 15 hex digits of its id. */
+function interchangeIdOf(organizationId: string): string {
+  return organizationId.replaceAll('-', '').slice(0, 15).toUpperCase();
+}
+
+/**
+ * TRN03: the guide wants "1" + the payer's EIN; we hold no EIN, so it is "9" (a number the
+ * payer assigns) + 9 digits taken from the payer's id, the same for every 835 of the payer.
+ */
+function originatingCompanyIdOf(payerOrgId: string): string {
+  const number = BigInt(`0x${payerOrgId.replaceAll('-', '').slice(0, 15)}`) % 1_000_000_000n;
+  return `9${number.toString().padStart(9, '0')}`;
+}
+
+async function readOrganizations(
+  database: Database,
+  ids: string[],
+): Promise<Map<string, OrganizationRow>> {
+  const { rows } = await database.pool.query<OrganizationRow>(
+    'SELECT id, name, npi FROM organizations WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** The claims with their latest decision and lines, as the 835 reports them when paid. */
+async function readPaidClaims(
+  database: Database,
+  phiKeys: PhiKeys,
+  claimIds: string[],
+): Promise<Map<string, RemittanceClaim>> {
+  const { rows } = await database.pool.query<ClaimRow>(
+    `SELECT c.id, c.patient_control_number, c.member_ciphertext, c.phi_key_version,
+            d.paid_amount::text AS paid_amount, d.result
+       FROM claims c
+       JOIN LATERAL (SELECT paid_amount, result FROM claim_decisions
+                      WHERE claim_id = c.id ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true
+      WHERE c.id = ANY($1::uuid[])`,
+    [claimIds],
+  );
+  const lines = await database.pool.query<LineRow>(
+    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
+            to_char(service_date, 'YYYY-MM-DD') AS service_date
+       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
+    [claimIds],
+  );
+  const linesByClaim = new Map<string, LineRow[]>();
+  for (const line of lines.rows) {
+    const claimLines = linesByClaim.get(line.claim_id);
+    if (claimLines) claimLines.push(line);
+    else linesByClaim.set(line.claim_id, [line]);
+  }
+  const claims = new Map<string, RemittanceClaim>();
+  for (const row of rows) {
+    claims.set(row.id, remittanceClaimOf(phiKeys, row, linesByClaim.get(row.id) ?? []));
+  }
+  for (const id of claimIds) {
+    if (!claims.has(id)) throw new RemittanceInvariantError(`claim ${id} has no decision`);
+  }
+  return claims;
+}
+
+function remittanceClaimOf(phiKeys: PhiKeys, row: ClaimRow, lines: LineRow[]): RemittanceClaim {
+  if (row.result.outcome !== 'decided') {
+    throw new RemittanceInvariantError(`claim ${row.id} was paid without a final decision`);
+  }
+  const decision = row.result;
+  if (!new Decimal(decision.totals.paidAmount).equals(row.paid_amount)) {
+    throw new RemittanceInvariantError(`claim ${row.id}: decision row and result disagree`);
+  }
+  const member = JSON.parse(
+    decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext: row.member_ciphertext }),
+  ) as { memberId: string; firstName: string; lastName: string };
+  return {
+    patientControlNumber: row.patient_control_number,
+    status: decision.status === 'denied' ? 'denied' : 'processed',
+    chargeAmount: decision.totals.chargeAmount,
+    paidAmount: decision.totals.paidAmount,
+    patientResponsibilityAmount: decision.totals.patientResponsibilityAmount,
+    claimFilingIndicator: CLAIM_FILING_INDICATOR,
+    payerClaimControlNumber: row.id,
+    patient: { lastName: member.lastName, firstName: member.firstName, memberId: member.memberId },
+    claimAdjustments: [],
+    lines: lines.map((line) => remittanceLineOf(row.id, decision, line)),
+  };
+}
+
+function remittanceLineOf(
+  claimId: string,
+  decision: DecidedAdjudication,
+  line: LineRow,
+): RemittanceLine {
+  const decided = decision.lines.find((candidate) => candidate.lineNumber === line.line_number);
+  if (!decided) {
+    throw new RemittanceInvariantError(`claim ${claimId} line ${line.line_number} has no decision`);
+  }
+  return {
+    procedureCode: line.procedure_code,
+    modifiers: line.modifiers ?? [],
+    chargeAmount: decided.chargeAmount,
+    paidAmount: decided.paidAmount,
+    units: line.units,
+    serviceDate: line.service_date,
+    adjustments: decided.adjustments,
+    remarkCodes: decided.remarkCodes,
+  };
+}

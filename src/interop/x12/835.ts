@@ -1,0 +1,467 @@
+// The 835 Health Care Claim Payment/Advice (ASC X12 005010X221A1) of one payment: a pure writer
+// from a typed Remittance to the interchange text. It refuses to write a remittance that does not
+// balance: per service line charge − adjustments = paid, per claim likewise (claim and line
+// adjustments together), CLP05 = the claim's PR adjustments, and BPR02 = Σ CLP04 − Σ PLB.
+//
+// Reversals: a recoupment of a claim paid in an earlier 835 is written as the guide's claim
+// reversal, a CLP with status 22 repeating the original claim with every amount negated (CLP03,
+// CLP04, CLP05, SVC02, SVC03 and each CAS amount). It balances on its own, its negative CLP04
+// lowers BPR02 through Σ CLP04, and the provider's posting system can reverse the original
+// posting claim by claim, which a provider-level PLB WO would leave to a person. PLB stays
+// available for adjustments that belong to no claim (its amounts positive when they reduce the
+// payment, as the guide defines them).
+import { Decimal } from 'decimal.js';
+import {
+  controlNumber,
+  dateElement,
+  decimalElement,
+  fixedWidth,
+  moneyElement,
+  segment,
+  utcDateAndTime,
+  X12WriteError,
+  delimiters,
+} from './segments.js';
+
+export const IMPLEMENTATION_GUIDE = '005010X221A1';
+
+/** A decimal string of whole cents ("92.00", "-92.00"); never a JS number. */
+export type MoneyText = string;
+/** A calendar date 'YYYY-MM-DD'. */
+export type DateText = string;
+
+/** CAS01 claim adjustment group: contractual, other, payer initiated, patient responsibility. */
+export type AdjustmentGroupCode = 'CO' | 'OA' | 'PI' | 'PR';
+
+export interface RemittanceAdjustment {
+  group: AdjustmentGroupCode;
+  /** Claim adjustment reason code (CARC), e.g. "45". */
+  reasonCode: string;
+  amount: MoneyText;
+}
+
+export interface RemittanceInterchange {
+  /** ISA06 and GS02 (ISA05 qualifier ZZ): 1-15 letters or digits. */
+  senderId: string;
+  /** ISA08 and GS03 (ISA07 qualifier ZZ): 1-15 letters or digits. */
+  receiverId: string;
+  /** ISA13, GS06 and ST02: unique per interchange sent, 1 to 999999999. */
+  controlNumber: number;
+  /** ISA15: P production data, T test data. */
+  usageIndicator: 'P' | 'T';
+  /** ISA09/ISA10 and GS04/GS05 (UTC). */
+  preparedAt: Date;
+}
+
+export interface RemittancePayment {
+  /** BPR02: what is paid to the payee; zero makes the BPR a notification (H, NON). */
+  amount: MoneyText;
+  /** BPR04 when money moves. */
+  method: 'ACH' | 'CHK';
+  /** BPR16: the day the money is (or was) sent. */
+  effectiveDate: DateText;
+  /** TRN02: the check or EFT trace number that ties the money to this 835 (1-50 characters). */
+  traceNumber: string;
+  /** TRN03: "1" + the payer's EIN, or "9" + a number the payer assigned (10 characters). */
+  originatingCompanyId: string;
+}
+
+export interface RemittancePayee {
+  name: string;
+  /** N104 with N103 = XX. */
+  npi: string | null;
+  /** REF*PQ in loop 1000B when there is no NPI; the payee's id in PLB01 as well. */
+  payerAssignedId: string;
+}
+
+/** CLP02: 1 processed as primary, 4 denied, 22 reversal of a previous payment. */
+export type RemittanceClaimStatus = 'processed' | 'denied' | 'reversal';
+
+export interface RemittanceLine {
+  procedureCode: string;
+  modifiers: readonly string[];
+  chargeAmount: MoneyText;
+  paidAmount: MoneyText;
+  /** SVC05, e.g. "1" or "2.5". */
+  units: string;
+  serviceDate: DateText;
+  adjustments: readonly RemittanceAdjustment[];
+  /** Remittance advice remark codes (RARC), each an LQ*HE segment. */
+  remarkCodes: readonly string[];
+}
+
+export interface RemittanceClaim {
+  /** CLP01: the provider's patient control number (837P CLM01). */
+  patientControlNumber: string;
+  status: RemittanceClaimStatus;
+  chargeAmount: MoneyText;
+  paidAmount: MoneyText;
+  patientResponsibilityAmount: MoneyText;
+  /** CLP06, e.g. "12" (PPO). */
+  claimFilingIndicator: string;
+  /** CLP07: the payer's own number for the claim. */
+  payerClaimControlNumber: string;
+  /** NM1*QC: the patient as the provider billed them. */
+  patient: { lastName: string; firstName: string | null; memberId: string };
+  /** Adjustments of the claim as a whole (CAS in loop 2100); usually none. */
+  claimAdjustments: readonly RemittanceAdjustment[];
+  lines: readonly RemittanceLine[];
+}
+
+/** A provider-level adjustment (PLB): positive reduces the payment, negative adds to it. */
+export interface ProviderAdjustment {
+  /** PLB03-1, e.g. "WO" overpayment recovery, "FB" forwarding balance, "L6" interest. */
+  reasonCode: string;
+  /** PLB03-2, e.g. the payer claim control number an overpayment recovery is for. */
+  reference: string | null;
+  amount: MoneyText;
+}
+
+export interface Remittance {
+  interchange: RemittanceInterchange;
+  payment: RemittancePayment;
+  payer: { name: string };
+  payee: RemittancePayee;
+  /** DTM*405: the day the payer produced this remittance. */
+  productionDate: DateText;
+  claims: readonly RemittanceClaim[];
+  providerAdjustments: readonly ProviderAdjustment[];
+}
+
+/** A remittance that does not balance, or a claim whose amounts contradict its status. */
+export class RemittanceBalanceError extends X12WriteError {
+  constructor(message: string) {
+    super(`835 does not balance: ${message}`);
+    this.name = 'RemittanceBalanceError';
+  }
+}
+
+const CLAIM_STATUS_CODES: Record<RemittanceClaimStatus, string> = {
+  processed: '1',
+  denied: '4',
+  reversal: '22',
+};
+
+// ---------------------------------------------------------------------------------------
+// Balancing: asserted before anything is written
+
+const sumOf = (amounts: readonly MoneyText[]) =>
+  amounts.reduce((sum, amount) => sum.plus(amount), new Decimal(0));
+
+const adjustmentTotal = (adjustments: readonly RemittanceAdjustment[]) =>
+  sumOf(adjustments.map((adjustment) => adjustment.amount));
+
+function assertLineBalances(claim: RemittanceClaim, line: RemittanceLine, index: number): void {
+  const expectedPaid = new Decimal(line.chargeAmount).minus(adjustmentTotal(line.adjustments));
+  if (!expectedPaid.equals(line.paidAmount)) {
+    throw new RemittanceBalanceError(
+      `claim ${claim.payerClaimControlNumber} line ${index + 1}: charge ${line.chargeAmount} − ` +
+        `adjustments ${adjustmentTotal(line.adjustments).toFixed(2)} ≠ paid ${line.paidAmount}`,
+    );
+  }
+}
+
+/** A reversal carries only amounts at or below zero, anything else only amounts at or above. */
+function assertSigns(claim: RemittanceClaim): void {
+  const amounts = [
+    claim.chargeAmount,
+    claim.paidAmount,
+    ...claim.lines.flatMap((line) => [line.chargeAmount, line.paidAmount]),
+  ].map((amount) => new Decimal(amount));
+  const wrongSign =
+    claim.status === 'reversal'
+      ? amounts.some((amount) => amount.isPositive() && !amount.isZero())
+      : amounts.some((amount) => amount.isNegative() && !amount.isZero());
+  if (wrongSign) {
+    throw new RemittanceBalanceError(
+      `claim ${claim.payerClaimControlNumber}: a ${claim.status} claim with amounts of the wrong sign`,
+    );
+  }
+  if (claim.status === 'denied' && !new Decimal(claim.paidAmount).isZero()) {
+    throw new RemittanceBalanceError(
+      `claim ${claim.payerClaimControlNumber}: denied, yet paid ${claim.paidAmount}`,
+    );
+  }
+}
+
+function assertClaimBalances(claim: RemittanceClaim): void {
+  if (claim.lines.length === 0) {
+    throw new RemittanceBalanceError(`claim ${claim.payerClaimControlNumber} has no lines`);
+  }
+  assertSigns(claim);
+  claim.lines.forEach((line, index) => assertLineBalances(claim, line, index));
+  const id = claim.payerClaimControlNumber;
+  const lineCharges = sumOf(claim.lines.map((line) => line.chargeAmount));
+  if (!lineCharges.equals(claim.chargeAmount)) {
+    throw new RemittanceBalanceError(
+      `claim ${id}: CLP03 ${claim.chargeAmount} ≠ Σ SVC02 ${lineCharges.toFixed(2)}`,
+    );
+  }
+  const adjustments = [...claim.claimAdjustments, ...claim.lines.flatMap((l) => l.adjustments)];
+  const expectedPaid = new Decimal(claim.chargeAmount).minus(adjustmentTotal(adjustments));
+  if (!expectedPaid.equals(claim.paidAmount)) {
+    throw new RemittanceBalanceError(
+      `claim ${id}: CLP03 ${claim.chargeAmount} − adjustments ` +
+        `${adjustmentTotal(adjustments).toFixed(2)} ≠ CLP04 ${claim.paidAmount}`,
+    );
+  }
+  const patientShare = adjustmentTotal(adjustments.filter((a) => a.group === 'PR'));
+  if (!patientShare.equals(claim.patientResponsibilityAmount)) {
+    throw new RemittanceBalanceError(
+      `claim ${id}: CLP05 ${claim.patientResponsibilityAmount} ≠ Σ PR adjustments ` +
+        patientShare.toFixed(2),
+    );
+  }
+}
+
+/** Throws RemittanceBalanceError naming the first rule the remittance breaks. */
+export function assertRemittanceBalances(remittance: Remittance): void {
+  remittance.claims.forEach(assertClaimBalances);
+  const claimPayments = sumOf(remittance.claims.map((claim) => claim.paidAmount));
+  const providerAdjustments = sumOf(remittance.providerAdjustments.map((plb) => plb.amount));
+  const expected = claimPayments.minus(providerAdjustments);
+  if (!expected.equals(remittance.payment.amount)) {
+    throw new RemittanceBalanceError(
+      `BPR02 ${remittance.payment.amount} ≠ Σ CLP04 ${claimPayments.toFixed(2)} − Σ PLB ` +
+        providerAdjustments.toFixed(2),
+    );
+  }
+  if (expected.isNegative() && !expected.isZero()) {
+    throw new RemittanceBalanceError(`BPR02 ${expected.toFixed(2)} is negative`);
+  }
+}
+
+/** The claim reversal (CLP02 = 22) of a claim as it was paid: every amount negated. */
+export function reversalOf(claim: RemittanceClaim): RemittanceClaim {
+  const negated = (amount: MoneyText) => new Decimal(amount).negated().toFixed(2);
+  const negatedAdjustments = (adjustments: readonly RemittanceAdjustment[]) =>
+    adjustments.map((adjustment) => ({ ...adjustment, amount: negated(adjustment.amount) }));
+  return {
+    ...claim,
+    status: 'reversal',
+    chargeAmount: negated(claim.chargeAmount),
+    paidAmount: negated(claim.paidAmount),
+    patientResponsibilityAmount: negated(claim.patientResponsibilityAmount),
+    claimAdjustments: negatedAdjustments(claim.claimAdjustments),
+    lines: claim.lines.map((line) => ({
+      ...line,
+      chargeAmount: negated(line.chargeAmount),
+      paidAmount: negated(line.paidAmount),
+      adjustments: negatedAdjustments(line.adjustments),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments
+
+const CAS_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
+const PLB_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
+const IDENTIFIER = /^[A-Za-z0-9]{1,15}$/;
+
+/** Free text (names) as X12 AN: delimiters and other unwritable characters become spaces. */
+function text(value: string, lengthMax: number): string {
+  const cleaned = value
+    .replace(/[*:^~]|[^ -~]/g, ' ')
+    .replace(/ +/g, ' ')
+    .trim()
+    .slice(0, lengthMax)
+    .trimEnd();
+  if (cleaned === '') throw new X12WriteError(`${JSON.stringify(value)} has nothing writable`);
+  return cleaned;
+}
+
+/** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */
+function interchangeHeader(interchange: RemittanceInterchange): string {
+  for (const id of [interchange.senderId, interchange.receiverId]) {
+    if (!IDENTIFIER.test(id))
+      throw new X12WriteError(`interchange id ${id} is not 1-15 letters or digits`);
+  }
+  const { date, time } = utcDateAndTime(interchange.preparedAt);
+  const isa = [
+    'ISA',
+    '00',
+    fixedWidth('', 10),
+    '00',
+    fixedWidth('', 10),
+    'ZZ',
+    fixedWidth(interchange.senderId, 15),
+    'ZZ',
+    fixedWidth(interchange.receiverId, 15),
+    dateElement(date).slice(2),
+    time,
+    delimiters.repetition,
+    '00501',
+    controlNumber(interchange.controlNumber, 9),
+    '0',
+    interchange.usageIndicator,
+    delimiters.component,
+  ].join(delimiters.element);
+  return isa + delimiters.segment;
+}
+
+function paymentSegments(remittance: Remittance): string[] {
+  const { payment } = remittance;
+  const paysMoney = !new Decimal(payment.amount).isZero();
+  const notUsed = Array<undefined>(11).fill(undefined); // BPR05-BPR15: no bank accounts on file
+  if (!/^[19]\d{9}$/.test(payment.originatingCompanyId)) {
+    throw new X12WriteError(`TRN03 ${payment.originatingCompanyId} is not "1" or "9" and 9 digits`);
+  }
+  if (payment.traceNumber.length < 1 || payment.traceNumber.length > 50) {
+    throw new X12WriteError(`TRN02 ${payment.traceNumber} is not 1-50 characters`);
+  }
+  return [
+    segment(
+      'BPR',
+      paysMoney ? 'I' : 'H',
+      moneyElement(payment.amount),
+      'C',
+      paysMoney ? payment.method : 'NON',
+      ...notUsed,
+      dateElement(payment.effectiveDate),
+    ),
+    segment('TRN', '1', payment.traceNumber, payment.originatingCompanyId),
+    segment('DTM', '405', dateElement(remittance.productionDate)),
+  ];
+}
+
+function partySegments(remittance: Remittance): string[] {
+  const { payee } = remittance;
+  const payer = segment('N1', 'PR', text(remittance.payer.name, 60));
+  if (payee.npi !== null) {
+    return [payer, segment('N1', 'PE', text(payee.name, 60), 'XX', payee.npi)];
+  }
+  return [
+    payer,
+    segment('N1', 'PE', text(payee.name, 60)),
+    segment('REF', 'PQ', payee.payerAssignedId),
+  ];
+}
+
+/** CAS segments: one group each, its reasons merged and in first-seen order, 6 per segment. */
+function adjustmentSegments(adjustments: readonly RemittanceAdjustment[]): string[] {
+  const byGroup = new Map<AdjustmentGroupCode, Map<string, Decimal>>();
+  for (const adjustment of adjustments) {
+    const reasons = byGroup.get(adjustment.group) ?? new Map<string, Decimal>();
+    byGroup.set(adjustment.group, reasons);
+    const sum = reasons.get(adjustment.reasonCode) ?? new Decimal(0);
+    reasons.set(adjustment.reasonCode, sum.plus(adjustment.amount));
+  }
+  const segments: string[] = [];
+  for (const [group, reasons] of byGroup) {
+    const entries = [...reasons];
+    for (let start = 0; start < entries.length; start += CAS_ADJUSTMENTS_PER_SEGMENT_MAX) {
+      const triplets = entries
+        .slice(start, start + CAS_ADJUSTMENTS_PER_SEGMENT_MAX)
+        .flatMap(([reason, amount]) => [reason, moneyElement(amount), undefined]);
+      segments.push(segment('CAS', group, ...triplets));
+    }
+  }
+  return segments;
+}
+
+function lineSegments(line: RemittanceLine): string[] {
+  return [
+    segment(
+      'SVC',
+      ['HC', line.procedureCode, ...line.modifiers],
+      moneyElement(line.chargeAmount),
+      moneyElement(line.paidAmount),
+      undefined,
+      decimalElement(line.units),
+    ),
+    segment('DTM', '472', dateElement(line.serviceDate)),
+    ...adjustmentSegments(line.adjustments),
+    ...line.remarkCodes.map((code) => segment('LQ', 'HE', code)),
+  ];
+}
+
+function claimSegments(claim: RemittanceClaim): string[] {
+  const serviceDates = claim.lines.map((line) => line.serviceDate).sort();
+  const { patient } = claim;
+  return [
+    segment(
+      'CLP',
+      claim.patientControlNumber,
+      CLAIM_STATUS_CODES[claim.status],
+      moneyElement(claim.chargeAmount),
+      moneyElement(claim.paidAmount),
+      moneyElement(claim.patientResponsibilityAmount),
+      claim.claimFilingIndicator,
+      claim.payerClaimControlNumber,
+    ),
+    ...adjustmentSegments(claim.claimAdjustments),
+    segment(
+      'NM1',
+      'QC',
+      '1',
+      text(patient.lastName, 60),
+      patient.firstName === null ? undefined : text(patient.firstName, 35),
+      undefined,
+      undefined,
+      undefined,
+      'MI',
+      patient.memberId,
+    ),
+    segment('DTM', '232', dateElement(serviceDates[0]!)),
+    segment('DTM', '233', dateElement(serviceDates[serviceDates.length - 1]!)),
+    ...claim.lines.flatMap(lineSegments),
+  ];
+}
+
+/** PLB01 names the payee as loop 1000B does; PLB02 is the last day of the fiscal year. */
+function providerAdjustmentSegments(remittance: Remittance): string[] {
+  const adjustments = remittance.providerAdjustments;
+  const payeeId = remittance.payee.npi ?? remittance.payee.payerAssignedId;
+  const fiscalPeriodDate = `${remittance.productionDate.slice(0, 4)}1231`;
+  const segments: string[] = [];
+  for (let start = 0; start < adjustments.length; start += PLB_ADJUSTMENTS_PER_SEGMENT_MAX) {
+    const pairs = adjustments
+      .slice(start, start + PLB_ADJUSTMENTS_PER_SEGMENT_MAX)
+      .flatMap((plb) => [
+        plb.reference === null ? [plb.reasonCode] : [plb.reasonCode, plb.reference],
+        moneyElement(plb.amount),
+      ]);
+    segments.push(segment('PLB', payeeId, fiscalPeriodDate, ...pairs));
+  }
+  return segments;
+}
+
+/**
+ * The whole interchange: ISA, GS, one ST…SE 835 transaction, GE, IEA. Segments end with "~" and a
+ * line break, which X12 translators skip, so the file reads one segment per line.
+ */
+export function write835(remittance: Remittance): string {
+  assertRemittanceBalances(remittance);
+  const { interchange } = remittance;
+  const groupControl = controlNumber(interchange.controlNumber, 1);
+  const transactionControl = controlNumber(interchange.controlNumber, 4);
+  const { date, time } = utcDateAndTime(interchange.preparedAt);
+  const transaction = [
+    segment('ST', '835', transactionControl, IMPLEMENTATION_GUIDE),
+    ...paymentSegments(remittance),
+    ...partySegments(remittance),
+    ...(remittance.claims.length > 0 ? [segment('LX', '1')] : []),
+    ...remittance.claims.flatMap(claimSegments),
+    ...providerAdjustmentSegments(remittance),
+  ];
+  transaction.push(segment('SE', String(transaction.length + 1), transactionControl));
+  const segments = [
+    interchangeHeader(interchange),
+    segment(
+      'GS',
+      'HP',
+      interchange.senderId,
+      interchange.receiverId,
+      dateElement(date),
+      time,
+      groupControl,
+      'X',
+      IMPLEMENTATION_GUIDE,
+    ),
+    ...transaction,
+    segment('GE', '1', groupControl),
+    segment('IEA', '1', controlNumber(interchange.controlNumber, 9)),
+  ];
+  return `${segments.join('\n')}\n`;
+}
