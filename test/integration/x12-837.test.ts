@@ -2,9 +2,14 @@
 // POST /v1/claims (one claim refused leaves the others accepted), a malformed envelope is refused
 // whole and writes nothing, replays are idempotent, and only a provider's biller may submit.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeX12Answer, submitX12File } from '../../src/cli/x12.js';
 import { createOrganization, issueApiKey } from '../../src/domain/organizations.js';
 import { bearer, expectProblem, postClaim } from '../support/api.js';
 import {
@@ -350,5 +355,48 @@ describe('who may submit, and how', () => {
       );
     expectProblem(await postX12(large), 413);
     await unchanged(before);
+  });
+});
+
+describe('the CLI: x12 submit <file>', () => {
+  it('sends the file with the key, prints each claim; the same file again replays', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const directory = await mkdtemp(join(tmpdir(), 'x12-'));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const file = join(directory, 'claims.837');
+      await writeFile(
+        file,
+        withAnotherClaim(commercialFile('CLI-1'), 'CLI-2', (segments) => {
+          const index = segments.findIndex((segment) => segment.startsWith('DTP*472'));
+          segments.splice(index, 1);
+        }),
+      );
+      const first = await submitX12File({ file, url, apiKey: provider.key });
+      expect(first).toMatchObject({ status: 200, ok: false });
+      const lines = describeX12Answer(first);
+      const claimId = (first.body as { results: { claimId?: string }[] }).results[0]!.claimId;
+      expect(lines).toEqual([
+        'interchange 000000905: 1 accepted, 1 rejected',
+        `accepted  CLM01 CLI-1 (ST 0021, line 25)  claim ${claimId}`,
+        'rejected  CLM01 CLI-2 (ST 0021, line 48)',
+        '  DTP, loop 2400, segment 49, line 51: DTP*472 (date of service) is required in loop 2400',
+      ]);
+      const before = await intakeRowCounts(environment);
+      const again = await submitX12File({ file, url, apiKey: provider.key });
+      expect(describeX12Answer(again)).toEqual(lines);
+      await unchanged(before);
+
+      await writeFile(file, commercialFile().replace('IEA*1*000000905', 'IEA*1*000000906'));
+      const refused = await submitX12File({ file, url, apiKey: provider.key });
+      expect(describeX12Answer(refused)).toEqual([
+        'file refused (400 invalid_x12): IEA02 "000000906" does not match ISA13 "000000905"',
+        '  IEA IEA02, line 42: IEA02 "000000906" does not match ISA13 "000000905"',
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
