@@ -2,12 +2,14 @@
 // and the envelope (ISA/GS/ST … SE/GE/IEA) checked: versions, counts and control numbers. A file
 // whose envelope is wrong is refused whole, with the reason named. Pure: no I/O.
 //
-// x12-parser (a dependency chosen for this) is not used to tokenize, on purpose: it reports no
+// x12-parser (LIBRARIES.md's pick for this) is not used to tokenize, on purpose: it reports no
 // place in the file for a segment, so no error could name a line; it silently accepts a file
-// whose last segment has no terminator (a truncated upload); it trims and drops characters
-// inside elements; it does not check the ISA's fixed width before taking separators from fixed
-// offsets; and it keys the second component of SV101 as "1-1", an off-by-one trap for every
-// mapping. The tokenizer below is small; the unit tests check it against x12-parser's segments.
+// whose last segment has no terminator (a truncated upload) and makes an empty segment of the
+// line break after the last one; it trims and drops characters inside elements; it takes the
+// separators from fixed offsets without checking the ISA's fixed width; and it keys the second
+// component of SV101 as "1-1", an off-by-one trap for every mapping. The tokenizer below is
+// small; a unit test checks it against x12-parser's segments, which is why that is a dev
+// dependency now.
 
 export interface X12Separators {
   element: string;
