@@ -17,6 +17,7 @@ import { organizationsRouter } from './organizations.js';
 import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
+import { x12Router } from './x12.js';
 
 export interface AppDependencies {
   config: Config;
@@ -44,6 +45,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
     config.intakeGroupWindowMs,
     config.intakeGroupClaimsMax,
   );
+  const writeUnit = async (unit: IntakeUnit) => (await writeUnits([unit]))[0]!;
   const cache = new PrincipalCache();
 
   app.get('/health', (_request, response) => {
@@ -53,14 +55,8 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
   const v1 = express.Router();
   v1.use(authenticate(database, cache));
-  v1.use(
-    claimsRouter({
-      database,
-      phiKeys,
-      intakeGroup,
-      writeUnit: async (unit) => (await writeUnits([unit]))[0]!,
-    }),
-  );
+  v1.use(claimsRouter({ database, phiKeys, intakeGroup, writeUnit }));
+  v1.use(x12Router({ database, writeUnit }));
   v1.use(ledgerRouter(database));
   v1.use(reviewRouter(database));
   v1.use(settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }));

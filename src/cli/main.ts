@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, demo, bench.
+// The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, x12,
+// remittance, demo, bench.
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, ConfigError } from '../infra/config.js';
@@ -23,6 +24,7 @@ import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
 import type { BenchSuite } from './bench.js';
+import { describeX12Answer, submitX12File } from './x12.js';
 
 function oneOf<T extends string>(values: readonly T[]) {
   return (value: string): T => {
@@ -145,6 +147,48 @@ program
       process.exitCode = report.ok ? 0 : 1;
     });
   });
+
+const x12 = program.command('x12').description('X12 files');
+x12
+  .command('submit <file>')
+  .description("send an 837P file to the API (POST /v1/x12/837) and print each claim's answer")
+  .option('--url <url>', 'API base URL', 'http://localhost:3000')
+  .option('--key <key>', 'provider_biller API key (default: $CLAIMCHAIN_API_KEY)')
+  .option(
+    '--idempotency-key <key>',
+    'default: derived from the file, so sending the same file again replays its first answer',
+  )
+  .option('--json', 'print the answer as JSON')
+  .action(
+    async (
+      file: string,
+      options: { url: string; key?: string; idempotencyKey?: string; json?: boolean },
+    ) => {
+      const apiKey = options.key ?? process.env.CLAIMCHAIN_API_KEY;
+      if (!apiKey) {
+        console.error('an API key is required: --key or CLAIMCHAIN_API_KEY');
+        process.exitCode = 1;
+        return;
+      }
+      const { url, idempotencyKey } = options;
+      const result = await submitX12File({ file, url, apiKey, idempotencyKey }).catch(
+        (error: unknown) => {
+          // A file that cannot be read, or an API that cannot be reached: say which, no stack.
+          const cause = (error as { cause?: { message?: string } }).cause?.message;
+          console.error(`${(error as Error).message}${cause ? `: ${cause}` : ''}`);
+          return undefined;
+        },
+      );
+      if (!result) {
+        process.exitCode = 1;
+        return;
+      }
+      console.log(
+        options.json ? JSON.stringify(result.body, null, 2) : describeX12Answer(result).join('\n'),
+      );
+      process.exitCode = result.ok ? 0 : 1;
+    },
+  );
 
 program
   .command('remittance <batchId>')

@@ -1,0 +1,130 @@
+// X12 837P intake: POST /v1/x12/837 takes a professional claim file (one or many claims) through
+// the same intake, validation and idempotency as POST /v1/claims/batch, and answers per claim:
+// accepted with its id, or rejected with the segment and element at fault. A file whose envelope
+// or transaction header is wrong is refused whole (400) and writes nothing.
+import express, { type RequestHandler, Router } from 'express';
+import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
+import { findOrganization } from '../domain/organizations.js';
+import type { Database } from '../infra/db.js';
+import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js';
+import { readProfessionalClaims, type X12ClaimReading } from '../interop/x12/837p-in.js';
+import type { X12Problem } from '../interop/x12/envelope-in.js';
+import { principalOf, requireRole } from './auth.js';
+import { BATCH_CLAIMS_MAX, submitIntakeUnit, type SubmissionAnswer } from './claims.js';
+
+export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
+// 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
+const FILE_BODY_LIMIT = '5mb';
+
+export interface X12Dependencies {
+  database: Database;
+  writeUnit: (unit: IntakeUnit) => Promise<UnitResult>;
+}
+
+/** A file that cannot be read as an 837P interchange: 400, every problem at its segment. */
+class MalformedInterchange extends InvalidInput {
+  override readonly status = 400;
+  override readonly code = 'invalid_x12';
+}
+
+const requireX12Text: RequestHandler = (request, _response, next) => {
+  if (request.is(X12_MEDIA_TYPES) === false) {
+    throw new DomainError(
+      `send the 837P file as ${X12_MEDIA_TYPES.join(' or ')}`,
+      415,
+      'unsupported_media_type',
+    );
+  }
+  next();
+};
+
+type FileReading = Extract<ReturnType<typeof readProfessionalClaims>, { status: 'read' }>;
+
+function readOrThrow(body: unknown, providerNpi: string | null): FileReading {
+  if (typeof body !== 'string' || body.trim() === '') {
+    throw new MalformedInterchange('the body is empty: send an 837P interchange (ISA … IEA)');
+  }
+  const reading = readProfessionalClaims(body, { providerNpi, claimsMax: BATCH_CLAIMS_MAX });
+  if (reading.status === 'read') return reading;
+  throw new MalformedInterchange(reading.problems[0]!.message, reading.problems);
+}
+
+interface BatchResult {
+  index: number;
+  status: 'accepted' | 'rejected';
+  claimId?: string;
+  claim?: unknown;
+  errors?: (FieldProblem | X12Problem)[];
+}
+
+/**
+ * The batch answer (as stored for idempotency) in X12 terms: each result with its CLM's place,
+ * and the intake's own problems (an unknown payer, another provider's original) at the segment
+ * and element they came from.
+ */
+function answerOf(answer: SubmissionAnswer, reading: FileReading) {
+  if (answer.status !== 200) throw new Error(`unexpected intake answer ${answer.status}`);
+  const batch = JSON.parse(answer.bodyText) as {
+    accepted: number;
+    rejected: number;
+    results: BatchResult[];
+  };
+  return {
+    interchangeControlNumber: reading.interchangeControlNumber,
+    accepted: batch.accepted,
+    rejected: batch.rejected,
+    results: batch.results.map((result) => resultOf(result, reading.claims[result.index]!)),
+  };
+}
+
+function resultOf(result: BatchResult, claim: X12ClaimReading) {
+  const place = {
+    index: result.index,
+    status: result.status,
+    patientControlNumber: claim.patientControlNumber,
+    transactionSetControlNumber: claim.transactionSetControlNumber,
+    segmentPosition: claim.segmentPosition,
+    line: claim.line,
+  };
+  if (result.status === 'accepted') {
+    return { ...place, claimId: result.claimId, claim: result.claim };
+  }
+  const errors = (result.errors ?? []).map((error) =>
+    'segment' in error ? error : claim.locate(error.field, error.message),
+  );
+  return { ...place, errors };
+}
+
+export function x12Router(dependencies: X12Dependencies): Router {
+  const { database, writeUnit } = dependencies;
+  const router = Router();
+
+  // The role is checked before the body is read, as for POST /v1/claims.
+  router.post(
+    '/x12/837',
+    requireRole('provider_biller'),
+    requireX12Text,
+    express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
+    async (request, response) => {
+      const providerOrgId = principalOf(response).orgId;
+      const provider = await findOrganization(database, providerOrgId);
+      const providerNpi = provider?.npi ?? null;
+      let reading: FileReading | undefined;
+      const answer = await submitIntakeUnit(database, writeUnit, request, providerOrgId, (body) => {
+        reading = readOrThrow(body, providerNpi);
+        return {
+          kind: 'batch',
+          providerOrgId,
+          entries: reading.claims.map(({ entry }) =>
+            'submission' in entry ? { submission: entry.submission } : { errors: entry.problems },
+          ),
+        };
+      });
+      // A replay answers from the stored batch; the same file places its claims again.
+      reading ??= readOrThrow(request.body, providerNpi);
+      response.status(200).json(answerOf(answer, reading));
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,662 @@
+// An X12 837P (005010X222A1) file mapped onto the claims we accept (ClaimSubmission), each checked
+// by the same schema as POST /v1/claims. Every problem names the segment, element, loop and place
+// in the file the sender wrote, never our field names. A wrong envelope or transaction header
+// refuses the whole file; anything else refuses only the claim it belongs to. Pure: no I/O.
+// Messages never repeat names, member ids or birth dates: the answer may be logged or forwarded.
+import { z } from 'zod';
+import { claimSubmissionSchema, type ClaimSubmission } from '../../domain/claims/schema.js';
+import { isValidNpi } from '../../domain/organizations.js';
+import { problemsOf } from '../../domain/validation.js';
+import {
+  elementName,
+  elementOf,
+  problemAt,
+  readInterchange,
+  type X12Location,
+  type X12Problem,
+  type X12Segment,
+} from './envelope-in.js';
+import { locationOf, readLoops, type ClaimLoop, type HierarchyLevel } from './837p-loops.js';
+
+export const PROFESSIONAL_CLAIM_VERSION = '005010X222A1';
+
+export interface X12ClaimReading {
+  /** ST02 of the transaction set holding the claim. */
+  transactionSetControlNumber: string;
+  /** CLM01 as sent ("" when missing). */
+  patientControlNumber: string;
+  /** Where the claim's CLM is. */
+  segmentPosition: number;
+  line: number;
+  entry: { submission: ClaimSubmission } | { problems: X12Problem[] };
+  /** Where one of our fields came from, for problems found later (an unknown payer). */
+  locate: (field: string, message: string) => X12Problem;
+}
+
+export type ProfessionalClaimsReading =
+  | { status: 'read'; interchangeControlNumber: string; claims: X12ClaimReading[] }
+  | { status: 'malformed'; problems: X12Problem[] };
+
+export interface ReadingContext {
+  /** The submitting organization's NPI; the billing provider (2010AA NM109) must be it. */
+  providerNpi: string | null;
+  /** Most claims one file may hold. */
+  claimsMax: number;
+}
+
+/** Reads every claim of an 837P file; `text` is the whole file. */
+export function readProfessionalClaims(
+  text: string,
+  context: ReadingContext,
+): ProfessionalClaimsReading {
+  const interchange = readInterchange(text, {
+    functionalIdentifierCode: 'HC',
+    version: PROFESSIONAL_CLAIM_VERSION,
+    transactionSetIdentifierCode: '837',
+  });
+  if (interchange.status === 'malformed') return interchange;
+  const { separators, transactionSets, controlNumber } = interchange.interchange;
+  const claims: ClaimLoop[] = [];
+  for (const transactionSet of transactionSets) {
+    const loops = readLoops(transactionSet);
+    if (loops.status === 'malformed') return loops;
+    claims.push(...loops.claims);
+  }
+  if (claims.length === 0) {
+    return {
+      status: 'malformed',
+      problems: [problemAt({ segment: 'CLM' }, 'the file holds no claim (CLM)')],
+    };
+  }
+  if (claims.length > context.claimsMax) {
+    return {
+      status: 'malformed',
+      problems: [
+        problemAt(
+          { segment: 'CLM' },
+          `the file holds ${claims.length} claims; at most ${context.claimsMax} per file`,
+        ),
+      ],
+    };
+  }
+  const reader = new ClaimReader(separators.component, context.providerNpi);
+  return {
+    status: 'read',
+    interchangeControlNumber: controlNumber,
+    claims: claims.map((claim) => reader.read(claim)),
+  };
+}
+
+/** Our field names and the X12 places they came from; the problems found on the way. */
+class Mapping {
+  readonly problems: X12Problem[] = [];
+  private readonly locations = new Map<string, X12Location>();
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly claimLocation: X12Location) {}
+
+  /** Our field `field` (e.g. "serviceLines[0].units") came from `location`. */
+  map(field: string, location: X12Location): void {
+    this.locations.set(field, location);
+  }
+
+  /** A problem at `location`; `fields` are ours that it covers, which need no second report. */
+  fail(location: X12Location, message: string, ...fields: string[]): void {
+    this.problems.push(problemAt(location, message));
+    for (const field of fields) {
+      this.locations.set(field, location);
+      this.reported.add(field);
+    }
+  }
+
+  /** The place of our field, or of its nearest mapped parent, or the claim's CLM. */
+  locationOf(field: string): X12Location {
+    for (let current = field; current; current = parentOf(current)) {
+      const location = this.locations.get(current);
+      if (location !== undefined) return location;
+    }
+    return this.claimLocation;
+  }
+
+  wasReported(field: string): boolean {
+    for (let current = field; current; current = parentOf(current)) {
+      if (this.reported.has(current)) return true;
+    }
+    return false;
+  }
+}
+
+/** "a.b[1].c" -> "a.b[1]" -> "a.b" -> "a" -> "" (the end). */
+function parentOf(field: string): string {
+  const parent = field.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+  return parent === field ? '' : parent;
+}
+
+const UUID = z.uuid();
+/** X12 decimal (type R): digits with an optional point, no sign for a charge. */
+const X12_DECIMAL = /^(\d+\.?\d*|\.\d+)$/;
+
+/** An X12 amount as our decimal string: "100" becomes "100.00"; anything else goes as sent, for the schema to name. */
+function moneyText(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (!X12_DECIMAL.test(value)) return value;
+  const [whole = '', fraction = ''] = value.split('.');
+  if (fraction.length > 2) return value;
+  return `${whole.replace(/^0+(?=\d)/, '') || '0'}.${fraction.padEnd(2, '0')}`;
+}
+
+/** Where a required segment is missing: in `loop`, at the segment after which it belongs. */
+function missing(segmentId: string, after: X12Segment, loop: string): X12Location {
+  return { segment: segmentId, loop, segmentPosition: after.position, line: after.line };
+}
+
+/** CCYYMMDD as YYYY-MM-DD, or undefined (the caller reports it). */
+function dateText(value: string): string | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
+  return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined;
+}
+
+class ClaimReader {
+  constructor(
+    private readonly componentSeparator: string,
+    private readonly providerNpi: string | null,
+  ) {}
+
+  private components(segment: X12Segment, element: number): string[] {
+    const value = elementOf(segment, element);
+    return value === '' ? [] : value.split(this.componentSeparator);
+  }
+
+  read(claim: ClaimLoop): X12ClaimReading {
+    const clmLocation = locationOf(claim.clm, '2300');
+    const mapping = new Mapping(clmLocation);
+    for (const problem of claim.level ? this.levelProblems(claim.level) : []) {
+      mapping.fail(problem.problem, problem.problem.message, ...problem.fields);
+    }
+    // A claim outside any subscriber loop has no member or payer: say where it is, once.
+    const unplaced = this.subscriberLevelOf(claim.level) === undefined ? ['member', 'payerId'] : [];
+    for (const problem of [...claim.problems, ...claim.lines.flatMap((line) => line.problems)]) {
+      mapping.fail(problem, problem.message, ...unplaced);
+    }
+    const draft = this.draftOf(claim, mapping);
+    const parsed = claimSubmissionSchema.safeParse(draft);
+    const schemaProblems = parsed.success
+      ? []
+      : problemsOf(parsed.error).filter((problem) => !mapping.wasReported(problem.field));
+    for (const problem of schemaProblems) {
+      mapping.fail(mapping.locationOf(problem.field), problem.message);
+    }
+    const problems = mapping.problems;
+    return {
+      transactionSetControlNumber: claim.transactionSetControlNumber,
+      patientControlNumber: elementOf(claim.clm, 1),
+      segmentPosition: claim.clm.position,
+      line: claim.clm.line,
+      entry: problems.length === 0 && parsed.success ? { submission: parsed.data } : { problems },
+      locate: (field, message) => problemAt(mapping.locationOf(field), message),
+    };
+  }
+
+  /** Problems of the claim's billing provider, subscriber and patient levels, outermost first. */
+  private levelProblems(level: HierarchyLevel): HierarchyLevel['problems'] {
+    const levels: HierarchyLevel[] = [];
+    for (let current: HierarchyLevel | undefined = level; current; current = current.parent) {
+      if (levels.includes(current) || levels.length > 3) break; // HL02 may loop back on itself
+      levels.unshift(current);
+    }
+    return levels.flatMap((each) => [...this.structureProblems(each), ...each.problems]);
+  }
+
+  /** What a level lacks or holds that our claim cannot take, found once the level is read. */
+  private structureProblems(level: HierarchyLevel): HierarchyLevel['problems'] {
+    const at = (element: number) => locationOf(level.hl, level.loop, elementName('HL', element));
+    if (level.levelCode === '20') return this.billingProviderProblems(level);
+    if (level.levelCode === '23') {
+      const problem = problemAt(
+        at(3),
+        'a patient who is not the subscriber (loop 2000C) is not supported: a ClaimChain member is the patient; send the claim under the patient\'s own subscriber loop (SBR02 "18")',
+      );
+      return [{ problem, fields: [] }];
+    }
+    return [];
+  }
+
+  private billingProviderProblems(level: HierarchyLevel): HierarchyLevel['problems'] {
+    const name = level.names.get('2010AA');
+    if (!name) {
+      const problem = problemAt(
+        missing('NM1', level.hl, '2010AA'),
+        'NM1*85 (billing provider name, loop 2010AA) is required after HL03 "20"',
+      );
+      return [{ problem, fields: [] }];
+    }
+    const at = (element: number) => locationOf(name, '2010AA', elementName('NM1', element));
+    const npi = elementOf(name, 9);
+    const fail = (element: number, message: string) => [
+      { problem: problemAt(at(element), message), fields: [] },
+    ];
+    if (elementOf(name, 8) !== 'XX') {
+      return fail(8, 'must be "XX": the billing provider is identified by its NPI');
+    }
+    if (this.providerNpi !== null && npi !== this.providerNpi) {
+      return fail(
+        9,
+        `is ${npi === '' ? 'empty' : `NPI ${npi}`}; the billing provider must be the organization submitting the file (NPI ${this.providerNpi})`,
+      );
+    }
+    if (!isValidNpi(npi)) return fail(9, 'must be a 10-digit NPI with a valid check digit');
+    return [];
+  }
+
+  private draftOf(claim: ClaimLoop, mapping: Mapping): Record<string, unknown> {
+    const clm = claim.clm;
+    const at = (element: number, component?: number) =>
+      locationOf(clm, '2300', elementName('CLM', element, component));
+    this.requireClaimElements(clm, mapping);
+    mapping.map('patientControlNumber', at(1));
+    mapping.map('totalChargeAmount', at(2));
+    mapping.map('frequencyCode', at(5, 3));
+    const frequencyCode = this.components(clm, 5)[2];
+    const subscriberLevel = this.subscriberLevelOf(claim.level);
+    return {
+      payerId: subscriberLevel && this.payerIdOf(subscriberLevel, mapping),
+      patientControlNumber: elementOf(clm, 1) || undefined,
+      frequencyCode: frequencyCode || undefined,
+      ...this.originalClaimIdOf(claim, frequencyCode, mapping),
+      member:
+        subscriberLevel && this.memberOf(subscriberLevel, claim.level === subscriberLevel, mapping),
+      diagnosisCodes: this.diagnosisCodesOf(claim, mapping),
+      serviceLines: this.serviceLinesOf(claim, mapping),
+      totalChargeAmount: moneyText(elementOf(clm, 2)),
+    };
+  }
+
+  /** 005010X222A1 requires CLM01, 02, 05 (three components) and 06 to 09. */
+  private requireClaimElements(clm: X12Segment, mapping: Mapping): void {
+    const required: [number, number | undefined, string][] = [
+      [5, 1, 'the place of service code'],
+      [5, 2, 'the facility code qualifier "B"'],
+      [6, undefined, 'the provider signature indicator (Y or N)'],
+      [7, undefined, 'the assignment or plan participation code (A, B or C)'],
+      [8, undefined, 'the benefits assignment indicator (Y, N or W)'],
+      [9, undefined, 'the release of information code (I or Y)'],
+    ];
+    for (const [element, component, what] of required) {
+      const value =
+        component === undefined
+          ? elementOf(clm, element)
+          : this.components(clm, element)[component - 1];
+      if (!value) {
+        mapping.fail(
+          locationOf(clm, '2300', elementName('CLM', element, component)),
+          `is required: ${what}`,
+        );
+      }
+    }
+  }
+
+  /** The subscriber above the claim: its own level (22), or a patient level's (23) parent. */
+  private subscriberLevelOf(level: HierarchyLevel | undefined): HierarchyLevel | undefined {
+    if (level?.levelCode === '22') return level;
+    if (level?.levelCode === '23' && level.parent?.levelCode === '22') return level.parent;
+    return undefined;
+  }
+
+  /** NM1*PR NM109 (2010BB) is the payer's ClaimChain organization id: what a provider enters as payer id. */
+  private payerIdOf(level: HierarchyLevel, mapping: Mapping): string | undefined {
+    const payer = level.names.get('2010BB');
+    if (!payer) {
+      mapping.fail(
+        missing('NM1', level.hl, '2010BB'),
+        'NM1*PR (payer name, loop 2010BB) is required in the subscriber loop',
+        'payerId',
+      );
+      return undefined;
+    }
+    const at = (element: number) => locationOf(payer, '2010BB', elementName('NM1', element));
+    if (elementOf(payer, 8) !== 'PI' && elementOf(payer, 8) !== 'XV') {
+      mapping.fail(at(8), 'must be "PI" (payer identification)', 'payerId');
+      return undefined;
+    }
+    const payerId = elementOf(payer, 9);
+    if (!UUID.safeParse(payerId).success) {
+      mapping.fail(
+        at(9),
+        "must be the payer's ClaimChain id (a UUID, as GET /v1/organizations?kind=payer lists)",
+        'payerId',
+      );
+      return undefined;
+    }
+    mapping.map('payerId', at(9));
+    return payerId;
+  }
+
+  /** REF*F8 (payer claim control number) carries our id of the claim replaced or voided. */
+  private originalClaimIdOf(
+    claim: ClaimLoop,
+    frequencyCode: string | undefined,
+    mapping: Mapping,
+  ): { originalClaimId?: string } {
+    const reference = claim.originalReference;
+    if (!reference) {
+      mapping.map('originalClaimId', missing('REF', claim.clm, '2300'));
+      if (frequencyCode === '7' || frequencyCode === '8') {
+        mapping.fail(
+          missing('REF', claim.clm, '2300'),
+          'REF*F8 (payer claim control number: the ClaimChain id of the claim replaced or voided) is required when CLM05-3 is "7" or "8"',
+          'originalClaimId',
+        );
+      }
+      return {};
+    }
+    const at = locationOf(reference, '2300', 'REF02');
+    if (frequencyCode === '1') {
+      mapping.fail(at, 'must be absent on an original claim (CLM05-3 "1")', 'originalClaimId');
+      return {};
+    }
+    mapping.map('originalClaimId', at);
+    const value = elementOf(reference, 2);
+    if (!UUID.safeParse(value).success) {
+      mapping.fail(
+        at,
+        'must be the ClaimChain id of the claim replaced or voided (a UUID)',
+        'originalClaimId',
+      );
+      return {};
+    }
+    return { originalClaimId: value };
+  }
+
+  /** 2010BA: NM1*IL (member name and id) and DMG (birth date, gender). */
+  private memberOf(
+    level: HierarchyLevel,
+    patientIsSubscriber: boolean,
+    mapping: Mapping,
+  ): Record<string, unknown> | undefined {
+    const problems = this.subscriberProblems(level, patientIsSubscriber, mapping);
+    const name = level.names.get('2010BA');
+    if (!name || problems) return undefined;
+    const at = (element: number) => locationOf(name, '2010BA', elementName('NM1', element));
+    mapping.map('member', locationOf(name, '2010BA'));
+    mapping.map('member.lastName', at(3));
+    mapping.map('member.firstName', at(4));
+    mapping.map('member.memberId', at(9));
+    if (elementOf(name, 2) !== '1') mapping.fail(at(2), 'must be "1": the subscriber is a person');
+    if (elementOf(name, 8) !== 'MI') {
+      mapping.fail(at(8), 'must be "MI" (member identification number)', 'member.memberId');
+    }
+    return {
+      memberId: elementOf(name, 9) || undefined,
+      firstName: elementOf(name, 4) || undefined,
+      lastName: elementOf(name, 3) || undefined,
+      ...this.demographicsOf(level, name, mapping),
+    };
+  }
+
+  /** SBR must say primary and self; reports and answers true when the member cannot be read. */
+  private subscriberProblems(
+    level: HierarchyLevel,
+    patientIsSubscriber: boolean,
+    mapping: Mapping,
+  ): boolean {
+    const sbr = level.subscriberInformation;
+    const at = (element: number) =>
+      sbr ? locationOf(sbr, '2000B', elementName('SBR', element)) : undefined;
+    if (!sbr) {
+      mapping.fail(
+        missing('SBR', level.hl, '2000B'),
+        'SBR (subscriber information) is required after HL03 "22"',
+      );
+    } else if (elementOf(sbr, 1) !== 'P') {
+      mapping.fail(
+        at(1)!,
+        'must be "P" (primary): secondary and tertiary claims need coordination of benefits, which ClaimChain does not do',
+      );
+    } else if (elementOf(sbr, 2) !== '18' && patientIsSubscriber) {
+      // A claim under a patient loop (2000C) is refused for that already; SBR02 is empty there.
+      mapping.fail(at(2)!, 'must be "18" (self): a ClaimChain member is the patient');
+    }
+    if (!level.names.get('2010BA')) {
+      mapping.fail(
+        missing('NM1', level.hl, '2010BA'),
+        'NM1*IL (subscriber name, loop 2010BA) is required in the subscriber loop',
+        'member',
+      );
+      return true;
+    }
+    return false;
+  }
+
+  private demographicsOf(
+    level: HierarchyLevel,
+    name: X12Segment,
+    mapping: Mapping,
+  ): { birthDate?: string; gender?: string } {
+    const dmg = level.demographics;
+    if (!dmg) {
+      mapping.fail(
+        missing('DMG', name, '2010BA'),
+        'DMG (subscriber birth date and gender) is required in loop 2010BA: the payer matches the member by it',
+        'member.birthDate',
+        'member.gender',
+      );
+      return {};
+    }
+    const at = (element: number) => locationOf(dmg, '2010BA', elementName('DMG', element));
+    mapping.map('member.birthDate', at(2));
+    mapping.map('member.gender', at(3));
+    if (elementOf(dmg, 1) !== 'D8') mapping.fail(at(1), 'must be "D8" (date CCYYMMDD)');
+    const birthDate = dateText(elementOf(dmg, 2));
+    if (birthDate === undefined) {
+      mapping.fail(at(2), 'must be a date CCYYMMDD', 'member.birthDate');
+    }
+    return {
+      ...(birthDate === undefined ? {} : { birthDate }),
+      ...(elementOf(dmg, 3) === '' ? {} : { gender: elementOf(dmg, 3) }),
+    };
+  }
+
+  /** HI01 "ABK:<principal>", HI02 to HI12 "ABF:<other>": ICD-10-CM without the dot. */
+  private diagnosisCodesOf(claim: ClaimLoop, mapping: Mapping): (string | undefined)[] | undefined {
+    const hi = claim.diagnoses;
+    if (!hi) {
+      mapping.fail(
+        missing('HI', claim.clm, '2300'),
+        'HI with the principal diagnosis (HI01-1 "ABK", ICD-10-CM) is required in loop 2300',
+        'diagnosisCodes',
+      );
+      return undefined;
+    }
+    mapping.map('diagnosisCodes', locationOf(hi, '2300'));
+    const codes: (string | undefined)[] = [];
+    for (let element = 1; element < hi.elements.length; element++) {
+      if (elementOf(hi, element) === '') continue;
+      const field = `diagnosisCodes[${codes.length}]`;
+      const [qualifier, code] = this.components(hi, element);
+      const wanted = element === 1 ? 'ABK' : 'ABF';
+      const at = (component: number) =>
+        locationOf(hi, '2300', elementName('HI', element, component));
+      mapping.map(field, at(2));
+      if (qualifier !== wanted) {
+        mapping.fail(
+          at(1),
+          qualifier === wanted.slice(1)
+            ? `is "${qualifier}" (ICD-9-CM): send ICD-10-CM codes ("${wanted}")`
+            : `must be "${wanted}" (ICD-10-CM ${element === 1 ? 'principal' : 'other'} diagnosis)`,
+          field,
+        );
+      }
+      codes.push(code || undefined);
+    }
+    return codes;
+  }
+
+  private serviceLinesOf(claim: ClaimLoop, mapping: Mapping): Record<string, unknown>[] {
+    if (claim.lines.length === 0) {
+      mapping.fail(
+        missing('LX', claim.clm, '2400'),
+        'at least one service line (loop 2400, LX) is required',
+        'serviceLines',
+      );
+    }
+    mapping.map('serviceLines', locationOf(claim.clm, '2300'));
+    return claim.lines.map((line, index) => {
+      const field = `serviceLines[${index}]`;
+      mapping.map(field, locationOf(line.lx, '2400'));
+      if (elementOf(line.lx, 1) !== String(index + 1)) {
+        mapping.fail(
+          locationOf(line.lx, '2400', 'LX01'),
+          `must number the service lines 1, 2, 3… in order; expected ${index + 1}`,
+        );
+      }
+      return {
+        ...this.serviceOf(line.lx, line.professionalService, field, mapping),
+        serviceDate: this.serviceDateOf(line.lx, line.serviceDate, field, mapping),
+      };
+    });
+  }
+
+  /** SV1: HC:code:modifiers in SV101, the charge, UN and the units, diagnosis pointers in SV107. */
+  private serviceOf(
+    lx: X12Segment,
+    sv1: X12Segment | undefined,
+    field: string,
+    mapping: Mapping,
+  ): Record<string, unknown> {
+    if (!sv1) {
+      mapping.fail(
+        missing('SV1', lx, '2400'),
+        'SV1 (professional service) is required in loop 2400',
+        field,
+      );
+      return {};
+    }
+    const at = (element: number, component?: number) =>
+      locationOf(sv1, '2400', elementName('SV1', element, component));
+    mapping.map(`${field}.chargeAmount`, at(2));
+    mapping.map(`${field}.units`, at(4));
+    if (elementOf(sv1, 3) !== 'UN') {
+      mapping.fail(
+        at(3),
+        'must be "UN" (unit): minutes ("MJ") are not supported',
+        `${field}.units`,
+      );
+    }
+    const units = elementOf(sv1, 4);
+    if (units !== '' && !/^\d+(\.\d+)?$/.test(units)) {
+      mapping.fail(at(4), 'must be a number of units such as 1 or 1.5', `${field}.units`);
+    }
+    return {
+      ...this.procedureOf(sv1, field, mapping),
+      units: units === '' ? undefined : Number(units),
+      chargeAmount: moneyText(elementOf(sv1, 2)),
+      diagnosisPointers: this.pointersOf(sv1, field, mapping),
+    };
+  }
+
+  private procedureOf(
+    sv1: X12Segment,
+    field: string,
+    mapping: Mapping,
+  ): { procedureCode?: string; modifiers?: string[] } {
+    const at = (component?: number) => locationOf(sv1, '2400', elementName('SV1', 1, component));
+    const [qualifier, code, ...rest] = this.components(sv1, 1);
+    if (code === undefined) {
+      mapping.fail(
+        at(),
+        `must be a composite: "HC", the procedure code and up to 4 modifiers, such as HC${this.componentSeparator}99213${this.componentSeparator}25`,
+        `${field}.procedureCode`,
+        `${field}.modifiers`,
+      );
+      return {};
+    }
+    if (qualifier !== 'HC') {
+      mapping.fail(
+        at(1),
+        'must be "HC": only CPT and HCPCS procedure codes are taken',
+        `${field}.procedureCode`,
+      );
+    }
+    mapping.map(`${field}.procedureCode`, at(2));
+    mapping.map(`${field}.modifiers`, at(3));
+    // SV101-3 to -6 are modifiers; -7 is a description, which we do not keep.
+    const modifiers: string[] = [];
+    rest.slice(0, 4).forEach((modifier, offset) => {
+      if (modifier === '') return;
+      mapping.map(`${field}.modifiers[${modifiers.length}]`, at(3 + offset));
+      modifiers.push(modifier);
+    });
+    if (rest.length > 5) {
+      mapping.fail(at(8), 'SV101 has at most 7 components (HC, code, 4 modifiers, description)');
+    }
+    return { procedureCode: code || undefined, modifiers };
+  }
+
+  private pointersOf(sv1: X12Segment, field: string, mapping: Mapping): number[] | undefined {
+    const at = (component?: number) => locationOf(sv1, '2400', elementName('SV1', 7, component));
+    const pointers = this.components(sv1, 7);
+    mapping.map(`${field}.diagnosisPointers`, at());
+    if (pointers.length === 0) {
+      mapping.fail(
+        at(1),
+        'is required: the diagnosis pointer (1 to 12) of this line',
+        `${field}.diagnosisPointers`,
+      );
+      return undefined;
+    }
+    return pointers.map((pointer, index) => {
+      const pointerField = `${field}.diagnosisPointers[${index}]`;
+      mapping.map(pointerField, at(index + 1));
+      if (!/^\d{1,2}$/.test(pointer)) {
+        mapping.fail(at(index + 1), 'must be a diagnosis pointer 1 to 12', pointerField);
+      }
+      return Number(pointer);
+    });
+  }
+
+  /** DTP*472: D8 one date, or RD8 a range of one day; a longer range is one line per day. */
+  private serviceDateOf(
+    lx: X12Segment,
+    dtp: X12Segment | undefined,
+    field: string,
+    mapping: Mapping,
+  ): string | undefined {
+    const dateField = `${field}.serviceDate`;
+    if (!dtp) {
+      mapping.fail(
+        missing('DTP', lx, '2400'),
+        'DTP*472 (date of service) is required in loop 2400',
+        dateField,
+      );
+      return undefined;
+    }
+    const at = (element: number) => locationOf(dtp, '2400', elementName('DTP', element));
+    mapping.map(dateField, at(3));
+    const format = elementOf(dtp, 2);
+    const value = elementOf(dtp, 3);
+    if (format === 'D8') {
+      const date = dateText(value);
+      if (date === undefined) mapping.fail(at(3), 'must be a date CCYYMMDD', dateField);
+      return date;
+    }
+    if (format === 'RD8') {
+      const [from = '', to] = value.split('-');
+      const date = dateText(from);
+      if (date === undefined || to === undefined || dateText(to) === undefined) {
+        mapping.fail(at(3), 'must be a date range CCYYMMDD-CCYYMMDD', dateField);
+        return undefined;
+      }
+      if (from !== to) {
+        mapping.fail(
+          at(3),
+          'is a range of several days: send one service line per date of service',
+          dateField,
+        );
+        return undefined;
+      }
+      return date;
+    }
+    mapping.fail(at(2), 'must be "D8" (a date) or "RD8" (a range of one day)', dateField);
+    return undefined;
+  }
+}
