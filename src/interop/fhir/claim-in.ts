@@ -11,6 +11,7 @@ import {
 } from '../../domain/claims/schema.js';
 import { expected, problemsOf } from '../../domain/validation.js';
 import type { FieldProblem } from '../../infra/errors.js';
+import { FieldOrigins } from '../field-origins.js';
 import { extensionUrl, hcpcsSystemAliases, moneyTextOfFhirDecimal, system } from './codes.js';
 
 export type FhirClaimMapping =
@@ -123,49 +124,18 @@ type ItemShape = z.output<typeof itemShape>;
 type Concept = z.output<typeof concept>;
 
 /** Our field names and the FHIR paths they came from; the problems found on the way. */
-class Mapping {
+class Mapping extends FieldOrigins<string> {
   readonly problems: FieldProblem[] = [];
-  private readonly paths = new Map<string, string>();
-  private readonly reported = new Set<string>();
 
-  constructor(readonly providerOrgId: string) {}
-
-  /** Our field `field` (e.g. "serviceLines[0].units") came from FHIR path `path`. */
-  map(field: string, path: string): void {
-    this.paths.set(field, path);
+  constructor(readonly providerOrgId: string) {
+    super('Claim');
   }
 
   /** A problem at a FHIR path; `fields` are ours that it covers, which need no second report. */
   fail(path: string, message: string, ...fields: string[]): void {
     this.problems.push({ field: path, message });
-    for (const field of fields) {
-      this.paths.set(field, path);
-      this.reported.add(field);
-    }
+    this.covered(path, fields);
   }
-
-  /** The FHIR path of our field, or of its nearest mapped parent. */
-  fhirPathOf(field: string): string {
-    for (let current = field; current; current = parentOf(current)) {
-      const path = this.paths.get(current);
-      if (path !== undefined) return path;
-    }
-    return 'Claim';
-  }
-
-  /** Whether the field, or a parent of it, already has its problem reported. */
-  wasReported(field: string): boolean {
-    for (let current = field; current; current = parentOf(current)) {
-      if (this.reported.has(current)) return true;
-    }
-    return false;
-  }
-}
-
-/** "a.b[1].c" -> "a.b[1]" -> "a.b" -> "a" -> "" (the end). */
-function parentOf(field: string): string {
-  const parent = field.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
-  return parent === field ? '' : parent;
 }
 
 /** Maps and checks a FHIR Claim; `providerOrgId` is the caller, who is the claim's provider. */
@@ -188,7 +158,7 @@ export function mapFhirClaim(body: unknown, providerOrgId: string): FhirClaimMap
     ? []
     : problemsOf(parsed.error)
         .filter((problem) => !mapping.wasReported(problem.field))
-        .map((problem) => ({ field: mapping.fhirPathOf(problem.field), message: problem.message }));
+        .map((problem) => ({ field: mapping.originOf(problem.field), message: problem.message }));
   const problems = [...mapping.problems, ...schemaProblems];
   if (problems.length > 0 || !parsed.success) {
     return { status: 'rejected', httpStatus: 422, problems };
@@ -196,7 +166,7 @@ export function mapFhirClaim(body: unknown, providerOrgId: string): FhirClaimMap
   return {
     status: 'accepted',
     submission: parsed.data,
-    fhirPathOf: (field) => mapping.fhirPathOf(field),
+    fhirPathOf: (field) => mapping.originOf(field),
   };
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { claimSubmissionSchema, type ClaimSubmission } from '../../domain/claims/schema.js';
 import { isValidNpi } from '../../domain/organizations.js';
 import { problemsOf } from '../../domain/validation.js';
+import { FieldOrigins } from '../field-origins.js';
 import {
   elementName,
   elementOf,
@@ -88,48 +89,14 @@ export function readProfessionalClaims(
 }
 
 /** Our field names and the X12 places they came from; the problems found on the way. */
-class Mapping {
+class Mapping extends FieldOrigins<X12Location> {
   readonly problems: X12Problem[] = [];
-  private readonly locations = new Map<string, X12Location>();
-  private readonly reported = new Set<string>();
-
-  constructor(private readonly claimLocation: X12Location) {}
-
-  /** Our field `field` (e.g. "serviceLines[0].units") came from `location`. */
-  map(field: string, location: X12Location): void {
-    this.locations.set(field, location);
-  }
 
   /** A problem at `location`; `fields` are ours that it covers, which need no second report. */
   fail(location: X12Location, message: string, ...fields: string[]): void {
     this.problems.push(problemAt(location, message));
-    for (const field of fields) {
-      this.locations.set(field, location);
-      this.reported.add(field);
-    }
+    this.covered(location, fields);
   }
-
-  /** The place of our field, or of its nearest mapped parent, or the claim's CLM. */
-  locationOf(field: string): X12Location {
-    for (let current = field; current; current = parentOf(current)) {
-      const location = this.locations.get(current);
-      if (location !== undefined) return location;
-    }
-    return this.claimLocation;
-  }
-
-  wasReported(field: string): boolean {
-    for (let current = field; current; current = parentOf(current)) {
-      if (this.reported.has(current)) return true;
-    }
-    return false;
-  }
-}
-
-/** "a.b[1].c" -> "a.b[1]" -> "a.b" -> "a" -> "" (the end). */
-function parentOf(field: string): string {
-  const parent = field.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
-  return parent === field ? '' : parent;
 }
 
 const UUID = z.uuid();
@@ -184,7 +151,7 @@ class ClaimReader {
       ? []
       : problemsOf(parsed.error).filter((problem) => !mapping.wasReported(problem.field));
     for (const problem of schemaProblems) {
-      mapping.fail(mapping.locationOf(problem.field), problem.message);
+      mapping.fail(mapping.originOf(problem.field), problem.message);
     }
     const problems = mapping.problems;
     return {
@@ -193,7 +160,7 @@ class ClaimReader {
       segmentPosition: claim.clm.position,
       line: claim.clm.line,
       entry: problems.length === 0 && parsed.success ? { submission: parsed.data } : { problems },
-      locate: (field, message) => problemAt(mapping.locationOf(field), message),
+      locate: (field, message) => problemAt(mapping.originOf(field), message),
     };
   }
 
