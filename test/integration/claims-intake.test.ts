@@ -130,6 +130,7 @@ describe('a malformed value', () => {
     ['frequencyCode "2"', 'frequencyCode', '2'],
     ['patientControlNumber with a space', 'patientControlNumber', 'PCN 1'],
     ['patientControlNumber of 39 characters', 'patientControlNumber', 'P'.repeat(39)],
+    ['patientControlNumber with an X12 delimiter', 'patientControlNumber', 'PCN*1'],
     ['CPT "9921"', 'serviceLines[0].procedureCode', '9921'],
     ['CPT "992134"', 'serviceLines[0].procedureCode', '992134'],
     ['modifier "2"', 'serviceLines[0].modifiers[0]', '2'],

@@ -102,7 +102,12 @@ export const claimSubmissionSchema = z
     payerId: uuid,
     patientControlNumber: z
       .string({ error: expected('a string') })
-      .regex(/^[!-~]{1,38}$/, 'must be 1-38 printable characters without spaces (837P CLM01)'),
+      .regex(/^[!-~]{1,38}$/, 'must be 1-38 printable characters without spaces (837P CLM01)')
+      // It goes back to the provider as CLP01 of the 835, where these separate elements.
+      .refine(
+        (text) => !/[*:^~]/.test(text),
+        'must not contain the X12 delimiters * : ^ ~ (it is CLM01 in the 837P and CLP01 in the 835)',
+      ),
     frequencyCode: z.enum(['1', '7', '8'], {
       error: expected('"1" (original), "7" (replacement) or "8" (void)'),
     }),
