@@ -4,7 +4,8 @@
 //  - every balance equals its recomputation (reconciliation finds nothing but the
 //    confirmations made for a wrong amount) and the balances a plain model expects;
 //  - each settlement batch pays what the model expects, and the money paid to each provider
-//    equals adjudicated paid minus recouped (minus what is still waiting to be settled).
+//    equals adjudicated paid minus recouped (plus what the provider owes, carried forward);
+//  - each batch's 835, read back by node-x12, balances and pays the batch amount.
 // Each run gets its own payer and two providers, so runs share the database but not books.
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
@@ -22,6 +23,7 @@ import {
   type TestEnvironment,
 } from '../support/environment.js';
 import { createParties, type Parties } from '../support/settlement.js';
+import { parse835, remittanceProblems } from '../support/x12.js';
 
 const RUNS = 60;
 const SEED = 20261125;
@@ -94,12 +96,16 @@ interface ModelBatch {
 class World {
   readonly claims: ModelClaim[] = [];
   readonly batches: ModelBatch[] = [];
+  /** What each provider owes, carried forward by batches whose recoupments exceeded payments. */
+  readonly owed: Decimal[];
   private serviceDay = 0;
 
   constructor(
     readonly parties: Parties,
     readonly providers: { id: string; biller: string }[],
-  ) {}
+  ) {
+    this.owed = providers.map(() => new Decimal(0));
+  }
 
   async run(command: Command): Promise<void> {
     switch (command.kind) {
@@ -181,8 +187,15 @@ class World {
       const net = sum(payable.map((claim) => claim.paid)).minus(
         sum(recoupments.map((claim) => claim.paid)),
       );
-      const issues = payable.length + recoupments.length > 0 && !net.isNegative();
-      return { payable, recoupments, net, issues };
+      const total = net.minus(this.owed[provider]!);
+      const owedAfter = total.isNegative() ? total.negated() : new Decimal(0);
+      return {
+        payable,
+        recoupments,
+        amount: Decimal.max(total, 0),
+        owedAfter,
+        issues: payable.length + recoupments.length > 0,
+      };
     });
     const batches = await settlePayer(environment.database, this.parties.payerId);
     for (const [provider, expectation] of expected.entries()) {
@@ -192,7 +205,10 @@ class World {
         continue;
       }
       expect(batch).toBeDefined();
-      expect(batch!.amount).toBe(expectation.net.toFixed(2));
+      expect(batch!.amount).toBe(expectation.amount.toFixed(2));
+      expect(batch!.balanceForwardAmount).toBe(
+        expectation.owedAfter.minus(this.owed[provider]!).toFixed(2),
+      );
       expect(new Set(batch!.claims.map((line) => line.claimId))).toEqual(
         new Set(expectation.payable.map((claim) => claim.id)),
       );
@@ -201,7 +217,8 @@ class World {
       );
       for (const claim of expectation.payable) claim.batched = true;
       for (const claim of expectation.recoupments) claim.recouped = true;
-      this.batches.push({ id: batch!.id, provider, amount: expectation.net, status: 'issued' });
+      this.owed[provider] = expectation.owedAfter;
+      this.batches.push({ id: batch!.id, provider, amount: expectation.amount, status: 'issued' });
     }
     expect(batches).toHaveLength(expected.filter((expectation) => expectation.issues).length);
   }
@@ -299,9 +316,19 @@ async function checkInvariants(world: World): Promise<void> {
     );
     const paidToProvider = new Decimal(rows[0]!.total);
     expect(paidToProvider.toFixed(2)).toBe(
-      adjudicatedPaid.minus(recouped).minus(waiting).toFixed(2),
+      adjudicatedPaid.minus(recouped).minus(waiting).plus(world.owed[provider]!).toFixed(2),
     );
     expect(paidToProvider.toFixed(2)).toBe(sum(batches.map((batch) => batch.amount)).toFixed(2));
+
+    for (const batch of batches) {
+      const remittance = await request(app)
+        .get(`/v1/settlement/batches/${batch.id}/835`)
+        .set(bearer(world.parties.payerFinance));
+      expect(remittance.status, remittance.text).toBe(200);
+      const parsed = parse835(remittance.text);
+      expect(remittanceProblems(parsed)).toEqual([]);
+      expect(new Decimal(parsed.bpr[2]!).toFixed(2)).toBe(batch.amount.toFixed(2));
+    }
 
     const balance = await balancesBetween(world.parties.payerId, providerId);
     const confirmed = sum(

@@ -1,6 +1,7 @@
 // Settlement on real PostgreSQL: batches per payer and provider, exactly once per claim even
 // under concurrent runs, recoupments of reversed claims netted into the next batch (a
-// negative net carried forward), confirmations, the journal, and who may see what.
+// negative net carried forward as a provider-level balance), confirmations, the journal, and
+// who may see what.
 import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,7 @@ describe('settlePayer', () => {
     expect(Object.keys(events[0]!.payload).sort()).toEqual([
       'adjustments',
       'amount',
+      'balanceForward',
       'batchId',
       'claimCount',
       'claims',
@@ -164,23 +166,57 @@ describe('settlePayer', () => {
       originalClaimId: original.id,
     });
     expect(voided.status).toBe('voided');
-    // Only a recoupment: the net is -92.00, so nothing is issued and it waits.
+    // Only a recoupment: the net is -92.00. The batch pays 0.00 and carries the 92.00 the
+    // provider now owes forward, as a provider-level adjustment (835 PLB "FB").
+    const [carrying] = await settlePayer(environment.database, parties.payerId);
+    expect(carrying).toMatchObject({
+      amount: '0.00',
+      claimCount: 0,
+      claims: [],
+      adjustments: [{ claimId: original.id, amount: '-92.00' }],
+      balanceForwardAmount: '92.00',
+    });
+    expect(await balance(parties, 'payable_to_provider')).toBe('92.00');
+    // Its 835: the reversal's CLP04 is -92, PLB FB -92 brings the payment up to 0.
+    const remittance = await request(app)
+      .get(`/v1/settlement/batches/${carrying!.id}/835`)
+      .set(bearer(parties.payerFinance));
+    expect(remittance.text).toMatch(new RegExp(`^PLB\\*[^~]*\\*FB:${carrying!.id}\\*-92~$`, 'm'));
+    expect(remittance.text).toMatch(/^BPR\*H\*0\*/m);
+    // Nothing new: nothing to issue, and the balance stays owed.
     expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
-    expect(await batchCount(parties.payerId)).toBe(1);
 
     await paidClaim(parties);
     await paidClaim(parties);
-    const [second] = await settlePayer(environment.database, parties.payerId);
-    expect(second).toMatchObject({
+    const [recovering] = await settlePayer(environment.database, parties.payerId);
+    expect(recovering).toMatchObject({
       amount: '92.00',
       claimCount: 2,
-      adjustments: [{ claimId: original.id, amount: '-92.00' }],
+      adjustments: [],
+      balanceForwardAmount: '-92.00',
     });
-    expect(second!.claims.map((line) => line.amount)).toEqual(['92.00', '92.00']);
+    expect(recovering!.claims.map((line) => line.amount)).toEqual(['92.00', '92.00']);
     expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+    expect(await batchCount(parties.payerId)).toBe(3);
     expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
     expect(await balance(parties, 'payments_in_transit')).toBe('-184.00');
     expect(await balance(parties, 'claims_expense')).toBe('184.00');
+  });
+
+  it('recovers a carried balance over several batches when new payments fall short', async () => {
+    const parties = await createParties(environment);
+    const original = await paidClaim(parties);
+    await settlePayer(environment.database, parties.payerId);
+    await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: original.id });
+    await settlePayer(environment.database, parties.payerId); // carries 92.00
+    // A denial pays 0.00: the provider still owes 92.00, nothing moves in the carry.
+    await paidClaim(parties, 'M-UNKNOWN');
+    const [denialOnly] = await settlePayer(environment.database, parties.payerId);
+    expect(denialOnly).toMatchObject({ amount: '0.00', balanceForwardAmount: '0.00' });
+    await paidClaim(parties);
+    const [recovered] = await settlePayer(environment.database, parties.payerId);
+    expect(recovered).toMatchObject({ amount: '0.00', balanceForwardAmount: '-92.00' });
+    expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
   });
 
   it('does not recoup a claim voided before it was ever settled', async () => {

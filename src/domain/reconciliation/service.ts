@@ -2,8 +2,9 @@
 //  1. every journal entry sums to zero and belongs to a ledger event;
 //  2. every account's kept balance equals the sum of its postings, and equals the balance
 //     the ledger's money events give when replayed (LedgerReplay);
-//  3. every settlement batch's amount and claim count equal its lines, each claim line the
-//     paid amount of the decision it was settled on, and the batch equals its ledger event;
+//  3. every settlement batch's amount and claim count equal its lines (and the balance it
+//     carries forward or recovers), each claim line pays what the claim's decision paid
+//     when the batch was built, and the batch equals its ledger event;
 //  4. every confirmation matches its batch (an amount that did not is an open exception);
 //  5. the chain verifies (hashes, Merkle roots, links, no event left out).
 // The run is stored with every difference found, naming the organizations concerned, so
@@ -361,14 +362,15 @@ async function checkBatches(
     `SELECT b.id, b.payer_org_id, b.provider_org_id, b.amount::text AS amount, b.claim_count,
             (coalesce((SELECT sum(amount) FROM settlement_batch_claims WHERE batch_id = b.id), 0)
              + coalesce((SELECT sum(amount) FROM settlement_batch_adjustments
-                          WHERE batch_id = b.id), 0))::text AS lines_total,
+                          WHERE batch_id = b.id), 0)
+             + b.balance_forward_amount)::text AS lines_total,
             (SELECT count(*) FROM settlement_batch_claims WHERE batch_id = b.id)::int AS lines_count,
             e.payload->>'amount' AS event_amount,
             (e.payload->>'claimCount')::int AS event_claim_count,
-            (SELECT coalesce(sum((line->>'amount')::numeric), 0)
-               FROM jsonb_array_elements(coalesce(e.payload->'claims', '[]'::jsonb)
-                                         || coalesce(e.payload->'adjustments', '[]'::jsonb)) line
-            )::text AS event_lines_total
+            ((SELECT coalesce(sum((line->>'amount')::numeric), 0)
+                FROM jsonb_array_elements(coalesce(e.payload->'claims', '[]'::jsonb)
+                                          || coalesce(e.payload->'adjustments', '[]'::jsonb)) line)
+             + coalesce((e.payload->>'balanceForward')::numeric, 0))::text AS event_lines_total
        FROM settlement_batches b
        LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'`,
   );
@@ -394,7 +396,7 @@ async function checkBatches(
         'batch_total_mismatch',
         new Decimal(batch.lines_total).toFixed(2),
         batch.amount,
-        'the batch amount is not the sum of its claim lines and recoupments',
+        'the batch amount is not the sum of its claim lines, recoupments and balance forward',
       );
     }
     if (batch.lines_count !== batch.claim_count) {

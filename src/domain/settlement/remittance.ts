@@ -13,6 +13,7 @@ import { Conflict } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import {
   reversalOf,
+  type ProviderAdjustment,
   type Remittance,
   type RemittanceClaim,
   type RemittanceLine,
@@ -114,9 +115,21 @@ export async function loadRemittance(
       productionDate: createdDate,
       // Reversals first, so that a replacement's new claim follows the one it reverses.
       claims: [...reversals, ...payments],
-      providerAdjustments: [],
+      providerAdjustments: balanceForwardOf(batch),
     },
   };
+}
+
+/**
+ * A balance carried forward (the provider owes what recoupments left over) or recovered,
+ * as PLB "FB" forwarding balance: a PLB amount reduces the payment, so it is the negated
+ * balance_forward_amount (a carried 30.00 is PLB −30, bringing a −30 claim total up to a
+ * 0.00 payment; recovering it later is PLB 30). The reference is the batch carrying it.
+ */
+function balanceForwardOf(batch: SettlementBatchDetail): ProviderAdjustment[] {
+  const balanceForward = new Decimal(batch.balanceForwardAmount);
+  if (balanceForward.isZero()) return [];
+  return [{ reasonCode: 'FB', reference: batch.id, amount: balanceForward.negated().toFixed(2) }];
 }
 
 /** The claim's amount in the batch is what its decision paid (a recoupment: minus that). */

@@ -40,6 +40,11 @@ export interface SettlementBatch {
   confirmedDate: string | null;
   /** ISA13, GS06 and ST02 of the batch's 835 remittance: assigned once, never reused. */
   remittanceControlNumber: number;
+  /**
+   * What the provider owes, carried into this batch (positive: recoupments exceeded new
+   * payments) or recovered by it (negative). amount = claim lines + recoupments + this.
+   */
+  balanceForwardAmount: string;
 }
 
 export interface SettlementBatchDetail extends SettlementBatch {
@@ -103,22 +108,34 @@ export async function settlePair(
       (sum, line) => sum.plus(line.amount),
       new Decimal(0),
     );
-    // A negative net (recoupments larger than new payments) is not issued: its claims and
-    // recoupments stay unbatched and carry forward to the next run, until new payments to
-    // the provider cover them.
-    if (net.isNegative()) return undefined;
+    // What the provider owes from earlier batches is recovered first. A negative total
+    // (recoupments larger than new payments) pays 0.00 and carries what is left forward as
+    // a provider-level adjustment (835 PLB "FB"), recovered by a later batch.
+    const owedBefore = await balanceOwedByProvider(client, payerOrgId, providerOrgId);
+    const total = net.minus(owedBefore);
+    const owedAfter = total.isNegative() ? total.negated() : new Decimal(0);
+    const balanceForward = owedAfter.minus(owedBefore).toFixed(2);
     const batchId = randomUUID();
     const eventId = randomUUID();
     const createdAt = new Date();
-    const amount = net.toFixed(2);
+    const amount = Decimal.max(total, 0).toFixed(2);
     // The control number comes from the column's sequence: taken in this transaction, it is
     // the batch's for good, so its 835 carries the same ISA13 however often it is fetched.
     const inserted = await client.query<{ remittance_control_number: number }>(
       `INSERT INTO settlement_batches (id, payer_org_id, provider_org_id, status, amount,
-         claim_count, created_at, ledger_event_id)
-       VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7)
+         claim_count, created_at, ledger_event_id, balance_forward_amount)
+       VALUES ($1, $2, $3, 'issued', $4, $5, $6, $7, $8)
        RETURNING remittance_control_number`,
-      [batchId, payerOrgId, providerOrgId, amount, claims.length, createdAt, eventId],
+      [
+        batchId,
+        payerOrgId,
+        providerOrgId,
+        amount,
+        claims.length,
+        createdAt,
+        eventId,
+        balanceForward,
+      ],
     );
     await client.query(
       `INSERT INTO settlement_batch_claims (batch_id, claim_id, amount)
@@ -170,6 +187,7 @@ export async function settlePair(
             claimCount: claims.length,
             claims: claimLines,
             adjustments: adjustmentLines,
+            balanceForward,
           },
           partyOrgIds: [providerOrgId, payerOrgId],
         },
@@ -189,10 +207,25 @@ export async function settlePair(
       confirmedAmount: null,
       confirmedDate: null,
       remittanceControlNumber: inserted.rows[0]!.remittance_control_number,
+      balanceForwardAmount: balanceForward,
       claims: claimLines,
       adjustments: adjustmentLines,
     };
   });
+}
+
+/** What the provider owes the payer, carried forward by the pair's earlier batches. */
+async function balanceOwedByProvider(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  providerOrgId: string,
+): Promise<Decimal> {
+  const { rows } = await client.query<{ owed: string }>(
+    `SELECT coalesce(sum(balance_forward_amount), 0)::text AS owed FROM settlement_batches
+      WHERE payer_org_id = $1 AND provider_org_id = $2`,
+    [payerOrgId, providerOrgId],
+  );
+  return new Decimal(rows[0]!.owed);
 }
 
 /**
@@ -259,12 +292,13 @@ interface BatchRow {
   confirmed_amount: string | null;
   confirmed_date: string | null;
   remittance_control_number: number;
+  balance_forward_amount: string;
 }
 
 const BATCH_COLUMNS = `id, payer_org_id, provider_org_id, status, amount::text AS amount,
   claim_count, created_at, ledger_event_id, trace_number,
   confirmed_amount::text AS confirmed_amount, confirmed_date::text AS confirmed_date,
-  remittance_control_number`;
+  remittance_control_number, balance_forward_amount::text AS balance_forward_amount`;
 
 function toBatch(row: BatchRow): SettlementBatch {
   return {
@@ -280,6 +314,7 @@ function toBatch(row: BatchRow): SettlementBatch {
     confirmedAmount: row.confirmed_amount,
     confirmedDate: row.confirmed_date,
     remittanceControlNumber: row.remittance_control_number,
+    balanceForwardAmount: row.balance_forward_amount,
   };
 }
 

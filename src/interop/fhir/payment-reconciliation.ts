@@ -1,6 +1,7 @@
 // A settlement batch as a FHIR R4 PaymentReconciliation: the payment the payer issued to the
-// provider, one detail per claim paid in it (type payment) and one per recoupment (type
-// adjustment, a negative amount), so that Σ detail.amount = paymentAmount, as in the batch's 835.
+// provider, one detail per claim paid in it (type payment), one per recoupment (type
+// adjustment, a negative amount) and one for a balance carried forward or recovered (type
+// adjustment, no claim), so that Σ detail.amount = paymentAmount, as in the batch's 835.
 import type { Money, PaymentReconciliation, PaymentReconciliationDetail } from '@medplum/fhirtypes';
 import type { Principal } from '../../domain/organizations.js';
 import {
@@ -54,6 +55,24 @@ function detailOf(
   };
 }
 
+/** What the provider owes carried into the batch (positive) or recovered by it (negative). */
+function balanceForwardDetailOf(batch: SettlementBatchDetail): PaymentReconciliationDetail[] {
+  if (/^-?0(\.0+)?$/.test(batch.balanceForwardAmount)) return [];
+  const provider = { reference: `Organization/${batch.providerId}` };
+  return [
+    {
+      type: codeableConcept({
+        system: paymentReconciliationSystem.paymentType,
+        code: 'adjustment',
+      }),
+      submitter: provider,
+      payee: provider,
+      date: batch.createdAt.slice(0, 10),
+      amount: signedMoneyOf(batch.balanceForwardAmount),
+    },
+  ];
+}
+
 export function paymentReconciliationOf(batch: SettlementBatchDetail): PaymentReconciliation {
   const confirmed = batch.status === 'confirmed';
   return {
@@ -75,6 +94,7 @@ export function paymentReconciliationOf(batch: SettlementBatchDetail): PaymentRe
     detail: [
       ...batch.claims.map((line) => detailOf(batch, line, 'payment')),
       ...batch.adjustments.map((line) => detailOf(batch, line, 'adjustment')),
+      ...balanceForwardDetailOf(batch),
     ],
   };
 }
