@@ -1,5 +1,9 @@
-// `npm run demo`: a running engine with demo organizations, keys printed once, and a few
-// claims sealed into the ledger, so a newcomer can curl it straight away.
+// `npm run demo`: a running engine with demo organizations, keys printed once, a few claims
+// (JSON, batch and an 837P file) decided and sealed into the ledger, and a settlement batch
+// with its 835, so a newcomer can curl it straight away.
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import { phiKeysOf } from '../api/app.js';
@@ -19,6 +23,7 @@ import {
 } from '../domain/organizations.js';
 import { openRuntime, prepareDatabase } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
+import { submitX12File } from './x12.js';
 
 async function findOrCreate(
   database: Database,
@@ -72,6 +77,58 @@ export function demoClaim(
 }
 
 /**
+ * A 005010X222A1 837P file with one claim of the demo member (two service lines), as a
+ * practice-management system would send it: the billing provider's NPI in 2010AA and the
+ * payer's ClaimChain id in 2010BB NM109. Segment counts and control numbers are computed.
+ */
+export function demo837(
+  payerId: string,
+  billingNpi: string,
+  patientControlNumber: string,
+  serviceDate = randomServiceDate(),
+): string {
+  const now = new Date();
+  const ymd = now.toISOString().slice(0, 10).replaceAll('-', '');
+  const hhmm = now.toISOString().slice(11, 16).replace(':', '');
+  const control = String(now.getTime() % 1_000_000_000).padStart(9, '0');
+  const day = serviceDate.replaceAll('-', '');
+  const transaction = [
+    'ST*837*0001*005010X222A1',
+    `BHT*0019*00*${patientControlNumber}*${ymd}*${hhmm}*CH`,
+    'NM1*41*2*RIVERSIDE FAMILY MEDICINE*****46*RFM001',
+    'PER*IC*BILLING OFFICE*TE*5555550100',
+    'NM1*40*2*ACME HEALTH PLAN*****46*ACME',
+    'HL*1**20*1',
+    `NM1*85*2*RIVERSIDE FAMILY MEDICINE*****XX*${billingNpi}`,
+    'N3*1 RIVERSIDE DR',
+    'N4*SPRINGFIELD*IL*62701',
+    'REF*EI*123456789',
+    'HL*2*1*22*0',
+    'SBR*P*18*GOLD-2026******CI',
+    `NM1*IL*1*${DEMO_MEMBER.lastName.toUpperCase()}*${DEMO_MEMBER.firstName.toUpperCase()}****MI*${DEMO_MEMBER.memberId}`,
+    `DMG*D8*${DEMO_MEMBER.birthDate.replaceAll('-', '')}*${DEMO_MEMBER.gender}`,
+    `NM1*PR*2*ACME HEALTH PLAN*****PI*${payerId}`,
+    `CLM*${patientControlNumber}*173.5***11:B:1*Y*A*Y*I`,
+    'HI*ABK:E119*ABF:I10',
+    'LX*1',
+    'SV1*HC:99213:25*125*UN*1***1:2',
+    `DTP*472*D8*${day}`,
+    'LX*2',
+    'SV1*HC:80053*48.5*UN*1***1',
+    `DTP*472*D8*${day}`,
+  ];
+  const segments = [
+    `ISA*00*          *00*          *ZZ*${'RFM001'.padEnd(15)}*ZZ*${'CLAIMCHAIN'.padEnd(15)}*${ymd.slice(2)}*${hhmm}*^*00501*${control}*0*P*:`,
+    `GS*HC*RFM001*CLAIMCHAIN*${ymd}*${hhmm}*1*X*005010X222A1`,
+    ...transaction,
+    `SE*${transaction.length + 1}*0001`,
+    'GE*1*1',
+    `IEA*1*${control}`,
+  ];
+  return segments.map((segment) => `${segment}~\n`).join('');
+}
+
+/**
  * The demo payer's configuration: rules, one plan, the demo member covered by it, and fee
  * schedule prices for the demo procedures, so demo claims are adjudicated with real
  * adjustments. Done once: a payer that already has the plan is left as it is.
@@ -94,7 +151,8 @@ export async function configureDemoPayer(
   const plan = await createPlan(database, principal, {
     code: 'GOLD-2026',
     name: 'Gold PPO',
-    deductibleAmount: '500.00',
+    // Small enough that the demo's few claims get past it and money moves in settlement.
+    deductibleAmount: '100.00',
     outOfPocketMaxAmount: '3000.00',
     copayAmount: '25.00',
     coinsurancePercent: '20',
@@ -145,6 +203,10 @@ export async function runDemo(): Promise<void> {
     role: 'payer_adjudicator',
     label: 'demo',
   });
+  const financeKey = (orgId: string) =>
+    issueApiKey(database, { orgId, role: 'finance', label: 'demo' });
+  const payerFinanceKey = await financeKey(payer.id);
+  const providerFinanceKey = await financeKey(provider.id);
   await configureDemoPayer(database, phiKeysOf(config), payerKey.key);
 
   const engine = await startEngine(runtime, { api: true, workers: true });
@@ -153,13 +215,18 @@ export async function runDemo(): Promise<void> {
     await runtime.close();
   });
   const base = `http://127.0.0.1:${engine.port}`;
-  const post = async (path: string, body: unknown) => {
+  const post = async (path: string, body: unknown, key = providerKey.key) => {
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${providerKey.key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return (await response.json()) as { id?: string; ledgerEventId?: string; accepted?: number };
+    return (await response.json()) as {
+      id?: string;
+      ledgerEventId?: string;
+      accepted?: number;
+      batches?: { id: string; amount: string; claimCount: number }[];
+    };
   };
   const first = await post(
     '/v1/claims',
@@ -172,6 +239,15 @@ export async function runDemo(): Promise<void> {
       demoClaim(payer.id, `DEMO-B2-${Date.now()}`, ['210.00', '35.25']),
     ],
   });
+  // The same kind of claim as a billing office's 837P file, through the X12 door.
+  const x12File = join(tmpdir(), 'claimchain-demo.837');
+  await writeFile(x12File, demo837(payer.id, provider.npi ?? '', `DEMO-X-${Date.now()}`));
+  const x12 = await submitX12File({ file: x12File, url: base, apiKey: providerKey.key });
+  // Once the worker has decided them (its sweep runs every ADJUDICATION_INTERVAL_MS), the
+  // payer's finance settles: one batch for the provider, with its 835.
+  await new Promise((resolve) => setTimeout(resolve, 4 * config.adjudicationIntervalMs + 1_000));
+  const settlement = await post('/v1/settlement/run', {}, payerFinanceKey.key);
+  const settled = settlement.batches?.[0];
 
   console.log(`
 ClaimChain demo is running on ${base} (Ctrl-C to stop)
@@ -180,6 +256,8 @@ Organizations: provider ${provider.id} (${provider.name}), payer ${payer.id} (${
 Keys (shown once, stored only as hashes):
   PROVIDER_KEY=${providerKey.key}   # provider_biller
   PAYER_KEY=${payerKey.key}   # payer_adjudicator
+  PAYER_FINANCE_KEY=${payerFinanceKey.key}   # finance (payer)
+  PROVIDER_FINANCE_KEY=${providerFinanceKey.key}   # finance (provider)
 
 Submitted claim ${first.id}, a batch of ${batch.accepted} claims, and claim ${large.id} over the
 payer's 5,000.00 auto-adjudication limit. The worker adjudicates them within a second. Try:
@@ -191,5 +269,21 @@ payer's 5,000.00 auto-adjudication limit. The worker adjudicates them within a s
   npm run cli -- verify --proof proof.json
   npm run cli -- verify
 (The sealer runs every ${config.sealIntervalMs} ms; a proof answers 409 until its block is sealed.)
+
+An 837P file went in too (${x12File}, HTTP ${x12.status}); send it again, or your own:
+  npm run cli -- x12 submit ${x12File} --url ${base} --key "$PROVIDER_KEY"
+${
+  settled
+    ? `Settlement made batch ${settled.id}: ${settled.claimCount} claims, ${settled.amount} to pay. Try:
+  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/settlement/batches/${settled.id}/835
+  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/fhir/PaymentReconciliation/${settled.id}
+  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" -H 'content-type: application/json' \\
+    -d '{"traceNumber":"TRN-DEMO-1","amount":"${settled.amount}","paidDate":"${new Date().toISOString().slice(0, 10)}"}' \\
+    ${base}/v1/settlement/batches/${settled.id}/confirmation`
+    : 'Settlement found nothing decided yet; run it again:'
+}
+  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" ${base}/v1/settlement/run
+  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/balances
+  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" ${base}/v1/reconciliation/runs
 `);
 }
