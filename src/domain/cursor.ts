@@ -7,13 +7,32 @@ import { InvalidInput } from '../infra/errors.js';
 export interface CursorCodec<Key> {
   encode(key: Key): string;
   decode(cursor: string | undefined): Key | undefined;
+  /**
+   * The page of `rows`, fetched with `limit + 1` so that one row more tells whether a next
+   * page exists, and the cursor of that next page (the key of the page's last row).
+   */
+  page<Row>(
+    rows: readonly Row[],
+    limit: number,
+    keyOf: (row: Row) => Key,
+  ): { rows: Row[]; nextCursor: string | null };
 }
 
 export function cursorCodec<Schema extends z.ZodType>(
   schema: Schema,
 ): CursorCodec<z.output<Schema>> {
+  const encode = (key: z.output<Schema>) =>
+    Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
   return {
-    encode: (key) => Buffer.from(JSON.stringify(key), 'utf8').toString('base64url'),
+    encode,
+    page(rows, limit, keyOf) {
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        rows: page,
+        nextCursor: rows.length > limit && last !== undefined ? encode(keyOf(last)) : null,
+      };
+    },
     decode(cursor) {
       if (!cursor) return undefined;
       try {

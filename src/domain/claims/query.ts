@@ -200,13 +200,9 @@ export async function listClaims(
     orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
     take: filter.limit + 1,
   });
-  const page = rows.slice(0, filter.limit);
-  const last = page[page.length - 1];
-  return {
-    claims: page.map(summaryOf),
-    nextCursor:
-      rows.length > filter.limit && last
-        ? pageCursor.encode({ submittedAt: last.submittedAt.toISOString(), id: last.id })
-        : null,
-  };
+  const page = pageCursor.page(rows, filter.limit, (row) => ({
+    submittedAt: row.submittedAt.toISOString(),
+    id: row.id,
+  }));
+  return { claims: page.rows.map(summaryOf), nextCursor: page.nextCursor };
 }

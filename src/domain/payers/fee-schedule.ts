@@ -202,13 +202,9 @@ export async function listFeeSchedule(
     orderBy: [{ procedureCode: 'asc' }, { modifier: 'asc' }],
     take: query.limit + 1,
   });
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    entries: page.map(viewOf),
-    nextCursor:
-      rows.length > query.limit && last
-        ? pageCursor.encode({ procedureCode: last.procedureCode, modifier: last.modifier })
-        : null,
-  };
+  const page = pageCursor.page(rows, query.limit, (row) => ({
+    procedureCode: row.procedureCode,
+    modifier: row.modifier,
+  }));
+  return { entries: page.rows.map(viewOf), nextCursor: page.nextCursor };
 }

@@ -655,15 +655,11 @@ export async function listRuns(
       ORDER BY r.started_at DESC, r.id DESC LIMIT $5`,
     [principal.orgId, seesAll(principal), after?.startedAt ?? null, after?.id ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    runs: page.map(toRun),
-    nextCursor:
-      rows.length > limit && last
-        ? runCursor.encode({ startedAt: last.started_at.toISOString(), id: last.id })
-        : null,
-  };
+  const page = runCursor.page(rows, limit, (row) => ({
+    startedAt: row.started_at.toISOString(),
+    id: row.id,
+  }));
+  return { runs: page.rows.map(toRun), nextCursor: page.nextCursor };
 }
 
 export async function getRun(

@@ -355,15 +355,11 @@ export async function listBatches(
       ORDER BY created_at DESC, id DESC LIMIT $5`,
     [principal.orgId, status ?? null, after?.createdAt ?? null, after?.id ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    batches: page.map(toBatch),
-    nextCursor:
-      rows.length > limit && last
-        ? batchCursor.encode({ createdAt: last.created_at.toISOString(), id: last.id })
-        : null,
-  };
+  const page = batchCursor.page(rows, limit, (row) => ({
+    createdAt: row.created_at.toISOString(),
+    id: row.id,
+  }));
+  return { batches: page.rows.map(toBatch), nextCursor: page.nextCursor };
 }
 
 /** A batch of the caller's organization (as payer or provider); any other is not found. */
@@ -394,6 +390,21 @@ export async function getBatch(
   return { ...toBatch(rows[0]), claims: of('claim'), adjustments: of('adjustment') };
 }
 
+/** The payer's batch, locked for the rest of the transaction; any other batch is not found. */
+async function lockPayerBatch(
+  client: pg.PoolClient,
+  principal: Principal,
+  batchId: string,
+): Promise<BatchRow> {
+  const { rows } = await client.query<BatchRow>(
+    `SELECT ${BATCH_COLUMNS} FROM settlement_batches
+      WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
+    [batchId, principal.orgId],
+  );
+  if (!rows[0]) throw new NotFound('settlement batch');
+  return rows[0];
+}
+
 export const confirmationSchema = z.strictObject({
   traceNumber: z.string().regex(/^[A-Za-z0-9-]{1,50}$/, 'must be 1-50 letters, digits or hyphens'),
   amount: moneyText,
@@ -421,13 +432,7 @@ export async function confirmBatch(
   const input = parseOrThrow(confirmationSchema, body, 'body');
   try {
     return await inTransaction(database.pool, async (client) => {
-      const { rows } = await client.query<BatchRow>(
-        `SELECT ${BATCH_COLUMNS} FROM settlement_batches
-          WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
-        [batchId, principal.orgId],
-      );
-      const batch = rows[0];
-      if (!batch) throw new NotFound('settlement batch');
+      const batch = await lockPayerBatch(client, principal, batchId);
       if (batch.status !== 'issued') throw new Conflict(`the batch is already ${batch.status}`);
       const matches = new Decimal(input.amount).equals(batch.amount);
       const status = matches ? 'confirmed' : 'exception';
@@ -505,13 +510,7 @@ export async function reopenBatch(
   if (principal.orgKind !== 'payer') throw new Forbidden('only the payer reopens a batch');
   const input = parseOrThrow(reopeningSchema, body, 'body');
   return inTransaction(database.pool, async (client) => {
-    const { rows } = await client.query<BatchRow>(
-      `SELECT ${BATCH_COLUMNS} FROM settlement_batches
-        WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
-      [batchId, principal.orgId],
-    );
-    const batch = rows[0];
-    if (!batch) throw new NotFound('settlement batch');
+    const batch = await lockPayerBatch(client, principal, batchId);
     if (batch.status !== 'exception') {
       throw new Conflict(`only a batch in exception is reopened; this one is ${batch.status}`);
     }
