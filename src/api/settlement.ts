@@ -4,6 +4,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { Forbidden } from '../infra/errors.js';
 import { loadRemittance } from '../domain/settlement/remittance.js';
+import { getSchedule, setSchedule } from '../domain/settlement/schedule.js';
 import {
   confirmBatch,
   getBatch,
@@ -38,6 +39,23 @@ export function settlementRouter({
     if (principal.orgKind !== 'payer') throw new Forbidden('only a payer runs its settlement');
     response.json({ batches: await settlePayer(database, principal.orgId) });
   });
+
+  router.get(
+    '/settlement/schedule',
+    requireRole('finance', 'admin'),
+    async (_request, response) => {
+      response.json(await getSchedule(database, principalOf(response)));
+    },
+  );
+
+  router.put(
+    '/settlement/schedule',
+    requireRole('finance', 'admin'),
+    express.json({ limit: '16kb' }),
+    async (request, response) => {
+      response.json(await setSchedule(database, principalOf(response), request.body));
+    },
+  );
 
   router.get('/settlement/batches', requireRole('finance', 'admin'), async (request, response) => {
     response.json(await listBatches(database, principalOf(response), request.query));

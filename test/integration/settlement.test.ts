@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiKey } from '../../src/domain/organizations.js';
-import { settlePayer } from '../../src/domain/settlement/service.js';
+import { settleAllPayers, settlePayer } from '../../src/domain/settlement/service.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { execSettlementJob } from '../../workers/settlement.js';
 import { bearer, expectProblem } from '../support/api.js';
@@ -243,6 +243,67 @@ describe('the settlement worker', () => {
     expect(result.failed).toBe(0);
     expect(await batchCount(first.payerId)).toBe(1);
     expect(await batchCount(second.payerId)).toBe(1);
+  });
+
+  it('settles a payer with a cadence of its own only when its interval has passed', async () => {
+    const weekly = await createParties(environment);
+    const schedule = await request(app)
+      .put('/v1/settlement/schedule')
+      .set(bearer(weekly.payerFinance))
+      .send({ intervalMinutes: 10_080 });
+    expect(schedule.status, JSON.stringify(schedule.body)).toBe(200);
+    expect(schedule.body).toMatchObject({ intervalMinutes: 10_080, lastRunAt: null });
+    const tick = () =>
+      settleAllPayers(environment.database, (_payerId, error) => {
+        throw error;
+      });
+
+    await paidClaim(weekly);
+    await tick(); // never ran: due at once
+    expect(await batchCount(weekly.payerId)).toBe(1);
+    const afterRun = await request(app)
+      .get('/v1/settlement/schedule')
+      .set(bearer(weekly.payerFinance));
+    const lastRunAt = Date.parse(afterRun.body.lastRunAt as string);
+    expect(Date.parse(afterRun.body.nextRunDueAt as string) - lastRunAt).toBe(10_080 * 60_000);
+
+    await paidClaim(weekly);
+    await tick(); // a week has not passed: the claim waits
+    expect(await batchCount(weekly.payerId)).toBe(1);
+    // A week and a minute later (the last run moved back by hand), the next tick settles it.
+    await environment.database.pool.query(
+      `UPDATE payer_settlement_schedules SET last_run_at = now() - interval '7 days 1 minute'
+        WHERE payer_org_id = $1`,
+      [weekly.payerId],
+    );
+    await tick();
+    expect(await batchCount(weekly.payerId)).toBe(2);
+  });
+
+  it('takes a schedule from payer finance only, with a valid interval', async () => {
+    const parties = await createParties(environment);
+    const put = (key: string, body: unknown) =>
+      request(app)
+        .put('/v1/settlement/schedule')
+        .set(bearer(key))
+        .send(body as object);
+    expectProblem(await put(parties.providerFinance, { intervalMinutes: 60 }), 403);
+    expectProblem(await put(parties.payerAdjudicator, { intervalMinutes: 60 }), 403);
+    for (const bad of [
+      { intervalMinutes: 0 },
+      { intervalMinutes: 1.5 },
+      { intervalMinutes: '60' },
+      {},
+    ]) {
+      expectProblem(await put(parties.payerFinance, bad), 422);
+    }
+    const every = await put(parties.payerAdmin, { intervalMinutes: null });
+    expect(every.body).toMatchObject({ intervalMinutes: null, nextRunDueAt: null });
+    const { rows } = await environment.database.pool.query<{ count: string }>(
+      `SELECT count(*) FROM ledger_events WHERE type = 'SettlementScheduleSet' AND aggregate_id = $1`,
+      [`settlement-schedule:${parties.payerId}`],
+    );
+    expect(rows[0]!.count).toBe('1');
   });
 });
 

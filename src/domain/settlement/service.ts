@@ -13,6 +13,7 @@ import { Conflict, Forbidden, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
 import { moneyText } from '../claims/schema.js';
+import { duePayers, recordSettlementRun } from './schedule.js';
 import type { Principal } from '../organizations.js';
 import { cursorCodec } from '../cursor.js';
 import { parseOrThrow } from '../validation.js';
@@ -53,11 +54,15 @@ export interface SettlementBatchDetail extends SettlementBatch {
   adjustments: BatchLine[];
 }
 
-/** Builds one batch per provider of the payer that has something to settle. */
+/**
+ * Builds one batch per provider of the payer that has something to settle, and records the
+ * run (its start) for the payer's settlement cadence.
+ */
 export async function settlePayer(
   database: Database,
   payerOrgId: string,
 ): Promise<SettlementBatchDetail[]> {
+  const startedAt = new Date();
   const { rows } = await database.pool.query<{ provider_org_id: string }>(
     `SELECT DISTINCT provider_org_id FROM claims
       WHERE payer_org_id = $1 AND status = ANY($2::text[]) ORDER BY provider_org_id`,
@@ -68,24 +73,26 @@ export async function settlePayer(
     const batch = await settlePair(database, payerOrgId, providerOrgId);
     if (batch) batches.push(batch);
   }
+  await recordSettlementRun(database.pool, payerOrgId, startedAt);
   return batches;
 }
 
-/** Settles every payer; one payer's failure is reported and does not stop the others. */
+/**
+ * Settles every payer whose cadence says it is due; one payer's failure is reported and does
+ * not stop the others (it is due again at the next tick, since its run was not recorded).
+ */
 export async function settleAllPayers(
   database: Database,
   onFailure: (payerOrgId: string, error: unknown) => void,
+  now = new Date(),
 ): Promise<{ batches: number; failed: number }> {
-  const { rows } = await database.pool.query<{ id: string }>(
-    "SELECT id FROM organizations WHERE kind = 'payer' ORDER BY id",
-  );
   const result = { batches: 0, failed: 0 };
-  for (const { id } of rows) {
+  for (const payerOrgId of await duePayers(database, now)) {
     try {
-      result.batches += (await settlePayer(database, id)).length;
+      result.batches += (await settlePayer(database, payerOrgId)).length;
     } catch (error) {
       result.failed += 1;
-      onFailure(id, error);
+      onFailure(payerOrgId, error);
     }
   }
   return result;
