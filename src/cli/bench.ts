@@ -13,7 +13,7 @@ import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
-import { configureDemoPayer, demoClaim } from './demo.js';
+import { configureDemoPayer, demo837, demoClaim } from './demo.js';
 import { phiKeysOf } from '../api/app.js';
 import { adjudicateSubmitted, recordDecision } from '../domain/adjudication/service.js';
 import type { AdjudicationResult } from '../domain/adjudication/types.js';
@@ -35,6 +35,8 @@ function claimant(index: number): [string, string] {
 }
 const BATCH_SIZE = 1_000;
 const BATCH_CONCURRENCY = 2;
+/** 837P files of BATCH_SIZE claims each for the X12 intake figure. */
+const X12_FILES = 10;
 
 interface HttpResult {
   status: number;
@@ -47,6 +49,7 @@ function post(
   path: string,
   key: string,
   body: string,
+  contentType = 'application/json',
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -58,7 +61,7 @@ function post(
         method: 'POST',
         headers: {
           authorization: `Bearer ${key}`,
-          'content-type': 'application/json',
+          'content-type': contentType,
           'content-length': Buffer.byteLength(body),
         },
       },
@@ -222,6 +225,37 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
     console.log(
       `batch intake (HTTP, ${BATCH_SIZE} claims per request, ${BATCH_CONCURRENCY} at a time): ` +
         `${Math.round((batches * BATCH_SIZE) / batch.seconds)} claims/s, p50 ${percentile(batch.latencies, 0.5).toFixed(0)} ms per batch`,
+    );
+
+    // The same claims as a billing office's 837P files: read, mapped and written per claim.
+    const x12Offset = singleTotal + batches * BATCH_SIZE;
+    const x12Files = Array.from({ length: X12_FILES }, (_, file) =>
+      demo837(
+        payer.id,
+        provider.npi ?? '',
+        Array.from({ length: BATCH_SIZE }, (_, index) => {
+          const [serviceDate, memberId] = claimant(x12Offset + file * BATCH_SIZE + index);
+          return { patientControlNumber: `X-${file}-${index}`, serviceDate, memberId };
+        }),
+      ),
+    );
+    const x12 = await drive(X12_FILES, BATCH_CONCURRENCY, async (index) => {
+      const result = await post(
+        agent,
+        port,
+        '/v1/x12/837',
+        key,
+        x12Files[index]!,
+        'application/edi-x12',
+      );
+      if (result.status !== 200 || !result.body.includes(`"accepted":${BATCH_SIZE}`)) {
+        throw new Error(`837P intake answered ${result.status}: ${result.body.slice(0, 300)}`);
+      }
+    });
+    console.log(
+      `837P intake (HTTP, ${BATCH_SIZE} claims per file, ${BATCH_CONCURRENCY} at a time): ` +
+        `${Math.round((X12_FILES * BATCH_SIZE) / x12.seconds)} claims/s, p50 ${percentile(x12.latencies, 0.5).toFixed(0)} ms per file ` +
+        `(${Math.round(Buffer.byteLength(x12Files[0]!) / 1024)} kB)`,
     );
     api.kill('SIGTERM');
     api = undefined;

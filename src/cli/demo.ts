@@ -76,25 +76,45 @@ export function demoClaim(
   };
 }
 
+/** One claim of an 837P file: the demo member (or another member id) on one day. */
+export interface Demo837Claim {
+  patientControlNumber: string;
+  serviceDate: string;
+  memberId?: string;
+}
+
 /**
- * A 005010X222A1 837P file with one claim of the demo member (two service lines), as a
- * practice-management system would send it: the billing provider's NPI in 2010AA and the
- * payer's ClaimChain id in 2010BB NM109. Segment counts and control numbers are computed.
+ * A 005010X222A1 837P file of demo claims (two service lines each, each claim under its own
+ * subscriber), as a practice-management system would send it: the billing provider's NPI in
+ * 2010AA and the payer's ClaimChain id in 2010BB NM109. Counts and control numbers computed.
  */
-export function demo837(
-  payerId: string,
-  billingNpi: string,
-  patientControlNumber: string,
-  serviceDate = randomServiceDate(),
-): string {
+export function demo837(payerId: string, billingNpi: string, claims: Demo837Claim[]): string {
   const now = new Date();
   const ymd = now.toISOString().slice(0, 10).replaceAll('-', '');
   const hhmm = now.toISOString().slice(11, 16).replace(':', '');
   const control = String(now.getTime() % 1_000_000_000).padStart(9, '0');
-  const day = serviceDate.replaceAll('-', '');
+  const name = `${DEMO_MEMBER.lastName.toUpperCase()}*${DEMO_MEMBER.firstName.toUpperCase()}`;
+  const claimLoops = claims.flatMap((claim, index) => {
+    const day = claim.serviceDate.replaceAll('-', '');
+    return [
+      `HL*${index + 2}*1*22*0`,
+      'SBR*P*18*GOLD-2026******CI',
+      `NM1*IL*1*${name}****MI*${claim.memberId ?? DEMO_MEMBER.memberId}`,
+      `DMG*D8*${DEMO_MEMBER.birthDate.replaceAll('-', '')}*${DEMO_MEMBER.gender}`,
+      `NM1*PR*2*ACME HEALTH PLAN*****PI*${payerId}`,
+      `CLM*${claim.patientControlNumber}*173.5***11:B:1*Y*A*Y*I`,
+      'HI*ABK:E119*ABF:I10',
+      'LX*1',
+      'SV1*HC:99213:25*125*UN*1***1:2',
+      `DTP*472*D8*${day}`,
+      'LX*2',
+      'SV1*HC:80053*48.5*UN*1***1',
+      `DTP*472*D8*${day}`,
+    ];
+  });
   const transaction = [
     'ST*837*0001*005010X222A1',
-    `BHT*0019*00*${patientControlNumber}*${ymd}*${hhmm}*CH`,
+    `BHT*0019*00*${control}*${ymd}*${hhmm}*CH`,
     'NM1*41*2*RIVERSIDE FAMILY MEDICINE*****46*RFM001',
     'PER*IC*BILLING OFFICE*TE*5555550100',
     'NM1*40*2*ACME HEALTH PLAN*****46*ACME',
@@ -103,19 +123,7 @@ export function demo837(
     'N3*1 RIVERSIDE DR',
     'N4*SPRINGFIELD*IL*62701',
     'REF*EI*123456789',
-    'HL*2*1*22*0',
-    'SBR*P*18*GOLD-2026******CI',
-    `NM1*IL*1*${DEMO_MEMBER.lastName.toUpperCase()}*${DEMO_MEMBER.firstName.toUpperCase()}****MI*${DEMO_MEMBER.memberId}`,
-    `DMG*D8*${DEMO_MEMBER.birthDate.replaceAll('-', '')}*${DEMO_MEMBER.gender}`,
-    `NM1*PR*2*ACME HEALTH PLAN*****PI*${payerId}`,
-    `CLM*${patientControlNumber}*173.5***11:B:1*Y*A*Y*I`,
-    'HI*ABK:E119*ABF:I10',
-    'LX*1',
-    'SV1*HC:99213:25*125*UN*1***1:2',
-    `DTP*472*D8*${day}`,
-    'LX*2',
-    'SV1*HC:80053*48.5*UN*1***1',
-    `DTP*472*D8*${day}`,
+    ...claimLoops,
   ];
   const segments = [
     `ISA*00*          *00*          *ZZ*${'RFM001'.padEnd(15)}*ZZ*${'CLAIMCHAIN'.padEnd(15)}*${ymd.slice(2)}*${hhmm}*^*00501*${control}*0*P*:`,
@@ -241,7 +249,12 @@ export async function runDemo(): Promise<void> {
   });
   // The same kind of claim as a billing office's 837P file, through the X12 door.
   const x12File = join(tmpdir(), 'claimchain-demo.837');
-  await writeFile(x12File, demo837(payer.id, provider.npi ?? '', `DEMO-X-${Date.now()}`));
+  await writeFile(
+    x12File,
+    demo837(payer.id, provider.npi ?? '', [
+      { patientControlNumber: `DEMO-X-${Date.now()}`, serviceDate: randomServiceDate() },
+    ]),
+  );
   const x12 = await submitX12File({ file: x12File, url: base, apiKey: providerKey.key });
   // Once the worker has decided them (its sweep runs every ADJUDICATION_INTERVAL_MS), the
   // payer's finance settles: one batch for the provider, with its 835.
