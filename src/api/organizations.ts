@@ -1,5 +1,6 @@
 // Organizations and API keys. The platform operator's admin registers organizations and
-// may issue or revoke any key; an organization's admin manages its own keys.
+// may issue or revoke any key; an organization's admin manages its own keys and its own
+// remittance profile (the operator's admin: any organization's).
 import express, { Router } from 'express';
 import { z } from 'zod';
 import {
@@ -12,6 +13,10 @@ import {
   revokeApiKey,
   ROLES,
 } from '../domain/organizations.js';
+import {
+  organizationProfileSchema,
+  setOrganizationProfile,
+} from '../domain/organization-profile.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { NotFound } from '../infra/errors.js';
@@ -57,6 +62,25 @@ export function organizationsRouter(database: Database, cache: PrincipalCache): 
     if (!organization) throw new NotFound('organization');
     response.json({ organization, role: principal.role, apiKeyId: principal.keyId });
   });
+
+  // "me" or an organization's id; the domain answers 404 for another organization's id unless
+  // the caller is the operator, as for every other record.
+  router.put(
+    '/organizations/:id/profile',
+    json,
+    requireRole('admin'),
+    async (request, response) => {
+      const principal = principalOf(response);
+      const { id } = parseOrThrow(
+        z.object({ id: z.union([z.literal('me'), z.uuid()], 'must be "me" or a UUID') }),
+        request.params,
+        'organization id',
+      );
+      const input = parseOrThrow(organizationProfileSchema, request.body, 'organization profile');
+      const orgId = id === 'me' ? principal.orgId : id;
+      response.json(await setOrganizationProfile(database, principal, orgId, input));
+    },
+  );
 
   router.post('/api-keys', json, requireRole('admin'), async (request, response) => {
     const principal = principalOf(response);

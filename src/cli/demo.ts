@@ -14,6 +14,11 @@ import { createPlan, listPlans } from '../domain/payers/plans.js';
 import { setPayerRules } from '../domain/payers/rules.js';
 import type { PhiKeys } from '../infra/phi.js';
 import {
+  organizationProfileSchema,
+  setOrganizationProfile,
+} from '../domain/organization-profile.js';
+import { parseOrThrow } from '../domain/validation.js';
+import {
   authenticateKey,
   createOrganization,
   issueApiKey,
@@ -33,6 +38,23 @@ async function findOrCreate(
 ): Promise<Organization> {
   const existing = (await listOrganizations(database, kind)).find((org) => org.name === name);
   return existing ?? createOrganization(database, { name, kind, npi });
+}
+
+/** What the demo's 835 names the payer and the provider by: addresses, EINs, the payer's contact. */
+const DEMO_PAYER_PROFILE = {
+  address: { line1: '100 Insurance Way', city: 'Hartford', stateCode: 'CT', postalCode: '06101' },
+  taxId: '061234567',
+  businessContact: { name: 'Provider Services', phone: '8005550100' },
+};
+const DEMO_PROVIDER_PROFILE = {
+  address: { line1: '1 Riverside Dr', city: 'Springfield', stateCode: 'IL', postalCode: '62701' },
+  taxId: '371234567',
+};
+
+/** Through the same schema as the API, so the demo's profiles are what a client could send. */
+async function setDemoProfile(database: Database, orgId: string, profile: unknown) {
+  const input = parseOrThrow(organizationProfileSchema, profile, 'demo profile');
+  await setOrganizationProfile(database, undefined, orgId, input);
 }
 
 /** A day of this year before today, so a rerun of the demo rarely repeats a service. */
@@ -122,7 +144,7 @@ export function demo837(payerId: string, billingNpi: string, claims: Demo837Clai
     `NM1*85*2*RIVERSIDE FAMILY MEDICINE*****XX*${billingNpi}`,
     'N3*1 RIVERSIDE DR',
     'N4*SPRINGFIELD*IL*62701',
-    'REF*EI*123456789',
+    `REF*EI*${DEMO_PROVIDER_PROFILE.taxId}`,
     ...claimLoops,
   ];
   const segments = [
@@ -201,6 +223,9 @@ export async function runDemo(): Promise<void> {
     '1234567893',
   );
   const payer = await findOrCreate(database, 'Acme Health Plan', 'payer');
+  // Sending a profile already in force changes nothing, so a rerun of the demo adds no event.
+  await setDemoProfile(database, payer.id, DEMO_PAYER_PROFILE);
+  await setDemoProfile(database, provider.id, DEMO_PROVIDER_PROFILE);
   const providerKey = await issueApiKey(database, {
     orgId: provider.id,
     role: 'provider_biller',

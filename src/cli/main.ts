@@ -3,6 +3,7 @@
 // remittance, demo, bench.
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import { loadConfig, ConfigError } from '../infra/config.js';
 import { MigrationError, resolveRolledBack } from '../infra/migrate.js';
 import { DomainError, InvalidInput } from '../infra/errors.js';
@@ -19,6 +20,11 @@ import {
   type OrganizationKind,
   type Role,
 } from '../domain/organizations.js';
+import {
+  organizationProfileSchema,
+  setOrganizationProfile,
+} from '../domain/organization-profile.js';
+import { parseOrThrow } from '../domain/validation.js';
 import { sealPending } from '../ledger/seal.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
@@ -70,6 +76,73 @@ org
     await withRuntime(async ({ database }) => {
       const created = await createOrganization(database, options);
       console.log(JSON.stringify(created, null, 2));
+    });
+  });
+
+interface ProfileOptions {
+  street?: string;
+  street2?: string;
+  city?: string;
+  state?: string;
+  zip?: string;
+  taxId?: string;
+  contactName?: string;
+  contactPhone?: string;
+  contactEmail?: string;
+  technicalName?: string;
+  technicalPhone?: string;
+  technicalEmail?: string;
+}
+
+/** The profile as PUT /v1/organizations/:id/profile takes it: a part given by no option is absent. */
+function profileInputOf(options: ProfileOptions) {
+  const contact = (name?: string, phone?: string, email?: string) =>
+    name === undefined && phone === undefined && email === undefined
+      ? undefined
+      : { name, phone, email };
+  const { street, street2, city, state, zip } = options;
+  const addressGiven = [street, street2, city, state, zip].some((value) => value !== undefined);
+  return {
+    address: addressGiven
+      ? { line1: street, line2: street2, city, stateCode: state, postalCode: zip }
+      : undefined,
+    taxId: options.taxId,
+    businessContact: contact(options.contactName, options.contactPhone, options.contactEmail),
+    technicalContact: contact(
+      options.technicalName,
+      options.technicalPhone,
+      options.technicalEmail,
+    ),
+  };
+}
+
+org
+  .command('profile <id>')
+  .description(
+    "set an organization's remittance profile (the whole profile: parts not given are cleared)",
+  )
+  .option('--street <line>', 'address line 1')
+  .option('--street2 <line>', 'address line 2')
+  .option('--city <city>', 'city')
+  .option('--state <code>', 'two-letter state code, e.g. CT')
+  .option('--zip <zip>', 'ZIP code, 5 or 9 digits')
+  .option('--tax-id <ein>', 'federal tax id (EIN), 9 digits')
+  .option('--contact-name <name>', 'payer: office for remittance questions (835 PER*CX)')
+  .option('--contact-phone <phone>', 'payer: its phone, 10 digits')
+  .option('--contact-email <email>', 'payer: its email')
+  .option('--technical-name <name>', 'payer: EDI support contact (835 PER*BL)')
+  .option('--technical-phone <phone>', 'payer: its phone, 10 digits')
+  .option('--technical-email <email>', 'payer: its email')
+  .action(async (id: string, options: ProfileOptions) => {
+    const { id: orgId } = parseOrThrow(
+      z.object({ id: z.uuid('must be a UUID') }),
+      { id },
+      'organization id',
+    );
+    const input = parseOrThrow(organizationProfileSchema, profileInputOf(options), 'profile');
+    await withRuntime(async ({ database }) => {
+      const changed = await setOrganizationProfile(database, undefined, orgId, input);
+      console.log(JSON.stringify(changed, null, 2));
     });
   });
 

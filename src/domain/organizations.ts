@@ -5,6 +5,8 @@ import type pg from 'pg';
 import { inTransaction, type Database } from '../infra/db.js';
 import { Forbidden, InvalidInput, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
+import type { Organization as OrganizationRow } from '../generated/prisma/client.js';
+import { profileOf, type OrganizationProfile } from './organization-profile.js';
 
 export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
@@ -33,6 +35,31 @@ export interface Organization {
   kind: OrganizationKind;
   npi: string | null;
   createdAt: Date;
+  /** What the 835 names the organization by besides its name and NPI. */
+  profile: OrganizationProfile;
+  /** 0 until a profile is first set; one more on every change. */
+  profileVersion: number;
+  profileUpdatedAt: Date | null;
+}
+
+const NO_PROFILE: OrganizationProfile = {
+  address: null,
+  taxId: null,
+  businessContact: null,
+  technicalContact: null,
+};
+
+function organizationOf(row: OrganizationRow): Organization {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind as OrganizationKind,
+    npi: row.npi,
+    createdAt: row.createdAt,
+    profile: profileOf(row),
+    profileVersion: row.profileVersion,
+    profileUpdatedAt: row.profileUpdatedAt,
+  };
 }
 
 /** Who is calling: resolved from an API key on every request. */
@@ -96,6 +123,9 @@ export async function createOrganization(
     kind: input.kind,
     npi: input.npi ?? null,
     createdAt: new Date(),
+    profile: NO_PROFILE,
+    profileVersion: 0,
+    profileUpdatedAt: null,
   };
   await inTransaction(database.pool, async (client) => {
     await client.query(
@@ -130,7 +160,16 @@ export async function findOrganization(
   id: string,
 ): Promise<Organization | undefined> {
   const row = await database.prisma.organization.findUnique({ where: { id } });
-  return row ? { ...row, kind: row.kind as OrganizationKind } : undefined;
+  return row ? organizationOf(row) : undefined;
+}
+
+/** Several organizations by id; ids that do not exist are absent from the map. */
+export async function findOrganizations(
+  database: Database,
+  ids: readonly string[],
+): Promise<Map<string, Organization>> {
+  const rows = await database.prisma.organization.findMany({ where: { id: { in: [...ids] } } });
+  return new Map(rows.map((row) => [row.id, organizationOf(row)]));
 }
 
 export async function listOrganizations(
@@ -142,7 +181,7 @@ export async function listOrganizations(
     orderBy: { name: 'asc' },
     take: 1000,
   });
-  return rows.map((row) => ({ ...row, kind: row.kind as OrganizationKind }));
+  return rows.map(organizationOf);
 }
 
 export async function issueApiKey(

@@ -2,7 +2,8 @@
 // PostgreSQL: claims submitted through the API and adjudicated (a payment with a fee schedule
 // reduction, deductible and coinsurance, a partial payment, a denial, and a void of a claim paid
 // in an earlier batch), settled, fetched through the API, parsed back with node-x12 and checked
-// from the parsed segments; who may fetch them; the same document on every fetch.
+// from the parsed segments; who may fetch them; the same document on every fetch; the parties'
+// addresses, contacts and EINs from their remittance profiles.
 import { Decimal } from 'decimal.js';
 import type { PaymentReconciliation } from '@medplum/fhirtypes';
 import request from 'supertest';
@@ -323,5 +324,56 @@ describe('GET /v1/settlement/batches/:id/835', () => {
       }
       expect((await fetchResource(parties.biller, secondBatch.id)).status).toBe(403);
     });
+  });
+});
+
+describe('the 835 with the parties’ remittance profiles', () => {
+  const putProfile = async (orgId: string, body: object) => {
+    const response = await request(app)
+      .put('/v1/organizations/me/profile')
+      .set(bearer(await keyOf(orgId, 'admin')))
+      .send(body);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+  };
+
+  it('carries the addresses, the payer’s contacts and EIN (TRN03) and the payee’s EIN', async () => {
+    const parties = await createParties();
+    await submitAndAdjudicate(parties, ['99213']);
+    const batch = await settle(parties);
+    const before = parse835((await fetch835(parties.providerFinance, batch.id)).text);
+    expect(before.trn[3]).toMatch(/^9\d{9}$/);
+    expect(before.payerLoop.map((values) => values[0])).toEqual(['N1']);
+
+    await putProfile(parties.payerId, {
+      address: {
+        line1: '100 Insurance Way',
+        city: 'Hartford',
+        stateCode: 'CT',
+        postalCode: '06101',
+      },
+      taxId: '06-1234567',
+      businessContact: { name: 'Provider Services', phone: '800-555-0100' },
+    });
+    await putProfile(parties.providerId, {
+      address: {
+        line1: '1 Riverside Dr',
+        line2: 'Suite 200',
+        city: 'Springfield',
+        stateCode: 'IL',
+        postalCode: '62701-1234',
+      },
+      taxId: '37-1234567',
+    });
+    const response = await fetch835(parties.providerFinance, batch.id);
+    const parsed = parse835(response.text);
+    expect(remittanceProblems(parsed)).toEqual([]);
+    expect(parsed.trn[3]).toBe('1061234567');
+    // The payer's one contact is written as the technical contact the guide requires.
+    expect(response.text).toMatch(
+      /\nN1\*PR\*[^~]+~\nN3\*100 Insurance Way~\nN4\*Hartford\*CT\*06101~\nPER\*BL\*Provider Services\*TE\*8005550100~\nN1\*PE\*[^~]+\*XX\*1234567893~\nN3\*1 Riverside Dr\*Suite 200~\nN4\*Springfield\*IL\*627011234~\nREF\*TJ\*371234567~\nLX\*1~\n/,
+    );
+    // Every fetch gives the same document, by payer or provider, while the profiles stay.
+    expect((await fetch835(parties.payerFinance, batch.id)).text).toBe(response.text);
+    expect(parsed.rawIsa13).toBe(before.rawIsa13);
   });
 });

@@ -29,6 +29,9 @@ export interface Parsed835 {
   plbAmounts: Decimal[];
   /** Tags of the transaction set's segments between ST and SE, in order. */
   tags: string[];
+  /** Loop 1000A (N1*PR up to N1*PE) and loop 1000B (N1*PE up to LX or PLB), as values. */
+  payerLoop: string[][];
+  payeeLoop: string[][];
 }
 
 const valuesOf = (segment: X12Segment): string[] => [
@@ -80,10 +83,16 @@ export function parse835(text: string): Parsed835 {
     claims: [],
     plbAmounts: [],
     tags: transaction.segments.map((segment) => segment.tag),
+    payerLoop: [],
+    payeeLoop: [],
   };
   let claim: ParsedClaim | undefined;
+  let partyLoop: string[][] | undefined;
   for (const segment of transaction.segments) {
     const values = valuesOf(segment);
+    if (segment.tag === 'N1') partyLoop = values[1] === 'PR' ? result.payerLoop : result.payeeLoop;
+    else if (segment.tag === 'LX' || segment.tag === 'PLB') partyLoop = undefined;
+    partyLoop?.push(values);
     if (segment.tag === 'BPR') result.bpr = values;
     else if (segment.tag === 'TRN') result.trn = values;
     else if (segment.tag === 'CLP') {
@@ -157,9 +166,37 @@ function envelopeProblems(parsed: Parsed835): string[] {
   return problems;
 }
 
+/**
+ * Loops 1000A and 1000B in the guide's order: N1, then N3 and N4 together; the payer's PER*CX
+ * before its PER*BL, and a PER*BL whenever there is a contact at all (the guide requires it);
+ * TRN03 "1" + an EIN or "9" + a payer-assigned number.
+ */
+function partyProblems(parsed: Parsed835): string[] {
+  const problems: string[] = [];
+  const tagsOf = (loop: string[][]) =>
+    loop.map((values) =>
+      (values[0] === 'PER' || values[0] === 'REF' ? values.slice(0, 2) : values.slice(0, 1)).join(
+        '*',
+      ),
+    );
+  const payer = tagsOf(parsed.payerLoop).join(' ');
+  const payee = tagsOf(parsed.payeeLoop).join(' ');
+  if (!/^N1( N3 N4)?( REF\*(2U|EO|HI|NF))*( PER\*CX)?( PER\*BL)*( PER\*IE)?$/.test(payer)) {
+    problems.push(`loop 1000A is ${payer}`);
+  }
+  if (/PER\*CX/.test(payer) && !/PER\*BL/.test(payer)) problems.push('PER*CX without PER*BL');
+  if (!/^N1( N3 N4)?( REF\*(0B|D3|PQ|TJ))*$/.test(payee)) problems.push(`loop 1000B is ${payee}`);
+  if (!/^[19]\d{9}$/.test(parsed.trn[3] ?? '')) problems.push(`TRN03 ${parsed.trn[3]}`);
+  return problems;
+}
+
 /** Every broken balancing or envelope rule, read from the parsed segments; none if all hold. */
 export function remittanceProblems(parsed: Parsed835): string[] {
-  const problems = [...envelopeProblems(parsed), ...parsed.claims.flatMap(claimProblems)];
+  const problems = [
+    ...envelopeProblems(parsed),
+    ...partyProblems(parsed),
+    ...parsed.claims.flatMap(claimProblems),
+  ];
   const claimPayments = sum(parsed.claims.map((claim) => new Decimal(claim.clp[4]!)));
   const expected = claimPayments.minus(sum(parsed.plbAmounts));
   if (!expected.equals(parsed.bpr[2]!)) {

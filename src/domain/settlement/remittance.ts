@@ -4,6 +4,10 @@
 // back. The stored amounts must agree with the decisions (a claim's line in the batch is its
 // decision's paid amount; a recoupment is minus the original's), or nothing is written.
 //
+// The organizations' remittance profiles (address, EIN, a payer's contacts) are read as they are
+// now, not as they were when the batch was built: a payer that corrects its address corrects the
+// 835s it is asked for again, as a confirmed payment changes the trace number.
+//
 // The patient's name is PHI. It goes into NM1*QC because the 835 is the HIPAA remittance to the
 // provider, who billed that patient, and to the payer, who holds the same record; no one else
 // reaches this code (getBatch answers 404 to anyone else).
@@ -17,9 +21,11 @@ import {
   type Remittance,
   type RemittanceClaim,
   type RemittanceLine,
+  type RemittancePayer,
 } from '../../interop/x12/835.js';
 import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
-import type { Principal } from '../organizations.js';
+import type { OrganizationProfile } from '../organization-profile.js';
+import { findOrganizations, type Organization, type Principal } from '../organizations.js';
 import { getBatch, type BatchLine, type SettlementBatchDetail } from './service.js';
 
 /** One 835 transaction carries a batch; past this many claims it would need splitting. */
@@ -45,12 +51,6 @@ interface LineRow {
   modifiers: string[] | null;
   units: string;
   service_date: string;
-}
-
-interface OrganizationRow {
-  id: string;
-  name: string;
-  npi: string | null;
 }
 
 /** A broken agreement between a batch and the decisions it paid: a bug, never input. */
@@ -81,7 +81,7 @@ export async function loadRemittance(
       `the batch has ${claimCount} claims; one 835 carries ${REMITTANCE_CLAIMS_MAX}`,
     );
   }
-  const organizations = await readOrganizations(database, [batch.payerId, batch.providerId]);
+  const organizations = await findOrganizations(database, [batch.payerId, batch.providerId]);
   const payer = organizations.get(batch.payerId)!;
   const provider = organizations.get(batch.providerId)!;
   const claimIds = [...batch.adjustments, ...batch.claims].map((line) => line.claimId);
@@ -108,10 +108,16 @@ export async function loadRemittance(
         effectiveDate: (confirmed ? batch.confirmedDate : null) ?? createdDate,
         // Until finance confirms the payment, the batch id is the reference both sides share.
         traceNumber: (confirmed ? batch.traceNumber : null) ?? batch.id,
-        originatingCompanyId: originatingCompanyIdOf(payer.id),
+        originatingCompanyId: originatingCompanyIdOf(payer),
       },
-      payer: { name: payer.name },
-      payee: { name: provider.name, npi: provider.npi, payerAssignedId: provider.id },
+      payer: remittancePayerOf(payer.name, payer.profile),
+      payee: {
+        name: provider.name,
+        npi: provider.npi,
+        payerAssignedId: provider.id,
+        address: provider.profile.address,
+        taxId: provider.profile.taxId,
+      },
       productionDate: createdDate,
       // Reversals first, so that a replacement's new claim follows the one it reverses.
       claims: [...reversals, ...payments],
@@ -149,23 +155,29 @@ function interchangeIdOf(organizationId: string): string {
 }
 
 /**
- * TRN03: the guide wants "1" + the payer's EIN; we hold no EIN, so it is "9" (a number the
- * payer assigns) + 9 digits taken from the payer's id, the same for every 835 of the payer.
+ * TRN03: "1" + the payer's EIN, as the guide wants it, once the payer's profile holds one;
+ * until then "9" (a number the payer assigns) + 9 digits taken from the payer's id, the same
+ * for every 835 of the payer.
  */
-function originatingCompanyIdOf(payerOrgId: string): string {
-  const number = BigInt(`0x${payerOrgId.replaceAll('-', '').slice(0, 15)}`) % 1_000_000_000n;
+function originatingCompanyIdOf(payer: Organization): string {
+  if (payer.profile.taxId !== null) return `1${payer.profile.taxId}`;
+  const number = BigInt(`0x${payer.id.replaceAll('-', '').slice(0, 15)}`) % 1_000_000_000n;
   return `9${number.toString().padStart(9, '0')}`;
 }
 
-async function readOrganizations(
-  database: Database,
-  ids: string[],
-): Promise<Map<string, OrganizationRow>> {
-  const { rows } = await database.pool.query<OrganizationRow>(
-    'SELECT id, name, npi FROM organizations WHERE id = ANY($1::uuid[])',
-    [ids],
-  );
-  return new Map(rows.map((row) => [row.id, row]));
+/**
+ * Loop 1000A's contacts. The guide requires the technical contact (PER*BL) and makes the business
+ * contact (PER*CX) situational: a payer that gave only one contact has it written as PER*BL, so
+ * the required segment is there and names someone who can answer; with both, each in its place.
+ */
+function remittancePayerOf(name: string, profile: OrganizationProfile): RemittancePayer {
+  const { address, businessContact, technicalContact } = profile;
+  return {
+    name,
+    address,
+    businessContact: technicalContact === null ? null : businessContact,
+    technicalContact: technicalContact ?? businessContact,
+  };
 }
 
 /** The claims with their latest decision and lines, as the 835 reports them when paid. */

@@ -66,12 +66,44 @@ export interface RemittancePayment {
   originatingCompanyId: string;
 }
 
+/** N3/N4 of loop 1000A or 1000B: a US address (N404 only for another country). */
+export interface RemittanceAddress {
+  line1: string;
+  line2: string | null;
+  city: string;
+  /** N402, e.g. "CT". */
+  stateCode: string;
+  /** N403: 5 or 9 digits, no hyphen. */
+  postalCode: string;
+  /** ISO 3166 alpha-2; N404 is written only when it is not "US". */
+  countryCode: string;
+}
+
+/** A PER segment: a name and at least one of a 10-digit phone (TE) and an email (EM). */
+export interface RemittanceContact {
+  name: string;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface RemittancePayer {
+  name: string;
+  address: RemittanceAddress | null;
+  /** PER*CX, the payer's business contact (situational in the guide). */
+  businessContact: RemittanceContact | null;
+  /** PER*BL, the payer's technical contact (required by the guide when known to us). */
+  technicalContact: RemittanceContact | null;
+}
+
 export interface RemittancePayee {
   name: string;
   /** N104 with N103 = XX. */
   npi: string | null;
   /** REF*PQ in loop 1000B when there is no NPI; the payee's id in PLB01 as well. */
   payerAssignedId: string;
+  address: RemittanceAddress | null;
+  /** EIN, 9 digits: REF*TJ after an NPI, else N103/N104 = FI. */
+  taxId: string | null;
 }
 
 /** CLP02: 1 processed as primary, 4 denied, 22 reversal of a previous payment. */
@@ -120,7 +152,7 @@ export interface ProviderAdjustment {
 export interface Remittance {
   interchange: RemittanceInterchange;
   payment: RemittancePayment;
-  payer: { name: string };
+  payer: RemittancePayer;
   payee: RemittancePayee;
   /** DTM*405: the day the payer produced this remittance. */
   productionDate: DateText;
@@ -325,15 +357,72 @@ function paymentSegments(remittance: Remittance): string[] {
   ];
 }
 
-function partySegments(remittance: Remittance): string[] {
-  const { payee } = remittance;
-  const payer = segment('N1', 'PR', text(remittance.payer.name, 60));
-  if (payee.npi !== null) {
-    return [payer, segment('N1', 'PE', text(payee.name, 60), 'XX', payee.npi)];
+function addressSegments(address: RemittanceAddress | null): string[] {
+  if (address === null) return [];
+  if (!/^[A-Z]{2}$/.test(address.stateCode) || !/^\d{5}(\d{4})?$/.test(address.postalCode)) {
+    throw new X12WriteError(
+      `N4 ${address.stateCode} ${address.postalCode} is not a US state and ZIP`,
+    );
   }
   return [
-    payer,
-    segment('N1', 'PE', text(payee.name, 60)),
+    segment(
+      'N3',
+      text(address.line1, 55),
+      address.line2 === null ? undefined : text(address.line2, 55),
+    ),
+    segment(
+      'N4',
+      text(address.city, 30),
+      address.stateCode,
+      address.postalCode,
+      address.countryCode === 'US' ? undefined : address.countryCode,
+    ),
+  ];
+}
+
+function contactSegment(functionCode: 'CX' | 'BL', contact: RemittanceContact): string {
+  if (contact.phone !== null && !/^\d{10}$/.test(contact.phone)) {
+    throw new X12WriteError(`PER*${functionCode} phone ${contact.phone} is not 10 digits`);
+  }
+  const numbers = [
+    ...(contact.phone === null ? [] : ['TE', contact.phone]),
+    ...(contact.email === null ? [] : ['EM', contact.email]),
+  ];
+  if (numbers.length === 0) {
+    throw new X12WriteError(`PER*${functionCode} ${contact.name} has no phone or email`);
+  }
+  return segment('PER', functionCode, text(contact.name, 60), ...numbers);
+}
+
+/** Loop 1000A: N1, N3, N4, then PER*CX and PER*BL in the guide's order. */
+function payerSegments(payer: RemittancePayer): string[] {
+  return [
+    segment('N1', 'PR', text(payer.name, 60)),
+    ...addressSegments(payer.address),
+    ...(payer.businessContact === null ? [] : [contactSegment('CX', payer.businessContact)]),
+    ...(payer.technicalContact === null ? [] : [contactSegment('BL', payer.technicalContact)]),
+  ];
+}
+
+/**
+ * Loop 1000B: the payee by NPI (N103 XX) with its EIN as REF*TJ; without an NPI, by EIN
+ * (N103 FI) when known, and always with REF*PQ, the id PLB01 names it by.
+ */
+function payeeSegments(payee: RemittancePayee): string[] {
+  if (payee.taxId !== null && !/^\d{9}$/.test(payee.taxId)) {
+    throw new X12WriteError(`payee tax id ${payee.taxId} is not 9 digits`);
+  }
+  const name = text(payee.name, 60);
+  if (payee.npi !== null) {
+    return [
+      segment('N1', 'PE', name, 'XX', payee.npi),
+      ...addressSegments(payee.address),
+      ...(payee.taxId === null ? [] : [segment('REF', 'TJ', payee.taxId)]),
+    ];
+  }
+  return [
+    payee.taxId === null ? segment('N1', 'PE', name) : segment('N1', 'PE', name, 'FI', payee.taxId),
+    ...addressSegments(payee.address),
     segment('REF', 'PQ', payee.payerAssignedId),
   ];
 }
@@ -440,7 +529,8 @@ export function write835(remittance: Remittance): string {
   const transaction = [
     segment('ST', '835', transactionControl, IMPLEMENTATION_GUIDE),
     ...paymentSegments(remittance),
-    ...partySegments(remittance),
+    ...payerSegments(remittance.payer),
+    ...payeeSegments(remittance.payee),
     ...(remittance.claims.length > 0 ? [segment('LX', '1')] : []),
     ...remittance.claims.flatMap(claimSegments),
     ...providerAdjustmentSegments(remittance),

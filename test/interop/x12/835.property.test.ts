@@ -114,14 +114,33 @@ const providerAdjustmentArbitrary = fc.record({
   amountCents: fc.integer({ min: -50_000, max: 50_000 }),
 });
 
+const ADDRESS = {
+  line1: '1 Main St',
+  line2: null,
+  city: 'Springfield',
+  stateCode: 'IL',
+  postalCode: '62701',
+  countryCode: 'US',
+};
+const CONTACT = { name: 'Provider Services', phone: '8005550100', email: 'help@payer.example' };
+
 const remittanceArbitrary = fc
   .record({
     claims: fc.array(claimArbitrary, { maxLength: 12 }),
     providerAdjustments: fc.array(providerAdjustmentArbitrary, { maxLength: 8 }),
     controlNumber: fc.integer({ min: 1, max: 999_999_999 }),
     usageIndicator: fc.constantFrom<'P' | 'T'>('P', 'T'),
+    profiles: fc.record({
+      payerAddress: fc.boolean(),
+      businessContact: fc.boolean(),
+      technicalContact: fc.boolean(),
+      payeeAddress: fc.boolean(),
+      payeeTaxId: fc.boolean(),
+      payeeNpi: fc.boolean(),
+    }),
   })
   .map((generated): Remittance => {
+    const { profiles } = generated;
     const claims = generated.claims.map(({ kind, lines }, index) => {
       const claim = claimOf(index, lines, kind === 'denied');
       return kind === 'reversal' ? reversalOf(claim) : claim;
@@ -160,8 +179,20 @@ const remittanceArbitrary = fc
         traceNumber: 'TRACE-1',
         originatingCompanyId: '9000000001',
       },
-      payer: { name: 'Payer' },
-      payee: { name: 'Provider', npi: '1234567893', payerAssignedId: 'P1' },
+      payer: {
+        name: 'Payer',
+        address: profiles.payerAddress ? ADDRESS : null,
+        // As the loader does: a lone contact is the technical one (PER*BL, required).
+        businessContact: profiles.businessContact && profiles.technicalContact ? CONTACT : null,
+        technicalContact: profiles.businessContact || profiles.technicalContact ? CONTACT : null,
+      },
+      payee: {
+        name: 'Provider',
+        npi: profiles.payeeNpi ? '1234567893' : null,
+        payerAssignedId: 'P1',
+        address: profiles.payeeAddress ? ADDRESS : null,
+        taxId: profiles.payeeTaxId ? '371234567' : null,
+      },
       productionDate: '2026-11-25',
       claims,
       providerAdjustments,

@@ -132,10 +132,35 @@ const remittance: Remittance = {
     method: 'ACH',
     effectiveDate: '2026-11-25',
     traceNumber: 'TRN-2026-0001',
-    originatingCompanyId: '9123456789',
+    originatingCompanyId: '1061234567',
   },
-  payer: { name: 'Acme Health Plan' },
-  payee: { name: 'Riverside Family Medicine', npi: '1234567893', payerAssignedId: 'P1' },
+  payer: {
+    name: 'Acme Health Plan',
+    address: {
+      line1: '100 Insurance Way',
+      line2: null,
+      city: 'Hartford',
+      stateCode: 'CT',
+      postalCode: '06101',
+      countryCode: 'US',
+    },
+    businessContact: { name: 'Provider Services', phone: '8005550100', email: null },
+    technicalContact: { name: 'EDI Support', phone: '8005550199', email: 'edi@acme.example' },
+  },
+  payee: {
+    name: 'Riverside Family Medicine',
+    npi: '1234567893',
+    payerAssignedId: 'P1',
+    address: {
+      line1: '1 Riverside Dr',
+      line2: 'Suite 200',
+      city: 'Springfield',
+      stateCode: 'IL',
+      postalCode: '627011234',
+      countryCode: 'US',
+    },
+    taxId: '371234567',
+  },
   productionDate: '2026-11-25',
   claims: [reversalOf(paidEarlier), partial, denied],
   providerAdjustments: [],
@@ -145,10 +170,17 @@ const EXPECTED = `ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*12345678
 GS*HP*ACMEHEALTH*1234567893*20261125*1403*42*X*005010X221A1~
 ST*835*0042*005010X221A1~
 BPR*I*22*C*ACH************20261125~
-TRN*1*TRN-2026-0001*9123456789~
+TRN*1*TRN-2026-0001*1061234567~
 DTM*405*20261125~
 N1*PR*Acme Health Plan~
+N3*100 Insurance Way~
+N4*Hartford*CT*06101~
+PER*CX*Provider Services*TE*8005550100~
+PER*BL*EDI Support*TE*8005550199*EM*edi@acme.example~
 N1*PE*Riverside Family Medicine*XX*1234567893~
+N3*1 Riverside Dr*Suite 200~
+N4*Springfield*IL*627011234~
+REF*TJ*371234567~
 LX*1~
 CLP*PCN-0950*22*-80*-50*-20*12*${RECOUPED_ID}~
 NM1*QC*1*Doe*Jane****MI*W100200300~
@@ -178,7 +210,7 @@ SVC*HC:97110*90*0**2~
 DTM*472*20261103~
 CAS*CO*96*90~
 LQ*HE*N130~
-SE*36*0042~
+SE*43*0042~
 GE*1*42~
 IEA*1*000000042~
 `;
@@ -217,16 +249,56 @@ describe('write835', () => {
         { reasonCode: 'L6', reference: null, amount: '-5.00' },
       ],
     });
-    expect(text).toContain(`\nPLB*1234567893*20261231*WO:${RECOUPED_ID}*15*L6*-5~\nSE*37*0042~\n`);
+    expect(text).toContain(`\nPLB*1234567893*20261231*WO:${RECOUPED_ID}*15*L6*-5~\nSE*44*0042~\n`);
     expect(remittanceProblems(parse835(text))).toEqual([]);
   });
 
-  it('names a payee without an NPI by the payer-assigned id (REF*PQ)', () => {
+  it('names the parties by name alone when no profile is known, as before profiles', () => {
     const text = write835({
       ...remittance,
-      payee: { name: 'No NPI Clinic', npi: null, payerAssignedId: 'P-77' },
+      payer: {
+        name: 'Acme Health Plan',
+        address: null,
+        businessContact: null,
+        technicalContact: null,
+      },
+      payee: { ...remittance.payee, address: null, taxId: null },
     });
-    expect(text).toContain('\nN1*PE*No NPI Clinic~\nREF*PQ*P-77~\n');
+    expect(text).toContain(
+      '\nN1*PR*Acme Health Plan~\nN1*PE*Riverside Family Medicine*XX*1234567893~\nLX*1~\n',
+    );
+    expect(remittanceProblems(parse835(text))).toEqual([]);
+  });
+
+  it('names a payee without an NPI by its EIN (FI) when known, and always by REF*PQ', () => {
+    const noNpi = { name: 'No NPI Clinic', npi: null, payerAssignedId: 'P-77', address: null };
+    const withoutEin = write835({ ...remittance, payee: { ...noNpi, taxId: null } });
+    expect(withoutEin).toContain('\nN1*PE*No NPI Clinic~\nREF*PQ*P-77~\n');
+    const withEin = write835({ ...remittance, payee: { ...noNpi, taxId: '371234567' } });
+    expect(withEin).toContain('\nN1*PE*No NPI Clinic*FI*371234567~\nREF*PQ*P-77~\n');
+  });
+
+  it('writes a contact with only an email, and N404 for an address outside the US', () => {
+    const text = write835({
+      ...remittance,
+      payer: {
+        ...remittance.payer,
+        address: { ...remittance.payer.address!, countryCode: 'PR' },
+        businessContact: null,
+        technicalContact: { name: 'EDI Support', phone: null, email: 'edi@acme.example' },
+      },
+    });
+    expect(text).toContain('\nN4*Hartford*CT*06101*PR~\nPER*BL*EDI Support*EM*edi@acme.example~\n');
+  });
+
+  it('refuses a contact it cannot write: no phone and no email, or a phone not of 10 digits', () => {
+    const withContact = (phone: string | null) =>
+      write835({
+        ...remittance,
+        payer: { ...remittance.payer, technicalContact: { name: 'EDI', phone, email: null } },
+      });
+    expect(() => withContact(null)).toThrow(/PER\*BL EDI has no phone or email/);
+    expect(() => withContact('555-0100')).toThrow(X12WriteError);
   });
 
   it('puts at most six reasons of one group in a CAS and merges a repeated reason', () => {
