@@ -25,6 +25,7 @@ import {
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
 import { parseOrThrow } from '../domain/validation.js';
+import { getRun, runReconciliation } from '../domain/reconciliation/service.js';
 import { sealPending } from '../ledger/seal.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
@@ -180,6 +181,45 @@ program
     stopOnSignals(async () => {
       await engine.stop();
       await runtime.close();
+    });
+  });
+
+program
+  .command('reconcile')
+  .description(
+    'run a reconciliation now (the worker does this on its schedule); exits 1 if it found exceptions',
+  )
+  .option('--json', 'print the run as JSON')
+  .action(async (options: { json?: boolean }) => {
+    await withRuntime(async ({ database }) => {
+      const { id, summary } = await runReconciliation(database, { trigger: 'request' });
+      // Read as the operator's auditor would: every exception, of every organization.
+      const operator = {
+        keyId: 'cli',
+        orgId: '00000000-0000-0000-0000-000000000000',
+        orgKind: 'operator' as const,
+        role: 'auditor' as const,
+      };
+      const run = await getRun(database, operator, id);
+      if (options.json) {
+        console.log(JSON.stringify(run, null, 2));
+      } else {
+        console.log(
+          `reconciliation run ${id}: ${summary.journalEntriesChecked} journal entries, ` +
+            `${summary.accountsChecked} accounts, ${summary.ledgerEventsReplayed} money events replayed, ` +
+            `${summary.batchesChecked} batches, chain ${summary.chain.ok ? 'ok' : 'BROKEN'} ` +
+            `(${summary.chain.eventsChecked} events): ${summary.exceptionsFound} exceptions`,
+        );
+        for (const exception of run.exceptions) {
+          console.log(
+            `  ${exception.check} ${exception.subjectType} ${exception.subjectId}: ${exception.message}` +
+              (exception.expected !== null || exception.actual !== null
+                ? ` (expected ${exception.expected ?? '-'}, found ${exception.actual ?? '-'})`
+                : ''),
+          );
+        }
+      }
+      if (summary.exceptionsFound > 0) process.exitCode = 1;
     });
   });
 
