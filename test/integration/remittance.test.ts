@@ -9,11 +9,9 @@ import type { PaymentReconciliation } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
-import { issueApiKey } from '../../src/domain/organizations.js';
 import { paymentReconciliationSystem } from '../../src/interop/fhir/payment-reconciliation.js';
 import { bearer, expectProblem } from '../support/api.js';
 import {
-  createActor,
   createTestEnvironment,
   testApp,
   validClaim,
@@ -25,19 +23,16 @@ import {
   insertPayerRules,
   insertPlan,
 } from '../support/payer.js';
+import {
+  createParties as createSettlementParties,
+  keyOf as keyOfRole,
+  type Parties,
+} from '../support/settlement.js';
 import { parse835, remittanceProblems } from '../support/x12.js';
 import { fhirProblemsOf, r4CodeSystemConcepts } from '../interop/fhir/samples.js';
 
 let environment: TestEnvironment;
 let app: ReturnType<typeof testApp>;
-
-interface Parties {
-  payerId: string;
-  providerId: string;
-  biller: string;
-  payerFinance: string;
-  providerFinance: string;
-}
 
 interface SettledBatch {
   id: string;
@@ -54,17 +49,13 @@ afterAll(async () => {
   await environment.close();
 });
 
-const keyOf = async (orgId: string, role: 'finance' | 'admin') =>
-  (await issueApiKey(environment.database, { orgId, role })).key;
+const keyOf = (orgId: string, role: 'finance' | 'admin') => keyOfRole(environment, orgId, role);
 
 /**
  * A payer pricing 99213 at 100.00, 80053 at 40.00 and not covering 97110, with a plan of a
  * 30.00 deductible and 20 % coinsurance; member M-1 is covered, M-UNKNOWN is not.
  */
-async function createParties(): Promise<Parties> {
-  const provider = await createActor(environment, 'provider', 'provider_biller');
-  const payer = await createActor(environment, 'payer', 'payer_adjudicator');
-  const payerId = payer.organization.id;
+async function configurePayer(environment: TestEnvironment, payerId: string): Promise<void> {
   await insertFeeScheduleEntry(environment, payerId, '99213', '100.00');
   await insertFeeScheduleEntry(environment, payerId, '80053', '40.00');
   await insertFeeScheduleEntry(environment, payerId, '97110', '50.00', { covered: false });
@@ -76,14 +67,9 @@ async function createParties(): Promise<Parties> {
     coinsurancePercent: '20',
   });
   await insertMember(environment, payerId, 'M-1', planId);
-  return {
-    payerId,
-    providerId: provider.organization.id,
-    biller: provider.key,
-    payerFinance: await keyOf(payerId, 'finance'),
-    providerFinance: await keyOf(provider.organization.id, 'finance'),
-  };
 }
+
+const createParties = () => createSettlementParties(environment, configurePayer);
 
 let serviceDay = 0;
 

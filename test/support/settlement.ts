@@ -22,11 +22,14 @@ export async function keyOf(environment: TestEnvironment, orgId: string, role: R
   return (await issueApiKey(environment.database, { orgId, role })).key;
 }
 
-/** A payer (configured so that the standard claim pays 92.00) and a provider with keys. */
-export async function createParties(environment: TestEnvironment): Promise<Parties> {
-  const provider = await createActor(environment, 'provider', 'provider_biller');
-  const payer = await createActor(environment, 'payer', 'payer_adjudicator');
-  const payerId = payer.organization.id;
+/**
+ * The standard payer configuration: the standard claim (99213 at 125.00, 80053 at 48.50) of
+ * member M-PAID pays 92.00 (see paidClaim); any other member is not covered.
+ */
+export async function configureStandardPayer(
+  environment: TestEnvironment,
+  payerId: string,
+): Promise<void> {
   await insertFeeScheduleEntry(environment, payerId, '99213', '100.00', { copayApplies: true });
   await insertFeeScheduleEntry(environment, payerId, '80053', '40.00');
   await insertPayerRules(environment, payerId, '5000.00');
@@ -37,6 +40,20 @@ export async function createParties(environment: TestEnvironment): Promise<Parti
     coinsurancePercent: '20',
   });
   await insertMember(environment, payerId, 'M-PAID', planId);
+}
+
+/** A payer, configured by `configure` (the standard configuration by default), and a provider with keys. */
+export async function createParties(
+  environment: TestEnvironment,
+  configure: (
+    environment: TestEnvironment,
+    payerId: string,
+  ) => Promise<void> = configureStandardPayer,
+): Promise<Parties> {
+  const provider = await createActor(environment, 'provider', 'provider_biller');
+  const payer = await createActor(environment, 'payer', 'payer_adjudicator');
+  const payerId = payer.organization.id;
+  await configure(environment, payerId);
   return {
     payerId,
     providerId: provider.organization.id,
