@@ -1,4 +1,7 @@
-// RFC 8785 conformance of canonicalJson, from the RFC's own examples, and its refusals.
+// RFC 8785 conformance of canonicalJson, from the RFC's own examples, its refusals, and
+// agreement with an independent implementation on random values.
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CanonicalJsonError, canonicalJson } from '../../src/ledger/canonical.js';
 
@@ -227,5 +230,33 @@ describe('canonicalJson: accepted edge cases', () => {
 
   it('is independent of key insertion order', () => {
     expect(canonicalJson({ b: 1, a: 2 })).toBe(canonicalJson({ a: 2, b: 1 }));
+  });
+});
+
+describe('canonicalJson against the canonicalize library (an independent RFC 8785 implementation)', () => {
+  it('spells every JSON value as the library does, and refuses what it refuses', () => {
+    fc.assert(
+      fc.property(
+        // Any UTF-16 code units in strings and keys, lone surrogates included.
+        fc.jsonValue({ stringUnit: 'binary', maxDepth: 6 }),
+        fc.double(),
+        (value, number) => {
+          for (const candidate of [value, { number, value }, [value, number]]) {
+            let expected: string | undefined;
+            try {
+              expected = canonicalize(candidate);
+            } catch {
+              expected = undefined;
+            }
+            if (expected === undefined) {
+              expect(() => canonicalJson(candidate)).toThrow(CanonicalJsonError);
+            } else {
+              expect(canonicalJson(candidate)).toBe(expected);
+            }
+          }
+        },
+      ),
+      { numRuns: 2_000, seed: 8785 },
+    );
   });
 });
