@@ -219,6 +219,26 @@ describe('settlePayer', () => {
     expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
   });
 
+  it('splits a provider with more lines than one 835 carries into several batches', async () => {
+    const parties = await createParties(environment);
+    const original = await paidClaim(parties);
+    await settlePayer(environment.database, parties.payerId);
+    await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: original.id });
+    for (let i = 0; i < 4; i += 1) await paidClaim(parties);
+    // At most 2 lines a batch: the recoupment and one claim, then 2 claims, then 1.
+    const batches = await settlePayer(environment.database, parties.payerId, 2);
+    expect(
+      batches.map((batch) => [batch.adjustments.length, batch.claims.length, batch.amount]),
+    ).toEqual([
+      [1, 1, '0.00'],
+      [0, 2, '184.00'],
+      [0, 1, '92.00'],
+    ]);
+    expect(batches[0]!.balanceForwardAmount).toBe('0.00');
+    expect(await settlePayer(environment.database, parties.payerId, 2)).toEqual([]);
+    expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
+  });
+
   it('does not recoup a claim voided before it was ever settled', async () => {
     const parties = await createParties(environment);
     const original = await paidClaim(parties);

@@ -26,10 +26,12 @@ import {
 import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
 import type { OrganizationProfile } from '../organization-profile.js';
 import { findOrganizations, type Organization, type Principal } from '../organizations.js';
-import { getBatch, type BatchLine, type SettlementBatchDetail } from './service.js';
-
-/** One 835 transaction carries a batch; past this many claims it would need splitting. */
-export const REMITTANCE_CLAIMS_MAX = 10_000;
+import {
+  BATCH_LINES_MAX,
+  getBatch,
+  type BatchLine,
+  type SettlementBatchDetail,
+} from './service.js';
 
 // CLP06. Our plans carry no product type (PPO, HMO, indemnity…) yet; they are priced from a fee
 // schedule with deductible, copay and coinsurance, which is a PPO's shape.
@@ -76,10 +78,8 @@ export async function loadRemittance(
 ): Promise<BatchRemittance> {
   const batch = await getBatch(database, principal, batchId);
   const claimCount = batch.claims.length + batch.adjustments.length;
-  if (claimCount > REMITTANCE_CLAIMS_MAX) {
-    throw new Conflict(
-      `the batch has ${claimCount} claims; one 835 carries ${REMITTANCE_CLAIMS_MAX}`,
-    );
+  if (claimCount > BATCH_LINES_MAX) {
+    throw new Conflict(`the batch has ${claimCount} claims; one 835 carries ${BATCH_LINES_MAX}`);
   }
   const organizations = await findOrganizations(database, [batch.payerId, batch.providerId]);
   const payer = organizations.get(batch.payerId)!;

@@ -21,6 +21,11 @@ import { parseOrThrow } from '../validation.js';
 /** Claim statuses whose latest decision is final and may be paid (denied pays 0.00). */
 const PAYABLE_STATUSES = ['paid', 'partially_paid', 'denied'];
 const BATCHES_PAGE_MAX = 200;
+/**
+ * One 835 transaction carries a batch, so a batch holds at most this many lines (claims and
+ * recoupments); a provider with more to settle gets several batches in one run.
+ */
+export const BATCH_LINES_MAX = 10_000;
 
 export interface BatchLine {
   claimId: string;
@@ -61,6 +66,7 @@ export interface SettlementBatchDetail extends SettlementBatch {
 export async function settlePayer(
   database: Database,
   payerOrgId: string,
+  linesMax = BATCH_LINES_MAX,
 ): Promise<SettlementBatchDetail[]> {
   const startedAt = new Date();
   const { rows } = await database.pool.query<{ provider_org_id: string }>(
@@ -70,8 +76,11 @@ export async function settlePayer(
   );
   const batches: SettlementBatchDetail[] = [];
   for (const { provider_org_id: providerOrgId } of rows) {
-    const batch = await settlePair(database, payerOrgId, providerOrgId);
-    if (batch) batches.push(batch);
+    for (;;) {
+      const batch = await settlePair(database, payerOrgId, providerOrgId, linesMax);
+      if (batch) batches.push(batch);
+      if (!batch || batch.claims.length + batch.adjustments.length < linesMax) break;
+    }
   }
   await recordSettlementRun(database.pool, payerOrgId, startedAt);
   return batches;
@@ -98,18 +107,25 @@ export async function settleAllPayers(
   return result;
 }
 
+/** One batch of the pair's claims and recoupments, at most `linesMax` lines, recoupments first. */
 export async function settlePair(
   database: Database,
   payerOrgId: string,
   providerOrgId: string,
+  linesMax = BATCH_LINES_MAX,
 ): Promise<SettlementBatchDetail | undefined> {
   return inTransaction(database.pool, async (client) => {
     // Taken first: every statement after it sees what an earlier run of this pair committed.
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `settlement|${payerOrgId}|${providerOrgId}`,
     ]);
-    const claims = await lockPayableClaims(client, payerOrgId, providerOrgId);
-    const adjustments = await pendingRecoupments(client, payerOrgId, providerOrgId);
+    const adjustments = await pendingRecoupments(client, payerOrgId, providerOrgId, linesMax);
+    const claims = await lockPayableClaims(
+      client,
+      payerOrgId,
+      providerOrgId,
+      linesMax - adjustments.length,
+    );
     if (claims.length === 0 && adjustments.length === 0) return undefined;
     const net = [...claims, ...adjustments].reduce(
       (sum, line) => sum.plus(line.amount),
@@ -243,6 +259,7 @@ async function lockPayableClaims(
   client: pg.PoolClient,
   payerOrgId: string,
   providerOrgId: string,
+  limit: number,
 ): Promise<BatchLine[]> {
   const { rows } = await client.query<{ id: string; amount: string }>(
     `SELECT c.id, d.paid_amount::text AS amount
@@ -252,8 +269,9 @@ async function lockPayableClaims(
       WHERE c.payer_org_id = $1 AND c.provider_org_id = $2 AND c.status = ANY($3::text[])
         AND NOT EXISTS (SELECT 1 FROM settlement_batch_claims b WHERE b.claim_id = c.id)
       ORDER BY c.id
+      LIMIT $4
       FOR UPDATE OF c`,
-    [payerOrgId, providerOrgId, PAYABLE_STATUSES],
+    [payerOrgId, providerOrgId, PAYABLE_STATUSES, limit],
   );
   return rows.map((row) => ({ claimId: row.id, amount: row.amount }));
 }
@@ -263,6 +281,7 @@ async function pendingRecoupments(
   client: pg.PoolClient,
   payerOrgId: string,
   providerOrgId: string,
+  limit: number,
 ): Promise<(BatchLine & { reversalEventId: string })[]> {
   const { rows } = await client.query<{ claim_id: string; event_id: string; amount: string }>(
     `SELECT bc.claim_id, e.id AS event_id,
@@ -273,8 +292,9 @@ async function pendingRecoupments(
       WHERE b.payer_org_id = $1 AND b.provider_org_id = $2
         AND (e.payload->>'recoupmentAmount')::numeric > 0
         AND NOT EXISTS (SELECT 1 FROM settlement_batch_adjustments a WHERE a.claim_id = bc.claim_id)
-      ORDER BY bc.claim_id`,
-    [payerOrgId, providerOrgId],
+      ORDER BY bc.claim_id
+      LIMIT $3`,
+    [payerOrgId, providerOrgId, limit],
   );
   return rows.map((row) => ({
     claimId: row.claim_id,
