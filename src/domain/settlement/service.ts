@@ -18,8 +18,6 @@ import type { Principal } from '../organizations.js';
 import { cursorCodec } from '../cursor.js';
 import { parseOrThrow } from '../validation.js';
 
-/** Claim statuses whose latest decision is final and may be paid (denied pays 0.00). */
-const PAYABLE_STATUSES = ['paid', 'partially_paid', 'denied'];
 const BATCHES_PAGE_MAX = 200;
 /**
  * One 835 transaction carries a batch, so a batch holds at most this many lines (claims and
@@ -69,10 +67,16 @@ export async function settlePayer(
   linesMax = BATCH_LINES_MAX,
 ): Promise<SettlementBatchDetail[]> {
   const startedAt = new Date();
+  // Providers with decided claims in no batch, or with a reversed claim (its recoupment may
+  // be owed): both read from partial indexes, so a payer's settled history is not scanned.
   const { rows } = await database.pool.query<{ provider_org_id: string }>(
-    `SELECT DISTINCT provider_org_id FROM claims
-      WHERE payer_org_id = $1 AND status = ANY($2::text[]) ORDER BY provider_org_id`,
-    [payerOrgId, [...PAYABLE_STATUSES, 'voided', 'replaced']],
+    `SELECT provider_org_id FROM claims
+      WHERE payer_org_id = $1 AND status IN ('paid', 'partially_paid', 'denied')
+     UNION
+     SELECT provider_org_id FROM claims
+      WHERE payer_org_id = $1 AND status IN ('voided', 'replaced')
+     ORDER BY provider_org_id`,
+    [payerOrgId],
   );
   const batches: SettlementBatchDetail[] = [];
   for (const { provider_org_id: providerOrgId } of rows) {
@@ -252,8 +256,10 @@ async function balanceOwedByProvider(
 }
 
 /**
- * The pair's payable claims not in any batch, locked in id order, each with the paid amount
- * of its latest decision. A claim voided meanwhile no longer matches once its lock is free.
+ * The pair's payable claims not in any batch (status paid, partially_paid or denied: a final
+ * decision; a denial pays 0.00), locked in id order, each with the paid amount of its latest
+ * decision. The statuses are literals so the planner uses the partial index on them. A claim
+ * voided meanwhile no longer matches once its lock is free.
  */
 async function lockPayableClaims(
   client: pg.PoolClient,
@@ -266,12 +272,13 @@ async function lockPayableClaims(
        FROM claims c
        JOIN LATERAL (SELECT paid_amount FROM claim_decisions
                       WHERE claim_id = c.id ORDER BY decided_at DESC LIMIT 1) d ON true
-      WHERE c.payer_org_id = $1 AND c.provider_org_id = $2 AND c.status = ANY($3::text[])
+      WHERE c.payer_org_id = $1 AND c.provider_org_id = $2
+        AND c.status IN ('paid', 'partially_paid', 'denied')
         AND NOT EXISTS (SELECT 1 FROM settlement_batch_claims b WHERE b.claim_id = c.id)
       ORDER BY c.id
-      LIMIT $4
+      LIMIT $3
       FOR UPDATE OF c`,
-    [payerOrgId, providerOrgId, PAYABLE_STATUSES, limit],
+    [payerOrgId, providerOrgId, limit],
   );
   return rows.map((row) => ({ claimId: row.id, amount: row.amount }));
 }
