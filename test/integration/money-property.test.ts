@@ -43,7 +43,7 @@ afterAll(async () => {
 type Command =
   | { kind: 'submit'; provider: 0 | 1; denied: boolean; chargeDollars: number }
   | { kind: 'void' | 'replace'; pick: number; chargeDollars: number }
-  | { kind: 'settle' }
+  | { kind: 'settle'; linesMax: number }
   | { kind: 'confirm'; pick: number; exact: boolean };
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
@@ -64,7 +64,14 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
       chargeDollars: fc.integer({ min: 30, max: 160 }),
     }),
   },
-  { weight: 2, arbitrary: fc.constant({ kind: 'settle' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('settle' as const),
+      // Mostly one batch a provider; sometimes batches of a few lines, as a large provider's.
+      linesMax: fc.constantFrom(10_000, 10_000, 1, 2, 3),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -116,7 +123,7 @@ class World {
       case 'replace':
         return this.reverse(command.kind, command.pick, command.chargeDollars);
       case 'settle':
-        return this.settle();
+        return this.settle(command.linesMax);
       case 'confirm':
         return this.confirm(command.pick, command.exact);
     }
@@ -171,56 +178,70 @@ class World {
     original.reversed = true;
   }
 
-  private async settle(): Promise<void> {
+  /**
+   * Settles with at most `linesMax` lines a batch: the model splits each provider's lines as
+   * settlement does, recoupments first, each kind in claim id order (PostgreSQL orders uuids
+   * as their lower-case text), and carries what the provider owes from batch to batch.
+   */
+  private async settle(linesMax: number): Promise<void> {
+    const byId = (a: ModelClaim, b: ModelClaim) => (a.id < b.id ? -1 : 1);
     const expected = this.providers.map((_, provider) => {
-      const payable = this.claims.filter(
-        (claim) => claim.provider === provider && !claim.batched && !claim.reversed,
-      );
-      const recoupments = this.claims.filter(
-        (claim) =>
-          claim.provider === provider &&
-          claim.batched &&
-          claim.reversed &&
-          !claim.recouped &&
-          claim.paid.gt(0),
-      );
-      const net = sum(payable.map((claim) => claim.paid)).minus(
-        sum(recoupments.map((claim) => claim.paid)),
-      );
-      const total = net.minus(this.owed[provider]!);
-      const owedAfter = total.isNegative() ? total.negated() : new Decimal(0);
-      return {
-        payable,
-        recoupments,
-        amount: Decimal.max(total, 0),
-        owedAfter,
-        issues: payable.length + recoupments.length > 0,
-      };
-    });
-    const batches = await settlePayer(environment.database, this.parties.payerId);
-    for (const [provider, expectation] of expected.entries()) {
-      const batch = batches.find((made) => made.providerId === this.providers[provider]!.id);
-      if (!expectation.issues) {
-        expect(batch).toBeUndefined();
-        continue;
+      const payable = this.claims
+        .filter((claim) => claim.provider === provider && !claim.batched && !claim.reversed)
+        .sort(byId);
+      const recoupments = this.claims
+        .filter(
+          (claim) =>
+            claim.provider === provider &&
+            claim.batched &&
+            claim.reversed &&
+            !claim.recouped &&
+            claim.paid.gt(0),
+        )
+        .sort(byId);
+      const chunks = [];
+      let owed = this.owed[provider]!;
+      for (;;) {
+        const chunkRecoupments = recoupments.splice(0, linesMax);
+        const chunkPayable = payable.splice(0, linesMax - chunkRecoupments.length);
+        if (chunkRecoupments.length + chunkPayable.length === 0) break;
+        const net = sum(chunkPayable.map((claim) => claim.paid)).minus(
+          sum(chunkRecoupments.map((claim) => claim.paid)),
+        );
+        const total = net.minus(owed);
+        const owedAfter = total.isNegative() ? total.negated() : new Decimal(0);
+        chunks.push({
+          payable: chunkPayable,
+          recoupments: chunkRecoupments,
+          amount: Decimal.max(total, 0),
+          balanceForward: owedAfter.minus(owed),
+        });
+        owed = owedAfter;
+        if (chunkRecoupments.length + chunkPayable.length < linesMax) break;
       }
-      expect(batch).toBeDefined();
-      expect(batch!.amount).toBe(expectation.amount.toFixed(2));
-      expect(batch!.balanceForwardAmount).toBe(
-        expectation.owedAfter.minus(this.owed[provider]!).toFixed(2),
-      );
-      expect(new Set(batch!.claims.map((line) => line.claimId))).toEqual(
-        new Set(expectation.payable.map((claim) => claim.id)),
-      );
-      expect(new Set(batch!.adjustments.map((line) => line.claimId))).toEqual(
-        new Set(expectation.recoupments.map((claim) => claim.id)),
-      );
-      for (const claim of expectation.payable) claim.batched = true;
-      for (const claim of expectation.recoupments) claim.recouped = true;
+      return { chunks, owedAfter: owed };
+    });
+    const batches = await settlePayer(environment.database, this.parties.payerId, linesMax);
+    for (const [provider, expectation] of expected.entries()) {
+      const made = batches.filter((batch) => batch.providerId === this.providers[provider]!.id);
+      expect(made).toHaveLength(expectation.chunks.length);
+      for (const [index, chunk] of expectation.chunks.entries()) {
+        const batch = made[index]!;
+        expect(batch.amount).toBe(chunk.amount.toFixed(2));
+        expect(batch.balanceForwardAmount).toBe(chunk.balanceForward.toFixed(2));
+        expect(batch.claims.map((line) => line.claimId)).toEqual(
+          chunk.payable.map((claim) => claim.id),
+        );
+        expect(batch.adjustments.map((line) => line.claimId)).toEqual(
+          chunk.recoupments.map((claim) => claim.id),
+        );
+        for (const claim of chunk.payable) claim.batched = true;
+        for (const claim of chunk.recoupments) claim.recouped = true;
+        this.batches.push({ id: batch.id, provider, amount: chunk.amount, status: 'issued' });
+      }
       this.owed[provider] = expectation.owedAfter;
-      this.batches.push({ id: batch!.id, provider, amount: expectation.amount, status: 'issued' });
     }
-    expect(batches).toHaveLength(expected.filter((expectation) => expectation.issues).length);
+    expect(batches).toHaveLength(expected.reduce((count, e) => count + e.chunks.length, 0));
   }
 
   private async confirm(pick: number, exact: boolean): Promise<void> {
@@ -363,7 +384,7 @@ describe('money after any sequence of claims, voids, settlements and confirmatio
             { id: second.organization.id, biller: second.key },
           ]);
           for (const command of commands) await world.run(command);
-          await world.run({ kind: 'settle' });
+          await world.run({ kind: 'settle', linesMax: 10_000 });
           await checkInvariants(world);
         },
       ),
