@@ -1,17 +1,18 @@
 // Reconciliation worker: a job scheduler runs a reconciliation every
 // RECONCILIATION_INTERVAL_MS. A run only reads (and stores what it found), so a run cut short
-// loses nothing: it is marked abandoned later and the next run checks everything again.
+// loses nothing: the next run marks it abandoned and checks everything again.
 import { Queue, Worker } from 'bullmq';
 import { runReconciliation } from '../src/domain/reconciliation/service.js';
+import { Conflict } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
 
 export const RECONCILIATION_QUEUE = 'reconciliation';
 const SCHEDULER_ID = 'reconcile-every-interval';
 
-interface ReconciliationJobResult {
-  runId: string;
-  exceptionsFound: number;
-}
+type ReconciliationJobResult =
+  | { runId: string; exceptionsFound: number }
+  // Finance started one just before: this tick has nothing to add.
+  | { skipped: 'a run is in progress' };
 
 export async function initReconciliationWorker(dependencies: WorkerDependencies) {
   const { config, connection, database, logger } = dependencies;
@@ -31,12 +32,18 @@ export async function initReconciliationWorker(dependencies: WorkerDependencies)
   const worker = new Worker<object, ReconciliationJobResult>(
     RECONCILIATION_QUEUE,
     async () => {
-      const run = await runReconciliation(database, { trigger: 'schedule' });
-      return { runId: run.id, exceptionsFound: run.summary.exceptionsFound };
+      try {
+        const run = await runReconciliation(database, { trigger: 'schedule' });
+        return { runId: run.id, exceptionsFound: run.summary.exceptionsFound };
+      } catch (error) {
+        if (error instanceof Conflict) return { skipped: 'a run is in progress' };
+        throw error;
+      }
     },
     { ...options, concurrency: 1 },
   );
   worker.on('completed', (_job, result) => {
+    if ('skipped' in result) return logger.info(result, 'reconciliation run skipped');
     const log = result.exceptionsFound > 0 ? logger.warn : logger.info;
     log.call(logger, result, 'reconciliation run completed');
   });

@@ -5,7 +5,10 @@
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReconciliation } from '../../src/domain/reconciliation/service.js';
+import {
+  RECONCILIATION_LOCK_ID,
+  runReconciliation,
+} from '../../src/domain/reconciliation/service.js';
 import { settlePayer } from '../../src/domain/settlement/service.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -265,10 +268,24 @@ describe('reading runs', () => {
     );
   });
 
+  it('refuses a second run while one is in progress (409), and runs again after it', async () => {
+    // Another process's run holds the lock.
+    const other = new pg.Client({ connectionString: environment.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [RECONCILIATION_LOCK_ID]);
+      const refused = expectProblem(await startRun(parties.payerFinance), 409);
+      expect(refused.detail).toMatch(/in progress/);
+    } finally {
+      await other.end(); // a process that dies lets go of the lock with its connection
+    }
+    expect((await startRun(parties.payerFinance)).status).toBe(201);
+  });
+
   it('marks a run its process never finished as abandoned', async () => {
     const { rows } = await environment.database.pool.query<{ id: string }>(
       `INSERT INTO reconciliation_runs (id, trigger, status, started_at)
-       VALUES (gen_random_uuid(), 'schedule', 'running', now() - interval '7 hours') RETURNING id`,
+       VALUES (gen_random_uuid(), 'schedule', 'running', now() - interval '1 minute') RETURNING id`,
     );
     await runReconciliation(environment.database, { trigger: 'request' });
     const { rows: after } = await environment.database.pool.query<{ status: string }>(

@@ -14,7 +14,7 @@ import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { Database } from '../../infra/db.js';
-import { NotFound } from '../../infra/errors.js';
+import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec } from '../cursor.js';
 import type { AccountPurpose } from '../accounts/journal.js';
@@ -22,8 +22,8 @@ import type { Principal } from '../organizations.js';
 import { parseOrThrow } from '../validation.js';
 import { accountKeyText, LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
 
-/** A run still "running" this long after it started died with its process. */
-const ABANDONED_AFTER_MS = 6 * 60 * 60 * 1000;
+/** One run at a time: a session lock, so a process that dies lets go of it with its connection. */
+export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
 /** More than this many differences means something systematic; the first ones tell what. */
 const EXCEPTIONS_STORED_MAX = 10_000;
 const EVENTS_PER_PAGE = 5_000;
@@ -91,17 +91,44 @@ export interface RunRequest {
   eventsPerPage?: number;
 }
 
-/** Runs every check and stores the run; a failure is stored too, then rethrown. */
+/**
+ * Runs every check and stores the run; a failure is stored too, then rethrown. While a run is
+ * in progress another is refused (409): the checks read everything, and a second run at the
+ * same time would find the same and double the load.
+ */
 export async function runReconciliation(
   database: Database,
   request: RunRequest,
 ): Promise<{ id: string; status: 'completed'; summary: ReconciliationSummary }> {
-  const id = randomUUID();
+  const lock = await database.pool.connect();
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [RECONCILIATION_LOCK_ID],
+    );
+    if (!rows[0]!.locked) {
+      throw new Conflict('a reconciliation run is in progress; see GET /v1/reconciliation/runs');
+    }
+    try {
+      return await runLocked(database, request);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [RECONCILIATION_LOCK_ID]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  database: Database,
+  request: RunRequest,
+): Promise<{ id: string; status: 'completed'; summary: ReconciliationSummary }> {
+  // The lock is ours, so a run still marked running died with its process.
   await database.pool.query(
     `UPDATE reconciliation_runs SET status = 'abandoned', finished_at = now()
-      WHERE status = 'running' AND started_at < now() - make_interval(secs => $1)`,
-    [ABANDONED_AFTER_MS / 1000],
+      WHERE status = 'running'`,
   );
+  const id = randomUUID();
   await database.pool.query(
     `INSERT INTO reconciliation_runs (id, trigger, requested_by_key_id, status, started_at)
      VALUES ($1, $2, $3, 'running', now())`,
