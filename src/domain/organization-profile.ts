@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { inTransaction, type Database } from '../infra/db.js';
 import { InvalidInput, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
+import type { RemittanceAddress } from '../interop/x12/835.js';
 import { expected } from './validation.js';
 import type { OrganizationKind, Principal } from './organizations.js';
 
@@ -104,15 +105,8 @@ export const organizationProfileSchema = z.strictObject({
 });
 export type OrganizationProfileInput = z.output<typeof organizationProfileSchema>;
 
-export interface PostalAddress {
-  line1: string;
-  line2: string | null;
-  city: string;
-  stateCode: string;
-  /** 5 or 9 digits, no hyphen (N403). */
-  postalCode: string;
-  countryCode: string;
-}
+/** A US postal address, held as the 835's N3/N4 write it (5 or 9 digit ZIP, no hyphen). */
+export type PostalAddress = RemittanceAddress;
 
 export interface Contact {
   name: string;
