@@ -32,8 +32,12 @@ export interface JournalEntryInput {
 
 export class UnbalancedEntry extends Error {}
 
-const accountKey = (posting: Posting) =>
-  `${posting.ownerOrgId}|${posting.counterpartyOrgId}|${posting.purpose}`;
+/** An account: its owner's books, the other party, what it is for. */
+export type AccountKey = Pick<Posting, 'ownerOrgId' | 'counterpartyOrgId' | 'purpose'>;
+
+/** One account as text, for maps keyed by account. */
+export const accountKeyText = (key: AccountKey) =>
+  `${key.ownerOrgId}|${key.counterpartyOrgId}|${key.purpose}`;
 
 /** Posts the entry inside the caller's transaction; zero postings are left out. */
 export async function postJournalEntry(
@@ -43,7 +47,7 @@ export async function postJournalEntry(
   // One posting per account, in a fixed order, so concurrent entries lock accounts alike.
   const merged = new Map<string, Posting>();
   for (const posting of entry.postings) {
-    const key = accountKey(posting);
+    const key = accountKeyText(posting);
     const earlier = merged.get(key);
     merged.set(
       key,
@@ -96,6 +100,19 @@ export async function postJournalEntry(
   return entryId;
 }
 
+/** Postings on the payer's books (counterparty the provider) and on the provider's. */
+function booksOf(payerOrgId: string, providerOrgId: string) {
+  const on =
+    (ownerOrgId: string, counterpartyOrgId: string) =>
+    (purpose: AccountPurpose, amount: Decimal): Posting => ({
+      ownerOrgId,
+      counterpartyOrgId,
+      purpose,
+      amount,
+    });
+  return { payer: on(payerOrgId, providerOrgId), provider: on(providerOrgId, payerOrgId) };
+}
+
 /**
  * What a claim decision owes: the payer's expense and payable to the provider for what it
  * pays, and on the provider's books the receivables from the payer and from patients
@@ -110,18 +127,7 @@ export function claimDecisionPostings(
 ): Posting[] {
   const paid = new Decimal(paidAmount).times(sign);
   const patient = new Decimal(patientAmount).times(sign);
-  const payer = (purpose: AccountPurpose, amount: Decimal): Posting => ({
-    ownerOrgId: payerOrgId,
-    counterpartyOrgId: providerOrgId,
-    purpose,
-    amount,
-  });
-  const provider = (purpose: AccountPurpose, amount: Decimal): Posting => ({
-    ownerOrgId: providerOrgId,
-    counterpartyOrgId: payerOrgId,
-    purpose,
-    amount,
-  });
+  const { payer, provider } = booksOf(payerOrgId, providerOrgId);
   return [
     payer('claims_expense', paid),
     payer('payable_to_provider', paid.negated()),
@@ -143,18 +149,7 @@ export function settlementPostings(
   amount: string,
 ): Posting[] {
   const value = new Decimal(amount);
-  const payer = (purpose: AccountPurpose, signed: Decimal): Posting => ({
-    ownerOrgId: payerOrgId,
-    counterpartyOrgId: providerOrgId,
-    purpose,
-    amount: signed,
-  });
-  const provider = (purpose: AccountPurpose, signed: Decimal): Posting => ({
-    ownerOrgId: providerOrgId,
-    counterpartyOrgId: payerOrgId,
-    purpose,
-    amount: signed,
-  });
+  const { payer, provider } = booksOf(payerOrgId, providerOrgId);
   return stage === 'issued'
     ? [
         payer('payable_to_provider', value),

@@ -4,9 +4,10 @@
 // difference. Pure: the events come in, account balances come out.
 import { Decimal } from 'decimal.js';
 import {
+  accountKeyText,
   claimDecisionPostings,
   settlementPostings,
-  type AccountPurpose,
+  type AccountKey,
   type Posting,
 } from '../accounts/journal.js';
 
@@ -26,15 +27,6 @@ export interface MoneyEvent {
   partyOrgIds: readonly string[] | null;
   payload: unknown;
 }
-
-export interface AccountKey {
-  ownerOrgId: string;
-  counterpartyOrgId: string;
-  purpose: AccountPurpose;
-}
-
-export const accountKeyText = (key: AccountKey) =>
-  `${key.ownerOrgId}|${key.counterpartyOrgId}|${key.purpose}`;
 
 export class ReplayError extends Error {}
 

@@ -17,10 +17,10 @@ import type { Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec } from '../cursor.js';
-import type { AccountPurpose } from '../accounts/journal.js';
+import { accountKeyText, type AccountPurpose } from '../accounts/journal.js';
 import type { Principal } from '../organizations.js';
 import { parseOrThrow } from '../validation.js';
-import { accountKeyText, LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
+import { LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
 
 /** One run at a time: a session lock, so a process that dies lets go of it with its connection. */
 export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
