@@ -30,14 +30,18 @@ export function openDatabase(databaseUrl: string, poolSize: number): Database {
   };
 }
 
-/** Runs `work` in one transaction on one pooled connection; rolls back on any error. */
+/**
+ * Runs `work` in one transaction on one pooled connection; rolls back on any error. `begin`
+ * may ask for more than the default, e.g. a read-only snapshot (REPEATABLE READ READ ONLY).
+ */
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

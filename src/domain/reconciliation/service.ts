@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { Database } from '../../infra/db.js';
+import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec } from '../cursor.js';
@@ -152,55 +152,51 @@ async function runLocked(
 }
 
 async function checkSnapshot(database: Database, eventsPerPage: number) {
-  const client = await database.pool.connect();
-  try {
-    // One snapshot for every check: postings, balances, events and batches committed while
-    // the run reads must not show up as differences between them.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query<{ through_seq: string }>(
-      'SELECT next_seq - 1 AS through_seq FROM ledger_sequence WHERE id = 1',
-    );
-    const throughSeq = rows[0]!.through_seq;
-    const exceptions: ReconciliationException[] = [];
-    const journalEntriesChecked = await checkJournalEntries(client, exceptions);
-    const replay = await replayLedger(client, exceptions, eventsPerPage);
-    const accountsChecked = await checkAccounts(client, replay, exceptions);
-    const batchesChecked = await checkBatches(client, exceptions);
-    const confirmationsChecked = await checkConfirmations(client, exceptions);
-    const chain = await verifyChain(client);
-    if (!chain.ok && chain.failure) {
-      exceptions.push({
-        check: 'chain_verification_failed',
-        subjectType: 'chain',
-        subjectId: String(chain.failure.height),
-        partyOrgIds: null,
-        expected: null,
-        actual: chain.failure.eventSeq ?? null,
-        message: `block ${chain.failure.height}: ${chain.failure.reason}`,
-      });
-    }
-    await client.query('COMMIT');
-    const summary: ReconciliationSummary = {
-      journalEntriesChecked,
-      accountsChecked,
-      ledgerEventsReplayed: replay.eventsReplayed,
-      batchesChecked,
-      confirmationsChecked,
-      chain: {
-        ok: chain.ok,
-        blocksChecked: chain.blocksChecked,
-        eventsChecked: chain.eventsChecked,
-        unsealedEvents: chain.unsealedEvents,
-      },
-      exceptionsFound: exceptions.length,
-    };
-    return { summary, exceptions, throughSeq };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  // One snapshot for every check: postings, balances, events and batches committed while
+  // the run reads must not show up as differences between them.
+  return inTransaction(
+    database.pool,
+    async (client) => {
+      const { rows } = await client.query<{ through_seq: string }>(
+        'SELECT next_seq - 1 AS through_seq FROM ledger_sequence WHERE id = 1',
+      );
+      const throughSeq = rows[0]!.through_seq;
+      const exceptions: ReconciliationException[] = [];
+      const journalEntriesChecked = await checkJournalEntries(client, exceptions);
+      const replay = await replayLedger(client, exceptions, eventsPerPage);
+      const accountsChecked = await checkAccounts(client, replay, exceptions);
+      const batchesChecked = await checkBatches(client, exceptions);
+      const confirmationsChecked = await checkConfirmations(client, exceptions);
+      const chain = await verifyChain(client);
+      if (!chain.ok && chain.failure) {
+        exceptions.push({
+          check: 'chain_verification_failed',
+          subjectType: 'chain',
+          subjectId: String(chain.failure.height),
+          partyOrgIds: null,
+          expected: null,
+          actual: chain.failure.eventSeq ?? null,
+          message: `block ${chain.failure.height}: ${chain.failure.reason}`,
+        });
+      }
+      const summary: ReconciliationSummary = {
+        journalEntriesChecked,
+        accountsChecked,
+        ledgerEventsReplayed: replay.eventsReplayed,
+        batchesChecked,
+        confirmationsChecked,
+        chain: {
+          ok: chain.ok,
+          blocksChecked: chain.blocksChecked,
+          eventsChecked: chain.eventsChecked,
+          unsealedEvents: chain.unsealedEvents,
+        },
+        exceptionsFound: exceptions.length,
+      };
+      return { summary, exceptions, throughSeq };
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
 }
 
 async function checkJournalEntries(
@@ -582,9 +578,7 @@ async function storeFindings(
   throughSeq: string,
 ): Promise<void> {
   const stored = exceptions.slice(0, EXCEPTIONS_STORED_MAX);
-  const client = await database.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(database.pool, async (client) => {
     await client.query(
       `INSERT INTO reconciliation_exceptions (run_id, ordinal, "check", subject_type, subject_id,
          party_org_ids, expected, actual, message)
@@ -612,13 +606,7 @@ async function storeFindings(
         WHERE id = $1`,
       [runId, throughSeq, JSON.stringify(summary), exceptions.length],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------
