@@ -50,3 +50,9 @@ export class Conflict extends DomainError {
     super(message, 409, 'conflict');
   }
 }
+
+/** True when `error` is PostgreSQL's unique violation of this constraint or index. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const fields = error as { code?: unknown; constraint?: unknown } | null;
+  return fields?.code === '23505' && fields.constraint === constraint;
+}

@@ -19,12 +19,6 @@ export function payerOrgOf(principal: Principal): string {
   return principal.orgId;
 }
 
-/** True when `error` is PostgreSQL's unique violation of this constraint or index. */
-export function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const fields = error as { code?: unknown; constraint?: unknown } | null;
-  return fields?.code === '23505' && fields.constraint === constraint;
-}
-
 /** A DATE column as Prisma reads it (UTC midnight) back to 'YYYY-MM-DD'. */
 export function dateTextOf(date: Date): string {
   return date.toISOString().slice(0, 10);

@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Member } from '../../generated/prisma/client.js';
 import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
-import { Conflict, NotFound } from '../../infra/errors.js';
+import { Conflict, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { blindIndex, decryptPhi, encryptPhi, type PhiKeys } from '../../infra/phi.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
-import { isUniqueViolation, payerOrgOf } from './access.js';
+import { payerOrgOf } from './access.js';
 import type { MemberInput } from './schema.js';
 
 export interface MemberView extends MemberInput {

@@ -6,10 +6,10 @@ import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import type { Plan } from '../../generated/prisma/client.js';
 import { inTransaction, type Database } from '../../infra/db.js';
-import { Conflict, NotFound } from '../../infra/errors.js';
+import { Conflict, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
-import { isUniqueViolation, payerOrgOf } from './access.js';
+import { payerOrgOf } from './access.js';
 import type { PlanInput } from './schema.js';
 
 export const PLANS_LIST_MAX = 1_000;

@@ -9,7 +9,7 @@ import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { z } from 'zod';
 import { inTransaction, type Database } from '../../infra/db.js';
-import { Conflict, Forbidden, NotFound } from '../../infra/errors.js';
+import { Conflict, Forbidden, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
 import { moneyText } from '../claims/schema.js';
@@ -516,7 +516,7 @@ export async function confirmBatch(
       return { outcome: status, batch: toBatch(updated.rows[0]!) };
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') {
+    if (isUniqueViolation(error, 'settlement_batches_trace_number_key')) {
       throw new Conflict(`trace number ${input.traceNumber} is already used by another batch`);
     }
     throw error;

@@ -3,6 +3,7 @@
 // adjustment, a negative amount) and one for a balance carried forward or recovered (type
 // adjustment, no claim), so that Σ detail.amount = paymentAmount, as in the batch's 835.
 import type { Money, PaymentReconciliation, PaymentReconciliationDetail } from '@medplum/fhirtypes';
+import { Decimal } from 'decimal.js';
 import type { Principal } from '../../domain/organizations.js';
 import {
   getBatch,
@@ -57,7 +58,7 @@ function detailOf(
 
 /** What the provider owes carried into the batch (positive) or recovered by it (negative). */
 function balanceForwardDetailOf(batch: SettlementBatchDetail): PaymentReconciliationDetail[] {
-  if (/^-?0(\.0+)?$/.test(batch.balanceForwardAmount)) return [];
+  if (new Decimal(batch.balanceForwardAmount).isZero()) return [];
   const provider = { reference: `Organization/${batch.providerId}` };
   return [
     {
