@@ -1,27 +1,13 @@
-// Settlement worker: a job scheduler runs settlement for every payer each
-// SETTLEMENT_INTERVAL_MS. Claims are their own outbox (adjudicated and in no batch), so a
-// run that fails or is cut short leaves them for the next; a pair's batch is built under an
-// advisory lock, so overlapping runs (or a manual run through the API) never pay twice.
-import { Queue, Worker, type Job } from 'bullmq';
+// Settlement worker: a job scheduler ticks every SETTLEMENT_INTERVAL_MS and settles every
+// payer whose own cadence says it is due. Claims are their own outbox (adjudicated and in no
+// batch), so a run that fails or is cut short leaves them for the next; a pair's batch is
+// built under an advisory lock, so overlapping runs (or a manual run through the API) never
+// pay twice.
 import { settleAllPayers } from '../src/domain/settlement/service.js';
 import type { WorkerDependencies } from './index.js';
+import { startScheduledWorker } from './scheduled.js';
 
-export const SETTLEMENT_QUEUE = 'settlement';
-const SCHEDULER_ID = 'settle-every-interval';
-
-export interface SettlementJobData {
-  reason: 'schedule' | 'manual';
-}
-
-export interface SettlementJobResult {
-  batches: number;
-  failed: number;
-}
-
-export async function execSettlementJob(
-  dependencies: WorkerDependencies,
-  _job?: Job<SettlementJobData>,
-): Promise<SettlementJobResult> {
+export async function execSettlementJob(dependencies: WorkerDependencies) {
   const { database, logger } = dependencies;
   // One payer's failure must not hold up the others; it is tried again next run.
   return settleAllPayers(database, (payerOrgId, error) =>
@@ -30,29 +16,19 @@ export async function execSettlementJob(
 }
 
 export async function initSettlementWorker(dependencies: WorkerDependencies) {
-  const { config, connection, logger } = dependencies;
-  const options = { connection, prefix: `{${config.queuePrefix}}` };
-  const queue = new Queue<SettlementJobData, SettlementJobResult>(SETTLEMENT_QUEUE, {
-    ...options,
-    defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000 },
-  });
-  await queue.upsertJobScheduler(
-    SCHEDULER_ID,
+  const { config, logger } = dependencies;
+  return startScheduledWorker(dependencies, {
+    queueName: 'settlement',
+    schedulerId: 'settle-every-interval',
+    jobName: 'settle',
+    everyMs: config.settlementIntervalMs,
     // The first run waits one interval too: settling at start-up would move claims on
     // (status "settled") before anyone asked for a run.
-    { every: config.settlementIntervalMs, startDate: Date.now() + config.settlementIntervalMs },
-    { name: 'settle', data: { reason: 'schedule' } },
-  );
-  const worker = new Worker<SettlementJobData, SettlementJobResult>(
-    SETTLEMENT_QUEUE,
-    async (job) => execSettlementJob(dependencies, job),
-    { ...options, concurrency: 1 },
-  );
-  worker.on('completed', (_job, result) => {
-    if (result.batches > 0 || result.failed > 0) logger.info(result, 'settled claims');
+    firstRunAt: Date.now() + config.settlementIntervalMs,
+    run: () => execSettlementJob(dependencies),
+    onCompleted: (result) => {
+      if (result.batches > 0 || result.failed > 0) logger.info(result, 'settled claims');
+    },
+    failureMessage: 'settlement run failed',
   });
-  worker.on('failed', (job, error) => {
-    logger.error({ jobId: job?.id, err: error }, 'settlement run failed');
-  });
-  return { queue, worker };
 }
