@@ -2,7 +2,7 @@
 // ADJUDICATION_INTERVAL_MS; the claims table is the outbox (every claim with status
 // "submitted" is waiting), so a claim committed just before a crash is decided by the next
 // sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED).
-import { adjudicateSubmitted } from '../src/domain/adjudication/service.js';
+import { adjudicateSubmitted } from '../src/domain/adjudication/sweep.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
 
@@ -22,8 +22,15 @@ export async function initAdjudicationWorker(dependencies: WorkerDependencies) {
       adjudicateSubmitted(database, {
         claimsMax: CLAIMS_PER_SWEEP_MAX,
         parallel: CLAIMS_IN_PARALLEL,
-        // One claim's failure must not hold up the others; it is tried again next sweep.
-        onFailure: (claimId, error) => logger.error({ claimId, err: error }, 'adjudication failed'),
+        // One claim's failure must not hold up the others; it is tried again next sweep until
+        // its attempts run out. The error's message could quote patient data: log its name.
+        onFailure: (claimId, _error, recorded) =>
+          logger.error(
+            { claimId, ...recorded },
+            recorded.sentToReview
+              ? 'adjudication failed; claim sent to review'
+              : 'adjudication failed; will retry',
+          ),
       }),
     onCompleted: (result) => {
       if (result.decided > 0 || result.failed > 0) logger.info(result, 'adjudicated claims');

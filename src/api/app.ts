@@ -13,6 +13,7 @@ import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
 import { ledgerRouter } from './ledger.js';
+import { operationsRouter } from './operations.js';
 import { organizationsRouter } from './organizations.js';
 import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
@@ -64,6 +65,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(reconciliationRouter(database));
   v1.use(organizationsRouter(database, cache));
   v1.use(payersRouter({ database, phiKeys }));
+  v1.use(operationsRouter(database));
   app.use('/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -2,7 +2,12 @@
 // concurrency, pending and manual review, and the worker's sweep.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADJUDICATION_ATTEMPTS_MAX,
+  type RecordedFailure,
+} from '../../src/domain/adjudication/failures.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { adjudicateSubmitted } from '../../src/domain/adjudication/sweep.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -138,6 +143,22 @@ describe('automatic adjudication of a stored claim', () => {
     expect(await adjudicateClaim(environment.database, claimId)).toMatchObject({
       status: 'denied',
     });
+  });
+
+  it('denies every line CO-31 when the member is enrolled without any coverage', async () => {
+    await insertMember(environment, payer.organization.id, 'M-NO-COVERAGE', null);
+    const claimId = await submit(claimFor('M-NO-COVERAGE', '2026-11-02'));
+    expect(await adjudicateClaim(environment.database, claimId)).toMatchObject({
+      status: 'denied',
+    });
+    const claim = await request(app).get(`/v1/claims/${claimId}`).set(bearer(provider.key));
+    const lines = claim.body.decision.lines as {
+      adjustments: { group: string; reasonCode: string }[];
+    }[];
+    expect(lines.map((line) => line.adjustments.map((a) => `${a.group}-${a.reasonCode}`))).toEqual([
+      ['CO-31'],
+      ['CO-31'],
+    ]);
   });
 
   it('200 concurrent claims of one member leave the accumulators of a sequential replay', async () => {
@@ -346,6 +367,74 @@ describe('pending and manual review', () => {
       totals: { paidAmount: '5000.00', chargeAmount: '6048.50' },
     });
     expect(JSON.stringify(rows[0]!.payload)).not.toContain('operative report');
+  });
+});
+
+describe('a claim whose adjudication throws', () => {
+  it('is retried, then sent to review with the failure named, while other claims are decided', async () => {
+    const planId = await insertPlan(environment, payer.organization.id, {
+      deductibleAmount: '0.00',
+      outOfPocketMaxAmount: '1000.00',
+      copayAmount: '0.00',
+      coinsurancePercent: '0',
+    });
+    const memberRowId = await insertMember(environment, payer.organization.id, 'M-BROKEN', planId);
+    // Overlapping coverages cannot be entered through the API; written in SQL, they make the
+    // engine refuse its input, as any configuration it cannot decide with would.
+    await environment.database.pool.query(
+      `INSERT INTO coverages (id, member_id, plan_id, effective_from, effective_to, version, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, '2026-06-01', NULL, 1, now())`,
+      [memberRowId, planId],
+    );
+    const brokenId = await submit(claimFor('M-BROKEN', '2026-11-05'));
+    const failures: RecordedFailure[] = [];
+    const sweep = () =>
+      adjudicateSubmitted(environment.database, {
+        claimsMax: 100,
+        parallel: 2,
+        onFailure: (claimId, _error, recorded) => {
+          expect(claimId).toBe(brokenId);
+          failures.push(recorded);
+        },
+      });
+    const statusOf = async (claimId: string) =>
+      (await request(app).get(`/v1/claims/${claimId}`).set(bearer(provider.key))).body
+        .status as string;
+
+    for (let attempt = 1; attempt <= ADJUDICATION_ATTEMPTS_MAX; attempt++) {
+      const goodId = await submit(claimFor(`NOBODY-SWEEP-${attempt}`, '2026-11-05'));
+      const result = await sweep();
+      expect(result).toMatchObject({ decided: 1, failed: 1 });
+      expect(await statusOf(goodId)).toBe('denied');
+      expect(await statusOf(brokenId)).toBe(
+        attempt < ADJUDICATION_ATTEMPTS_MAX ? 'submitted' : 'pended',
+      );
+    }
+    expect(failures).toEqual([
+      { failure: 'InvalidInput', attempts: 1, sentToReview: false },
+      { failure: 'InvalidInput', attempts: 2, sentToReview: false },
+      { failure: 'InvalidInput', attempts: 3, sentToReview: true },
+    ]);
+    // Once in review, later sweeps leave it alone.
+    expect(await sweep()).toMatchObject({ decided: 0, failed: 0 });
+
+    const queue = await request(app).get('/v1/review-queue').set(bearer(payer.key));
+    const item = (queue.body.claims as { claimId: string; pendReasons: string[] }[]).find(
+      (claim) => claim.claimId === brokenId,
+    );
+    expect(item?.pendReasons).toEqual([
+      'automatic adjudication failed 3 times (InvalidInput); decide by hand or ask the operator',
+    ]);
+    const operator = await createActor(environment, 'operator', 'admin');
+    const counts = await request(app)
+      .get('/v1/operations/adjudication-failures')
+      .set(bearer(operator.key));
+    expect(counts.status).toBe(200);
+    expect(counts.body).toEqual({ retrying: 0, inReview: 1, sentToReviewTotal: 1 });
+    const forbidden = await request(app)
+      .get('/v1/operations/adjudication-failures')
+      .set(bearer(payer.key));
+    expect(forbidden.status).toBe(403);
   });
 });
 

@@ -35,12 +35,15 @@ export async function insertPlan(
   return id;
 }
 
-/** Enrolls a member (found by claims through the same blind index) with one coverage. */
+/**
+ * Enrolls a member (found by claims through the same blind index) with one coverage, or with
+ * none when `planId` is null.
+ */
 export async function insertMember(
   environment: TestEnvironment,
   payerOrgId: string,
   memberId: string,
-  planId: string,
+  planId: string | null,
   effectiveFrom = '2026-01-01',
   effectiveTo: string | null = null,
 ): Promise<string> {
@@ -60,6 +63,7 @@ export async function insertMember(
      VALUES ($1, $2, $3, $4, $5)`,
     [id, payerOrgId, blindIndex(phiKeys, memberId), sealed.ciphertext, sealed.version],
   );
+  if (planId === null) return id;
   await environment.database.pool.query(
     `INSERT INTO coverages (id, member_id, plan_id, effective_from, effective_to, version, updated_at)
      VALUES ($1, $2, $3, $4, $5, 1, now())`,

@@ -31,8 +31,11 @@ export const DEFAULT_PAYER_RULES: PayerRules = {
   pendUnknownCodes: true,
 };
 
-/** The plan used when the member has no coverage at all: every line is denied CO-31 first. */
-const NO_PLAN: Plan = {
+/**
+ * The plan used when the member has no coverage at all: every line is denied CO-31 first. It
+ * has no accumulators (they are kept per member and real plan), so none are locked or saved.
+ */
+export const NO_PLAN: Plan = {
   planId: 'none',
   deductibleAmount: '0.00',
   outOfPocketMaxAmount: '0.00',
@@ -140,49 +143,6 @@ export async function adjudicateClaim(
 
 export const CLAIM_COLUMNS = `id, provider_org_id, payer_org_id, member_id_index, frequency_code,
   original_claim_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date`;
-
-export interface SweepResult {
-  decided: number;
-  skipped: number;
-  failed: number;
-}
-
-/**
- * Decides up to `claimsMax` submitted claims, oldest first, `parallel` at a time (each in its
- * own transaction). A claim that fails stays submitted for the next sweep; `onFailure` hears
- * of it so that one bad claim never holds up the rest.
- */
-export async function adjudicateSubmitted(
-  database: Database,
-  options: {
-    claimsMax: number;
-    parallel: number;
-    onFailure: (claimId: string, error: unknown) => void;
-  },
-): Promise<SweepResult> {
-  const { rows } = await database.pool.query<{ id: string }>(
-    "SELECT id FROM claims WHERE status = 'submitted' ORDER BY submitted_at, id LIMIT $1",
-    [options.claimsMax],
-  );
-  const result: SweepResult = { decided: 0, skipped: 0, failed: 0 };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: options.parallel }, async () => {
-      while (next < rows.length) {
-        const claimId = rows[next++]!.id;
-        try {
-          const outcome = await adjudicateClaim(database, claimId);
-          if (outcome.status === 'skipped') result.skipped += 1;
-          else result.decided += 1;
-        } catch (error) {
-          result.failed += 1;
-          options.onFailure(claimId, error);
-        }
-      }
-    }),
-  );
-  return result;
-}
 
 async function lockSubmittedClaim(
   client: pg.PoolClient,
@@ -315,6 +275,9 @@ export async function lockAccumulators(
   planId: string,
   planYear: string,
 ) {
+  if (planId === NO_PLAN.planId) {
+    return { planYear, deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
+  }
   await client.query(
     `INSERT INTO accumulators (member_id, plan_id, plan_year, deductible_met_amount,
        out_of_pocket_met_amount, updated_at)
@@ -450,6 +413,7 @@ export async function saveAccumulators(
   memberId: string,
   result: DecidedAdjudication,
 ): Promise<void> {
+  if (result.planId === NO_PLAN.planId) return;
   const after = result.accumulatorsAfter;
   await client.query(
     `UPDATE accumulators SET deductible_met_amount = $4, out_of_pocket_met_amount = $5,
