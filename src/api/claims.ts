@@ -35,12 +35,14 @@ export interface ClaimsDependencies {
 /** How a request's claim outcomes become its HTTP answer (stored for idempotent replays). */
 export const responseOfUnit: ResponseOf = (unit, outcomes) => {
   if (unit.kind === 'batch') {
-    const accepted = outcomes.filter((outcome) => outcome.status === 'accepted').length;
+    const count = (status: ClaimOutcome['status']) =>
+      outcomes.filter((outcome) => outcome.status === status).length;
     return {
       status: 200,
       body: {
-        accepted,
-        rejected: outcomes.length - accepted,
+        accepted: count('accepted'),
+        duplicates: count('duplicate'),
+        rejected: count('rejected'),
         results: outcomes.map((outcome, index) => batchResult(outcome, index)),
       },
       store: true,
@@ -48,6 +50,10 @@ export const responseOfUnit: ResponseOf = (unit, outcomes) => {
   }
   const outcome = outcomes[0]!;
   if (outcome.status === 'accepted') return { status: 201, body: outcome.claim, store: true };
+  // The same claim again (a retry without an Idempotency-Key): 200 with the first claim.
+  if (outcome.status === 'duplicate') {
+    return { status: 200, body: { ...outcome.claim, duplicate: true }, store: true };
+  }
   return {
     status: 422,
     body: problem(422, 'invalid_input', 'invalid claim', { errors: outcome.errors }),
@@ -56,9 +62,9 @@ export const responseOfUnit: ResponseOf = (unit, outcomes) => {
 };
 
 function batchResult(outcome: ClaimOutcome, index: number) {
-  return outcome.status === 'accepted'
-    ? { index, status: 'accepted', claimId: outcome.claim.id, claim: outcome.claim }
-    : { index, status: 'rejected', errors: outcome.errors };
+  return outcome.status === 'rejected'
+    ? { index, status: 'rejected', errors: outcome.errors }
+    : { index, status: outcome.status, claimId: outcome.claim.id, claim: outcome.claim };
 }
 
 const idempotencyKeySchema = z

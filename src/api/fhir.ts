@@ -109,6 +109,15 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
         return { kind: 'single', providerOrgId, entries: [{ submission: mapping.submission }] };
       });
       mapping ??= acceptedOrThrow(request.body, providerOrgId); // a replay: the first body again
+      if (answer.status === 200) {
+        // A claim already received (sent again without an Idempotency-Key): as FHIR's
+        // conditional create when a match exists, 200 with the stored Claim.
+        const { id } = JSON.parse(answer.bodyText) as ClaimSummary;
+        const stored = await readFhirClaim(database, phiKeys, principalOf(response), id);
+        response.status(200).location(`${request.baseUrl}/Claim/${id}`).type(FHIR_JSON);
+        response.send(JSON.stringify(stored));
+        return;
+      }
       const claim = createdClaimOf(answer, mapping);
       response
         .status(201)

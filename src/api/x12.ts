@@ -51,7 +51,7 @@ function readOrThrow(body: unknown, providerNpi: string | null): FileReading {
 
 interface BatchResult {
   index: number;
-  status: 'accepted' | 'rejected';
+  status: 'accepted' | 'duplicate' | 'rejected';
   claimId?: string;
   claim?: unknown;
   errors?: (FieldProblem | X12Problem)[];
@@ -66,12 +66,14 @@ function answerOf(answer: SubmissionAnswer, reading: FileReading) {
   if (answer.status !== 200) throw new Error(`unexpected intake answer ${answer.status}`);
   const batch = JSON.parse(answer.bodyText) as {
     accepted: number;
+    duplicates: number;
     rejected: number;
     results: BatchResult[];
   };
   return {
     interchangeControlNumber: reading.interchangeControlNumber,
     accepted: batch.accepted,
+    duplicates: batch.duplicates,
     rejected: batch.rejected,
     results: batch.results.map((result) => resultOf(result, reading.claims[result.index]!)),
   };
@@ -86,7 +88,7 @@ function resultOf(result: BatchResult, claim: X12ClaimReading) {
     segmentPosition: claim.segmentPosition,
     line: claim.line,
   };
-  if (result.status === 'accepted') {
+  if (result.status !== 'rejected') {
     return { ...place, claimId: result.claimId, claim: result.claim };
   }
   const errors = (result.errors ?? []).map((error) =>

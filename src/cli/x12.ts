@@ -58,7 +58,7 @@ interface Problem {
 }
 
 interface ClaimResult {
-  status: 'accepted' | 'rejected';
+  status: 'accepted' | 'duplicate' | 'rejected';
   patientControlNumber: string;
   transactionSetControlNumber: string;
   line: number;
@@ -84,6 +84,7 @@ export function describeX12Answer(result: X12SubmitResult): string[] {
   const body = result.body as {
     interchangeControlNumber?: string;
     accepted?: number;
+    duplicates?: number;
     rejected?: number;
     results?: ClaimResult[];
     title?: string;
@@ -98,12 +99,16 @@ export function describeX12Answer(result: X12SubmitResult): string[] {
     ];
   }
   const lines = [
-    `interchange ${body.interchangeControlNumber}: ${body.accepted} accepted, ${body.rejected} rejected`,
+    `interchange ${body.interchangeControlNumber}: ${body.accepted} accepted, ` +
+      (body.duplicates ? `${body.duplicates} already received, ` : '') +
+      `${body.rejected} rejected`,
   ];
   for (const claim of body.results) {
     const place = `CLM01 ${claim.patientControlNumber} (ST ${claim.transactionSetControlNumber}, line ${claim.line})`;
     if (claim.status === 'accepted') {
       lines.push(`accepted  ${place}  claim ${claim.claimId}`);
+    } else if (claim.status === 'duplicate') {
+      lines.push(`already received  ${place}  claim ${claim.claimId}`);
     } else {
       lines.push(`rejected  ${place}`);
       lines.push(...(claim.errors ?? []).map((problem) => `  ${describeProblem(problem)}`));

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Database } from '../infra/db.js';
-import { Forbidden, InvalidInput, NotFound } from '../infra/errors.js';
+import { Conflict, Forbidden, InvalidInput, isUniqueViolation, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
 import type { Organization as OrganizationRow } from '../generated/prisma/client.js';
 import { profileOf, type OrganizationProfile } from './organization-profile.js';
@@ -128,16 +128,21 @@ export async function createOrganization(
     profileUpdatedAt: null,
   };
   await inTransaction(database.pool, async (client) => {
-    await client.query(
-      'INSERT INTO organizations (id, name, kind, npi, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [
-        organization.id,
-        organization.name,
-        organization.kind,
-        organization.npi,
-        organization.createdAt,
-      ],
-    );
+    await client
+      .query(
+        'INSERT INTO organizations (id, name, kind, npi, created_at) VALUES ($1, $2, $3, $4, $5)',
+        [
+          organization.id,
+          organization.name,
+          organization.kind,
+          organization.npi,
+          organization.createdAt,
+        ],
+      )
+      .catch((error: unknown) => {
+        if (!isUniqueViolation(error, 'organizations_npi_key')) throw error;
+        throw new Conflict('an organization with this NPI is already registered');
+      });
     await appendEvents(client, [
       {
         type: 'OrganizationRegistered',

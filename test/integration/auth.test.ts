@@ -42,7 +42,7 @@ async function issueKey(admin: Actor, input: { role: Role; orgId?: string }) {
   return request(app).post('/v1/api-keys').set(bearer(admin.key)).send(input);
 }
 
-async function countRows(table: 'organizations' | 'api_keys'): Promise<number> {
+async function countRows(table: 'organizations' | 'api_keys' | 'ledger_events'): Promise<number> {
   const { rows } = await environment.database.pool.query<{ count: string }>(
     `SELECT count(*) FROM ${table}`,
   );
@@ -246,6 +246,27 @@ describe('roles', () => {
     });
     const claim = await postClaim(app, key.key, validClaim(payerOne.organization.id));
     expect(claim.status).toBe(201);
+  });
+
+  it('refuses a second organization with an NPI already registered, writing nothing', async () => {
+    const first = await request(app)
+      .post('/v1/organizations')
+      .set(bearer(operatorAdmin.key))
+      .send({ name: 'Harbor Pediatrics', kind: 'provider', npi: '1760427785' });
+    expect(first.status).toBe(201);
+    const organizationsBefore = await countRows('organizations');
+    const eventsBefore = await countRows('ledger_events');
+    const second = await request(app)
+      .post('/v1/organizations')
+      .set(bearer(operatorAdmin.key))
+      .send({ name: 'Harbor Pediatrics East', kind: 'provider', npi: '1760427785' });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({
+      title: 'conflict',
+      detail: 'an organization with this NPI is already registered',
+    });
+    expect(await countRows('organizations')).toBe(organizationsBefore);
+    expect(await countRows('ledger_events')).toBe(eventsBefore);
   });
 
   it('answers 422 naming the field when the operator admin registers a bad organization', async () => {

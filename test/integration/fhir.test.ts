@@ -156,7 +156,13 @@ describe('POST /v1/fhir/Claim', () => {
     expect(response.headers.location).toBe(`/v1/fhir/Claim/${created.id}`);
     expect(fhirProblemsOf(created)).toEqual([]);
 
-    const viaJson = await postClaim(app, provider.key, jsonClaimOf(pcn));
+    // The same claim sent as JSON is the claim already received: intake names it.
+    const again = await postClaim(app, provider.key, jsonClaimOf(pcn));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: created.id, duplicate: true, status: 'submitted' });
+    // As JSON under another control number it is a claim of its own, otherwise the same.
+    const otherPcn = uniquePcn();
+    const viaJson = await postClaim(app, provider.key, jsonClaimOf(otherPcn));
     expect(viaJson.status).toBe(201);
     const read = async (id: string) =>
       (await request(app).get(`/v1/claims/${id}`).set(bearer(provider.key))).body as Record<
@@ -168,7 +174,10 @@ describe('POST /v1/fhir/Claim', () => {
       expect([id, submittedAt, events, commitment]).not.toContain(undefined);
       return rest;
     };
-    expect(content(fromFhir)).toStrictEqual(content(fromJson));
+    expect(content(fromFhir)).toStrictEqual({
+      ...content(fromJson),
+      patientControlNumber: pcn,
+    });
     expect(fromFhir).toMatchObject({ status: 'submitted', providerId: provider.organization.id });
 
     // The ledger commits to the same claim content: the commitment of the JSON claim as accepted.

@@ -191,6 +191,27 @@ describe('concurrent requests with the same key', () => {
     });
   });
 
+  it('50 identical batch requests all get the same answer; one set of claims', async () => {
+    const key = randomUUID();
+    const claims = [validClaim(payer.organization.id), validClaim(payer.organization.id)];
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => postBatch(app, provider.key, claims, key)),
+    );
+
+    expect(responses.map((response) => response.status)).toEqual(Array(50).fill(200));
+    for (const response of responses) expect(response.text).toBe(responses[0]!.text);
+    for (const claim of claims) {
+      expect(await claimsWithControlNumber(claim.patientControlNumber)).toHaveLength(1);
+    }
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 2,
+      lines: 4,
+      events: 2,
+      idempotency: 1,
+    });
+  });
+
   it('with different bodies make one claim; every other request is a 409', async () => {
     const key = randomUUID();
     const bodies = Array.from({ length: 20 }, () => validClaim(payer.organization.id));
@@ -236,5 +257,82 @@ describe('concurrent requests with the same key', () => {
       events: 5,
       idempotency: 1,
     });
+  });
+});
+
+describe('the same claim sent again without an Idempotency-Key', () => {
+  it('is answered 200 as a duplicate of the first claim and writes nothing', async () => {
+    const body = validClaim(payer.organization.id);
+    const first = await postClaim(app, provider.key, body);
+    expect(first.status).toBe(201);
+    const before = await intakeRowCounts(environment);
+    // A retry after a lost answer; the charge written "125" instead of "125.00" is the same.
+    const retried = {
+      ...body,
+      serviceLines: body.serviceLines.map((line, index) =>
+        index === 0 ? { ...line, chargeAmount: '125' } : line,
+      ),
+    };
+    const again = await postClaim(app, provider.key, retried);
+    expect(again.status).toBe(200);
+    expect(again.body).toStrictEqual({ ...first.body, duplicate: true });
+    expect(growth(before, await intakeRowCounts(environment))).toEqual({
+      claims: 0,
+      lines: 0,
+      events: 0,
+      idempotency: 0,
+    });
+  });
+
+  it('is a claim of its own when a line differs, or from another provider', async () => {
+    const body = validClaim(payer.organization.id);
+    expect((await postClaim(app, provider.key, body)).status).toBe(201);
+    const otherDate = {
+      ...body,
+      serviceLines: body.serviceLines.map((line) => ({ ...line, serviceDate: '2026-11-03' })),
+    };
+    expect((await postClaim(app, provider.key, otherDate)).status).toBe(201);
+    const otherProvider = await createActor(environment, 'provider', 'provider_biller');
+    expect((await postClaim(app, otherProvider.key, body)).status).toBe(201);
+  });
+
+  it('20 identical requests at once make one claim; each answer names it', async () => {
+    const body = validClaim(payer.organization.id);
+    const before = await intakeRowCounts(environment);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => postClaim(app, provider.key, body)),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([...Array(19).fill(200), 201]);
+    const ids = new Set(responses.map((response) => (response.body as { id: string }).id));
+    expect(ids.size).toBe(1);
+    expect(await claimsWithControlNumber(body.patientControlNumber)).toHaveLength(1);
+    expect(growth(before, await intakeRowCounts(environment))).toMatchObject({
+      claims: 1,
+      events: 1,
+    });
+  });
+
+  it('in a batch, or in two batches at once, is stored once and reported as a duplicate', async () => {
+    const claim = validClaim(payer.organization.id);
+    const other = validClaim(payer.organization.id);
+    const [one, two] = await Promise.all([
+      postBatch(app, provider.key, [claim, other, claim]),
+      postBatch(app, provider.key, [other, claim]),
+    ]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    const results = [...one.body.results, ...two.body.results] as {
+      status: string;
+      claimId: string;
+    }[];
+    expect(results.filter((result) => result.status === 'accepted')).toHaveLength(2);
+    expect(results.filter((result) => result.status === 'duplicate')).toHaveLength(3);
+    expect(one.body).toMatchObject({ rejected: 0 });
+    expect(one.body.accepted + one.body.duplicates).toBe(3);
+    const stored = await claimsWithControlNumber(claim.patientControlNumber);
+    expect(stored).toHaveLength(1);
+    expect(one.body.results[0].claimId).toBe(stored[0]!.id);
+    expect(one.body.results[2].claimId).toBe(stored[0]!.id);
+    expect(two.body.results[1].claimId).toBe(stored[0]!.id);
   });
 });

@@ -356,7 +356,11 @@ describe('the 835 with the parties’ remittance profiles', () => {
     expect(parsed.trn[3]).toBe('1061234567');
     // The payer's one contact is written as the technical contact the guide requires.
     expect(response.text).toMatch(
-      /\nN1\*PR\*[^~]+~\nN3\*100 Insurance Way~\nN4\*Hartford\*CT\*06101~\nPER\*BL\*Provider Services\*TE\*8005550100~\nN1\*PE\*[^~]+\*XX\*1234567893~\nN3\*1 Riverside Dr\*Suite 200~\nN4\*Springfield\*IL\*627011234~\nREF\*TJ\*371234567~\nLX\*1~\n/,
+      new RegExp(
+        String.raw`\nN1\*PR\*[^~]+~\nN3\*100 Insurance Way~\nN4\*Hartford\*CT\*06101~\nPER\*BL\*Provider Services\*TE\*8005550100~\nN1\*PE\*[^~]+\*XX\*` +
+          `${parties.providerNpi}` +
+          String.raw`~\nN3\*1 Riverside Dr\*Suite 200~\nN4\*Springfield\*IL\*627011234~\nREF\*TJ\*371234567~\nLX\*1~\n`,
+      ),
     );
     // Every fetch gives the same document, by payer or provider, while the profiles stay.
     expect((await fetch835(parties.payerFinance, batch.id)).text).toBe(response.text);

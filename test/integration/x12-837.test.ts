@@ -20,7 +20,7 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import { edited, sampleFile, withAnotherClaim } from '../interop/x12/samples.js';
+import { edited, sampleFile, sampleNpi, withAnotherClaim } from '../interop/x12/samples.js';
 
 let environment: TestEnvironment;
 let app: Express;
@@ -31,7 +31,7 @@ let payer: Actor;
 beforeAll(async () => {
   environment = await createTestEnvironment();
   app = testApp(environment);
-  provider = await createActor(environment, 'provider', 'provider_biller');
+  provider = await createActor(environment, 'provider', 'provider_biller', undefined, sampleNpi);
   otherProvider = await createActor(environment, 'provider', 'provider_biller');
   payer = await createActor(environment, 'payer', 'payer_adjudicator');
 });
@@ -137,9 +137,9 @@ describe('POST /v1/x12/837', () => {
   it('makes the same claim as POST /v1/claims with the same content', async () => {
     const response = await postX12(commercialFile('SAME-1'), { contentType: 'text/plain' });
     expect(response.status, response.text).toBe(200);
-    const viaJson = await postClaim(app, provider.key, {
+    const jsonClaim = (patientControlNumber: string) => ({
       payerId: payer.organization.id,
-      patientControlNumber: 'SAME-1',
+      patientControlNumber,
       frequencyCode: '1',
       member: {
         memberId: 'JS00111223333',
@@ -181,6 +181,12 @@ describe('POST /v1/x12/837', () => {
       ],
       totalChargeAmount: '100.00',
     });
+    // The same claim as JSON is the claim already received from the file.
+    const again = await postClaim(app, provider.key, jsonClaim('SAME-1'));
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ id: response.body.results[0].claimId, duplicate: true });
+    // Under another control number it is a claim of its own, otherwise the same.
+    const viaJson = await postClaim(app, provider.key, jsonClaim('SAME-2'));
     expect(viaJson.status, viaJson.text).toBe(201);
     const read = async (id: string) =>
       (await request(app).get(`/v1/claims/${id}`).set(bearer(provider.key))).body as Record<
@@ -191,9 +197,10 @@ describe('POST /v1/x12/837', () => {
       expect([id, submittedAt, events, commitment]).not.toContain(undefined);
       return rest;
     };
-    expect(content(await read(response.body.results[0].claimId))).toStrictEqual(
-      content(await read(viaJson.body.id)),
-    );
+    expect(content(await read(response.body.results[0].claimId))).toStrictEqual({
+      ...content(await read(viaJson.body.id)),
+      patientControlNumber: 'SAME-1',
+    });
   });
 
   it('takes a replacement whose REF*F8 names the original; another provider’s claim is refused', async () => {
@@ -213,7 +220,12 @@ describe('POST /v1/x12/837', () => {
     expect(read.body).toMatchObject({ frequencyCode: '7', originalClaimId: originalId });
 
     const before = await intakeRowCounts(environment);
-    const stolen = await postX12(replacementOf(originalId), { key: otherProvider.key });
+    // The other provider bills under its own NPI, so only the original's owner is wrong.
+    const stolenFile = replacementOf(originalId).replaceAll(
+      sampleNpi,
+      otherProvider.organization.npi!,
+    );
+    const stolen = await postX12(stolenFile, { key: otherProvider.key });
     expect(stolen.body.results[0].errors).toContainEqual({
       field: 'REF02',
       segment: 'REF',

@@ -10,6 +10,7 @@ import { applyMigrations, ensureDatabase } from '../../src/infra/migrate.js';
 import { MIGRATIONS_DIRECTORY } from '../../src/cli/runtime.js';
 import {
   createOrganization,
+  isValidNpi,
   issueApiKey,
   type Organization,
   type OrganizationKind,
@@ -79,19 +80,29 @@ export interface Actor {
 }
 
 /** Creates an organization and one key of the given role for it. */
+/**
+ * An organization with a key of one role. A provider gets the NPI given, else a random valid
+ * one: an NPI belongs to one organization.
+ */
 export async function createActor(
   environment: TestEnvironment,
   kind: OrganizationKind,
   role: Role,
   name = `${kind} ${randomBytes(3).toString('hex')}`,
+  npi = kind === 'provider' ? randomNpi() : undefined,
 ): Promise<Actor> {
-  const organization = await createOrganization(environment.database, {
-    name,
-    kind,
-    npi: kind === 'provider' ? '1234567893' : undefined,
-  });
+  const organization = await createOrganization(environment.database, { name, kind, npi });
   const issued = await issueApiKey(environment.database, { orgId: organization.id, role });
   return { organization, key: issued.key, keyId: issued.id };
+}
+
+/** A random NPI with a valid check digit (Luhn over "80840" and the first nine digits). */
+export function randomNpi(): string {
+  const stem = String(100_000_000 + (randomBytes(4).readUInt32BE() % 900_000_000));
+  for (let check = 0; check <= 9; check++) {
+    if (isValidNpi(`${stem}${check}`)) return `${stem}${check}`;
+  }
+  throw new Error('every nine digits have exactly one NPI check digit');
 }
 
 /** A complete, valid claim body; tests change one thing at a time. */

@@ -11,6 +11,7 @@ import { insertFeeScheduleEntry, insertMember, insertPayerRules, insertPlan } fr
 export interface Parties {
   payerId: string;
   providerId: string;
+  providerNpi: string;
   biller: string;
   payerFinance: string;
   payerAdmin: string;
@@ -57,6 +58,7 @@ export async function createParties(
   return {
     payerId,
     providerId: provider.organization.id,
+    providerNpi: provider.organization.npi!,
     biller: provider.key,
     payerFinance: await keyOf(environment, payerId, 'finance'),
     payerAdmin: await keyOf(environment, payerId, 'admin'),

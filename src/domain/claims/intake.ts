@@ -5,11 +5,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
-import type { FieldProblem } from '../../infra/errors.js';
+import { isUniqueViolation, type FieldProblem } from '../../infra/errors.js';
 import { blindIndex, encryptPhi, PHI_IV_BYTES, type PhiKeys } from '../../infra/phi.js';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import { canonicalJson } from '../../ledger/canonical.js';
 import { sha256Hex } from '../../ledger/hash.js';
+import { Decimal } from 'decimal.js';
 import { totalChargeOf, type ClaimSubmission } from './schema.js';
 
 export interface ClaimSummary {
@@ -26,8 +27,14 @@ export interface ClaimSummary {
   ledgerEventId: string;
 }
 
+/**
+ * What became of one claim: stored; a duplicate of a claim already received (its summary is
+ * that first claim's, as it stands now), so nothing was written; or rejected with its fields.
+ */
 export type ClaimOutcome =
-  { status: 'accepted'; claim: ClaimSummary } | { status: 'rejected'; errors: FieldProblem[] };
+  | { status: 'accepted'; claim: ClaimSummary }
+  | { status: 'duplicate'; claim: ClaimSummary }
+  | { status: 'rejected'; errors: FieldProblem[] };
 
 /** A claim of a request: valid in shape, or already rejected with the fields named. */
 export type IntakeEntry = { submission: ClaimSubmission } | { errors: FieldProblem[] };
@@ -67,7 +74,28 @@ interface PreparedClaim {
   summary: ClaimSummary;
 }
 
+/** Attempts at a group whose claim raced an identical one into the table (then seen as such). */
+const DUPLICATE_RACE_ATTEMPTS_MAX = 3;
+
 export async function writeIntakeUnits(
+  database: Database,
+  phiKeys: PhiKeys,
+  units: IntakeUnit[],
+  responseOf: ResponseOf,
+): Promise<UnitResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeIntakeUnitsOnce(database, phiKeys, units, responseOf);
+    } catch (error) {
+      // Another request stored the same claim between our look-up and our insert. Nothing of
+      // this group was written; the next attempt finds that claim and answers a duplicate.
+      const raced = isUniqueViolation(error, 'claims_content_fingerprint_key');
+      if (!raced || attempt >= DUPLICATE_RACE_ATTEMPTS_MAX) throw error;
+    }
+  }
+}
+
+async function writeIntakeUnitsOnce(
   database: Database,
   phiKeys: PhiKeys,
   units: IntakeUnit[],
@@ -75,7 +103,8 @@ export async function writeIntakeUnits(
 ): Promise<UnitResult[]> {
   // Everything that needs no lock is done before the transaction opens: references are
   // only read, and encryption and hashing are CPU work that should not hold a connection.
-  const references = await loadReferences(database.pool, units);
+  const fingerprints = fingerprintsOf(phiKeys, units);
+  const references = await loadReferences(database.pool, units, fingerprints);
   const submittedAt = new Date();
   const entropy = new EntropyPool(units.reduce((sum, unit) => sum + unit.entries.length, 0));
   const unitResults: (UnitResult | undefined)[] = [];
@@ -85,6 +114,8 @@ export async function writeIntakeUnits(
   // units with the key are answered from its record after commit. An answer that is not
   // stored (a rejected single claim) spends no key, so the next unit is judged on its own.
   const heldKeys = new Set<string>();
+  // The first of identical claims within this group, by provider and fingerprint.
+  const firstInGroup = new Map<string, ClaimSummary>();
   for (const [unitIndex, unit] of units.entries()) {
     if (unit.idempotency && heldKeys.has(keyOf(unit))) {
       unitResults.push(undefined); // answered from the key holder's record after commit
@@ -96,7 +127,15 @@ export async function writeIntakeUnits(
       const submission = entry.submission;
       const errors = referenceProblems(unit.providerOrgId, submission, references);
       if (errors.length > 0) return { status: 'rejected', errors };
-      const claim = prepareClaim(phiKeys, entropy, unit.providerOrgId, submission, submittedAt);
+      const fingerprint = fingerprints.get(entry)!;
+      const sameClaim = `${unit.providerOrgId}\u0000${fingerprint}`;
+      const first = references.received.get(sameClaim) ?? firstInGroup.get(sameClaim);
+      if (first) return { status: 'duplicate', claim: first };
+      const claim = prepareClaim(phiKeys, entropy, unit.providerOrgId, submission, {
+        fingerprint,
+        submittedAt,
+      });
+      firstInGroup.set(sameClaim, claim.summary);
       claims.push(claim);
       return { status: 'accepted', claim: claim.summary };
     });
@@ -173,6 +212,50 @@ export async function findIdempotencyRecord(
 interface References {
   payerIds: Set<string>;
   originals: Map<string, { providerOrgId: string; payerOrgId: string }>;
+  /** Claims already received, by provider and content fingerprint. */
+  received: Map<string, ClaimSummary>;
+}
+
+/**
+ * What makes two submissions the same claim: provider, payer, patient control number, member,
+ * frequency, original claim, and each line's code, modifiers, units, charge and date. Keyed
+ * with the blind-index key, since the member id is PHI. Charges are compared as amounts
+ * ("125" and "125.00" are one charge).
+ */
+export function contentFingerprint(
+  phiKeys: PhiKeys,
+  providerOrgId: string,
+  claim: ClaimSubmission,
+): string {
+  const content = {
+    v: 1,
+    providerOrgId,
+    payerId: claim.payerId,
+    patientControlNumber: claim.patientControlNumber,
+    memberId: claim.member.memberId,
+    frequencyCode: claim.frequencyCode,
+    originalClaimId: claim.originalClaimId ?? null,
+    lines: claim.serviceLines.map((line) => ({
+      procedureCode: line.procedureCode,
+      modifiers: line.modifiers,
+      units: String(line.units),
+      chargeAmount: new Decimal(line.chargeAmount).toFixed(2),
+      serviceDate: line.serviceDate,
+    })),
+  };
+  return blindIndex(phiKeys, canonicalJson(content));
+}
+
+function fingerprintsOf(phiKeys: PhiKeys, units: IntakeUnit[]): Map<IntakeEntry, string> {
+  const fingerprints = new Map<IntakeEntry, string>();
+  for (const unit of units) {
+    for (const entry of unit.entries) {
+      if ('submission' in entry) {
+        fingerprints.set(entry, contentFingerprint(phiKeys, unit.providerOrgId, entry.submission));
+      }
+    }
+  }
+  return fingerprints;
 }
 
 /**
@@ -182,7 +265,11 @@ interface References {
 const knownPayerIds = new Set<string>();
 const KNOWN_PAYERS_MAX = 100_000;
 
-async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<References> {
+async function loadReferences(
+  db: Queryable,
+  units: IntakeUnit[],
+  fingerprints: Map<IntakeEntry, string>,
+): Promise<References> {
   const submissions = units.flatMap((unit) =>
     unit.entries.flatMap((entry) => ('submission' in entry ? [entry.submission] : [])),
   );
@@ -209,6 +296,7 @@ async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<Refer
           [originalIds],
         );
   return {
+    received: await receivedClaims(db, units, fingerprints),
     payerIds: new Set(payerIds.filter((id) => knownPayerIds.has(id))),
     originals: new Map(
       originals.rows.map((row) => [
@@ -217,6 +305,57 @@ async function loadReferences(db: Queryable, units: IntakeUnit[]): Promise<Refer
       ]),
     ),
   };
+}
+
+/** Claims of these providers already stored with one of these fingerprints. */
+async function receivedClaims(
+  db: Queryable,
+  units: IntakeUnit[],
+  fingerprints: Map<IntakeEntry, string>,
+): Promise<Map<string, ClaimSummary>> {
+  if (fingerprints.size === 0) return new Map();
+  const providerOrgIds = [...new Set(units.map((unit) => unit.providerOrgId))];
+  const { rows } = await db.query<{
+    id: string;
+    status: string;
+    provider_org_id: string;
+    payer_org_id: string;
+    patient_control_number: string;
+    frequency_code: string;
+    original_claim_id: string | null;
+    total_charge_amount: string;
+    line_count: number;
+    submitted_at: Date;
+    content_fingerprint: string;
+    ledger_event_id: string;
+  }>(
+    `SELECT c.id, c.status, c.provider_org_id, c.payer_org_id, c.patient_control_number,
+            c.frequency_code, c.original_claim_id, c.total_charge_amount::text, c.line_count,
+            c.submitted_at, c.content_fingerprint, e.id AS ledger_event_id
+       FROM claims c
+       JOIN ledger_events e ON e.aggregate_id = c.id::text AND e.type = 'ClaimSubmitted'
+      WHERE c.provider_org_id = ANY($1::uuid[]) AND c.content_fingerprint = ANY($2::text[])
+        AND c.status NOT IN ('voided', 'replaced')`,
+    [providerOrgIds, [...new Set(fingerprints.values())]],
+  );
+  return new Map(
+    rows.map((row) => [
+      `${row.provider_org_id}\u0000${row.content_fingerprint}`,
+      {
+        id: row.id,
+        status: row.status,
+        providerId: row.provider_org_id,
+        payerId: row.payer_org_id,
+        patientControlNumber: row.patient_control_number,
+        frequencyCode: row.frequency_code,
+        originalClaimId: row.original_claim_id,
+        totalChargeAmount: row.total_charge_amount,
+        lineCount: row.line_count,
+        submittedAt: row.submitted_at.toISOString(),
+        ledgerEventId: row.ledger_event_id,
+      },
+    ]),
+  );
 }
 
 function referenceProblems(
@@ -271,7 +410,7 @@ function prepareClaim(
   entropy: EntropyPool,
   providerOrgId: string,
   claim: ClaimSubmission,
-  submittedAt: Date,
+  { fingerprint, submittedAt }: { fingerprint: string; submittedAt: Date },
 ): PreparedClaim {
   const id = randomUUID();
   const eventId = randomUUID();
@@ -316,6 +455,7 @@ function prepareClaim(
       totalCharge,
       claim.serviceLines.length,
       submittedAt,
+      fingerprint,
     ],
     lines: claim.serviceLines.map((line, index) => [
       id,
@@ -363,6 +503,7 @@ const CLAIM_COLUMNS = [
   'total_charge_amount',
   'line_count',
   'submitted_at',
+  'content_fingerprint',
 ] as const;
 
 const LINE_COLUMNS = [
@@ -404,18 +545,19 @@ async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Pro
     `WITH inserted_claims AS (
        INSERT INTO claims (${CLAIM_COLUMNS.join(', ')})
        SELECT id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
-              key_version, salt, string_to_array(diagnoses, ','), total, line_count, submitted_at
+              key_version, salt, string_to_array(diagnoses, ','), total, line_count, submitted_at,
+              fingerprint
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[],
                      $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[],
-                     $13::numeric[], $14::int[], $15::timestamptz[])
+                     $13::numeric[], $14::int[], $15::timestamptz[], $16::text[])
            AS c(id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
-                key_version, salt, diagnoses, total, line_count, submitted_at)
+                key_version, salt, diagnoses, total, line_count, submitted_at, fingerprint)
      )
      INSERT INTO claim_lines (${LINE_COLUMNS.join(', ')})
      SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','),
             units, charge, service_date, string_to_array(pointers, ',')::int[]
-       FROM unnest($16::uuid[], $17::int[], $18::text[], $19::text[], $20::numeric[],
-                   $21::numeric[], $22::date[], $23::text[])
+       FROM unnest($17::uuid[], $18::int[], $19::text[], $20::text[], $21::numeric[],
+                   $22::numeric[], $23::date[], $24::text[])
          AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers)`,
     [
       ...claimColumns.slice(0, 11),
