@@ -175,6 +175,9 @@ describe('GET /v1/settlement/batches/:id/835', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     const parsed = parse835(response.text);
     expect(remittanceProblems(parsed)).toEqual([]);
+    // ST03 is Not Used in 005010X221A1: ST02 is the control number, at least 4 digits.
+    const control = String(Number(parsed.rawIsa13)).padStart(4, '0');
+    expect(response.text).toContain(`\nST*835*${control}~\n`);
     expect(new Decimal(parsed.bpr[2]!).equals(secondBatch.amount)).toBe(true);
     expect(parsed.interchange.header.valueOf(15)).toBe('T');
 

@@ -527,7 +527,8 @@ export function write835(remittance: Remittance): string {
   const transactionControl = controlNumber(interchange.controlNumber, 4);
   const { date, time } = utcDateAndTime(interchange.preparedAt);
   const transaction = [
-    segment('ST', '835', transactionControl, IMPLEMENTATION_GUIDE),
+    // ST03 (the guide's version) is Not Used in 005010X221A1: GS08 alone names it.
+    segment('ST', '835', transactionControl),
     ...paymentSegments(remittance),
     ...payerSegments(remittance.payer),
     ...payeeSegments(remittance.payee),
