@@ -1,6 +1,6 @@
 // Structured logs. Request bodies and member fields are never logged; the redact list
 // is a second line of defence for PHI that slips into a log object by mistake.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const PHI_REDACT_PATHS = [
   '*.member',
@@ -12,8 +12,9 @@ export const PHI_REDACT_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: PHI_REDACT_PATHS, censor: '[redacted]' } });
+/** Logs to standard output, or to `destination` (tests read what would have been logged). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: PHI_REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
 
 export type { Logger };

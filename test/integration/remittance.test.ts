@@ -25,6 +25,7 @@ import {
 } from '../support/payer.js';
 import {
   createParties as createSettlementParties,
+  fetch835 as fetch835Of,
   keyOf as keyOfRole,
   type Parties,
 } from '../support/settlement.js';
@@ -110,23 +111,7 @@ async function settle(parties: Parties): Promise<SettledBatch> {
   return run.body.batches[0] as SettledBatch;
 }
 
-/** The 835 as text (supertest leaves an application/edi-x12 body unread otherwise). */
-async function fetch835(key: string, batchId: string) {
-  const response = await request(app)
-    .get(`/v1/settlement/batches/${batchId}/835`)
-    .set(bearer(key))
-    .buffer(true)
-    .parse((incoming, done) => {
-      let text = '';
-      incoming.setEncoding('utf8');
-      incoming.on('data', (chunk: string) => (text += chunk));
-      incoming.on('end', () => {
-        const json = /json/.test(incoming.headers['content-type'] ?? '');
-        done(null, json ? (JSON.parse(text) as unknown) : text);
-      });
-    });
-  return Object.assign(response, { text: String(response.body) });
-}
+const fetch835 = (key: string, batchId: string) => fetch835Of(app, key, batchId);
 
 describe('GET /v1/settlement/batches/:id/835', () => {
   let parties: Parties;
@@ -175,6 +160,9 @@ describe('GET /v1/settlement/batches/:id/835', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     const parsed = parse835(response.text);
     expect(remittanceProblems(parsed)).toEqual([]);
+    // ST03 is Not Used in 005010X221A1: ST02 is the control number, at least 4 digits.
+    const control = String(Number(parsed.rawIsa13)).padStart(4, '0');
+    expect(response.text).toContain(`\nST*835*${control}~\n`);
     expect(new Decimal(parsed.bpr[2]!).equals(secondBatch.amount)).toBe(true);
     expect(parsed.interchange.header.valueOf(15)).toBe('T');
 

@@ -65,12 +65,8 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
-export function testApp(environment: TestEnvironment) {
-  return createApp({
-    config: environment.config,
-    database: environment.database,
-    logger: createLogger('silent'),
-  });
+export function testApp(environment: TestEnvironment, logger = createLogger('silent')) {
+  return createApp({ config: environment.config, database: environment.database, logger });
 }
 
 export interface Actor {

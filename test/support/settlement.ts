@@ -5,6 +5,7 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { issueApiKey, type Role } from '../../src/domain/organizations.js';
+import { bearer } from './api.js';
 import { createActor, testApp, validClaim, type TestEnvironment } from './environment.js';
 import { insertFeeScheduleEntry, insertMember, insertPayerRules, insertPlan } from './payer.js';
 
@@ -101,4 +102,22 @@ export async function paidClaim(
   const id = response.body.id as string;
   const outcome = await adjudicateClaim(environment.database, id);
   return { id, status: outcome.status };
+}
+
+/** A batch's 835 as text (supertest leaves an application/edi-x12 body unread otherwise). */
+export async function fetch835(app: ReturnType<typeof testApp>, key: string, batchId: string) {
+  const response = await request(app)
+    .get(`/v1/settlement/batches/${batchId}/835`)
+    .set(bearer(key))
+    .buffer(true)
+    .parse((incoming, done) => {
+      let text = '';
+      incoming.setEncoding('utf8');
+      incoming.on('data', (chunk: string) => (text += chunk));
+      incoming.on('end', () => {
+        const json = /json/.test(incoming.headers['content-type'] ?? '');
+        done(null, json ? (JSON.parse(text) as unknown) : text);
+      });
+    });
+  return Object.assign(response, { text: String(response.body) });
 }

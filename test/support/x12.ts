@@ -152,7 +152,8 @@ function envelopeProblems(parsed: Parsed835): string[] {
   if (Number(se[1]) !== transaction.segments.length + 2)
     problems.push(`SE01 ${se[1]} is not the segment count`);
   if (se[2] !== st[2]) problems.push(`SE02 ${se[2]} ≠ ST02 ${st[2]}`);
-  if (st[1] !== '835' || st[3] !== '005010X221A1') problems.push(`ST ${st.join('*')}`);
+  // ST03 is Not Used in 005010X221A1 (GS08 names the guide): exactly ST01 835 and ST02.
+  if (st.length !== 3 || st[1] !== '835') problems.push(`ST ${st.join('*')}`);
   const gs = valuesOf(group.header);
   const ge = valuesOf(group.trailer);
   if (Number(ge[1]) !== group.transactions.length) problems.push(`GE01 ${ge[1]}`);

@@ -21,6 +21,8 @@ import {
   utcDateAndTime,
   X12WriteError,
   delimiters,
+  x12NameOf,
+  x12TextOf,
 } from './segments.js';
 
 export const IMPLEMENTATION_GUIDE = '005010X221A1';
@@ -133,7 +135,7 @@ export interface RemittanceClaim {
   claimFilingIndicator: string;
   /** CLP07: the payer's own number for the claim. */
   payerClaimControlNumber: string;
-  /** NM1*QC: the patient as the provider billed them. */
+  /** NM1*QC: the patient as the provider billed them (names as stored; see patientName). */
   patient: { lastName: string; firstName: string | null; memberId: string };
   /** Adjustments of the claim as a whole (CAS in loop 2100); usually none. */
   claimAdjustments: readonly RemittanceAdjustment[];
@@ -291,16 +293,30 @@ const CAS_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
 const PLB_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
 const IDENTIFIER = /^[A-Za-z0-9]{1,15}$/;
 
-/** Free text (names) as X12 AN: delimiters and other unwritable characters become spaces. */
-function text(value: string, lengthMax: number): string {
-  const cleaned = value
-    .replace(/[*:^~]|[^ -~]/g, ' ')
-    .replace(/ +/g, ' ')
-    .trim()
-    .slice(0, lengthMax)
-    .trimEnd();
-  if (cleaned === '') throw new X12WriteError(`${JSON.stringify(value)} has nothing writable`);
-  return cleaned;
+const truncated = (text: string, lengthMax: number) => text.slice(0, lengthMax).trimEnd();
+
+/**
+ * An organization's free text (a name, an address line, a contact) in the X12 character set.
+ * Profiles are checked as X12 text when set; organization names are not, so one with nothing
+ * writable stops the 835 of every batch of that organization (until it is renamed), named by
+ * `element` alone.
+ */
+function text(value: string, lengthMax: number, element: string): string {
+  const written = truncated(x12TextOf(value), lengthMax);
+  if (written === '') throw new X12WriteError(`${element} has nothing writable in X12`);
+  return written;
+}
+
+/**
+ * A patient's name (NM103, NM104) in the X12 character set, or undefined to leave the element
+ * out. Intake refuses a name with nothing writable (x12NameOf), but a claim stored before it did
+ * must not stop its batch's 835: the guide makes NM103 and NM104 situational, CLP01 and NM109
+ * (the member id) still identify the patient, and an empty element is never mistaken for a name
+ * the way a placeholder such as "UNKNOWN" would be in the provider's posting system.
+ */
+function patientName(value: string | null, lengthMax: number): string | undefined {
+  const written = value === null ? null : x12NameOf(value);
+  return written === null ? undefined : truncated(written, lengthMax);
 }
 
 /** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */
@@ -367,12 +383,12 @@ function addressSegments(address: RemittanceAddress | null): string[] {
   return [
     segment(
       'N3',
-      text(address.line1, 55),
-      address.line2 === null ? undefined : text(address.line2, 55),
+      text(address.line1, 55, 'N301'),
+      address.line2 === null ? undefined : text(address.line2, 55, 'N302'),
     ),
     segment(
       'N4',
-      text(address.city, 30),
+      text(address.city, 30, 'N401'),
       address.stateCode,
       address.postalCode,
       address.countryCode === 'US' ? undefined : address.countryCode,
@@ -389,15 +405,15 @@ function contactSegment(functionCode: 'CX' | 'BL', contact: RemittanceContact): 
     ...(contact.email === null ? [] : ['EM', contact.email]),
   ];
   if (numbers.length === 0) {
-    throw new X12WriteError(`PER*${functionCode} ${contact.name} has no phone or email`);
+    throw new X12WriteError(`PER*${functionCode} has no phone or email`);
   }
-  return segment('PER', functionCode, text(contact.name, 60), ...numbers);
+  return segment('PER', functionCode, text(contact.name, 60, 'PER02'), ...numbers);
 }
 
 /** Loop 1000A: N1, N3, N4, then PER*CX and PER*BL in the guide's order. */
 function payerSegments(payer: RemittancePayer): string[] {
   return [
-    segment('N1', 'PR', text(payer.name, 60)),
+    segment('N1', 'PR', text(payer.name, 60, 'N102 (payer name)')),
     ...addressSegments(payer.address),
     ...(payer.businessContact === null ? [] : [contactSegment('CX', payer.businessContact)]),
     ...(payer.technicalContact === null ? [] : [contactSegment('BL', payer.technicalContact)]),
@@ -412,7 +428,7 @@ function payeeSegments(payee: RemittancePayee): string[] {
   if (payee.taxId !== null && !/^\d{9}$/.test(payee.taxId)) {
     throw new X12WriteError(`payee tax id ${payee.taxId} is not 9 digits`);
   }
-  const name = text(payee.name, 60);
+  const name = text(payee.name, 60, 'N102 (payee name)');
   if (payee.npi !== null) {
     return [
       segment('N1', 'PE', name, 'XX', payee.npi),
@@ -484,8 +500,8 @@ function claimSegments(claim: RemittanceClaim): string[] {
       'NM1',
       'QC',
       '1',
-      text(patient.lastName, 60),
-      patient.firstName === null ? undefined : text(patient.firstName, 35),
+      patientName(patient.lastName, 60),
+      patientName(patient.firstName, 35),
       undefined,
       undefined,
       undefined,
@@ -527,7 +543,8 @@ export function write835(remittance: Remittance): string {
   const transactionControl = controlNumber(interchange.controlNumber, 4);
   const { date, time } = utcDateAndTime(interchange.preparedAt);
   const transaction = [
-    segment('ST', '835', transactionControl, IMPLEMENTATION_GUIDE),
+    // ST03 (the guide's version) is Not Used in 005010X221A1: GS08 alone names it.
+    segment('ST', '835', transactionControl),
     ...paymentSegments(remittance),
     ...payerSegments(remittance.payer),
     ...payeeSegments(remittance.payee),

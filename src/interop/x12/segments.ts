@@ -15,8 +15,76 @@ const DELIMITER_CHARACTERS = /[*:^~]/;
 // X12's extended character set is printable ASCII; control characters (a newline in a name) and
 // anything outside ASCII would be read differently, or not at all, by the receiver's translator.
 const PRINTABLE_ASCII = /^[ -~]*$/;
+const UNWRITABLE_CHARACTERS = /[*:^~]|[^ -~]/g;
 
-/** A value that cannot be written as an X12 element: a bug or bad data upstream, never silent. */
+// Letters that Unicode does not decompose into a base letter and marks (NFKD leaves them whole),
+// and the typographic punctuation people type in names (O’Brien, Smith–Jones), as ASCII.
+const ASCII_SPELLINGS: Readonly<Record<string, string>> = {
+  ß: 'ss',
+  ẞ: 'SS',
+  Æ: 'AE',
+  æ: 'ae',
+  Ø: 'O',
+  ø: 'o',
+  Œ: 'OE',
+  œ: 'oe',
+  Ł: 'L',
+  ł: 'l',
+  Đ: 'D',
+  đ: 'd',
+  Ð: 'D',
+  ð: 'd',
+  Þ: 'TH',
+  þ: 'th',
+  Ħ: 'H',
+  ħ: 'h',
+  Ŧ: 'T',
+  ŧ: 't',
+  Ŋ: 'NG',
+  ŋ: 'ng',
+  ı: 'i',
+  Ŀ: 'L', // NFKD would give "L·"
+  ŀ: 'l',
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u02BC': "'",
+  '\u201C': '"',
+  '\u201D': '"',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2012': '-',
+  '\u2013': '-',
+  '\u2014': '-',
+};
+const SPELLED_IN_ASCII = new RegExp(`[${Object.keys(ASCII_SPELLINGS).join('')}]`, 'gu');
+
+/**
+ * Free text (a name, a city) in the X12 character set: letters kept and their diacritics dropped
+ * (José → Jose, Peña → Pena, Straße → Strasse, Ørsted → Orsted), case as given; a delimiter, a
+ * control character or a character with no Latin spelling (李) becomes a space; spaces collapse and
+ * the ends are trimmed. May be empty. The one rule of what free text an 835 carries: the writer
+ * applies it, and claim intake refuses a name it leaves nothing of (x12NameOf).
+ */
+export function x12TextOf(value: string): string {
+  return value
+    .replace(SPELLED_IN_ASCII, (character) => ASCII_SPELLINGS[character] ?? ' ')
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(UNWRITABLE_CHARACTERS, ' ')
+    .replace(/ +/g, ' ')
+    .trim();
+}
+
+/** A person's name as x12TextOf writes it, or null when no letter or digit of it is left. */
+export function x12NameOf(name: string): string | null {
+  const text = x12TextOf(name);
+  return /[A-Za-z0-9]/.test(text) ? text : null;
+}
+
+/**
+ * A value that cannot be written as an X12 element: a bug or bad data upstream, never silent. Its
+ * message names the element, never the value, which may be a patient's name or member id (PHI).
+ */
 export class X12WriteError extends Error {
   constructor(message: string) {
     super(message);
@@ -27,8 +95,8 @@ export class X12WriteError extends Error {
 function checkedElement(tag: string, position: number, value: string): string {
   if (DELIMITER_CHARACTERS.test(value) || !PRINTABLE_ASCII.test(value)) {
     throw new X12WriteError(
-      `${tag}${String(position).padStart(2, '0')}: ${JSON.stringify(value)} holds a delimiter or ` +
-        'a character outside printable ASCII',
+      `${tag}${String(position).padStart(2, '0')} holds a delimiter or a character outside ` +
+        'printable ASCII',
     );
   }
   return value;

@@ -168,7 +168,7 @@ const remittance: Remittance = {
 
 const EXPECTED = `ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*1234567893     *261125*1403*^*00501*000000042*0*T*:~
 GS*HP*ACMEHEALTH*1234567893*20261125*1403*42*X*005010X221A1~
-ST*835*0042*005010X221A1~
+ST*835*0042~
 BPR*I*22*C*ACH************20261125~
 TRN*1*TRN-2026-0001*1061234567~
 DTM*405*20261125~
@@ -297,7 +297,7 @@ describe('write835', () => {
         ...remittance,
         payer: { ...remittance.payer, technicalContact: { name: 'EDI', phone, email: null } },
       });
-    expect(() => withContact(null)).toThrow(/PER\*BL EDI has no phone or email/);
+    expect(() => withContact(null)).toThrow(/^PER\*BL has no phone or email$/);
     expect(() => withContact('555-0100')).toThrow(X12WriteError);
   });
 
@@ -322,14 +322,7 @@ describe('write835', () => {
   });
 
   it('replaces delimiters and line breaks in names, and refuses them in identifiers', () => {
-    const text = write835({
-      ...remittance,
-      claims: [
-        reversalOf(paidEarlier),
-        { ...partial, patient: { ...partial.patient, lastName: "O'Brien*Smith\n" } },
-        denied,
-      ],
-    });
+    const text = write835(withPatient({ lastName: "O'Brien*Smith\n", firstName: 'Jane' }));
     expect(text).toContain("\nNM1*QC*1*O'Brien Smith*Jane****MI*W100200300~\n");
     expect(() =>
       write835({
@@ -337,6 +330,58 @@ describe('write835', () => {
         claims: [reversalOf(paidEarlier), { ...partial, patientControlNumber: 'A*B' }, denied],
       }),
     ).toThrow(X12WriteError);
+  });
+});
+
+/** The remittance with the partially paid claim's patient renamed. */
+function withPatient(name: { lastName: string; firstName: string | null }): Remittance {
+  const renamed = { ...partial, patient: { ...partial.patient, ...name } };
+  return { ...remittance, claims: [reversalOf(paidEarlier), renamed, denied] };
+}
+
+describe('names in the X12 character set', () => {
+  it('keeps the letters of a name and drops its diacritics, case as given', () => {
+    const text = write835(withPatient({ lastName: 'Peña', firstName: 'José' }));
+    expect(text).toContain('\nNM1*QC*1*Pena*Jose****MI*W100200300~\n');
+    expect(remittanceProblems(parse835(text))).toEqual([]);
+  });
+
+  it('truncates a name that grows past its element (ß is ss) to 60 and 35 characters', () => {
+    const text = write835(withPatient({ lastName: 'ß'.repeat(40), firstName: 'Æ'.repeat(20) }));
+    expect(text).toContain(`\nNM1*QC*1*${'ss'.repeat(30)}*${'AE'.repeat(17)}A****MI*W100200300~\n`);
+  });
+
+  // Intake refuses such names; a claim stored before it did must not stop its batch's 835.
+  it('leaves out a stored name with nothing writable, and writes the rest of the batch', () => {
+    const nothingWritable = write835(withPatient({ lastName: '李', firstName: '小龙' }));
+    expect(nothingWritable).toContain('\nNM1*QC*1******MI*W100200300~\n');
+    expect(remittanceProblems(parse835(nothingWritable))).toEqual([]);
+    expect(parse835(nothingWritable).claims).toHaveLength(3);
+    const lastNameOnly = write835(withPatient({ lastName: '李', firstName: 'Jane' }));
+    expect(lastNameOnly).toContain('\nNM1*QC*1**Jane****MI*W100200300~\n');
+    const punctuationOnly = write835(withPatient({ lastName: 'Doe', firstName: '-.' }));
+    expect(punctuationOnly).toContain('\nNM1*QC*1*Doe*****MI*W100200300~\n');
+    expect(nothingWritable + lastNameOnly).not.toMatch(/[^\n -~]/);
+  });
+
+  it('never puts the value it cannot write into its error message', () => {
+    const messageOf = (write: () => unknown) => {
+      try {
+        write();
+      } catch (error) {
+        expect(error).toBeInstanceOf(X12WriteError);
+        return (error as Error).message;
+      }
+      throw new Error('expected an X12WriteError');
+    };
+    const badMemberId = { ...partial, patient: { ...partial.patient, memberId: 'W1*Doe' } };
+    expect(
+      messageOf(() => write835({ ...remittance, claims: [reversalOf(paidEarlier), badMemberId] })),
+    ).toBe('NM109 holds a delimiter or a character outside printable ASCII');
+    const payerNamedInHanzi = { ...remittance.payer, name: '李氏' };
+    expect(messageOf(() => write835({ ...remittance, payer: payerNamedInHanzi }))).toBe(
+      'N102 (payer name) has nothing writable in X12',
+    );
   });
 });
 
