@@ -20,7 +20,7 @@ import {
 import { createParties, fetch835, paidClaim, type Parties } from '../support/settlement.js';
 import { parse835, remittanceProblems } from '../support/x12.js';
 import { sampleFhirClaim } from '../interop/fhir/samples.js';
-import { sampleFile } from '../interop/x12/samples.js';
+import { sampleFile, sampleNpi } from '../interop/x12/samples.js';
 
 const UNWRITABLE = '李';
 
@@ -83,7 +83,7 @@ describe('a patient name in the 835', () => {
     expect(parsed.claims.map((claim) => claim.clp[7]).sort()).toEqual(
       [accented.id, stored.id].sort(),
     );
-    expect(response.text).toContain('\nNM1*QC*1*Pena*Jose****MI*M-PAID~\n');
+    expect(response.text).toContain('\nNM1*QC*1*PENA*JOSE****MI*M-PAID~\n');
     // The guide makes NM103/NM104 situational; CLP01 and NM109 still name the patient.
     expect(response.text).toContain('\nNM1*QC*1******MI*M-PAID~\n');
     expect(response.text).toMatch(/\nST\*835\*\d{4,9}~\n/);
@@ -136,10 +136,9 @@ describe('a name of which X12 keeps nothing is refused at intake', () => {
 
   it('by POST /v1/x12/837, naming NM103 of loop 2010BA', async () => {
     const before = await intakeRowCounts(environment);
-    const file = sampleFile('commercial-health-insurance', parties.payerId).replace(
-      'NM1*IL*1*SMITH*JOHN*',
-      `NM1*IL*1*${UNWRITABLE}*JOHN*`,
-    );
+    const file = sampleFile('commercial-health-insurance', parties.payerId)
+      .replace('NM1*IL*1*SMITH*JOHN*', `NM1*IL*1*${UNWRITABLE}*JOHN*`)
+      .replaceAll(sampleNpi, parties.providerNpi);
     const response = await request(app)
       .post('/v1/x12/837')
       .set(bearer(parties.biller))

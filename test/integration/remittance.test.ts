@@ -180,7 +180,7 @@ describe('GET /v1/settlement/batches/:id/835', () => {
     expect(response.text).toMatch(/\nCAS\*CO\*45\*25~\nCAS\*PR\*1\*30\*\*2\*14~\n/);
     expect(response.text).toMatch(/\nCAS\*CO\*96\*125~\nLQ\*HE\*N130~\n/);
     // The provider billed these patients, so their names are in NM1*QC.
-    expect(response.text).toContain('\nNM1*QC*1*Doe*Jane****MI*M-1~\n');
+    expect(response.text).toContain('\nNM1*QC*1*DOE*JANE****MI*M-1~\n');
   });
 
   it('is the same document on every fetch, by payer or provider, until the payment is confirmed', async () => {

@@ -308,15 +308,16 @@ function text(value: string, lengthMax: number, element: string): string {
 }
 
 /**
- * A patient's name (NM103, NM104) in the X12 character set, or undefined to leave the element
- * out. Intake refuses a name with nothing writable (x12NameOf), but a claim stored before it did
+ * A patient's name (NM103, NM104) in the X12 character set, upper case as payers write names
+ * and providers' posting systems match them (José Peña: PENA*JOSE), or undefined to leave the
+ * element out. Intake refuses a name with nothing writable (x12NameOf), but a claim stored before it did
  * must not stop its batch's 835: the guide makes NM103 and NM104 situational, CLP01 and NM109
  * (the member id) still identify the patient, and an empty element is never mistaken for a name
  * the way a placeholder such as "UNKNOWN" would be in the provider's posting system.
  */
 function patientName(value: string | null, lengthMax: number): string | undefined {
   const written = value === null ? null : x12NameOf(value);
-  return written === null ? undefined : truncated(written, lengthMax);
+  return written === null ? undefined : truncated(written.toUpperCase(), lengthMax);
 }
 
 /** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */

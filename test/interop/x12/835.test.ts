@@ -183,7 +183,7 @@ N4*Springfield*IL*627011234~
 REF*TJ*371234567~
 LX*1~
 CLP*PCN-0950*22*-80*-50*-20*12*${RECOUPED_ID}~
-NM1*QC*1*Doe*Jane****MI*W100200300~
+NM1*QC*1*DOE*JANE****MI*W100200300~
 DTM*232*20261015~
 DTM*233*20261015~
 SVC*HC:99212*-80*-50**1~
@@ -191,7 +191,7 @@ DTM*472*20261015~
 CAS*CO*45*-10~
 CAS*PR*3*-20~
 CLP*PCN-1001*1*173.5*72*68*12*${PARTIAL_ID}~
-NM1*QC*1*Doe*Jane****MI*W100200300~
+NM1*QC*1*DOE*JANE****MI*W100200300~
 DTM*232*20261102~
 DTM*233*20261102~
 SVC*HC:99213:25*125*40**1~
@@ -203,7 +203,7 @@ DTM*472*20261102~
 CAS*CO*45*8.5~
 CAS*PR*2*8~
 CLP*PCN-1002*4*90*0*0*12*${DENIED_ID}~
-NM1*QC*1*Roe*Richard****MI*W100200301~
+NM1*QC*1*ROE*RICHARD****MI*W100200301~
 DTM*232*20261103~
 DTM*233*20261103~
 SVC*HC:97110*90*0**2~
@@ -323,7 +323,7 @@ describe('write835', () => {
 
   it('replaces delimiters and line breaks in names, and refuses them in identifiers', () => {
     const text = write835(withPatient({ lastName: "O'Brien*Smith\n", firstName: 'Jane' }));
-    expect(text).toContain("\nNM1*QC*1*O'Brien Smith*Jane****MI*W100200300~\n");
+    expect(text).toContain("\nNM1*QC*1*O'BRIEN SMITH*JANE****MI*W100200300~\n");
     expect(() =>
       write835({
         ...remittance,
@@ -340,15 +340,15 @@ function withPatient(name: { lastName: string; firstName: string | null }): Remi
 }
 
 describe('names in the X12 character set', () => {
-  it('keeps the letters of a name and drops its diacritics, case as given', () => {
+  it('keeps the letters of a name and drops its diacritics, in upper case', () => {
     const text = write835(withPatient({ lastName: 'Peña', firstName: 'José' }));
-    expect(text).toContain('\nNM1*QC*1*Pena*Jose****MI*W100200300~\n');
+    expect(text).toContain('\nNM1*QC*1*PENA*JOSE****MI*W100200300~\n');
     expect(remittanceProblems(parse835(text))).toEqual([]);
   });
 
   it('truncates a name that grows past its element (ß is ss) to 60 and 35 characters', () => {
     const text = write835(withPatient({ lastName: 'ß'.repeat(40), firstName: 'Æ'.repeat(20) }));
-    expect(text).toContain(`\nNM1*QC*1*${'ss'.repeat(30)}*${'AE'.repeat(17)}A****MI*W100200300~\n`);
+    expect(text).toContain(`\nNM1*QC*1*${'SS'.repeat(30)}*${'AE'.repeat(17)}A****MI*W100200300~\n`);
   });
 
   // Intake refuses such names; a claim stored before it did must not stop its batch's 835.
@@ -358,9 +358,9 @@ describe('names in the X12 character set', () => {
     expect(remittanceProblems(parse835(nothingWritable))).toEqual([]);
     expect(parse835(nothingWritable).claims).toHaveLength(3);
     const lastNameOnly = write835(withPatient({ lastName: '李', firstName: 'Jane' }));
-    expect(lastNameOnly).toContain('\nNM1*QC*1**Jane****MI*W100200300~\n');
+    expect(lastNameOnly).toContain('\nNM1*QC*1**JANE****MI*W100200300~\n');
     const punctuationOnly = write835(withPatient({ lastName: 'Doe', firstName: '-.' }));
-    expect(punctuationOnly).toContain('\nNM1*QC*1*Doe*****MI*W100200300~\n');
+    expect(punctuationOnly).toContain('\nNM1*QC*1*DOE*****MI*W100200300~\n');
     expect(nothingWritable + lastNameOnly).not.toMatch(/[^\n -~]/);
   });
 
