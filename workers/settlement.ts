@@ -4,15 +4,21 @@
 // built under an advisory lock, so overlapping runs (or a manual run through the API) never
 // pay twice.
 import { settleAllPayers } from '../src/domain/settlement/service.js';
+import { DomainError } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
 
 export async function execSettlementJob(dependencies: WorkerDependencies) {
   const { database, logger } = dependencies;
-  // One payer's failure must not hold up the others; it is tried again next run.
-  return settleAllPayers(database, (payerOrgId, error) =>
-    logger.error({ payerOrgId, err: error }, 'settlement failed'),
-  );
+  // One payer's failure must not hold up the others; it is tried again next run. A payer that
+  // may not settle yet (its remittance profile is incomplete) is told why, not a stack trace.
+  return settleAllPayers(database, (payerOrgId, error) => {
+    if (error instanceof DomainError) {
+      logger.warn({ payerOrgId, reason: error.message }, 'settlement waiting');
+    } else {
+      logger.error({ payerOrgId, err: error }, 'settlement failed');
+    }
+  });
 }
 
 export async function initSettlementWorker(dependencies: WorkerDependencies) {

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { loadConfig } from '../infra/config.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
-import { createOrganization, issueApiKey } from '../domain/organizations.js';
+import { createOrganization, issueApiKey, npiCheckDigit } from '../domain/organizations.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
@@ -334,10 +334,12 @@ async function benchSettlement(databaseUrl: string, claimsTotal: number): Promis
     await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
     const billers: string[] = [];
     for (let index = 0; index < SETTLEMENT_PROVIDERS; index++) {
+      // An NPI belongs to one organization: 123456789x, 123456790x, ...
+      const firstNine = String(123_456_789 + index);
       const provider = await createOrganization(database, {
         name: `Bench Provider ${index}`,
         kind: 'provider',
-        npi: '1234567893',
+        npi: `${firstNine}${npiCheckDigit(firstNine)}`,
       });
       billers.push(
         (await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' })).key,

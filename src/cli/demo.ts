@@ -159,7 +159,7 @@ export function demo837(payerId: string, billingNpi: string, claims: Demo837Clai
 }
 
 /**
- * The demo payer's configuration: rules, one plan, the demo member covered by it, and fee
+ * The demo payer's configuration: its remittance profile, rules, one plan, the demo member covered by it, and fee
  * schedule prices for the demo procedures, so demo claims are adjudicated with real
  * adjustments. Done once: a payer that already has the plan is left as it is.
  */
@@ -171,6 +171,8 @@ export async function configureDemoPayer(
 ): Promise<void> {
   const principal = await authenticateKey(database, payerKey);
   if (!principal) throw new Error('the demo payer key does not authenticate');
+  // What its 835s need before it may settle. A profile already in force changes nothing.
+  await setDemoProfile(database, principal.orgId, DEMO_PAYER_PROFILE);
   const existing = await listPlans(database, principal);
   if (existing.plans.some((plan) => plan.code === 'GOLD-2026')) return;
   await setPayerRules(database, principal, {
@@ -224,7 +226,6 @@ export async function runDemo(): Promise<void> {
   );
   const payer = await findOrCreate(database, 'Acme Health Plan', 'payer');
   // Sending a profile already in force changes nothing, so a rerun of the demo adds no event.
-  await setDemoProfile(database, payer.id, DEMO_PAYER_PROFILE);
   await setDemoProfile(database, provider.id, DEMO_PROVIDER_PROFILE);
   const providerKey = await issueApiKey(database, {
     orgId: provider.id,

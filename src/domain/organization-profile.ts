@@ -189,6 +189,20 @@ function profileFromInput(input: OrganizationProfileInput): OrganizationProfile 
   };
 }
 
+/**
+ * What a payer's profile lacks for an 835 a validator accepts: loop 1000A requires the payer's
+ * address (N3/N4) and its technical contact (PER*BL; the business contact stands in for it).
+ * Empty when the payer may settle.
+ */
+export function remittanceProfileGaps(profile: OrganizationProfile): string[] {
+  const gaps: string[] = [];
+  if (profile.address === null) gaps.push('address (835 N3/N4)');
+  if (profile.technicalContact === null && profile.businessContact === null) {
+    gaps.push('technicalContact (835 PER*BL)');
+  }
+  return gaps;
+}
+
 /** Only a payer's loop (1000A) carries contacts: a provider's would be stored and never sent. */
 function kindProblems(kind: OrganizationKind, profile: OrganizationProfile) {
   if (kind === 'payer') return [];

@@ -88,8 +88,12 @@ export function hashApiKey(key: string): string {
 
 /** NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard). */
 export function isValidNpi(npi: string): boolean {
-  if (!/^\d{10}$/.test(npi)) return false;
-  const digits = `80840${npi.slice(0, 9)}`;
+  return /^\d{10}$/.test(npi) && npiCheckDigit(npi.slice(0, 9)) === npi[9];
+}
+
+/** The NPI check digit of nine digits: Luhn over the card-issuer prefix 80840 and them. */
+export function npiCheckDigit(firstNine: string): string {
+  const digits = `80840${firstNine}`;
   let sum = 0;
   for (let index = 0; index < digits.length; index++) {
     let digit = Number(digits[digits.length - 1 - index]);
@@ -99,7 +103,7 @@ export function isValidNpi(npi: string): boolean {
     }
     sum += digit;
   }
-  return (10 - (sum % 10)) % 10 === Number(npi[9]);
+  return String((10 - (sum % 10)) % 10);
 }
 
 export async function createOrganization(

@@ -27,6 +27,7 @@ import {
   createParties as createSettlementParties,
   fetch835 as fetch835Of,
   keyOf as keyOfRole,
+  PAYER_REMITTANCE_PROFILE,
   type Parties,
 } from '../support/settlement.js';
 import { parse835, remittanceProblems } from '../support/x12.js';
@@ -310,13 +311,40 @@ describe('the 835 with the parties’ remittance profiles', () => {
     expect(response.status, JSON.stringify(response.body)).toBe(200);
   };
 
+  it('is not settled for a payer whose profile lacks what loop 1000A requires: 409, nothing written', async () => {
+    const parties = await createSettlementParties(environment, configurePayer, {
+      payerProfile: false,
+    });
+    await submitAndAdjudicate(parties, ['99213']);
+    const batchesBefore = await environment.database.pool.query(
+      'SELECT count(*)::int AS count FROM settlement_batches',
+    );
+    const run = await request(app).post('/v1/settlement/run').set(bearer(parties.payerFinance));
+    expect(run.status).toBe(409);
+    expect(run.body.detail).toBe(
+      'the payer cannot settle until its remittance profile has: address (835 N3/N4), ' +
+        'technicalContact (835 PER*BL); set it with PUT /v1/organizations/me/profile',
+    );
+    const batchesAfter = await environment.database.pool.query(
+      'SELECT count(*)::int AS count FROM settlement_batches',
+    );
+    expect(batchesAfter.rows).toEqual(batchesBefore.rows);
+    await putProfile(parties.payerId, { address: PAYER_REMITTANCE_PROFILE.address });
+    const stillMissing = await request(app)
+      .post('/v1/settlement/run')
+      .set(bearer(parties.payerFinance));
+    expect(stillMissing.status).toBe(409);
+    expect(stillMissing.body.detail).toContain('has: technicalContact (835 PER*BL);');
+  });
+
   it('carries the addresses, the payer’s contacts and EIN (TRN03) and the payee’s EIN', async () => {
     const parties = await createParties();
     await submitAndAdjudicate(parties, ['99213']);
     const batch = await settle(parties);
     const before = parse835((await fetch835(parties.providerFinance, batch.id)).text);
     expect(before.trn[3]).toMatch(/^9\d{9}$/);
-    expect(before.payerLoop.map((values) => values[0])).toEqual(['N1']);
+    // The payer's address and technical contact, without which it could not settle.
+    expect(before.payerLoop.map((values) => values[0])).toEqual(['N1', 'N3', 'N4', 'PER']);
 
     await putProfile(parties.payerId, {
       address: {

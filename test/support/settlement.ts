@@ -4,6 +4,10 @@
 import request from 'supertest';
 import { expect } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import {
+  organizationProfileSchema,
+  setOrganizationProfile,
+} from '../../src/domain/organization-profile.js';
 import { issueApiKey, type Role } from '../../src/domain/organizations.js';
 import { bearer } from './api.js';
 import { createActor, testApp, validClaim, type TestEnvironment } from './environment.js';
@@ -44,18 +48,33 @@ export async function configureStandardPayer(
   await insertMember(environment, payerId, 'M-PAID', planId);
 }
 
-/** A payer, configured by `configure` (the standard configuration by default), and a provider with keys. */
+/** What a payer's 835 needs (loop 1000A address and technical contact), so it may settle. */
+export const PAYER_REMITTANCE_PROFILE = {
+  address: { line1: '100 Insurance Way', city: 'Hartford', stateCode: 'CT', postalCode: '06101' },
+  technicalContact: { name: 'EDI Support', phone: '800-555-0199' },
+} as const;
+
+/**
+ * A payer, configured by `configure` (the standard configuration by default) and with the
+ * remittance profile settlement requires (unless `payerProfile` is false), and a provider,
+ * with keys.
+ */
 export async function createParties(
   environment: TestEnvironment,
   configure: (
     environment: TestEnvironment,
     payerId: string,
   ) => Promise<void> = configureStandardPayer,
+  { payerProfile = true }: { payerProfile?: boolean } = {},
 ): Promise<Parties> {
   const provider = await createActor(environment, 'provider', 'provider_biller');
   const payer = await createActor(environment, 'payer', 'payer_adjudicator');
   const payerId = payer.organization.id;
   await configure(environment, payerId);
+  if (payerProfile) {
+    const profile = organizationProfileSchema.parse(PAYER_REMITTANCE_PROFILE);
+    await setOrganizationProfile(environment.database, undefined, payerId, profile);
+  }
   return {
     payerId,
     providerId: provider.organization.id,

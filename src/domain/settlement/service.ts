@@ -14,7 +14,8 @@ import { appendEvents } from '../../ledger/append.js';
 import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
 import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
-import type { Principal } from '../organizations.js';
+import { remittanceProfileGaps } from '../organization-profile.js';
+import { findOrganization, type Principal } from '../organizations.js';
 import { cursorCodec } from '../cursor.js';
 import { parseOrThrow } from '../validation.js';
 
@@ -66,6 +67,7 @@ export async function settlePayer(
   payerOrgId: string,
   linesMax = BATCH_LINES_MAX,
 ): Promise<SettlementBatchDetail[]> {
+  await requireRemittableProfile(database, payerOrgId);
   const startedAt = new Date();
   // Providers with decided claims in no batch, or with a reversed claim (its recoupment may
   // be owed): both read from partial indexes, so a payer's settled history is not scanned.
@@ -88,6 +90,22 @@ export async function settlePayer(
   }
   await recordSettlementRun(database.pool, payerOrgId, startedAt);
   return batches;
+}
+
+/**
+ * A batch is paid with an 835 that every provider's system must accept, so a payer settles
+ * only once its remittance profile has what the guide requires; until then its claims wait.
+ */
+async function requireRemittableProfile(database: Database, payerOrgId: string): Promise<void> {
+  const payer = await findOrganization(database, payerOrgId);
+  if (!payer) throw new NotFound('payer');
+  const gaps = remittanceProfileGaps(payer.profile);
+  if (gaps.length > 0) {
+    throw new Conflict(
+      `the payer cannot settle until its remittance profile has: ${gaps.join(', ')}; ` +
+        'set it with PUT /v1/organizations/me/profile',
+    );
+  }
 }
 
 /**
