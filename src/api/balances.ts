@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { balancesOf } from '../domain/accounts/balances.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { INT4_MAX, parseOrThrow, wholeNumberParameter } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf, requireRole } from './auth.js';
 
@@ -11,12 +11,7 @@ export function balancesRouter(database: Database): Router {
   router.get('/balances', requireRole('finance', 'auditor', 'admin'), async (request, response) => {
     const { asOfHeight } = parseOrThrow(
       z.strictObject({
-        asOfHeight: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(2 ** 31 - 1)
-          .optional(),
+        asOfHeight: wholeNumberParameter(1, INT4_MAX).optional(),
       }),
       request.query,
       'query',

@@ -12,7 +12,8 @@ import {
 } from '../domain/claims/intake.js';
 import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
 import { claimSubmissionSchema } from '../domain/claims/schema.js';
-import { parseOrThrow, problemsOf } from '../domain/validation.js';
+import { cursorParameter } from '../domain/cursor.js';
+import { isoTimestamp, pageLimit, parseOrThrow, problemsOf } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { Conflict, InvalidInput } from '../infra/errors.js';
 import type { PhiKeys } from '../infra/phi.js';
@@ -106,10 +107,10 @@ function replay(result: Extract<UnitResult, { kind: 'replayed' }>, requestHash: 
 
 const listQuerySchema = z.strictObject({
   status: z.enum(CLAIM_STATUSES).optional(),
-  submittedFrom: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  submittedTo: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
+  submittedFrom: isoTimestamp({ dateAllowed: true }).optional(),
+  submittedTo: isoTimestamp({ dateAllowed: true }).optional(),
+  limit: pageLimit(200, 50),
+  cursor: cursorParameter,
 });
 
 /** An answer to a submission: the stored text itself, so a replay is byte for byte the first. */

@@ -3,15 +3,16 @@
 // the organizations party to it (and the platform operator's auditors).
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseOrThrow } from '../domain/validation.js';
+import { INT4_MAX, pageLimit, parseOrThrow, wholeNumberParameter } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { Conflict, NotFound } from '../infra/errors.js';
 import { buildEventProof, readBlock, readBlocks, readEvent, readHead } from '../ledger/read.js';
 import { principalOf } from './auth.js';
 
+// Heights are INTEGER columns: a height past int4 is refused here, not by PostgreSQL.
 const blocksQuerySchema = z.strictObject({
-  afterHeight: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  afterHeight: wholeNumberParameter(0, INT4_MAX).default(0),
+  limit: pageLimit(500, 100),
 });
 
 export function ledgerRouter(database: Database): Router {
@@ -44,13 +45,9 @@ export function ledgerRouter(database: Database): Router {
   });
 
   router.get('/ledger/blocks/:height', async (request, response) => {
-    const height = parseOrThrow(
-      z.coerce
-        .number()
-        .int('must be a whole number')
-        .min(1, 'must be at least 1')
-        .max(2 ** 31 - 1),
-      request.params.height,
+    const { height } = parseOrThrow(
+      z.object({ height: wholeNumberParameter(1, INT4_MAX) }),
+      request.params,
       'block height',
     );
     const block = await readBlock(pool, height);

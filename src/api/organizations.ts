@@ -17,13 +17,13 @@ import {
   organizationProfileSchema,
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { parseOrThrow, text } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { NotFound } from '../infra/errors.js';
 import { principalOf, requireRole, type PrincipalCache } from './auth.js';
 
 const organizationSchema = z.strictObject({
-  name: z.string({ error: 'must be a string' }).min(1).max(200),
+  name: text(200),
   kind: z.enum(ORGANIZATION_KINDS),
   npi: z.string().optional(),
 });
@@ -31,7 +31,7 @@ const organizationSchema = z.strictObject({
 const keySchema = z.strictObject({
   orgId: z.uuid('must be a UUID').optional(),
   role: z.enum(ROLES),
-  label: z.string().min(1).max(100).optional(),
+  label: text(100).optional(),
 });
 
 export function organizationsRouter(database: Database, cache: PrincipalCache): Router {

@@ -2,7 +2,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { decidePendedClaim, listReviewQueue } from '../domain/adjudication/review.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { pageLimit, parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf, requireRole } from './auth.js';
 
@@ -14,7 +14,7 @@ export function reviewRouter(database: Database): Router {
     requireRole('payer_adjudicator', 'admin'),
     async (request, response) => {
       const { limit } = parseOrThrow(
-        z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        z.strictObject({ limit: pageLimit(500, 100) }),
         request.query,
         'query',
       );

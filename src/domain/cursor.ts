@@ -1,8 +1,25 @@
 // Opaque page cursors: base64url JSON of the last row's sort key. A cursor we did not make
 // is refused (422 naming "cursor"): read as "no cursor" it would restart the list, and a
-// client paging on would loop; passed to a query it would fail as a 500.
-import type { z } from 'zod';
+// client paging on would loop; passed to a query it would fail as a 500. So a decoded key is
+// checked part by part (a timestamp that parses and is in range, a UUID) before any SQL sees it.
+import { z } from 'zod';
 import { InvalidInput } from '../infra/errors.js';
+import { expected, isoTimestamp } from './validation.js';
+
+const NOT_OURS = 'is not a cursor from a previous page';
+
+/** The `cursor` query parameter: ours are far shorter than 500 characters. */
+export const cursorParameter = z
+  .string({ error: expected('a cursor from a previous page') })
+  .max(500, NOT_OURS)
+  .optional();
+
+/** The parts a cursor's key is built of, so that each is checked when the cursor is decoded. */
+export const cursorKeyPart = {
+  /** A row's timestamp, given back in UTC as `toISOString` wrote it. */
+  timestamp: isoTimestamp(),
+  id: z.uuid(),
+};
 
 export interface CursorCodec<Key> {
   encode(key: Key): string;
@@ -43,9 +60,7 @@ export function cursorCodec<Schema extends z.ZodType>(
       } catch {
         // not JSON: refused below
       }
-      throw new InvalidInput('invalid query', [
-        { field: 'cursor', message: 'is not a cursor from a previous page' },
-      ]);
+      throw new InvalidInput('invalid query', [{ field: 'cursor', message: NOT_OURS }]);
     },
   };
 }

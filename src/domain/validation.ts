@@ -45,3 +45,134 @@ export function expected(what: string) {
   return (issue: { input: unknown }) =>
     issue.input === undefined ? 'is required' : `must be ${what}`;
 }
+
+// ---------------------------------------------------------------------------------------
+// The value rules every schema is built from, so that no value PostgreSQL would refuse (or
+// silently change) gets past validation to become a 500: text without control characters,
+// dates and instants within 1900..2199, whole numbers within their column's range.
+
+/** The largest PostgreSQL integer (int4): block heights and other INTEGER columns. */
+export const INT4_MAX = 2 ** 31 - 1;
+
+// C0 controls, DEL and C1 controls (NUL is what PostgreSQL refuses; ESC and BEL would replay
+// terminal escapes in every log and export that shows the text). A lone surrogate is not text:
+// stored as UTF-8 it would silently become U+FFFD.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const CONTROL_CHARACTER_BUT_LINE_BREAKS = /(?![\t\n\r])\p{Cc}/u;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A string of well-formed Unicode without control characters; with `lineBreaks`, tab, CR and
+ * LF are allowed (free text of several lines, such as a review note). No length rule: `text`
+ * adds one; this alone is for strings that other checks bound, such as FHIR elements.
+ */
+export function cleanString(what = 'a string', { lineBreaks = false } = {}) {
+  const control = lineBreaks ? CONTROL_CHARACTER_BUT_LINE_BREAKS : CONTROL_CHARACTER;
+  return z
+    .string({ error: expected(what) })
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      message: 'must be well-formed Unicode text (it has an unpaired surrogate)',
+      abort: true,
+    })
+    .refine((value) => !control.test(value), {
+      message: lineBreaks
+        ? 'must not contain control characters other than tab and line breaks'
+        : 'must not contain control characters (such as NUL, escape or a line break)',
+      abort: true,
+    });
+}
+
+/** Text a person typed (a name, a label, a note): clean, trimmed, 1 to `lengthMax` characters. */
+export function text(lengthMax: number, options: { lineBreaks?: boolean } = {}) {
+  return cleanString('a string', options)
+    .trim()
+    .min(1, 'is required')
+    .max(lengthMax, `must be at most ${lengthMax} characters`);
+}
+
+const DATE_MIN = '1900-01-01';
+const DATE_MAX = '2199-12-31';
+const INSTANT_MIN = new Date(`${DATE_MIN}T00:00:00.000Z`);
+const INSTANT_MAX = new Date(`${DATE_MAX}T23:59:59.999Z`);
+const DATE_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
+
+function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00.000Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+/** A real calendar date 'YYYY-MM-DD' from 1900-01-01 to 2199-12-31; a use may narrow it. */
+export function isoDate() {
+  return (
+    z
+      .string({ error: expected('a date string YYYY-MM-DD') })
+      // A malformed date stops here: comparing it with other dates would only add noise.
+      .regex(DATE_FORMAT, { message: 'must be a date YYYY-MM-DD', abort: true })
+      .refine(isCalendarDate, { message: 'is not a real calendar date', abort: true })
+      .refine((value) => value >= DATE_MIN && value <= DATE_MAX, {
+        message: `must be between ${DATE_MIN} and ${DATE_MAX}`,
+        abort: true,
+      })
+  );
+}
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+function instantOf(value: string, dateAllowed: boolean): Date | undefined {
+  if (dateAllowed && DATE_FORMAT.test(value)) {
+    return isCalendarDate(value) ? new Date(`${value}T00:00:00.000Z`) : undefined;
+  }
+  if (!isoDateTime.safeParse(value).success) return undefined;
+  const instant = new Date(value);
+  return Number.isNaN(instant.getTime()) ? undefined : instant;
+}
+
+/**
+ * An ISO 8601 timestamp with a zone (or, with `dateAllowed`, a date meaning 00:00 UTC) from 1900
+ * to 2199, given back in UTC as `toISOString` writes it: what SQL and cursors receive.
+ */
+export function isoTimestamp({ dateAllowed = false } = {}) {
+  const format = `${dateAllowed ? 'a date YYYY-MM-DD or ' : ''}an ISO 8601 timestamp such as "2026-11-25T09:30:00Z"`;
+  return z.string({ error: expected(format) }).transform((value, context) => {
+    const instant = instantOf(value, dateAllowed);
+    if (!instant) {
+      context.addIssue({ code: 'custom', message: `must be ${format}` });
+      return z.NEVER;
+    }
+    if (instant < INSTANT_MIN || instant > INSTANT_MAX) {
+      context.addIssue({ code: 'custom', message: `must be between ${DATE_MIN} and ${DATE_MAX}` });
+      return z.NEVER;
+    }
+    return instant.toISOString();
+  });
+}
+
+/** A whole JSON number from `min` to `max`. */
+export function wholeNumber(min: number, max: number) {
+  return z
+    .number({ error: expected('a whole number') })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+
+/**
+ * A whole number in a query or path ("50"), from `min` to `max`. Only digits: "1e10", "0x10"
+ * and " 5" are refused rather than read as numbers, and the range is checked on the exact value.
+ */
+export function wholeNumberParameter(min: number, max: number) {
+  return z
+    .string({ error: expected('a whole number') })
+    .regex(/^-?\d+$/, { message: 'must be a whole number', abort: true })
+    .refine((value) => BigInt(value) >= BigInt(min), {
+      message: `must be at least ${min}`,
+      abort: true,
+    })
+    .refine((value) => BigInt(value) <= BigInt(max), `must be at most ${max}`)
+    .transform(Number);
+}
+
+/** A page size in a query: 1 to `max`, `fallback` when absent. */
+export function pageLimit(max: number, fallback: number) {
+  return wholeNumberParameter(1, max).default(fallback);
+}

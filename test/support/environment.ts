@@ -141,3 +141,28 @@ export async function intakeRowCounts(environment: TestEnvironment) {
   );
   return rows[0];
 }
+
+/**
+ * Every table's row count and content hash, by table: equal before and after a request proves
+ * that it wrote nothing anywhere (an UPDATE included), whatever tables later migrations add.
+ */
+export async function tableFingerprints(
+  environment: TestEnvironment,
+): Promise<Record<string, string>> {
+  const { pool } = environment.database;
+  const tables = await pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+  );
+  const { rows } = await pool.query<{ name: string; fingerprint: string }>(
+    tables.rows
+      .map(
+        ({ table_name: table }) =>
+          `SELECT '${table}' AS name, count(*) || ':' ||
+                  coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') AS fingerprint
+             FROM "${table}" t`,
+      )
+      .join(' UNION ALL '),
+  );
+  return Object.fromEntries(rows.map((row) => [row.name, row.fingerprint]));
+}

@@ -9,7 +9,7 @@ import { inTransaction } from '../../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
 import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
-import { parseOrThrow } from '../validation.js';
+import { parseOrThrow, text } from '../validation.js';
 import { planYearOf } from './engine.js';
 import {
   CLAIM_COLUMNS,
@@ -30,7 +30,8 @@ import type { AdjudicatedLine, Adjustment, DecidedAdjudication } from './types.j
 const NOTE_LENGTH_MAX = 2_000;
 
 export const manualDecisionSchema = z.strictObject({
-  note: z.string().trim().min(1, 'is required').max(NOTE_LENGTH_MAX),
+  // The one free text of several lines: line breaks and tabs are the note's own.
+  note: text(NOTE_LENGTH_MAX, { lineBreaks: true }),
   lines: z
     .array(
       z.strictObject({

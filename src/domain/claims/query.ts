@@ -1,6 +1,6 @@
 // Reading claims. A provider sees the claims it submitted, a payer those addressed to it;
 // anyone else's claim answers exactly like a missing one.
-import { cursorCodec } from '../cursor.js';
+import { cursorCodec, cursorKeyPart } from '../cursor.js';
 import { z } from 'zod';
 import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
@@ -171,7 +171,9 @@ async function latestDecisionView(
 }
 
 /** Pages continue after the last row's sort key. */
-const pageCursor = cursorCodec(z.object({ submittedAt: z.iso.datetime(), id: z.guid() }));
+const pageCursor = cursorCodec(
+  z.strictObject({ submittedAt: cursorKeyPart.timestamp, id: cursorKeyPart.id }),
+);
 
 /** Newest first, keyset-paginated on (submittedAt, id), so pages never skip or repeat. */
 export async function listClaims(

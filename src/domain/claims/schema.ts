@@ -6,29 +6,16 @@ import { z } from 'zod';
 // Interop sits below the domain (ARCHITECTURE.md's layers; settlement imports the 835 writer too):
 // the X12 character set is defined once, where the 835 writer applies it.
 import { x12NameOf } from '../../interop/x12/segments.js';
-import { expected } from '../validation.js';
+import { expected, isoDate, text } from '../validation.js';
 
 export const SERVICE_LINES_MAX = 50; // 837P loop 2400 repeats at most 50 times
 export const DIAGNOSIS_CODES_MAX = 12; // 837P HI segment holds 12
 export const MONEY_MAX = new Decimal('999999999999.99'); // NUMERIC(14,2)
 
-const isCalendarDate = (text: string) => {
-  const date = new Date(`${text}T00:00:00.000Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-};
-
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
-/** A real calendar date 'YYYY-MM-DD' of any year; each use adds the range it needs. */
-export const calendarDateText = z
-  .string({ error: expected('a date string YYYY-MM-DD') })
-  // A malformed date stops here: comparing it with other dates would only add noise.
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD', abort: true })
-  .refine(isCalendarDate, { message: 'is not a real calendar date', abort: true });
-
-const calendarDate = calendarDateText
-  .refine((text) => text >= '1900-01-01', 'must be on or after 1900-01-01')
-  .refine((text) => text <= todayUtc(), 'must not be in the future');
+/** A birth or service date: a real date since 1900 that has already come. */
+const pastDate = isoDate().refine((date) => date <= todayUtc(), 'must not be in the future');
 
 /** Money that may be zero (a price, a deductible): fits NUMERIC(14,2). */
 export const moneyText = z
@@ -71,7 +58,7 @@ const serviceLine = z.strictObject({
   modifiers: z.array(modifier).max(4, 'at most 4 modifiers').default([]),
   units,
   chargeAmount: moneyAmount,
-  serviceDate: calendarDate,
+  serviceDate: pastDate,
   diagnosisPointers: z
     .array(z.number().int('must be a whole number').min(1).max(DIAGNOSIS_CODES_MAX))
     .min(1, 'at least one pointer')
@@ -85,16 +72,12 @@ const serviceLine = z.strictObject({
  * or punctuation alone) is refused here. The message never repeats the name (PHI).
  */
 const personName = (lengthMax: number) =>
-  z
-    .string({ error: expected('a string') })
-    .trim()
-    .min(1, { message: 'is required', abort: true })
-    .max(lengthMax)
-    .refine(
-      (name) => x12NameOf(name) !== null,
-      'must contain a Latin letter or a digit: the 835 remittance writes names in the X12 ' +
-        'character set, where accents are dropped (é is written e) and other scripts cannot be',
-    );
+  text(lengthMax).refine(
+    // A blank name is already "is required".
+    (name) => name === '' || x12NameOf(name) !== null,
+    'must contain a Latin letter or a digit: the 835 remittance writes names in the X12 ' +
+      'character set, where accents are dropped (é is written e) and other scripts cannot be',
+  );
 
 /** The patient as the payer knows them; claims and payer enrollment share it. */
 export const memberSchema = z.strictObject({
@@ -103,7 +86,7 @@ export const memberSchema = z.strictObject({
     .regex(/^[A-Za-z0-9-]{2,80}$/, 'must be 2-80 letters, digits or hyphens'),
   firstName: personName(35),
   lastName: personName(60),
-  birthDate: calendarDate,
+  birthDate: pastDate,
   gender: z.enum(['F', 'M', 'U'], { error: expected('"F", "M" or "U"') }).default('U'),
 });
 

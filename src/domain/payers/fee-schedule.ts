@@ -10,6 +10,7 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { InvalidInput } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
+import { modifier, procedureCode } from '../claims/schema.js';
 import { payerOrgOf } from './access.js';
 import {
   FEE_SCHEDULE_ENTRIES_MAX,
@@ -173,9 +174,9 @@ function viewOf(entry: FeeScheduleEntry): FeeScheduleEntryView {
   };
 }
 
-/** Pages continue after the last row's sort key. */
+/** Pages continue after the last row's sort key ('' is the any-modifier price). */
 const pageCursor = cursorCodec(
-  z.object({ procedureCode: z.string().max(10), modifier: z.string().max(2) }),
+  z.strictObject({ procedureCode, modifier: modifier.or(z.literal('')) }),
 );
 
 /** The caller's entries by procedure code then modifier, keyset-paginated. */

@@ -3,28 +3,15 @@
 // claim's own rules (claims/schema.ts), so what a payer configures is what claims carry.
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import {
-  calendarDateText,
-  memberSchema,
-  modifier,
-  moneyText,
-  procedureCode,
-} from '../claims/schema.js';
-import { expected } from '../validation.js';
+import { memberSchema, modifier, moneyText, procedureCode } from '../claims/schema.js';
+import { cursorParameter } from '../cursor.js';
+import { expected, isoDate, pageLimit, text, wholeNumber } from '../validation.js';
 
 export { memberSchema };
 export type MemberInput = z.output<typeof memberSchema>;
 
 const uuid = z.uuid({ error: expected('a UUID') });
 const flag = z.boolean({ error: expected('true or false') });
-
-function wholeNumber(min: number, max: number) {
-  return z
-    .number({ error: expected('a whole number') })
-    .int('must be a whole number')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-}
 
 export const payerRulesSchema = z.strictObject({
   timelyFilingDays: wholeNumber(1, 3650),
@@ -50,11 +37,7 @@ export const planSchema = z
         /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/,
         'must be 1-40 letters, digits, dots, hyphens or underscores, starting with a letter or digit',
       ),
-    name: z
-      .string({ error: expected('a string') })
-      .trim()
-      .min(1, 'is required')
-      .max(200, 'must be at most 200 characters'),
+    name: text(200),
     deductibleAmount: moneyText,
     outOfPocketMaxAmount: moneyText,
     copayAmount: moneyText,
@@ -76,9 +59,9 @@ export type PlanInput = z.output<typeof planSchema>;
 export const coverageSchema = z
   .strictObject({
     planId: uuid,
-    effectiveFrom: calendarDateText,
+    effectiveFrom: isoDate(),
     /** Last covered day, inclusive; null while the coverage has not ended. */
-    effectiveTo: calendarDateText.nullable(),
+    effectiveTo: isoDate().nullable(),
   })
   .superRefine((coverage, context) => {
     if (coverage.effectiveTo !== null && coverage.effectiveTo < coverage.effectiveFrom) {
@@ -98,9 +81,9 @@ export const priorAuthorizationSchema = z
     providerId: uuid,
     procedureCode,
     unitsAuthorized: wholeNumber(1, 9999),
-    validFrom: calendarDateText,
+    validFrom: isoDate(),
     /** Last valid day, inclusive. */
-    validTo: calendarDateText,
+    validTo: isoDate(),
   })
   .superRefine((authorization, context) => {
     if (authorization.validTo < authorization.validFrom) {
@@ -143,13 +126,8 @@ export const FEE_SCHEDULE_PAGE_MAX = 1_000;
 
 export const feeScheduleQuerySchema = z.strictObject({
   procedureCode: procedureCode.optional(),
-  limit: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(FEE_SCHEDULE_PAGE_MAX, `must be at most ${FEE_SCHEDULE_PAGE_MAX}`)
-    .default(100),
-  cursor: z.string().max(500, 'is not a cursor from a previous page').optional(),
+  limit: pageLimit(FEE_SCHEDULE_PAGE_MAX, 100),
+  cursor: cursorParameter,
 });
 export type FeeScheduleQuery = z.output<typeof feeScheduleQuerySchema>;
 

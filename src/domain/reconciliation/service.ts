@@ -16,10 +16,10 @@ import { z } from 'zod';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
-import { cursorCodec } from '../cursor.js';
+import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
 import { accountKeyText, type AccountPurpose } from '../accounts/journal.js';
 import type { Principal } from '../organizations.js';
-import { parseOrThrow } from '../validation.js';
+import { pageLimit, parseOrThrow } from '../validation.js';
 import { LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
 
 /** One run at a time: a session lock, so a process that dies lets go of it with its connection. */
@@ -614,11 +614,13 @@ async function storeFindings(
 // those concerning everyone (the chain).
 
 const RUNS_PAGE_MAX = 100;
-const runCursor = cursorCodec(z.strictObject({ startedAt: z.string(), id: z.uuid() }));
+const runCursor = cursorCodec(
+  z.strictObject({ startedAt: cursorKeyPart.timestamp, id: cursorKeyPart.id }),
+);
 
 export const runListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(RUNS_PAGE_MAX).default(20),
-  cursor: z.string().max(500).optional(),
+  limit: pageLimit(RUNS_PAGE_MAX, 20),
+  cursor: cursorParameter,
 });
 
 interface RunRow {

@@ -16,8 +16,8 @@ import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
 import { remittanceProfileGaps } from '../organization-profile.js';
 import { findOrganization, type Principal } from '../organizations.js';
-import { cursorCodec } from '../cursor.js';
-import { parseOrThrow } from '../validation.js';
+import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
+import { isoDate, pageLimit, parseOrThrow } from '../validation.js';
 
 const BATCHES_PAGE_MAX = 200;
 /**
@@ -379,7 +379,9 @@ function requireParty(principal: Principal): void {
 const partyColumn = (principal: Principal) =>
   principal.orgKind === 'payer' ? 'payer_org_id' : 'provider_org_id';
 
-const batchCursor = cursorCodec(z.strictObject({ createdAt: z.string(), id: z.uuid() }));
+const batchCursor = cursorCodec(
+  z.strictObject({ createdAt: cursorKeyPart.timestamp, id: cursorKeyPart.id }),
+);
 
 export const batchListQuery = z.strictObject({
   status: z
@@ -387,8 +389,8 @@ export const batchListQuery = z.strictObject({
       error: 'must be "issued", "confirmed" or "exception"',
     })
     .optional(),
-  limit: z.coerce.number().int().min(1).max(BATCHES_PAGE_MAX).default(50),
-  cursor: z.string().max(500).optional(),
+  limit: pageLimit(BATCHES_PAGE_MAX, 50),
+  cursor: cursorParameter,
 });
 
 /** The caller's batches, newest first, a page at a time (keyset on created_at, id). */
@@ -460,7 +462,7 @@ async function lockPayerBatch(
 export const confirmationSchema = z.strictObject({
   traceNumber: z.string().regex(/^[A-Za-z0-9-]{1,50}$/, 'must be 1-50 letters, digits or hyphens'),
   amount: moneyText,
-  paidDate: z.iso.date('must be a date YYYY-MM-DD'),
+  paidDate: isoDate(),
 });
 
 export interface ConfirmationOutcome {

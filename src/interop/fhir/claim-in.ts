@@ -9,7 +9,7 @@ import {
   SERVICE_LINES_MAX,
   type ClaimSubmission,
 } from '../../domain/claims/schema.js';
-import { expected, problemsOf } from '../../domain/validation.js';
+import { cleanString, expected, problemsOf } from '../../domain/validation.js';
 import type { FieldProblem } from '../../infra/errors.js';
 import { FieldOrigins } from '../field-origins.js';
 import { extensionUrl, hcpcsSystemAliases, moneyTextOfFhirDecimal, system } from './codes.js';
@@ -33,7 +33,9 @@ export type FhirClaimMapping =
 const LIST_MAX = 20;
 const CONTAINED_MAX = 50;
 
-const text = (what = 'a string') => z.string({ error: expected(what) });
+// FHIR strings may hold tab and line breaks but no other control character (R4 2.1.28.0.1);
+// what we store from them is checked again, more strictly, by the claim's own schema.
+const text = (what = 'a string') => cleanString(what, { lineBreaks: true });
 const positiveInt = z
   .number({ error: expected('a whole number') })
   .int('must be a whole number')

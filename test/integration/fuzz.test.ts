@@ -1,0 +1,730 @@
+// Fuzzing every route on the real database: hostile text, dates, numbers, cursors, bodies and
+// path segments, sent by a principal allowed to call the route, never get a 5xx, and a request
+// refused with a 4xx changes no row of any table. The route table must name every route the
+// app registers, so a new route without fuzz coverage fails here.
+import type { Express } from 'express';
+import fc from 'fast-check';
+import request, { type Response } from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { issueApiKey } from '../../src/domain/organizations.js';
+import { runReconciliation } from '../../src/domain/reconciliation/service.js';
+import { settlePayer } from '../../src/domain/settlement/service.js';
+import { sealPending } from '../../src/ledger/seal.js';
+import { bearer } from '../support/api.js';
+import {
+  createActor,
+  createTestEnvironment,
+  tableFingerprints,
+  testApp,
+  validClaim,
+  type TestEnvironment,
+} from '../support/environment.js';
+import {
+  cursorOf,
+  encoded,
+  encodeHostile,
+  hostileCursor,
+  hostileNumberText,
+  hostileText,
+  hostileTimestamp,
+  hostileValue,
+  idOr,
+  mutated,
+  NUMBER_KILLERS,
+  PATH_KILLERS,
+  queryOf,
+  TIMESTAMP_KILLERS,
+  timestampCursorKillers,
+  withEachLeafKilled,
+} from '../support/fuzz.js';
+import { createParties, keyOf, paidClaim } from '../support/settlement.js';
+import { sampleFhirClaim } from '../interop/fhir/samples.js';
+import { edited, sampleFile } from '../interop/x12/samples.js';
+
+// A fixed seed, so that a failure is found again; FUZZ_SEED=<n> and FUZZ_SCALE=<k> (k times the
+// random runs) explore further by hand.
+const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+
+let environment: TestEnvironment;
+let app: Express;
+let fixture: Fixture;
+
+type Caller =
+  | 'nobody'
+  | 'biller'
+  | 'providerFinance'
+  | 'payerAdjudicator'
+  | 'payerAdmin'
+  | 'payerFinance'
+  | 'operatorAdmin'
+  | 'operatorAuditor';
+
+/** Real records for the routes to find, so hostile input also reaches past the lookups. */
+interface Fixture {
+  keys: Record<Exclude<Caller, 'nobody'>, string>;
+  payerId: string;
+  providerId: string;
+  claimId: string;
+  pendedClaimId: string;
+  batchId: string;
+  runId: string;
+  eventId: string;
+  planId: string;
+  memberId: string;
+  coverageId: string;
+  spareKeyId: string;
+}
+
+beforeAll(async () => {
+  environment = await createTestEnvironment();
+  app = testApp(environment);
+  fixture = await createFixture();
+});
+
+afterAll(async () => {
+  await environment.close();
+});
+
+async function createFixture(): Promise<Fixture> {
+  const parties = await createParties(environment);
+  const operator = await createActor(environment, 'operator', 'admin');
+  const keys = {
+    biller: parties.biller,
+    providerFinance: parties.providerFinance,
+    payerAdjudicator: parties.payerAdjudicator,
+    payerAdmin: parties.payerAdmin,
+    payerFinance: parties.payerFinance,
+    operatorAdmin: operator.key,
+    operatorAuditor: await keyOf(environment, operator.organization.id, 'auditor'),
+  };
+  const claimId = (await paidClaim(environment, app, parties)).id;
+  const batchId = (await settlePayer(environment.database, parties.payerId))[0]!.id;
+  const pendedClaimId = await pendedClaim(parties.payerId, parties.biller);
+  const payerConfiguration = await configurePayer(parties.payerAdmin);
+  const spareKey = await issueApiKey(environment.database, {
+    orgId: parties.providerId,
+    role: 'auditor',
+  });
+  const run = await runReconciliation(environment.database, { trigger: 'request' });
+  await sealPending(environment.database.pool, 10_000);
+  const event = await environment.database.pool.query<{ id: string }>(
+    `SELECT id FROM ledger_events WHERE type = 'ClaimSubmitted' ORDER BY seq LIMIT 1`,
+  );
+  return {
+    keys,
+    payerId: parties.payerId,
+    providerId: parties.providerId,
+    claimId,
+    pendedClaimId,
+    batchId,
+    runId: run.id,
+    eventId: event.rows[0]!.id,
+    ...payerConfiguration,
+    spareKeyId: spareKey.id,
+  };
+}
+
+/** A claim with a code the fee schedule does not know: the payer's rules pend it. */
+async function pendedClaim(payerId: string, biller: string): Promise<string> {
+  const claim = validClaim(payerId, {
+    member: { ...validClaim(payerId).member, memberId: 'M-PAID' },
+    serviceLines: [
+      { procedureCode: '99499', units: 1, chargeAmount: '80.00', serviceDate: '2026-11-02' },
+    ],
+  });
+  const response = await request(app).post('/v1/claims').set(bearer(biller)).send(claim);
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  const outcome = await adjudicateClaim(environment.database, response.body.id as string);
+  expect(outcome.status).toBe('pended');
+  return response.body.id as string;
+}
+
+const planTemplate = {
+  code: 'GOLD',
+  name: 'Gold plan',
+  deductibleAmount: '500.00',
+  outOfPocketMaxAmount: '3000.00',
+  copayAmount: '25.00',
+  coinsurancePercent: '20',
+  planYearStartMonth: 1,
+};
+
+const memberTemplate = {
+  memberId: 'FUZZ-1',
+  firstName: 'Jane',
+  lastName: 'Doe',
+  birthDate: '1980-02-29',
+  gender: 'F',
+};
+
+async function configurePayer(adminKey: string) {
+  const created = async (path: string, body: object) => {
+    const response = await request(app).post(path).set(bearer(adminKey)).send(body);
+    expect(response.status, `${path}: ${JSON.stringify(response.body)}`).toBe(201);
+    return response.body.id as string;
+  };
+  const planId = await created('/v1/payer/plans', planTemplate);
+  const memberId = await created('/v1/payer/members', memberTemplate);
+  const coverageId = await created(`/v1/payer/members/${memberId}/coverages`, {
+    planId,
+    effectiveFrom: '2026-01-01',
+    effectiveTo: null,
+  });
+  return { planId, memberId, coverageId };
+}
+
+// ---------------------------------------------------------------------------------------
+// The route table.
+
+type Body = { json: unknown } | { text: string; contentType: string };
+
+/** A query parameter: hostile values at random, and the killers (raw) each tried once. */
+interface QueryField {
+  values: fc.Arbitrary<string>;
+  killers: readonly string[];
+}
+
+interface RouteFuzz {
+  /** "METHOD /path/:param", as the app registers it. */
+  route: string;
+  as: Caller;
+  /** Each path parameter's real value; hostile ones are generated around it. */
+  params?: (fixture: Fixture) => Record<string, string>;
+  query?: Record<string, QueryField>;
+  /** A valid JSON body, made hostile in places. */
+  template?: (fixture: Fixture) => unknown;
+  /** A text body (X12, CSV): hostile variants at random, and the cases each tried once. */
+  text?: (fixture: Fixture) => TextFuzz;
+  /** Idempotency-Key values for the submission routes. */
+  idempotent?: boolean;
+}
+
+interface TextFuzz {
+  contentType: string;
+  valid: string;
+  variants: fc.Arbitrary<string>;
+  cases: string[];
+}
+
+const limitField: QueryField = { values: hostileNumberText, killers: NUMBER_KILLERS };
+const timestampField: QueryField = { values: hostileTimestamp, killers: TIMESTAMP_KILLERS };
+const cursorField = (timeKey: string): QueryField => ({
+  values: hostileCursor,
+  killers: timestampCursorKillers(timeKey),
+});
+const textField = (valid: string): QueryField => ({
+  values: fc.oneof(fc.constant(valid), hostileText),
+  killers: ['\u0000', 'A'.repeat(1_000)],
+});
+
+const ROUTES: RouteFuzz[] = [
+  { route: 'GET /health', as: 'nobody' },
+  ...claimRoutes(),
+  ...ledgerRoutes(),
+  ...settlementRoutes(),
+  ...organizationRoutes(),
+  ...payerRoutes(),
+  ...feeScheduleRoutes(),
+];
+
+function claimRoutes(): RouteFuzz[] {
+  const claimId = (fixture: Fixture) => ({ id: fixture.claimId });
+  return [
+    {
+      route: 'POST /v1/claims',
+      as: 'biller',
+      template: (fixture) => validClaim(fixture.payerId),
+      idempotent: true,
+    },
+    {
+      route: 'POST /v1/claims/batch',
+      as: 'biller',
+      template: (fixture) => ({ claims: [validClaim(fixture.payerId)] }),
+      idempotent: true,
+    },
+    {
+      route: 'POST /v1/fhir/Claim',
+      as: 'biller',
+      template: (fixture) => sampleFhirClaim(fixture.payerId),
+      idempotent: true,
+    },
+    { route: 'POST /v1/x12/837', as: 'biller', text: x12Fuzz, idempotent: true },
+    {
+      route: 'GET /v1/claims',
+      as: 'payerAdjudicator',
+      query: {
+        status: textField('pended'),
+        submittedFrom: timestampField,
+        submittedTo: timestampField,
+        limit: limitField,
+        cursor: cursorField('submittedAt'),
+      },
+    },
+    { route: 'GET /v1/claims/:id', as: 'biller', params: claimId },
+    { route: 'GET /v1/fhir/Claim/:id', as: 'biller', params: claimId },
+    { route: 'GET /v1/fhir/ClaimResponse/:id', as: 'payerAdjudicator', params: claimId },
+    { route: 'GET /v1/fhir/ExplanationOfBenefit/:id', as: 'biller', params: claimId },
+    { route: 'GET /v1/review-queue', as: 'payerAdjudicator', query: { limit: limitField } },
+    { route: 'GET /v1/operations/adjudication-failures', as: 'operatorAdmin' },
+    {
+      route: 'POST /v1/claims/:id/decision',
+      as: 'payerAdjudicator',
+      params: (fixture) => ({ id: fixture.pendedClaimId }),
+      template: () => ({
+        note: 'Reviewed: the code is covered under the plan',
+        lines: [
+          {
+            lineNumber: 1,
+            adjustments: [{ group: 'CO', reasonCode: '45', amount: '10.00' }],
+            remarkCodes: ['N130'],
+          },
+        ],
+      }),
+    },
+  ];
+}
+
+function ledgerRoutes(): RouteFuzz[] {
+  return [
+    { route: 'GET /v1/ledger/head', as: 'operatorAuditor' },
+    {
+      route: 'GET /v1/ledger/blocks',
+      as: 'operatorAuditor',
+      query: { afterHeight: limitField, limit: limitField },
+    },
+    {
+      route: 'GET /v1/ledger/blocks/:height',
+      as: 'operatorAuditor',
+      params: () => ({ height: '1' }),
+    },
+    {
+      route: 'GET /v1/ledger/events/:id/proof',
+      as: 'operatorAuditor',
+      params: (fixture) => ({ id: fixture.eventId }),
+    },
+    { route: 'GET /v1/balances', as: 'payerFinance', query: { asOfHeight: limitField } },
+  ];
+}
+
+function settlementRoutes(): RouteFuzz[] {
+  const batchId = (fixture: Fixture) => ({ id: fixture.batchId });
+  return [
+    { route: 'POST /v1/settlement/run', as: 'payerFinance' },
+    { route: 'GET /v1/settlement/schedule', as: 'payerFinance' },
+    {
+      route: 'PUT /v1/settlement/schedule',
+      as: 'payerFinance',
+      template: () => ({ intervalMinutes: 60 }),
+    },
+    {
+      route: 'GET /v1/settlement/batches',
+      as: 'payerFinance',
+      query: { status: textField('issued'), limit: limitField, cursor: cursorField('createdAt') },
+    },
+    { route: 'GET /v1/settlement/batches/:id', as: 'payerFinance', params: batchId },
+    { route: 'GET /v1/settlement/batches/:id/835', as: 'providerFinance', params: batchId },
+    { route: 'GET /v1/fhir/PaymentReconciliation/:id', as: 'payerFinance', params: batchId },
+    {
+      route: 'POST /v1/settlement/batches/:id/confirmation',
+      as: 'payerFinance',
+      params: batchId,
+      template: () => ({ traceNumber: 'TRN-1001', amount: '1.00', paidDate: '2026-11-20' }),
+    },
+    {
+      route: 'POST /v1/settlement/batches/:id/reopen',
+      as: 'payerFinance',
+      params: batchId,
+      template: () => ({ reason: 'payment_returned' }),
+    },
+    { route: 'POST /v1/reconciliation/runs', as: 'payerFinance' },
+    {
+      route: 'GET /v1/reconciliation/runs',
+      as: 'operatorAuditor',
+      query: { limit: limitField, cursor: cursorField('startedAt') },
+    },
+    {
+      route: 'GET /v1/reconciliation/runs/:id',
+      as: 'payerFinance',
+      params: (fixture) => ({ id: fixture.runId }),
+    },
+  ];
+}
+
+function organizationRoutes(): RouteFuzz[] {
+  return [
+    {
+      route: 'POST /v1/organizations',
+      as: 'operatorAdmin',
+      template: () => ({ name: 'Fuzz Family Clinic', kind: 'provider', npi: '1234567893' }),
+    },
+    { route: 'GET /v1/organizations', as: 'biller', query: { kind: textField('payer') } },
+    { route: 'GET /v1/organizations/me', as: 'biller' },
+    {
+      route: 'PUT /v1/organizations/:id/profile',
+      as: 'operatorAdmin',
+      params: (fixture) => ({ id: fixture.payerId }),
+      template: () => ({
+        address: {
+          line1: '100 Insurance Way',
+          city: 'Hartford',
+          stateCode: 'CT',
+          postalCode: '06101',
+        },
+        taxId: '06-1234567',
+        businessContact: { name: 'Provider Services', phone: '800-555-0100' },
+        technicalContact: { name: 'EDI Support', email: 'edi@acme.example' },
+      }),
+    },
+    {
+      route: 'POST /v1/api-keys',
+      as: 'operatorAdmin',
+      template: (fixture) => ({ orgId: fixture.providerId, role: 'auditor', label: 'fuzzed key' }),
+    },
+    {
+      route: 'DELETE /v1/api-keys/:id',
+      as: 'operatorAdmin',
+      params: (fixture) => ({ id: fixture.spareKeyId }),
+    },
+  ];
+}
+
+function payerRoutes(): RouteFuzz[] {
+  const planId = (fixture: Fixture) => ({ id: fixture.planId });
+  const memberId = (fixture: Fixture) => ({ id: fixture.memberId });
+  const coverage = (fixture: Fixture) => ({
+    planId: fixture.planId,
+    effectiveFrom: '2027-01-01',
+    effectiveTo: '2027-12-31',
+  });
+  return [
+    {
+      route: 'PUT /v1/payer/rules',
+      as: 'payerAdmin',
+      template: () => ({
+        timelyFilingDays: 365,
+        autoAdjudicationLimitAmount: '5000.00',
+        pendUnknownCodes: true,
+      }),
+    },
+    { route: 'GET /v1/payer/rules', as: 'payerAdjudicator' },
+    { route: 'POST /v1/payer/plans', as: 'payerAdmin', template: () => planTemplate },
+    {
+      route: 'PUT /v1/payer/plans/:id',
+      as: 'payerAdmin',
+      params: planId,
+      template: () => planTemplate,
+    },
+    { route: 'GET /v1/payer/plans', as: 'payerAdjudicator' },
+    { route: 'GET /v1/payer/plans/:id', as: 'payerAdjudicator', params: planId },
+    { route: 'POST /v1/payer/members', as: 'payerAdmin', template: () => memberTemplate },
+    { route: 'GET /v1/payer/members/:id', as: 'payerAdjudicator', params: memberId },
+    {
+      route: 'POST /v1/payer/members/:id/coverages',
+      as: 'payerAdmin',
+      params: memberId,
+      template: coverage,
+    },
+    { route: 'GET /v1/payer/members/:id/coverages', as: 'payerAdjudicator', params: memberId },
+    {
+      route: 'PUT /v1/payer/coverages/:id',
+      as: 'payerAdmin',
+      params: (fixture) => ({ id: fixture.coverageId }),
+      template: coverage,
+    },
+    {
+      route: 'POST /v1/payer/prior-authorizations',
+      as: 'payerAdmin',
+      template: (fixture) => ({
+        memberId: fixture.memberId,
+        providerId: fixture.providerId,
+        procedureCode: '99213',
+        unitsAuthorized: 2,
+        validFrom: '2026-01-01',
+        validTo: '2026-12-31',
+      }),
+    },
+    {
+      route: 'GET /v1/payer/members/:id/prior-authorizations',
+      as: 'payerAdjudicator',
+      params: memberId,
+    },
+  ];
+}
+
+function feeScheduleRoutes(): RouteFuzz[] {
+  return [
+    {
+      route: 'PUT /v1/payer/fee-schedule/entries',
+      as: 'payerAdmin',
+      template: () => ({
+        entries: [
+          {
+            procedureCode: '99213',
+            modifier: '25',
+            allowedAmount: '95.00',
+            covered: true,
+            priorAuthRequired: false,
+            copayApplies: true,
+          },
+        ],
+      }),
+    },
+    { route: 'POST /v1/payer/fee-schedule/csv', as: 'payerAdmin', text: csvFuzz },
+    {
+      route: 'GET /v1/payer/fee-schedule',
+      as: 'payerAdjudicator',
+      query: {
+        procedureCode: textField('99213'),
+        limit: limitField,
+        cursor: {
+          values: hostileCursor,
+          killers: [
+            cursorOf({ procedureCode: '9\u00009213', modifier: '' }),
+            cursorOf({ procedureCode: '99213', modifier: '\u0000' }),
+            cursorOf({ procedureCode: 99213, modifier: null }),
+          ],
+        },
+      },
+    },
+  ];
+}
+
+/** The 837P sample with one element of one segment made hostile (SE01 kept right). */
+function x12Fuzz(fixture: Fixture): TextFuzz {
+  const file = sampleFile('commercial-health-insurance', fixture.payerId);
+  const segmentCount = file.split('~\n').length - 1;
+  const edit = fc.record({
+    segment: fc.integer({ min: 3, max: segmentCount - 4 }),
+    element: fc.integer({ min: 1, max: 9 }),
+    value: hostileText,
+  });
+  const caseOf = (prefix: string, element: number, value: string) =>
+    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
+  return {
+    contentType: 'application/edi-x12',
+    valid: file,
+    variants: fc.oneof(
+      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      { weight: 1, arbitrary: hostileText },
+    ),
+    cases: [
+      caseOf('NM1*IL', 3, 'SMI\u0000TH'),
+      caseOf('NM1*IL', 4, 'JO\u001b[31mHN'),
+      caseOf('NM1*IL', 9, 'JS\u0000001'),
+      caseOf('CLM*', 1, 'PCN\u0000'),
+      caseOf('DMG*', 2, '00000101'),
+      caseOf('DTP*472', 3, '20260230'),
+      caseOf('SV1*', 2, '1e10'),
+    ],
+  };
+}
+
+function segmentIndexOf(file: string, prefix: string): number {
+  return file.split('~\n').findIndex((segment) => segment.startsWith(prefix));
+}
+
+function editedElement(
+  file: string,
+  change: { segment: number; element: number; value: string },
+): string {
+  return edited(file, (segments) => {
+    const elements = segments[change.segment]!.split('*');
+    while (elements.length <= change.element) elements.push('');
+    elements[change.element] = change.value;
+    segments[change.segment] = elements.join('*');
+  });
+}
+
+/** A fee schedule CSV with one cell made hostile, quoted or not. */
+function csvFuzz(): TextFuzz {
+  const header = 'procedure_code,modifier,allowed_amount,covered,prior_auth_required,copay_applies';
+  const cells = ['99213', '25', '95.00', 'true', 'false', 'yes'];
+  const fileWith = (column: number, value: string, quoted: boolean) => {
+    const row = [...cells];
+    row[column] = quoted ? `"${value.replaceAll('"', '""')}"` : value;
+    return `${header}\r\n${row.join(',')}\r\n`;
+  };
+  return {
+    contentType: 'text/csv',
+    valid: fileWith(0, cells[0]!, false),
+    variants: fc
+      .record({
+        column: fc.nat({ max: cells.length - 1 }),
+        value: hostileText,
+        quoted: fc.boolean(),
+      })
+      .map(({ column, value, quoted }) => fileWith(column, value, quoted)),
+    cases: cells.map((_, column) => fileWith(column, '9\u0000', false)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Sending and checking.
+
+interface FuzzRequest {
+  path: string;
+  body?: Body | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+// Mostly none or a good one: a bad key is refused before the body is read.
+const idempotencyKey = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 2, arbitrary: fc.uuid() },
+  { weight: 1, arbitrary: fc.constantFrom(' ', 'ÿ', 'k'.repeat(300), 'key\twith tab') },
+);
+
+/** Requests per route at random, besides its systematic cases: some 700 requests in all. */
+function runsOf(entry: RouteFuzz): number {
+  if (entry.template || entry.text || entry.query) return 10;
+  if (entry.params) return 4;
+  return 1;
+}
+
+const mapValues = <In, Out>(record: Record<string, In>, map: (value: In) => Out) =>
+  Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
+
+function pathOf(entry: RouteFuzz, params: Record<string, string>, query = ''): string {
+  const pattern = entry.route.split(' ')[1]!;
+  const path = pattern.replace(/:(\w+)/g, (_, name: string) => params[name]!);
+  return query ? `${path}?${query}` : path;
+}
+
+function bodyOf(entry: RouteFuzz): fc.Arbitrary<Body | undefined> {
+  if (entry.template) {
+    const template = entry.template(fixture);
+    return fc
+      .oneof({ weight: 6, arbitrary: mutated(template) }, { weight: 1, arbitrary: hostileValue })
+      .map((json) => ({ json }));
+  }
+  if (entry.text) {
+    const { contentType, variants } = entry.text(fixture);
+    return variants.map((text) => ({ text, contentType }));
+  }
+  return fc.constant(undefined);
+}
+
+function requestOf(entry: RouteFuzz): fc.Arbitrary<FuzzRequest> {
+  return fc
+    .record({
+      params: fc.record(mapValues(entry.params?.(fixture) ?? {}, idOr)),
+      query: entry.query
+        ? queryOf(mapValues(entry.query, (field) => encoded(field.values)))
+        : fc.constant(''),
+      body: bodyOf(entry),
+      idempotencyKey: entry.idempotent ? idempotencyKey : fc.constant(undefined),
+    })
+    .map(({ params, query, body, idempotencyKey: key }) => ({
+      path: pathOf(entry, params, query),
+      body,
+      idempotencyKey: key,
+    }));
+}
+
+/** One request per killer value in each place of the route: path, query and body. */
+function casesOf(entry: RouteFuzz): FuzzRequest[] {
+  const params = entry.params?.(fixture) ?? {};
+  const template = entry.template?.(fixture);
+  const text = entry.text?.(fixture);
+  const body: Body | undefined =
+    template !== undefined
+      ? { json: template }
+      : text && { text: text.valid, contentType: text.contentType };
+  const at = (path: string, changed: Body | undefined = body) => ({ path, body: changed });
+  return [
+    ...Object.keys(params).flatMap((name) =>
+      PATH_KILLERS.map((killer) => at(pathOf(entry, { ...params, [name]: killer }))),
+    ),
+    ...Object.entries(entry.query ?? {}).flatMap(([name, field]) =>
+      field.killers.map((killer) => at(pathOf(entry, params, `${name}=${encodeHostile(killer)}`))),
+    ),
+    ...(template === undefined ? [] : withEachLeafKilled(template)).map((json) =>
+      at(pathOf(entry, params), { json }),
+    ),
+    ...(text?.cases ?? []).map((file) =>
+      at(pathOf(entry, params), { text: file, contentType: text!.contentType }),
+    ),
+  ];
+}
+
+function send(entry: RouteFuzz, fuzzed: FuzzRequest): Promise<Response> {
+  const method = entry.route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+  let call = request(app)[method](fuzzed.path);
+  if (entry.as !== 'nobody') call = call.set(bearer(fixture.keys[entry.as]));
+  if (fuzzed.idempotencyKey !== undefined)
+    call = call.set('Idempotency-Key', fuzzed.idempotencyKey);
+  if (fuzzed.body === undefined) return call;
+  if ('text' in fuzzed.body) {
+    return call.set('Content-Type', fuzzed.body.contentType).send(fuzzed.body.text);
+  }
+  // Serialized here: supertest would send a bare string as a form, not as JSON.
+  const text = JSON.stringify(fuzzed.body.json) ?? 'null';
+  return call.set('Content-Type', 'application/json').send(text);
+}
+
+function described(entry: RouteFuzz, fuzzed: FuzzRequest, response: Response): string {
+  const body = fuzzed.body === undefined ? '' : JSON.stringify(fuzzed.body).slice(0, 400);
+  return `${entry.route} as ${entry.as}: ${fuzzed.path.slice(0, 300)} ${body} → ${response.status} ${response.text.slice(0, 300)}`;
+}
+
+describe('fuzzing every route', () => {
+  it('covers every route the app registers', () => {
+    const covered = ROUTES.map((entry) => entry.route).sort();
+    expect(covered).toEqual([...new Set(covered)]);
+    expect(covered).toEqual(registeredRoutes(app).sort());
+  });
+
+  it.each(ROUTES.map((entry) => [entry.route, entry] as const))(
+    '%s: never a 5xx; a refusal writes nothing',
+    async (_route, entry) => {
+      const cases = casesOf(entry);
+      await fc.assert(
+        fc.asyncProperty(requestOf(entry), async (fuzzed) => {
+          const before = await tableFingerprints(environment);
+          const response = await send(entry, fuzzed);
+          expect(response.status, described(entry, fuzzed, response)).toBeLessThan(500);
+          if (response.status >= 400) {
+            expect(
+              await tableFingerprints(environment),
+              described(entry, fuzzed, response),
+            ).toEqual(before);
+          }
+        }),
+        {
+          // The examples count towards numRuns: they come first, then the random runs.
+          numRuns: cases.length + runsOf(entry) * SCALE,
+          examples: cases.map((fuzzed) => [fuzzed]),
+          seed: SEED,
+          endOnFailure: true,
+        },
+      );
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------
+// The routes the app registers, walked from its router stack ("METHOD /mount/path").
+
+interface RouterLayer {
+  rawPath?: unknown;
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: RouterLayer[] };
+}
+
+function registeredRoutes(application: Express): string[] {
+  const walk = (stack: RouterLayer[], prefix: string): string[] =>
+    stack.flatMap((layer) => {
+      if (layer.route) {
+        const path = `${prefix}${layer.route.path}`;
+        return Object.keys(layer.route.methods)
+          .filter((method) => method !== '_all')
+          .map((method) => `${method.toUpperCase()} ${path}`);
+      }
+      if (!layer.handle.stack) return [];
+      const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+      return walk(layer.handle.stack, `${prefix}${mount}`);
+    });
+  return walk((application.router as unknown as { stack: RouterLayer[] }).stack, '');
+}
