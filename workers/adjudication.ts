@@ -4,14 +4,14 @@
 // sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED).
 import { adjudicateSubmitted } from '../src/domain/adjudication/service.js';
 import type { WorkerDependencies } from './index.js';
-import { startScheduledWorker } from './scheduled.js';
+import { endJobOnOutage, startScheduledWorker } from './scheduled.js';
 
 /** Claims one sweep takes; the next sweep takes the rest. */
 const CLAIMS_PER_SWEEP_MAX = 1_000;
 /** Claims decided at once within a sweep (each in its own transaction). */
 const CLAIMS_IN_PARALLEL = 4;
 
-export async function initAdjudicationWorker(dependencies: WorkerDependencies) {
+export function initAdjudicationWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'adjudication',
@@ -23,7 +23,10 @@ export async function initAdjudicationWorker(dependencies: WorkerDependencies) {
         claimsMax: CLAIMS_PER_SWEEP_MAX,
         parallel: CLAIMS_IN_PARALLEL,
         // One claim's failure must not hold up the others; it is tried again next sweep.
-        onFailure: (claimId, error) => logger.error({ claimId, err: error }, 'adjudication failed'),
+        onFailure: (claimId, error) => {
+          endJobOnOutage(error);
+          logger.error({ claimId, err: error }, 'adjudication failed');
+        },
       }),
     onCompleted: (result) => {
       if (result.decided > 0 || result.failed > 0) logger.info(result, 'adjudicated claims');

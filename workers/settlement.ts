@@ -5,17 +5,18 @@
 // pay twice.
 import { settleAllPayers } from '../src/domain/settlement/service.js';
 import type { WorkerDependencies } from './index.js';
-import { startScheduledWorker } from './scheduled.js';
+import { endJobOnOutage, startScheduledWorker } from './scheduled.js';
 
 export async function execSettlementJob(dependencies: WorkerDependencies) {
   const { database, logger } = dependencies;
   // One payer's failure must not hold up the others; it is tried again next run.
-  return settleAllPayers(database, (payerOrgId, error) =>
-    logger.error({ payerOrgId, err: error }, 'settlement failed'),
-  );
+  return settleAllPayers(database, (payerOrgId, error) => {
+    endJobOnOutage(error);
+    logger.error({ payerOrgId, err: error }, 'settlement failed');
+  });
 }
 
-export async function initSettlementWorker(dependencies: WorkerDependencies) {
+export function initSettlementWorker(dependencies: WorkerDependencies) {
   const { config, logger } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'settlement',
