@@ -11,7 +11,7 @@ const CLAIMS_PER_SWEEP_MAX = 1_000;
 /** Claims decided at once within a sweep (each in its own transaction). */
 const CLAIMS_IN_PARALLEL = 4;
 
-export async function initAdjudicationWorker(dependencies: WorkerDependencies) {
+export function initAdjudicationWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'adjudication',

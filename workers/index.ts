@@ -2,7 +2,7 @@
 import type { Config } from '../src/infra/config.js';
 import type { Database } from '../src/infra/db.js';
 import type { Logger } from '../src/infra/logger.js';
-import type { Redis } from '../src/infra/redis.js';
+import { reportConnectionState, type Redis } from '../src/infra/redis.js';
 import { initAdjudicationWorker } from './adjudication.js';
 import { initReconciliationWorker } from './reconciliation.js';
 import { initSealingWorker } from './sealing.js';
@@ -19,19 +19,22 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers(dependencies: WorkerDependencies): Promise<RunningWorkers> {
+/**
+ * Starts every worker without waiting for Redis: while it is away they wait, and when it is
+ * back (emptied or not) they recreate their job schedulers and carry on.
+ */
+export function startWorkers(dependencies: WorkerDependencies): Promise<RunningWorkers> {
+  const stopReporting = reportConnectionState(dependencies.connection, dependencies.logger);
   const running = [
-    await initSealingWorker(dependencies),
-    await initAdjudicationWorker(dependencies),
-    await initSettlementWorker(dependencies),
-    await initReconciliationWorker(dependencies),
+    initSealingWorker(dependencies),
+    initAdjudicationWorker(dependencies),
+    initSettlementWorker(dependencies),
+    initReconciliationWorker(dependencies),
   ];
-  return {
+  return Promise.resolve({
     async close() {
-      for (const { worker, queue } of running) {
-        await worker.close();
-        await queue.close();
-      }
+      for (const worker of running) await worker.close();
+      stopReporting();
     },
-  };
+  });
 }

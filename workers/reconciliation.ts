@@ -11,7 +11,7 @@ type ReconciliationJobResult =
   // Finance started one just before: this tick has nothing to add.
   | { skipped: 'a run is in progress' };
 
-export async function initReconciliationWorker(dependencies: WorkerDependencies) {
+export function initReconciliationWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
   return startScheduledWorker<ReconciliationJobResult>(dependencies, {
     queueName: 'reconciliation',

@@ -10,7 +10,7 @@ import { startScheduledWorker } from './scheduled.js';
 /** Blocks sealed by one job before it yields to the next scheduled one. */
 const BLOCKS_PER_JOB_MAX = 100;
 
-export async function initSealingWorker(dependencies: WorkerDependencies) {
+export function initSealingWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'sealing',

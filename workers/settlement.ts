@@ -6,13 +6,14 @@
 import { settleAllPayers } from '../src/domain/settlement/service.js';
 import { DomainError } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
-import { startScheduledWorker } from './scheduled.js';
+import { endJobOnOutage, startScheduledWorker } from './scheduled.js';
 
 export async function execSettlementJob(dependencies: WorkerDependencies) {
   const { database, logger } = dependencies;
   // One payer's failure must not hold up the others; it is tried again next run. A payer that
   // may not settle yet (its remittance profile is incomplete) is told why, not a stack trace.
   return settleAllPayers(database, (payerOrgId, error) => {
+    endJobOnOutage(error);
     if (error instanceof DomainError) {
       logger.warn({ payerOrgId, reason: error.message }, 'settlement waiting');
     } else {
@@ -21,7 +22,7 @@ export async function execSettlementJob(dependencies: WorkerDependencies) {
   });
 }
 
-export async function initSettlementWorker(dependencies: WorkerDependencies) {
+export function initSettlementWorker(dependencies: WorkerDependencies) {
   const { config, logger } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'settlement',

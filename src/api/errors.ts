@@ -1,8 +1,9 @@
 // The one place where errors become HTTP responses: RFC 9457 problem details, with the
-// offending fields named. Unexpected errors answer 500 without internals, and are logged
-// without request bodies (which may hold PHI).
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { DomainError, InvalidInput } from '../infra/errors.js';
+// offending fields named. A database outage answers 503 with Retry-After; other unexpected
+// errors answer 500 without internals, and are logged without request bodies (which may
+// hold PHI).
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { dependencyOutageReason, DomainError, InvalidInput } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 
 interface BodyParserError {
@@ -13,6 +14,23 @@ interface BodyParserError {
 
 export function problem(status: number, code: string, detail: string, extra: object = {}) {
   return { type: `https://claimchain.dev/problems/${code}`, title: code, status, detail, ...extra };
+}
+
+/** Seconds a client is asked to wait (Retry-After) while the database is unavailable. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+export const OUTAGE_DETAIL = 'the database is unavailable for the moment; retry the request';
+
+/**
+ * True when `error` is a database outage: no fault of the request, so it is answered 503 with
+ * Retry-After (set here; the caller sends the body in its format) and logged as one warn line,
+ * not as an unhandled error with its stack, since every request fails alike until it is back.
+ */
+export function isOutageAnswered(error: unknown, response: Response, logger: Logger): boolean {
+  const reason = dependencyOutageReason(error);
+  if (reason === undefined) return false;
+  logger.warn({ dependency: 'postgresql', reason }, 'dependency outage');
+  response.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+  return true;
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -55,6 +73,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         parserError.status,
         problem(parserError.status, 'bad_request', 'the request could not be read'),
       );
+      return;
+    }
+    if (isOutageAnswered(error, response, logger)) {
+      send(503, problem(503, 'dependency_unavailable', OUTAGE_DETAIL));
       return;
     }
     logger.error({ err: error }, 'unhandled error');

@@ -22,6 +22,7 @@ import {
 } from '../interop/fhir/read.js';
 import { authenticate, principalOf, requireRole, type PrincipalCache } from './auth.js';
 import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
+import { isOutageAnswered, OUTAGE_DETAIL } from './errors.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json'];
@@ -206,6 +207,10 @@ function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
     const status = parserError.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       send(status, 'the request could not be read');
+      return;
+    }
+    if (isOutageAnswered(error, response, logger)) {
+      send(503, OUTAGE_DETAIL);
       return;
     }
     logger.error({ err: error }, 'unhandled error');

@@ -15,8 +15,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Longest wait for a connection (a new one, or a free one from a busy pool). Without it a
+ * server that does not answer (a network partition, not a refusal) holds each request until
+ * the operating system gives up on the socket, minutes later; with it the request answers
+ * 503 and is retried.
+ */
+const CONNECT_TIMEOUT_MS = 15_000;
+
 export function openDatabase(databaseUrl: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

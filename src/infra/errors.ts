@@ -57,23 +57,76 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return fields?.code === '23505' && fields.constraint === constraint;
 }
 
-/**
- * True when `error` says nothing about the work itself: the database was unreachable or went
- * away (SQLSTATE class 08, 57P01-03, 53300, a refused or reset socket), or the transaction
- * lost a race it may win next time (class 40: serialization failure, deadlock). Drivers wrap
- * errors, so the causes are looked through too (a few levels, no more).
- */
-export function isTransientDatabaseError(error: unknown): boolean {
-  let current = error as { code?: unknown; message?: unknown; cause?: unknown } | null;
-  for (let depth = 0; depth < 4 && current; depth += 1) {
-    const code = typeof current.code === 'string' ? current.code : '';
-    if (/^(08|40)/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true;
-    if (TRANSIENT_SOCKET_CODES.includes(code)) return true;
-    const message = typeof current.message === 'string' ? current.message : '';
-    if (/Connection terminated|timeout exceeded when trying to connect/.test(message)) return true;
-    current = current.cause as typeof current;
+// Socket errors of a server that is down, restarting or unreachable (pg, ioredis, node).
+const OUTAGE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// SQLSTATE class 08 (connection exception); 57P01-57P03 (admin shutdown, crash shutdown,
+// cannot connect now); 53300 (too many connections).
+const OUTAGE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+// Prisma's codes for the same: cannot reach, timed out reaching, operation timed out, server
+// closed the connection, pool timeout, too many connections.
+const OUTAGE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+// @prisma/adapter-pg's kinds for the same (a DriverAdapterError's cause).
+const OUTAGE_ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'SocketTimeout',
+  'ConnectionClosed',
+  'TooManyConnections',
+]);
+// Errors that carry no code: pg's lost connection and pool timeouts, ioredis's closed connection.
+const OUTAGE_MESSAGES: [fragment: string, reason: string][] = [
+  ['Connection terminated unexpectedly', 'connection terminated'],
+  ['Connection terminated due to connection timeout', 'connect timeout'],
+  ['timeout exceeded when trying to connect', 'pool connect timeout'],
+  ['Client has encountered a connection error and is not queryable', 'connection broken'],
+  ['Connection is closed.', 'connection closed'],
+];
+/** How deep the causes (cause, Prisma's meta.driverAdapterError) are followed. */
+const CAUSE_DEPTH_MAX = 4;
+
+function outageReasonOfOne(fields: Record<string, unknown>): string | undefined {
+  const { code, kind, originalCode, message } = fields;
+  for (const candidate of [code, originalCode]) {
+    if (typeof candidate !== 'string') continue;
+    if (OUTAGE_SOCKET_CODES.has(candidate) || OUTAGE_SQLSTATE.test(candidate)) return candidate;
+    if (OUTAGE_PRISMA_CODES.has(candidate)) return candidate;
   }
-  return false;
+  if (typeof kind === 'string' && OUTAGE_ADAPTER_KINDS.has(kind)) return kind;
+  if (typeof message !== 'string') return undefined;
+  return OUTAGE_MESSAGES.find(([fragment]) => message.includes(fragment))?.[1];
 }
 
-const TRANSIENT_SOCKET_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'];
+/**
+ * Why `error` means a dependency (PostgreSQL, Redis) is down or unreachable rather than that
+ * the work itself is wrong: a short code fit to log (never the message, which may quote a
+ * query), or undefined when it is no outage. Follows the causes drivers wrap errors in.
+ */
+export function dependencyOutageReason(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < CAUSE_DEPTH_MAX; depth++) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    const fields = current as Record<string, unknown>;
+    const reason = outageReasonOfOne(fields);
+    if (reason) return reason;
+    const meta = fields.meta as { driverAdapterError?: unknown } | undefined;
+    current = meta?.driverAdapterError ?? fields.cause;
+  }
+  return undefined;
+}
+
+/**
+ * True when the transaction lost a race it may win next time (SQLSTATE class 40: serialization
+ * failure, deadlock detected): the work itself is not at fault.
+ */
+export function isLostRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('40');
+}

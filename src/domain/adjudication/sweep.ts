@@ -1,10 +1,10 @@
 // The adjudication sweep: decides the submitted claims, oldest first, several at a time, each
 // in its own transaction. A claim whose adjudication throws is counted (failures.ts) and tried
 // again by later sweeps until it is sent to review; the others go on being decided. A failure
-// that says nothing about the claim (the database away, a lost serialization race) is not
-// counted: the sweep stops and the next one starts over.
+// that says nothing about the claim is not counted: a lost serialization race leaves the claim
+// to the next sweep, and a database outage stops the sweep (the next one starts over).
 import type { Database } from '../../infra/db.js';
-import { isTransientDatabaseError } from '../../infra/errors.js';
+import { dependencyOutageReason, isLostRace } from '../../infra/errors.js';
 import { recordAdjudicationFailure, type RecordedFailure } from './failures.js';
 import { adjudicateClaim } from './service.js';
 
@@ -33,19 +33,23 @@ export async function adjudicateSubmitted(
   );
   const result: SweepResult = { decided: 0, skipped: 0, failed: 0, sentToReview: 0 };
   let next = 0;
-  let transientError: unknown;
+  let outage: unknown;
   await Promise.all(
     Array.from({ length: options.parallel }, async () => {
-      while (next < rows.length && transientError === undefined) {
+      while (next < rows.length && outage === undefined) {
         const claimId = rows[next++]!.id;
         try {
           const outcome = await adjudicateClaim(database, claimId);
           if (outcome.status === 'skipped') result.skipped += 1;
           else result.decided += 1;
         } catch (error) {
-          if (isTransientDatabaseError(error)) {
-            transientError = error;
+          if (dependencyOutageReason(error) !== undefined) {
+            outage = error;
             break;
+          }
+          if (isLostRace(error)) {
+            result.skipped += 1; // a later sweep decides it
+            continue;
           }
           const recorded = await recordAdjudicationFailure(database, claimId, error);
           result.failed += 1;
@@ -55,6 +59,6 @@ export async function adjudicateSubmitted(
       }
     }),
   );
-  if (transientError !== undefined) throw transientError;
+  if (outage !== undefined) throw outage;
   return result;
 }
