@@ -2,11 +2,13 @@
 // shown once, stored only as its SHA-256, bound to one organization and one role.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { z } from 'zod';
 import { inTransaction, type Database } from '../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, isUniqueViolation, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
 import type { Organization as OrganizationRow } from '../generated/prisma/client.js';
 import { profileOf, type OrganizationProfile } from './organization-profile.js';
+import { expected, parseOrThrow, remittableName } from './validation.js';
 
 export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
@@ -106,24 +108,25 @@ export function npiCheckDigit(firstNine: string): string {
   return String((10 - (sum % 10)) % 10);
 }
 
+/** A new organization: its name is written in every 835 it is party to (loop 1000A or 1000B). */
+export const organizationInputSchema = z.strictObject({
+  name: remittableName(200),
+  kind: z.enum(ORGANIZATION_KINDS, { error: `must be one of ${ORGANIZATION_KINDS.join(', ')}` }),
+  npi: z
+    .string({ error: expected('a string') })
+    .refine(isValidNpi, 'must be a 10-digit NPI with a valid check digit')
+    .optional(),
+});
+
+/** Registers an organization; `body` is checked here, whoever sends it (API, CLI, demo). */
 export async function createOrganization(
   database: Database,
-  input: { name: string; kind: OrganizationKind; npi?: string | undefined },
+  body: z.input<typeof organizationInputSchema> | Record<string, unknown>,
 ): Promise<Organization> {
-  const problems = [];
-  if (!input.name.trim() || input.name.length > 200) {
-    problems.push({ field: 'name', message: 'must be 1 to 200 characters' });
-  }
-  if (!ORGANIZATION_KINDS.includes(input.kind)) {
-    problems.push({ field: 'kind', message: `must be one of ${ORGANIZATION_KINDS.join(', ')}` });
-  }
-  if (input.npi !== undefined && !isValidNpi(input.npi)) {
-    problems.push({ field: 'npi', message: 'must be a 10-digit NPI with a valid check digit' });
-  }
-  if (problems.length > 0) throw new InvalidInput('invalid organization', problems);
+  const input = parseOrThrow(organizationInputSchema, body, 'organization');
   const organization: Organization = {
     id: randomUUID(),
-    name: input.name.trim(),
+    name: input.name,
     kind: input.kind,
     npi: input.npi ?? null,
     createdAt: new Date(),

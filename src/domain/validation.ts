@@ -1,5 +1,8 @@
 // Turning schema failures into field-named problems: every 4xx names the exact field.
 import { z } from 'zod';
+// Interop sits below the domain (ARCHITECTURE.md's layers; settlement imports the 835 writer too):
+// the X12 character set is defined once, where the 835 writer applies it.
+import { x12NameOf } from '../interop/x12/segments.js';
 import { InvalidInput, type FieldProblem } from '../infra/errors.js';
 
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -88,6 +91,21 @@ export function text(lengthMax: number, options: { lineBreaks?: boolean } = {}) 
     .trim()
     .min(1, 'is required')
     .max(lengthMax, `must be at most ${lengthMax} characters`);
+}
+
+/**
+ * A name an 835 writes (a patient's, an organization's), stored as given (UTF-8). The 835 writes
+ * names in the X12 character set (José as Jose): a name of which nothing would be left there (李,
+ * or punctuation alone) is refused here, so every claim and every party can be remitted. The
+ * message never repeats the name (a patient's is PHI).
+ */
+export function remittableName(lengthMax: number) {
+  return text(lengthMax).refine(
+    // A blank name is already "is required".
+    (name) => name === '' || x12NameOf(name) !== null,
+    'must contain a Latin letter or a digit: the 835 remittance writes names in the X12 ' +
+      'character set, where accents are dropped (é is written e) and other scripts cannot be',
+  );
 }
 
 const DATE_MIN = '1900-01-01';

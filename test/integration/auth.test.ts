@@ -248,6 +248,18 @@ describe('roles', () => {
     expect(claim.status).toBe(201);
   });
 
+  it('refuses an organization name an 835 cannot write, naming the field', async () => {
+    const organizationsBefore = await countRows('organizations');
+    const response = await request(app)
+      .post('/v1/organizations')
+      .set(bearer(operatorAdmin.key))
+      .send({ name: '李医院', kind: 'payer' });
+    expect(response.status).toBe(422);
+    expect(fieldsOf(response)).toEqual(['name']);
+    expect(response.text).not.toContain('李');
+    expect(await countRows('organizations')).toBe(organizationsBefore);
+  });
+
   it('refuses a second organization with an NPI already registered, writing nothing', async () => {
     const first = await request(app)
       .post('/v1/organizations')

@@ -70,7 +70,8 @@ const line = {
   chargeAmount: '10.00',
   serviceDate: '2026-11-02',
 };
-const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+// Two days ahead, so it is still in the future when a run crosses midnight UTC.
+const future = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
 
 /** Posts a body that must be rejected, and checks that nothing at all was written. */
 async function rejected(body: unknown) {
@@ -142,7 +143,7 @@ describe('a malformed value', () => {
     ['impossible date 2023-02-29 (birth)', 'member.birthDate', '2023-02-29'],
     ['month 13', 'serviceLines[1].serviceDate', '2026-13-01'],
     ['a US-style date', 'member.birthDate', '02/29/1980'],
-    ['a future service date', 'serviceLines[0].serviceDate', tomorrow],
+    ['a future service date', 'serviceLines[0].serviceDate', future],
     ['a service date before the birth date', 'serviceLines[1].serviceDate', '1980-02-28'],
     ['a diagnosis pointer beyond the list', 'serviceLines[0].diagnosisPointers[1]', 3],
     ['a diagnosis pointer 0', 'serviceLines[0].diagnosisPointers[0]', 0],
@@ -164,7 +165,7 @@ describe('a malformed value', () => {
 
   // The claim's cross-field rules still judge the fields that are well-formed.
   it('a future birth date also puts every service date before it', async () => {
-    const response = await rejected(claimWith('member.birthDate', tomorrow));
+    const response = await rejected(claimWith('member.birthDate', future));
     expect(fieldsOf(response)).toEqual([
       'member.birthDate',
       'serviceLines[0].serviceDate',

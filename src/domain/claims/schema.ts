@@ -3,10 +3,7 @@
 // payer weeks later. Money is a decimal string, never a JSON number.
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-// Interop sits below the domain (ARCHITECTURE.md's layers; settlement imports the 835 writer too):
-// the X12 character set is defined once, where the 835 writer applies it.
-import { x12NameOf } from '../../interop/x12/segments.js';
-import { expected, isoDate, text } from '../validation.js';
+import { expected, isoDate, remittableName } from '../validation.js';
 
 export const SERVICE_LINES_MAX = 50; // 837P loop 2400 repeats at most 50 times
 export const DIAGNOSIS_CODES_MAX = 12; // 837P HI segment holds 12
@@ -66,26 +63,13 @@ const serviceLine = z.strictObject({
     .default([1]),
 });
 
-/**
- * A person's name, stored as given (UTF-8). Every claim must be remittable, and the 835 writes
- * names in the X12 character set (José as Jose): a name of which nothing would be left there (李,
- * or punctuation alone) is refused here. The message never repeats the name (PHI).
- */
-const personName = (lengthMax: number) =>
-  text(lengthMax).refine(
-    // A blank name is already "is required".
-    (name) => name === '' || x12NameOf(name) !== null,
-    'must contain a Latin letter or a digit: the 835 remittance writes names in the X12 ' +
-      'character set, where accents are dropped (é is written e) and other scripts cannot be',
-  );
-
 /** The patient as the payer knows them; claims and payer enrollment share it. */
 export const memberSchema = z.strictObject({
   memberId: z
     .string({ error: expected('a string') })
     .regex(/^[A-Za-z0-9-]{2,80}$/, 'must be 2-80 letters, digits or hyphens'),
-  firstName: personName(35),
-  lastName: personName(60),
+  firstName: remittableName(35),
+  lastName: remittableName(60),
   birthDate: pastDate,
   gender: z.enum(['F', 'M', 'U'], { error: expected('"F", "M" or "U"') }).default('U'),
 });
