@@ -11,16 +11,14 @@
 // available for adjustments that belong to no claim (its amounts positive when they reduce the
 // payment, as the guide defines them).
 import { Decimal } from 'decimal.js';
+import { writeInterchange } from './envelope-out.js';
 import {
   controlNumber,
   dateElement,
   decimalElement,
-  fixedWidth,
   moneyElement,
   segment,
-  utcDateAndTime,
   X12WriteError,
-  delimiters,
   x12NameOf,
   x12TextOf,
 } from './segments.js';
@@ -320,33 +318,12 @@ function patientName(value: string | null, lengthMax: number): string | undefine
   return written === null ? undefined : truncated(written.toUpperCase(), lengthMax);
 }
 
-/** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */
-function interchangeHeader(interchange: RemittanceInterchange): string {
+/** Our interchange ids are letters and digits only, so any translator takes them. */
+function checkedInterchangeIds(interchange: RemittanceInterchange): void {
   for (const id of [interchange.senderId, interchange.receiverId]) {
     if (!IDENTIFIER.test(id))
       throw new X12WriteError(`interchange id ${id} is not 1-15 letters or digits`);
   }
-  const { date, time } = utcDateAndTime(interchange.preparedAt);
-  const isa = [
-    'ISA',
-    '00',
-    fixedWidth('', 10),
-    '00',
-    fixedWidth('', 10),
-    'ZZ',
-    fixedWidth(interchange.senderId, 15),
-    'ZZ',
-    fixedWidth(interchange.receiverId, 15),
-    dateElement(date).slice(2),
-    time,
-    delimiters.repetition,
-    '00501',
-    controlNumber(interchange.controlNumber, 9),
-    '0',
-    interchange.usageIndicator,
-    delimiters.component,
-  ].join(delimiters.element);
-  return isa + delimiters.segment;
 }
 
 function paymentSegments(remittance: Remittance): string[] {
@@ -540,12 +517,8 @@ function providerAdjustmentSegments(remittance: Remittance): string[] {
 export function write835(remittance: Remittance): string {
   assertRemittanceBalances(remittance);
   const { interchange } = remittance;
-  const groupControl = controlNumber(interchange.controlNumber, 1);
-  const transactionControl = controlNumber(interchange.controlNumber, 4);
-  const { date, time } = utcDateAndTime(interchange.preparedAt);
-  const transaction = [
-    // ST03 (the guide's version) is Not Used in 005010X221A1: GS08 alone names it.
-    segment('ST', '835', transactionControl),
+  checkedInterchangeIds(interchange);
+  const segments = [
     ...paymentSegments(remittance),
     ...payerSegments(remittance.payer),
     ...payeeSegments(remittance.payee),
@@ -553,23 +526,33 @@ export function write835(remittance: Remittance): string {
     ...remittance.claims.flatMap(claimSegments),
     ...providerAdjustmentSegments(remittance),
   ];
-  transaction.push(segment('SE', String(transaction.length + 1), transactionControl));
-  const segments = [
-    interchangeHeader(interchange),
-    segment(
-      'GS',
-      'HP',
-      interchange.senderId,
-      interchange.receiverId,
-      dateElement(date),
-      time,
-      groupControl,
-      'X',
-      IMPLEMENTATION_GUIDE,
-    ),
-    ...transaction,
-    segment('GE', '1', groupControl),
-    segment('IEA', '1', controlNumber(interchange.controlNumber, 9)),
-  ];
-  return `${segments.join('\n')}\n`;
+  return writeInterchange(
+    {
+      senderQualifier: 'ZZ',
+      senderId: interchange.senderId,
+      receiverQualifier: 'ZZ',
+      receiverId: interchange.receiverId,
+      controlNumber: interchange.controlNumber,
+      usageIndicator: interchange.usageIndicator,
+      preparedAt: interchange.preparedAt,
+    },
+    [
+      {
+        functionalIdentifierCode: 'HP',
+        senderId: interchange.senderId,
+        receiverId: interchange.receiverId,
+        controlNumber: interchange.controlNumber,
+        version: IMPLEMENTATION_GUIDE,
+        // ST03 (the guide's version) is Not Used in 005010X221A1: GS08 alone names it.
+        transactionSets: [
+          {
+            identifierCode: '835',
+            controlNumber: controlNumber(interchange.controlNumber, 4),
+            version: undefined,
+            segments,
+          },
+        ],
+      },
+    ],
+  );
 }

@@ -13,6 +13,8 @@ import {
   elementOf,
   problemAt,
   readInterchange,
+  type InterchangeHeader,
+  type X12Interchange,
   type X12Location,
   type X12Problem,
   type X12Segment,
@@ -32,11 +34,19 @@ export interface X12ClaimReading {
   entry: { submission: ClaimSubmission } | { problems: X12Problem[] };
   /** Where one of our fields came from, for problems found later (an unknown payer). */
   locate: (field: string, message: string) => X12Problem;
+  /** The claim's segments as read, for acknowledgments that echo them (277CA). */
+  loop: ClaimLoop;
 }
 
 export type ProfessionalClaimsReading =
-  | { status: 'read'; interchangeControlNumber: string; claims: X12ClaimReading[] }
-  | { status: 'malformed'; problems: X12Problem[] };
+  | {
+      status: 'read';
+      interchangeControlNumber: string;
+      /** The envelope and transaction sets, for acknowledgments (999, 277CA). */
+      interchange: X12Interchange;
+      claims: X12ClaimReading[];
+    }
+  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader };
 
 export interface ReadingContext {
   /** The submitting organization's NPI; the billing provider (2010AA NM109) must be it. */
@@ -56,17 +66,18 @@ export function readProfessionalClaims(
     transactionSetIdentifierCode: '837',
   });
   if (interchange.status === 'malformed') return interchange;
-  const { separators, transactionSets, controlNumber } = interchange.interchange;
+  const { separators, transactionSets, controlNumber, header } = interchange.interchange;
   const claims: ClaimLoop[] = [];
   for (const transactionSet of transactionSets) {
     const loops = readLoops(transactionSet);
-    if (loops.status === 'malformed') return loops;
+    if (loops.status === 'malformed') return { ...loops, header };
     claims.push(...loops.claims);
   }
   if (claims.length === 0) {
     return {
       status: 'malformed',
       problems: [problemAt({ segment: 'CLM' }, 'the file holds no claim (CLM)')],
+      header,
     };
   }
   if (claims.length > context.claimsMax) {
@@ -78,12 +89,14 @@ export function readProfessionalClaims(
           `the file holds ${claims.length} claims; at most ${context.claimsMax} per file`,
         ),
       ],
+      header,
     };
   }
   const reader = new ClaimReader(separators.component, context.providerNpi);
   return {
     status: 'read',
     interchangeControlNumber: controlNumber,
+    interchange: interchange.interchange,
     claims: claims.map((claim) => reader.read(claim)),
   };
 }
@@ -161,6 +174,7 @@ class ClaimReader {
       line: claim.clm.line,
       entry: problems.length === 0 && parsed.success ? { submission: parsed.data } : { problems },
       locate: (field, message) => problemAt(mapping.originOf(field), message),
+      loop: claim,
     };
   }
 

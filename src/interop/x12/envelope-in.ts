@@ -32,13 +32,45 @@ export interface X12Segment {
 export interface X12TransactionSet {
   /** ST02. */
   controlNumber: string;
+  /** GS06 of the functional group holding the set. */
+  groupControlNumber: string;
   /** ST to SE, both included. */
   segments: readonly X12Segment[];
+}
+
+/** The ISA's identifying elements, as acknowledgments echo them (ids without their padding). */
+export interface InterchangeHeader {
+  /** ISA05 and ISA06. */
+  senderQualifier: string;
+  senderId: string;
+  /** ISA07 and ISA08. */
+  receiverQualifier: string;
+  receiverId: string;
+  /** ISA09 (YYMMDD) and ISA10 (HHMM). */
+  date: string;
+  time: string;
+  /** ISA13. */
+  controlNumber: string;
+  /** ISA15: "P" production or "T" test (anything else is refused). */
+  usageIndicator: string;
+}
+
+/** A GS header and how many transaction sets its GE closed. */
+export interface X12FunctionalGroup {
+  /** GS01, GS02, GS03, GS06, GS08. */
+  functionalIdentifierCode: string;
+  senderId: string;
+  receiverId: string;
+  controlNumber: string;
+  version: string;
+  transactionSetCount: number;
 }
 
 export interface X12Interchange {
   /** ISA13. */
   controlNumber: string;
+  header: InterchangeHeader;
+  groups: X12FunctionalGroup[];
   separators: X12Separators;
   /** Every transaction set of every functional group, in file order. */
   transactionSets: X12TransactionSet[];
@@ -64,8 +96,10 @@ export interface X12Problem extends X12Location {
   message: string;
 }
 
+/** A malformed interchange carries its ISA header when the ISA itself could be read (for a TA1). */
 export type InterchangeReading =
-  { status: 'read'; interchange: X12Interchange } | { status: 'malformed'; problems: X12Problem[] };
+  | { status: 'read'; interchange: X12Interchange }
+  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader };
 
 /** What a reader of one transaction type expects in GS01, GS08/ST03 and ST01. */
 export interface EnvelopeExpectation {
@@ -115,9 +149,26 @@ export function readInterchange(
   const start = /^\uFEFF?\s*/.exec(text)![0].length;
   const separators = separatorsOf(text, start);
   if ('problem' in separators) return { status: 'malformed', problems: [separators.problem] };
+  const header = headerOf(isaTextOf(text, start).isa.split(separators.element));
   const tokenized = tokenize(text, start, separators);
-  if ('problem' in tokenized) return { status: 'malformed', problems: [tokenized.problem] };
-  return readEnvelope(tokenized.segments, separators, expectation);
+  if ('problem' in tokenized) return { status: 'malformed', problems: [tokenized.problem], header };
+  const reading = readEnvelope(tokenized.segments, separators, expectation);
+  return reading.status === 'malformed' ? { ...reading, header } : reading;
+}
+
+/** The ISA's elements (elements[1] is ISA01) as a header; only called on an ISA of full width. */
+function headerOf(elements: readonly string[]): InterchangeHeader {
+  const value = (index: number) => (elements[index] ?? '').trim();
+  return {
+    senderQualifier: value(5),
+    senderId: value(6),
+    receiverQualifier: value(7),
+    receiverId: value(8),
+    date: value(9),
+    time: value(10),
+    controlNumber: elements[13] ?? '',
+    usageIndicator: value(15),
+  };
 }
 
 /**
@@ -294,6 +345,7 @@ function readEnvelope(
   const isa = segments[0]!;
   const problems = isaProblems(isa);
   const transactionSets: X12TransactionSet[] = [];
+  const groups: X12FunctionalGroup[] = [];
   let index = 1;
   let groupCount = 0;
   while (segments[index]?.id === 'GS') {
@@ -303,7 +355,7 @@ function readEnvelope(
     index += 1;
     let setsInGroup = 0;
     while (segments[index]?.id === 'ST') {
-      const read = readTransactionSet(segments, index, expectation);
+      const read = readTransactionSet(segments, index, gs, expectation);
       if ('problem' in read) return { status: 'malformed', problems: [...problems, read.problem] };
       problems.push(...read.problems);
       transactionSets.push(read.transactionSet);
@@ -318,6 +370,14 @@ function readEnvelope(
       );
     }
     problems.push(...trailerProblems(ge, setsInGroup, 'transaction sets (ST)', gs, 6));
+    groups.push({
+      functionalIdentifierCode: elementOf(gs, 1),
+      senderId: elementOf(gs, 2),
+      receiverId: elementOf(gs, 3),
+      controlNumber: elementOf(gs, 6),
+      version: elementOf(gs, 8),
+      transactionSetCount: setsInGroup,
+    });
     index += 1;
   }
   if (groupCount === 0) {
@@ -337,7 +397,13 @@ function readEnvelope(
   if (problems.length > 0) return { status: 'malformed', problems };
   return {
     status: 'read',
-    interchange: { controlNumber: elementOf(isa, 13), separators, transactionSets },
+    interchange: {
+      controlNumber: elementOf(isa, 13),
+      header: headerOf(isa.elements),
+      groups,
+      separators,
+      transactionSets,
+    },
   };
 }
 
@@ -372,16 +438,9 @@ function isaProblems(isa: X12Segment): X12Problem[] {
   if (!/^\d{9}$/.test(elementOf(isa, 13))) {
     problems.push(problemAt(at(isa, 13), 'must be the interchange control number: 9 digits'));
   }
-  // A test interchange is not for production: writing its claims to the ledger would make them real.
-  if (value(15) !== 'P') {
-    problems.push(
-      problemAt(
-        at(isa, 15),
-        value(15) === 'T'
-          ? 'is "T" (test data): this endpoint takes production interchanges only ("P")'
-          : 'must be "P" (production data)',
-      ),
-    );
+  // "T" is read in full too: its reader answers it and writes nothing (test mode).
+  if (value(15) !== 'P' && value(15) !== 'T') {
+    problems.push(problemAt(at(isa, 15), 'must be "P" (production data) or "T" (test data)'));
   }
   return problems;
 }
@@ -414,6 +473,7 @@ function gsProblems(gs: X12Segment, expectation: EnvelopeExpectation): X12Proble
 function readTransactionSet(
   segments: X12Segment[],
   start: number,
+  gs: X12Segment,
   expectation: EnvelopeExpectation,
 ): { transactionSet: X12TransactionSet; problems: X12Problem[] } | { problem: X12Problem } {
   const st = segments[start]!;
@@ -470,7 +530,10 @@ function readTransactionSet(
       problemAt(at(placedSe, 2), `"${elementOf(se, 2)}" does not match ST02 "${controlNumber}"`),
     );
   }
-  return { transactionSet: { controlNumber, segments: placed }, problems };
+  return {
+    transactionSet: { controlNumber, groupControlNumber: elementOf(gs, 6), segments: placed },
+    problems,
+  };
 }
 
 /** GE01/IEA01 count what they close; GE02/IEA02 repeat the header's control number. */

@@ -170,15 +170,12 @@ describe('each kind of envelope fault is named', () => {
     });
   });
 
-  it('the interchange version, a test interchange, a wrong functional group or version', () => {
+  it('the interchange version, a usage other than P or T, a wrong functional group or version', () => {
     const fields = (text: string) => problemsOf(text).map((problem) => problem.field);
     expect(fields(withIsa(84, '00401'))).toEqual(['ISA12']);
-    const test = problemsOf(withIsa(102, 'T'));
-    expect(test).toMatchObject([
-      {
-        field: 'ISA15',
-        message: 'is "T" (test data): this endpoint takes production interchanges only ("P")',
-      },
+    expect(read(withIsa(102, 'T')).header.usageIndicator).toBe('T');
+    expect(problemsOf(withIsa(102, 'X'))).toMatchObject([
+      { field: 'ISA15', message: 'must be "P" (production data) or "T" (test data)' },
     ]);
     expect(problemsOf(sample.replace('GS*HC*', 'GS*HP*'))).toMatchObject([
       {
