@@ -72,7 +72,7 @@ const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 
-function idempotencyOf(request: Request) {
+export function idempotencyOf(request: Request) {
   const header = request.header('idempotency-key');
   if (header === undefined) return undefined;
   const key = parseOrThrow(

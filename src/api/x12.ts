@@ -1,16 +1,27 @@
 // X12 837P intake: POST /v1/x12/837 takes a professional claim file (one or many claims) through
 // the same intake, validation and idempotency as POST /v1/claims/batch, and answers per claim:
-// accepted with its id, or rejected with the segment and element at fault. A file whose envelope
-// or transaction header is wrong is refused whole (400) and writes nothing.
-import express, { type RequestHandler, Router } from 'express';
-import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
+// accepted with its id, or rejected with the segment and element at fault, as JSON or (Accept:
+// application/edi-x12) as the 999. A file whose envelope or transaction header is wrong is
+// refused whole (400, or a TA1) and writes nothing; the same interchange again is refused (409)
+// with the first answer. The interchanges, answers and acknowledgments are read back under
+// /v1/x12/interchanges by the organization that sent them.
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
 import { findOrganization } from '../domain/organizations.js';
+import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
+import { receiveProfessionalClaims, type Receipt } from '../domain/interchanges/receive.js';
+import {
+  getInterchange,
+  listInterchanges,
+  type StoredInterchange,
+} from '../domain/interchanges/store.js';
+import { cursorParameter } from '../domain/cursor.js';
+import { pageLimit, parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
-import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js';
-import { readProfessionalClaims, type X12ClaimReading } from '../interop/x12/837p-in.js';
-import type { X12Problem } from '../interop/x12/envelope-in.js';
+import { DomainError, InvalidInput, NotFound } from '../infra/errors.js';
 import { principalOf, requireRole } from './auth.js';
-import { BATCH_CLAIMS_MAX, submitIntakeUnit, type SubmissionAnswer } from './claims.js';
+import { BATCH_CLAIMS_MAX, idempotencyOf } from './claims.js';
+import { problem } from './errors.js';
 
 export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
 // 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
@@ -38,63 +49,88 @@ const requireX12Text: RequestHandler = (request, _response, next) => {
   next();
 };
 
-type FileReading = Extract<ReturnType<typeof readProfessionalClaims>, { status: 'read' }>;
+/** The client takes X12 answers (999, TA1) rather than JSON. */
+const wantsX12 = (request: Request) =>
+  request.accepts(['application/json', 'application/edi-x12']) === 'application/edi-x12';
 
-function readOrThrow(body: unknown, providerNpi: string | null): FileReading {
-  if (typeof body !== 'string' || body.trim() === '') {
-    throw new MalformedInterchange('the body is empty: send an 837P interchange (ISA … IEA)');
-  }
-  const reading = readProfessionalClaims(body, { providerNpi, claimsMax: BATCH_CLAIMS_MAX });
-  if (reading.status === 'read') return reading;
-  throw new MalformedInterchange(reading.problems[0]!.message, reading.problems);
+const interchangePath = (id: string) => `/v1/x12/interchanges/${id}`;
+
+function sendX12(response: Response, status: number, text: string, fileName: string): void {
+  response
+    .status(status)
+    .attachment(fileName)
+    .type('application/edi-x12')
+    .set('Cache-Control', 'no-store')
+    .send(text);
 }
 
-interface BatchResult {
-  index: number;
-  status: 'accepted' | 'duplicate' | 'rejected';
-  claimId?: string;
-  claim?: unknown;
-  errors?: (FieldProblem | X12Problem)[];
-}
-
-/**
- * The batch answer (as stored for idempotency) in X12 terms: each result with its CLM's place,
- * and the intake's own problems (an unknown payer, another provider's original) at the segment
- * and element they came from.
- */
-function answerOf(answer: SubmissionAnswer, reading: FileReading) {
-  if (answer.status !== 200) throw new Error(`unexpected intake answer ${answer.status}`);
-  const batch = JSON.parse(answer.bodyText) as {
-    accepted: number;
-    duplicates: number;
-    rejected: number;
-    results: BatchResult[];
-  };
-  return {
-    interchangeControlNumber: reading.interchangeControlNumber,
-    accepted: batch.accepted,
-    duplicates: batch.duplicates,
-    rejected: batch.rejected,
-    results: batch.results.map((result) => resultOf(result, reading.claims[result.index]!)),
-  };
-}
-
-function resultOf(result: BatchResult, claim: X12ClaimReading) {
-  const place = {
-    index: result.index,
-    status: result.status,
-    patientControlNumber: claim.patientControlNumber,
-    transactionSetControlNumber: claim.transactionSetControlNumber,
-    segmentPosition: claim.segmentPosition,
-    line: claim.line,
-  };
-  if (result.status !== 'rejected') {
-    return { ...place, claimId: result.claimId, claim: result.claim };
-  }
-  const errors = (result.errors ?? []).map((error) =>
-    'segment' in error ? error : claim.locate(error.field, error.message),
+/** Links to the interchange and its acknowledgments, for a client that took the 999 alone. */
+function linkTo(response: Response, interchange: StoredInterchange): void {
+  const path = interchangePath(interchange.id);
+  response.set(
+    'Link',
+    [
+      `<${path}>; rel="interchange"`,
+      `<${path}/999>; rel="999"`,
+      ...(interchange.acknowledgment277ca === null ? [] : [`<${path}/277ca>; rel="277ca"`]),
+    ].join(', '),
   );
-  return { ...place, errors };
+}
+
+function sendReceipt(request: Request, response: Response, receipt: Receipt): void {
+  const x12 = wantsX12(request);
+  if (receipt.kind === 'refused') {
+    if (x12 && receipt.ta1 !== undefined) {
+      sendX12(response, 400, receipt.ta1, 'ta1.x12');
+      return;
+    }
+    throw new MalformedInterchange(receipt.problems[0]!.message, receipt.problems);
+  }
+  if (receipt.kind === 'duplicate') {
+    const { first } = receipt;
+    linkTo(response, first);
+    if (x12 && receipt.ta1 !== undefined) {
+      sendX12(response, 409, receipt.ta1, `ta1-${first.controlNumber}.x12`);
+      return;
+    }
+    const detail = `interchange ${first.controlNumber} from ${first.senderQualifier}/${first.senderId} was received on ${first.receivedAt.toISOString()}: this is a duplicate, nothing was written`;
+    response
+      .status(409)
+      .type('application/problem+json')
+      .json(
+        problem(409, 'duplicate_interchange', detail, {
+          interchangeId: first.id,
+          firstAnswer: JSON.parse(first.answerBody) as unknown,
+        }),
+      );
+    return;
+  }
+  const { interchange } = receipt;
+  linkTo(response, interchange);
+  if (x12) {
+    sendX12(response, 200, interchange.acknowledgment999, `999-${interchange.controlNumber}.x12`);
+    return;
+  }
+  response.status(interchange.answerStatus).type('application/json').send(interchange.answerBody);
+}
+
+const interchangeIdSchema = z.object({ id: z.uuid('must be a UUID') });
+const listQuerySchema = z.strictObject({ limit: pageLimit(200, 50), cursor: cursorParameter });
+
+function summaryOf(interchange: StoredInterchange) {
+  const answer = JSON.parse(interchange.answerBody) as Record<string, unknown>;
+  return {
+    id: interchange.id,
+    sender: { qualifier: interchange.senderQualifier, id: interchange.senderId },
+    receiver: { qualifier: interchange.receiverQualifier, id: interchange.receiverId },
+    interchangeControlNumber: interchange.controlNumber,
+    usageIndicator: interchange.usageIndicator,
+    receivedAt: interchange.receivedAt.toISOString(),
+    accepted: answer.accepted,
+    duplicates: answer.duplicates,
+    rejected: answer.rejected,
+    acknowledgments: answer.acknowledgments,
+  };
 }
 
 export function x12Router(dependencies: X12Dependencies): Router {
@@ -108,25 +144,63 @@ export function x12Router(dependencies: X12Dependencies): Router {
     requireX12Text,
     express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
     async (request, response) => {
-      const providerOrgId = principalOf(response).orgId;
-      const provider = await findOrganization(database, providerOrgId);
-      const providerNpi = provider?.npi ?? null;
-      let reading: FileReading | undefined;
-      const answer = await submitIntakeUnit(database, writeUnit, request, providerOrgId, (body) => {
-        reading = readOrThrow(body, providerNpi);
-        return {
-          kind: 'batch',
-          providerOrgId,
-          entries: reading.claims.map(({ entry }) =>
-            'submission' in entry ? { submission: entry.submission } : { errors: entry.problems },
-          ),
-        };
+      const submitterOrgId = principalOf(response).orgId;
+      const body: unknown = request.body;
+      if (typeof body !== 'string' || body.trim() === '') {
+        throw new MalformedInterchange('the body is empty: send an 837P interchange (ISA … IEA)');
+      }
+      const idempotency = idempotencyOf(request);
+      const provider = await findOrganization(database, submitterOrgId);
+      const receipt = await receiveProfessionalClaims(database, writeUnit, {
+        submitterOrgId,
+        providerNpi: provider?.npi ?? null,
+        text: body,
+        idempotency,
+        claimsMax: BATCH_CLAIMS_MAX,
+        ta1Wanted: wantsX12(request),
       });
-      // A replay answers from the stored batch; the same file places its claims again.
-      reading ??= readOrThrow(request.body, providerNpi);
-      response.status(200).json(answerOf(answer, reading));
+      sendReceipt(request, response, receipt);
     },
   );
+
+  router.get('/x12/interchanges', async (request, response) => {
+    const query = parseOrThrow(listQuerySchema, request.query, 'query');
+    const page = await listInterchanges(database, principalOf(response).orgId, query);
+    response.json({ interchanges: page.rows.map(summaryOf), nextCursor: page.nextCursor });
+  });
+
+  router.get('/x12/interchanges/:id', async (request, response) => {
+    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+    const interchange = await getInterchange(database, principalOf(response).orgId, id);
+    response.json({
+      ...summaryOf(interchange),
+      answer: JSON.parse(interchange.answerBody) as unknown,
+    });
+  });
+
+  router.get('/x12/interchanges/:id/999', async (request, response) => {
+    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+    const interchange = await getInterchange(database, principalOf(response).orgId, id);
+    sendX12(
+      response,
+      200,
+      interchange.acknowledgment999,
+      `999-${interchange.controlNumber}-${id}.x12`,
+    );
+  });
+
+  router.get('/x12/interchanges/:id/277ca', async (request, response) => {
+    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+    const interchange = await getInterchange(database, principalOf(response).orgId, id);
+    // None when the 999 rejected every transaction set: no claim went on to be acknowledged.
+    if (interchange.acknowledgment277ca === null) throw new NotFound('277CA of this interchange');
+    sendX12(
+      response,
+      200,
+      interchange.acknowledgment277ca,
+      `277ca-${interchange.controlNumber}-${id}.x12`,
+    );
+  });
 
   return router;
 }

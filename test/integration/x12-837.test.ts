@@ -52,13 +52,22 @@ function postX12(
   return call.send(text);
 }
 
-/** The commercial sample addressed to our payer, with CLM01 made unique. */
+let nextControlNumber = 905;
+
+/**
+ * The commercial sample addressed to our payer, with CLM01 made unique and an ISA13 of its own
+ * (905, 906, … in call order): the same ISA13 again would be a duplicate interchange.
+ */
 function commercialFile(patientControlNumber = `PCN${randomUUID().slice(0, 8)}`) {
-  return sampleFile('commercial-health-insurance', payer.organization.id).replace(
-    'CLM*26463774*',
-    `CLM*${patientControlNumber}*`,
-  );
+  const controlNumber = String(nextControlNumber++).padStart(9, '0');
+  return sampleFile('commercial-health-insurance', payer.organization.id)
+    .replace('CLM*26463774*', `CLM*${patientControlNumber}*`)
+    .replaceAll('*000000905*', `*${controlNumber}*`)
+    .replace('IEA*1*000000905', `IEA*1*${controlNumber}`);
 }
+
+/** ISA13 of a file (the ISA is fixed-width). */
+const controlNumberOf = (file: string) => file.slice(90, 99);
 
 type Counts = Awaited<ReturnType<typeof intakeRowCounts>>;
 const unchanged = async (before: Counts) =>
@@ -268,7 +277,9 @@ describe('POST /v1/x12/837', () => {
 
   it('an unknown payer is refused as the JSON API refuses it, named at NM1 (2010BB) NM109', async () => {
     const before = await intakeRowCounts(environment);
-    const file = sampleFile('commercial-health-insurance', otherProvider.organization.id);
+    const file = sampleFile('commercial-health-insurance', otherProvider.organization.id)
+      .replaceAll('*000000905*', '*000000001*')
+      .replace('IEA*1*000000905', 'IEA*1*000000001');
     const response = await postX12(file);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ accepted: 0, rejected: 1 });
@@ -290,14 +301,12 @@ describe('POST /v1/x12/837', () => {
 describe('a malformed file is refused whole and writes nothing', () => {
   it('IEA02 that is not ISA13: 400 naming it', async () => {
     const before = await intakeRowCounts(environment);
-    const file = withAnotherClaim(commercialFile(), 'OTHER-1').replace(
-      'IEA*1*000000905',
-      'IEA*1*000000906',
-    );
+    const sent = withAnotherClaim(commercialFile(), 'OTHER-1');
+    const file = sent.replace(`IEA*1*${controlNumberOf(sent)}`, 'IEA*1*999999999');
     const problem = expectProblem(await postX12(file, { idempotencyKey: randomUUID() }), 400);
     expect(problem).toMatchObject({
       title: 'invalid_x12',
-      detail: 'IEA02 "000000906" does not match ISA13 "000000905"',
+      detail: `IEA02 "999999999" does not match ISA13 "${controlNumberOf(sent)}"`,
       errors: [{ field: 'IEA02', segment: 'IEA', element: 'IEA02', line: 65 }],
     });
     await unchanged(before);
@@ -378,19 +387,17 @@ describe('the CLI: x12 submit <file>', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const file = join(directory, 'claims.837');
-      await writeFile(
-        file,
-        withAnotherClaim(commercialFile('CLI-1'), 'CLI-2', (segments) => {
-          const index = segments.findIndex((segment) => segment.startsWith('DTP*472'));
-          segments.splice(index, 1);
-        }),
-      );
+      const sentFile = withAnotherClaim(commercialFile('CLI-1'), 'CLI-2', (segments) => {
+        const index = segments.findIndex((segment) => segment.startsWith('DTP*472'));
+        segments.splice(index, 1);
+      });
+      await writeFile(file, sentFile);
       const first = await submitX12File({ file, url, apiKey: provider.key });
       expect(first).toMatchObject({ status: 200, ok: false });
       const lines = describeX12Answer(first);
       const claimId = (first.body as { results: { claimId?: string }[] }).results[0]!.claimId;
       expect(lines).toEqual([
-        'interchange 000000905: 1 accepted, 1 rejected',
+        `interchange ${controlNumberOf(sentFile)}: 1 accepted, 1 rejected`,
         `accepted  CLM01 CLI-1 (ST 0021, line 25)  claim ${claimId}`,
         'rejected  CLM01 CLI-2 (ST 0021, line 48)',
         '  DTP, loop 2400, segment 49, line 51: DTP*472 (date of service) is required in loop 2400',
@@ -400,11 +407,13 @@ describe('the CLI: x12 submit <file>', () => {
       expect(describeX12Answer(again)).toEqual(lines);
       await unchanged(before);
 
-      await writeFile(file, commercialFile().replace('IEA*1*000000905', 'IEA*1*000000906'));
+      const sent = commercialFile();
+      const isa13 = controlNumberOf(sent);
+      await writeFile(file, sent.replace(`IEA*1*${isa13}`, 'IEA*1*999999999'));
       const refused = await submitX12File({ file, url, apiKey: provider.key });
       expect(describeX12Answer(refused)).toEqual([
-        'file refused (400 invalid_x12): IEA02 "000000906" does not match ISA13 "000000905"',
-        '  IEA IEA02, line 42: IEA02 "000000906" does not match ISA13 "000000905"',
+        `file refused (400 invalid_x12): IEA02 "999999999" does not match ISA13 "${isa13}"`,
+        `  IEA IEA02, line 42: IEA02 "999999999" does not match ISA13 "${isa13}"`,
       ]);
     } finally {
       await rm(directory, { recursive: true, force: true });

@@ -45,6 +45,13 @@ export interface IntakeUnit {
   providerOrgId: string;
   entries: IntakeEntry[];
   idempotency?: { key: string; requestHash: string } | undefined;
+  /** Test data (an X12 ISA15 "T"): each claim is judged in full and none is written. */
+  testOnly?: boolean;
+  /**
+   * Runs in the unit's transaction with its outcomes (an X12 file records its interchange
+   * there, so a file and its claims are stored together or not at all).
+   */
+  recordWith?: (client: pg.PoolClient, outcomes: ClaimOutcome[]) => Promise<void>;
 }
 
 /** What a unit got: one outcome per claim, or the stored answer of an earlier identical request. */
@@ -140,11 +147,11 @@ async function writeIntakeUnitsOnce(
       return { status: 'accepted', claim: claim.summary };
     });
     const response = responseOf(unit, outcomes);
-    if (unit.idempotency && response.store) {
+    if (unit.idempotency && response.store && !unit.testOnly) {
       records.push({ unit, ...response });
       heldKeys.add(keyOf(unit));
     }
-    prepared.push({ unitIndex, claims });
+    prepared.push({ unitIndex, claims: unit.testOnly ? [] : claims });
     unitResults.push({ kind: 'written', outcomes });
   }
   const results = await inTransaction(database.pool, async (client) => {
@@ -163,6 +170,11 @@ async function writeIntakeUnitsOnce(
       claims.map((claim) => claim.event),
       submittedAt,
     );
+    for (const { unitIndex } of toWrite) {
+      const result = unitResults[unitIndex];
+      const recordWith = units[unitIndex]!.recordWith;
+      if (recordWith && result?.kind === 'written') await recordWith(client, result.outcomes);
+    }
     return unitResults;
   });
   return replayFollowers(database, units, results);
