@@ -211,3 +211,26 @@ export function remittanceProblems(parsed: Parsed835): string[] {
   }
   return problems;
 }
+
+/**
+ * An acknowledgment (999, 277CA) parsed strictly by node-x12: its ISA13, and each transaction
+ * set's segments as [tag, ...values], from the parse alone.
+ */
+export function parseAcknowledgment(text: string): {
+  isa13: string;
+  groups: { gs: string[]; sets: string[][][] }[];
+} {
+  const parsed = new X12Parser(true).parse(text);
+  if (!('functionalGroups' in parsed)) throw new Error('more than one interchange');
+  return {
+    isa13: text.slice(90, 99),
+    groups: parsed.functionalGroups.map((group) => ({
+      gs: valuesOf(group.header),
+      sets: group.transactions.map((transaction) => [
+        valuesOf(transaction.header),
+        ...transaction.segments.map(valuesOf),
+        valuesOf(transaction.trailer),
+      ]),
+    })),
+  };
+}

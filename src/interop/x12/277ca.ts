@@ -154,7 +154,8 @@ function providerSegments(
     ),
     // TRN02 "0": the guide's value when the provider's 837 carries no trace of its own.
     segment('TRN', '1', '0'),
-    segment('STC', ['A1', '19', '85'], statusDate, 'WQ', moneyElement(totals.total)),
+    // STC02 is Not Used at the provider level (2200C); the receiver's and claims' carry the date.
+    segment('STC', ['A1', '19', '85'], undefined, 'WQ', moneyElement(totals.total)),
     ...totalSegments(provider.claims, { acceptedCount: 'QA', rejectedCount: 'QC' }),
     ...provider.claims.flatMap((claim) => [
       segment('HL', next(), providerId, 'PT'),
