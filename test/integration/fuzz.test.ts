@@ -75,6 +75,7 @@ interface Fixture {
   memberId: string;
   coverageId: string;
   spareKeyId: string;
+  interchangeId: string;
 }
 
 beforeAll(async () => {
@@ -107,6 +108,11 @@ async function createFixture(): Promise<Fixture> {
     orgId: parties.providerId,
     role: 'auditor',
   });
+  const interchange = await request(app)
+    .post('/v1/x12/837')
+    .set(bearer(parties.biller))
+    .set('Content-Type', 'application/edi-x12')
+    .send(withFreshControlNumber(sampleFile('commercial-health-insurance', parties.payerId)));
   const run = await runReconciliation(environment.database, { trigger: 'request' });
   await sealPending(environment.database.pool, 10_000);
   const event = await environment.database.pool.query<{ id: string }>(
@@ -123,6 +129,7 @@ async function createFixture(): Promise<Fixture> {
     eventId: event.rows[0]!.id,
     ...payerConfiguration,
     spareKeyId: spareKey.id,
+    interchangeId: (interchange.body as { interchangeId: string }).interchangeId,
   };
 }
 
@@ -251,6 +258,16 @@ function claimRoutes(): RouteFuzz[] {
       idempotent: true,
     },
     { route: 'POST /v1/x12/837', as: 'biller', text: x12Fuzz, idempotent: true },
+    {
+      route: 'GET /v1/x12/interchanges',
+      as: 'biller',
+      query: { limit: limitField, cursor: cursorField('receivedAt') },
+    },
+    ...['', '/999', '/277ca'].map((tail): RouteFuzz => ({
+      route: `GET /v1/x12/interchanges/:id${tail}`,
+      as: 'biller',
+      params: (fixture) => ({ id: fixture.interchangeId }),
+    })),
     {
       route: 'GET /v1/claims',
       as: 'payerAdjudicator',
@@ -491,6 +508,16 @@ function feeScheduleRoutes(): RouteFuzz[] {
   ];
 }
 
+let nextControlNumber = 1;
+
+/** The 837P sample with an ISA13 of its own: the same interchange twice is only a duplicate. */
+function withFreshControlNumber(file: string): string {
+  const controlNumber = String(nextControlNumber++).padStart(9, '0');
+  return file
+    .replaceAll('*000000905*', `*${controlNumber}*`)
+    .replace('IEA*1*000000905', `IEA*1*${controlNumber}`);
+}
+
 /** The 837P sample with one element of one segment made hostile (SE01 kept right). */
 function x12Fuzz(fixture: Fixture): TextFuzz {
   const file = sampleFile('commercial-health-insurance', fixture.payerId);
@@ -506,7 +533,10 @@ function x12Fuzz(fixture: Fixture): TextFuzz {
     contentType: 'application/edi-x12',
     valid: file,
     variants: fc.oneof(
-      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      {
+        weight: 5,
+        arbitrary: edit.map((change) => withFreshControlNumber(editedElement(file, change))),
+      },
       { weight: 1, arbitrary: hostileText },
     ),
     cases: [
