@@ -31,7 +31,13 @@ import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
 import type { BenchSuite } from './bench.js';
-import { describeX12Answer, submitX12File } from './x12.js';
+import {
+  describeX12Answer,
+  fetchAcknowledgments,
+  interchangeIdOf,
+  submitX12File,
+  type AcknowledgmentFetch,
+} from './x12.js';
 
 function oneOf<T extends string>(values: readonly T[]) {
   return (value: string): T => {
@@ -272,10 +278,17 @@ x12
     'default: derived from the file, so sending the same file again replays its first answer',
   )
   .option('--json', 'print the answer as JSON')
+  .option('--acks-out <directory>', 'save the 999 and 277CA of the interchange there')
   .action(
     async (
       file: string,
-      options: { url: string; key?: string; idempotencyKey?: string; json?: boolean },
+      options: {
+        url: string;
+        key?: string;
+        idempotencyKey?: string;
+        json?: boolean;
+        acksOut?: string;
+      },
     ) => {
       const apiKey = options.key ?? process.env.CLAIMCHAIN_API_KEY;
       if (!apiKey) {
@@ -300,8 +313,38 @@ x12
         options.json ? JSON.stringify(result.body, null, 2) : describeX12Answer(result).join('\n'),
       );
       process.exitCode = result.ok ? 0 : 1;
+      const interchangeId = interchangeIdOf(result);
+      if (options.acksOut !== undefined && interchangeId !== undefined) {
+        await saveAcknowledgments({ url, apiKey, interchangeId, directory: options.acksOut });
+      }
     },
   );
+
+/** Writes an interchange's 999 and 277CA into `directory`, naming each file; exit 1 on failure. */
+async function saveAcknowledgments(options: AcknowledgmentFetch): Promise<void> {
+  try {
+    for (const file of await fetchAcknowledgments(options)) console.error(`wrote ${file}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 1;
+  }
+}
+
+x12
+  .command('acks <interchangeId>')
+  .description('save the 999 and 277CA of an interchange sent before (GET /v1/x12/interchanges)')
+  .option('--url <url>', 'API base URL', 'http://localhost:3000')
+  .option('--key <key>', 'API key of the submitting organization (default: $CLAIMCHAIN_API_KEY)')
+  .option('--out <directory>', 'where to write them', '.')
+  .action(async (interchangeId: string, options: { url: string; key?: string; out: string }) => {
+    const apiKey = options.key ?? process.env.CLAIMCHAIN_API_KEY;
+    if (!apiKey) {
+      console.error('an API key is required: --key or CLAIMCHAIN_API_KEY');
+      process.exitCode = 1;
+      return;
+    }
+    await saveAcknowledgments({ url: options.url, apiKey, interchangeId, directory: options.out });
+  });
 
 program
   .command('remittance <batchId>')

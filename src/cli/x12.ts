@@ -2,7 +2,8 @@
 // practice-management system would, and reads each claim's answer. Over HTTP, not the database:
 // a billing office holds an API key, never database credentials.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface X12SubmitOptions {
   file: string;
@@ -91,6 +92,13 @@ export function describeX12Answer(result: X12SubmitResult): string[] {
     detail?: string;
     errors?: Problem[];
   };
+  const first = (result.body as { firstAnswer?: unknown }).firstAnswer;
+  if (result.status === 409 && first !== undefined) {
+    return [
+      'interchange already received (a duplicate: nothing written); the first answer:',
+      ...describeX12Answer({ status: 200, body: first, ok: false }),
+    ];
+  }
   if (result.status !== 200 || !Array.isArray(body.results)) {
     const reason = typeof result.body === 'string' ? result.body : (body.detail ?? '');
     return [
@@ -115,4 +123,47 @@ export function describeX12Answer(result: X12SubmitResult): string[] {
     }
   }
   return lines;
+}
+
+/** The interchange an answer is about: the new one, or the first of a duplicate. */
+export function interchangeIdOf(result: X12SubmitResult): string | undefined {
+  const body = result.body as {
+    interchangeId?: unknown;
+    firstAnswer?: { interchangeId?: unknown };
+  };
+  const id = body.interchangeId ?? body.firstAnswer?.interchangeId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export interface AcknowledgmentFetch {
+  url: string;
+  apiKey: string;
+  interchangeId: string;
+  /** The directory the files are written to (made when missing). */
+  directory: string;
+}
+
+/**
+ * Fetches the 999 and the 277CA of an interchange (GET /v1/x12/interchanges/:id/999, /277ca)
+ * into `directory` as 999-<id>.x12 and 277ca-<id>.x12; answers the files written. There is no
+ * 277CA when the 999 rejected every transaction set.
+ */
+export async function fetchAcknowledgments(options: AcknowledgmentFetch): Promise<string[]> {
+  await mkdir(options.directory, { recursive: true });
+  const written: string[] = [];
+  for (const kind of ['999', '277ca']) {
+    const path = `/v1/x12/interchanges/${encodeURIComponent(options.interchangeId)}/${kind}`;
+    const response = await fetch(new URL(path, options.url), {
+      headers: { Authorization: `Bearer ${options.apiKey}`, Accept: 'application/edi-x12' },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (response.status === 404 && kind === '277ca') continue;
+    if (response.status !== 200) {
+      throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
+    }
+    const file = join(options.directory, `${kind}-${options.interchangeId}.x12`);
+    await writeFile(file, await response.text());
+    written.push(file);
+  }
+  return written;
 }

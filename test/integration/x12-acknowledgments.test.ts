@@ -3,9 +3,19 @@
 // at once store one); a test interchange (ISA15 T) is answered in full and writes no claim; a bad
 // envelope answers a TA1; the acknowledgments are fetched later by their submitter alone.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeX12Answer,
+  fetchAcknowledgments,
+  interchangeIdOf,
+  submitX12File,
+} from '../../src/cli/x12.js';
 import { bearer, expectProblem } from '../support/api.js';
 import {
   createActor,
@@ -232,5 +242,48 @@ describe('acknowledgments fetched later', () => {
     }
     const others = await request(app).get('/v1/x12/interchanges').set(bearer(otherProvider.key));
     expect(others.body).toEqual({ interchanges: [], nextCursor: null });
+  });
+});
+
+describe('the CLI: x12 submit --acks-out, x12 acks', () => {
+  it('saves the 999 and 277CA as the API serves them; a duplicate names the first answer', async () => {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const directory = await mkdtemp(join(tmpdir(), 'claimchain-acks-'));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const path = join(directory, 'claims.837');
+      await writeFile(path, file().text);
+      const result = await submitX12File({ file: path, url, apiKey: provider.key });
+      const interchangeId = interchangeIdOf(result)!;
+      const written = await fetchAcknowledgments({
+        url,
+        apiKey: provider.key,
+        interchangeId,
+        directory,
+      });
+      expect(written).toEqual([
+        join(directory, `999-${interchangeId}.x12`),
+        join(directory, `277ca-${interchangeId}.x12`),
+      ]);
+      const served = await get(`/v1/x12/interchanges/${interchangeId}/277ca`);
+      expect(await readFile(written[1]!, 'utf8')).toBe(served.body);
+      // Sent again under another Idempotency-Key: the same interchange, a duplicate.
+      const again = await submitX12File({
+        file: path,
+        url,
+        apiKey: provider.key,
+        idempotencyKey: 'other',
+      });
+      expect(again.status).toBe(409);
+      expect(interchangeIdOf(again)).toBe(interchangeId);
+      expect(describeX12Answer(again).slice(0, 2)).toEqual([
+        'interchange already received (a duplicate: nothing written); the first answer:',
+        `interchange ${(result.body as { interchangeControlNumber: string }).interchangeControlNumber}: 1 accepted, 0 rejected`,
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
