@@ -6,7 +6,12 @@ import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
 import type { Queryable } from '../infra/db.js';
-import { readBlocks, readEnvelopesWithPayload, type StoredBlock } from './read.js';
+import {
+  firstPayloadJsonChanged,
+  readBlocks,
+  readEnvelopesWithPayload,
+  type StoredBlock,
+} from './read.js';
 
 export interface VerifyFailure {
   height: number;
@@ -49,8 +54,13 @@ export async function verifyChain(
   for (;;) {
     const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
     if (blocks.length === 0) break;
-    for (const block of blocks) {
-      const failure = checkLink(block, previous) ?? (await checkBlockEvents(db, block));
+    // The database reads a block's rows while this process hashes the block before it.
+    let next = readBlockRows(db, blocks[0]!);
+    for (const [index, block] of blocks.entries()) {
+      const rows = next;
+      const following = blocks[index + 1];
+      if (following) next = readBlockRows(db, following);
+      const failure = checkLink(block, previous) ?? (await checkBlockEvents(block, await rows));
       if (failure) return { ok: false, blocksChecked, eventsChecked, unsealedEvents: 0, failure };
       previous = {
         height: block.header.height,
@@ -103,20 +113,45 @@ function checkLink(
   return undefined;
 }
 
+interface BlockRows {
+  events: Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
+  /** The first event whose jsonb differs from its canonical text. */
+  jsonChanged: Promise<{ seq: string; id: string } | undefined>;
+}
+
+/**
+ * Starts both reads of a block. A failed read is kept in its promise (awaited where it is
+ * used), so an early return on a bad block leaves no rejection unhandled.
+ */
+function readBlockRows(db: Queryable, block: StoredBlock): Promise<BlockRows> {
+  const firstSeq = BigInt(block.header.firstSeq);
+  const lastSeq = BigInt(block.header.lastSeq);
+  const jsonChanged = firstPayloadJsonChanged(db, firstSeq, lastSeq);
+  jsonChanged.catch(() => undefined);
+  const rows = readEnvelopesWithPayload(db, firstSeq, lastSeq).then((events) => ({
+    events,
+    jsonChanged,
+  }));
+  rows.catch(() => undefined);
+  return rows;
+}
+
 async function checkBlockEvents(
-  db: Queryable,
   block: StoredBlock,
+  { events, jsonChanged }: BlockRows,
 ): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
-  const events = await readEnvelopesWithPayload(db, firstSeq, BigInt(header.lastSeq));
   const leaves: Uint8Array[] = [];
-  for (const [index, { envelope, payloadText }] of events.entries()) {
+  for (const [index, { envelope, payload }] of events.entries()) {
     const expectedSeq = (firstSeq + BigInt(index)).toString();
     if (envelope.seq !== expectedSeq) {
       return { height: header.height, eventSeq: expectedSeq, reason: 'event missing' };
     }
-    if (sha256Hex(canonicalJson(JSON.parse(payloadText))) !== envelope.payloadHash) {
+    // The stored bytes that were hashed; only events older than them are serialized again.
+    const hashed =
+      'canonical' in payload ? payload.canonical : canonicalJson(JSON.parse(payload.jsonb));
+    if (sha256Hex(hashed) !== envelope.payloadHash) {
       return {
         height: header.height,
         eventSeq: envelope.seq,
@@ -137,6 +172,16 @@ async function checkBlockEvents(
     return {
       height: header.height,
       reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
+    };
+  }
+  // The canonical texts are now proven; the jsonb column that queries read must still agree.
+  const changed = await jsonChanged;
+  if (changed) {
+    return {
+      height: header.height,
+      eventSeq: changed.seq,
+      eventId: changed.id,
+      reason: 'payload JSON no longer matches the canonical text that was hashed',
     };
   }
   return undefined;

@@ -210,7 +210,7 @@ describe('a reconciliation run', () => {
     );
     expect(chain).toMatchObject({
       partyOrgIds: null,
-      message: expect.stringContaining('payloadHash'),
+      message: expect.stringContaining('payload JSON no longer matches the canonical text'),
     });
     // An organization with no part in any of it still sees the chain failure.
     const stranger = await createActor(environment, 'provider', 'finance');
