@@ -190,9 +190,13 @@ program
     'run a reconciliation now (the worker does this on its schedule); exits 1 if it found exceptions',
   )
   .option('--json', 'print the run as JSON')
-  .action(async (options: { json?: boolean }) => {
+  .option('--full', 'check the whole history, not only what came after the last clean run')
+  .action(async (options: { json?: boolean; full?: boolean }) => {
     await withRuntime(async ({ database }) => {
-      const { id, summary } = await runReconciliation(database, { trigger: 'request' });
+      const { id, summary } = await runReconciliation(database, {
+        trigger: 'request',
+        mode: options.full ? 'full' : 'incremental',
+      });
       // Read as the operator's auditor would: every exception, of every organization.
       const operator = {
         keyId: 'cli',

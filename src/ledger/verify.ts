@@ -26,8 +26,20 @@ export interface VerifyReport {
   eventsChecked: number;
   /** Events appended after the last block, waiting for the sealer. */
   unsealedEvents: number;
+  /** The last block checked (or the starting point when none was): where a later run resumes. */
+  head: ChainPoint;
   failure?: VerifyFailure;
 }
+
+/** A block the chain was verified through: its height, hash and last event. */
+export interface ChainPoint {
+  height: number;
+  hash: string;
+  lastSeq: bigint;
+}
+
+/** Before block 1. */
+export const GENESIS_POINT: ChainPoint = { height: 0, hash: GENESIS_PREV_HASH, lastSeq: 0n };
 
 export interface VerifyProgress {
   eventsChecked: number;
@@ -36,19 +48,20 @@ export interface VerifyProgress {
 
 const BLOCKS_PER_PAGE = 100;
 
+/**
+ * Verifies the chain from block 1, or from the block after `from` (a block verified before,
+ * trusted as it was then: an incremental check of what was sealed since).
+ */
 export async function verifyChain(
   db: Queryable,
   onProgress: (progress: VerifyProgress) => void = () => {},
+  from: ChainPoint = GENESIS_POINT,
 ): Promise<VerifyReport> {
   const totals = await db.query<{ next_seq: string }>(
     'SELECT next_seq FROM ledger_sequence WHERE id = 1',
   );
-  const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n);
-  let previous: { height: number; hash: string; lastSeq: bigint } = {
-    height: 0,
-    hash: GENESIS_PREV_HASH,
-    lastSeq: 0n,
-  };
+  const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n - from.lastSeq);
+  let previous: ChainPoint = from;
   let blocksChecked = 0;
   let eventsChecked = 0;
   for (;;) {
@@ -61,7 +74,16 @@ export async function verifyChain(
       const following = blocks[index + 1];
       if (following) next = readBlockRows(db, following);
       const failure = checkLink(block, previous) ?? (await checkBlockEvents(block, await rows));
-      if (failure) return { ok: false, blocksChecked, eventsChecked, unsealedEvents: 0, failure };
+      if (failure) {
+        return {
+          ok: false,
+          blocksChecked,
+          eventsChecked,
+          unsealedEvents: 0,
+          head: previous,
+          failure,
+        };
+      }
       previous = {
         height: block.header.height,
         hash: block.hash,
@@ -83,19 +105,17 @@ export async function verifyChain(
       blocksChecked,
       eventsChecked,
       unsealedEvents,
+      head: previous,
       failure: {
         height: previous.height + 1,
         reason: `after block ${previous.height} the ledger holds ${tail.rows[0]!.count} events but its sequence says ${unsealedEvents}`,
       },
     };
   }
-  return { ok: true, blocksChecked, eventsChecked, unsealedEvents };
+  return { ok: true, blocksChecked, eventsChecked, unsealedEvents, head: previous };
 }
 
-function checkLink(
-  block: StoredBlock,
-  previous: { height: number; hash: string; lastSeq: bigint },
-): VerifyFailure | undefined {
+function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | undefined {
   const { header } = block;
   const fail = (reason: string) => ({ height: header.height, reason });
   if (header.height !== previous.height + 1) {

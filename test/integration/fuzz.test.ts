@@ -338,7 +338,11 @@ function settlementRoutes(): RouteFuzz[] {
       params: batchId,
       template: () => ({ reason: 'payment_returned' }),
     },
-    { route: 'POST /v1/reconciliation/runs', as: 'payerFinance' },
+    {
+      route: 'POST /v1/reconciliation/runs',
+      as: 'payerFinance',
+      template: () => ({ mode: 'full' }),
+    },
     {
       route: 'GET /v1/reconciliation/runs',
       as: 'operatorAuditor',
