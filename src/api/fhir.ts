@@ -20,7 +20,13 @@ import {
   readExplanationOfBenefit,
   readFhirClaim,
 } from '../interop/fhir/read.js';
-import { authenticate, principalOf, requireRole, type PrincipalCache } from './auth.js';
+import {
+  authenticate,
+  principalOf,
+  requireProviderSubmitter,
+  requireRole,
+  type PrincipalCache,
+} from './auth.js';
 import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
 import { isOutageAnswered, OUTAGE_DETAIL } from './errors.js';
 
@@ -99,6 +105,7 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
   router.post(
     '/Claim',
     requireRole('provider_biller'),
+    requireProviderSubmitter,
     requireFhirJson,
     express.json({ type: ACCEPTED_TYPES, limit: CLAIM_BODY_LIMIT }),
     async (request, response) => {

@@ -1,13 +1,21 @@
 // X12 837P intake: POST /v1/x12/837 takes a professional claim file (one or many claims) through
 // the same intake, validation and idempotency as POST /v1/claims/batch, and answers per claim:
 // accepted with its id, or rejected with the segment and element at fault. A file whose envelope
-// or transaction header is wrong is refused whole (400) and writes nothing.
+// or transaction header is wrong is refused whole (400) and writes nothing. A clearinghouse's file
+// holds the claims of the providers that authorized it, each stored as its provider's.
 import express, { type RequestHandler, Router } from 'express';
 import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
-import { findOrganization } from '../domain/organizations.js';
+import { findOrganization, type Organization } from '../domain/organizations.js';
+import { authorizedProvidersByNpi, payersByPayerId } from '../domain/trading-partners.js';
 import type { Database } from '../infra/db.js';
-import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js';
-import { readProfessionalClaims, type X12ClaimReading } from '../interop/x12/837p-in.js';
+import { DomainError, InvalidInput, NotFound, type FieldProblem } from '../infra/errors.js';
+import {
+  claimsOf,
+  partyIdentifiersOf,
+  readClaimLoops,
+  type ProfessionalClaimsReading,
+  type X12ClaimReading,
+} from '../interop/x12/837p-in.js';
 import type { X12Problem } from '../interop/x12/envelope-in.js';
 import { principalOf, requireRole } from './auth.js';
 import { BATCH_CLAIMS_MAX, submitIntakeUnit, type SubmissionAnswer } from './claims.js';
@@ -38,13 +46,39 @@ const requireX12Text: RequestHandler = (request, _response, next) => {
   next();
 };
 
-type FileReading = Extract<ReturnType<typeof readProfessionalClaims>, { status: 'read' }>;
+type FileReading = Extract<ProfessionalClaimsReading, { status: 'read' }>;
 
-function readOrThrow(body: unknown, providerNpi: string | null): FileReading {
+/**
+ * Reads the file as `submitter` sent it: the payer ids and (for a clearinghouse) the billing
+ * providers its claims name are looked up first, since the reader itself does no I/O.
+ */
+async function readOrThrow(
+  database: Database,
+  submitter: Organization,
+  body: unknown,
+): Promise<FileReading> {
   if (typeof body !== 'string' || body.trim() === '') {
     throw new MalformedInterchange('the body is empty: send an 837P interchange (ISA … IEA)');
   }
-  const reading = readProfessionalClaims(body, { providerNpi, claimsMax: BATCH_CLAIMS_MAX });
+  const loops = readClaimLoops(body, BATCH_CLAIMS_MAX);
+  if (loops.status === 'malformed') {
+    throw new MalformedInterchange(loops.problems[0]!.message, loops.problems);
+  }
+  const { payerIds, billingProviderNpis } = partyIdentifiersOf(loops.claims);
+  const clearinghouse = submitter.kind === 'clearinghouse';
+  const reading = claimsOf(loops, {
+    providerNpi: clearinghouse ? null : submitter.npi,
+    claimsMax: BATCH_CLAIMS_MAX,
+    sender: submitter.interchange,
+    payersByPayerId: await payersByPayerId(database.pool, payerIds),
+    ...(clearinghouse && {
+      authorizedProviders: await authorizedProvidersByNpi(
+        database.pool,
+        submitter.id,
+        billingProviderNpis,
+      ),
+    }),
+  });
   if (reading.status === 'read') return reading;
   throw new MalformedInterchange(reading.problems[0]!.message, reading.problems);
 }
@@ -108,22 +142,20 @@ export function x12Router(dependencies: X12Dependencies): Router {
     requireX12Text,
     express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
     async (request, response) => {
-      const providerOrgId = principalOf(response).orgId;
-      const provider = await findOrganization(database, providerOrgId);
-      const providerNpi = provider?.npi ?? null;
-      let reading: FileReading | undefined;
-      const answer = await submitIntakeUnit(database, writeUnit, request, providerOrgId, (body) => {
-        reading = readOrThrow(body, providerNpi);
-        return {
-          kind: 'batch',
-          providerOrgId,
-          entries: reading.claims.map(({ entry }) =>
-            'submission' in entry ? { submission: entry.submission } : { errors: entry.problems },
-          ),
-        };
-      });
+      const submitterOrgId = principalOf(response).orgId;
+      const submitter = await findOrganization(database, submitterOrgId);
+      if (!submitter) throw new NotFound('organization');
       // A replay answers from the stored batch; the same file places its claims again.
-      reading ??= readOrThrow(request.body, providerNpi);
+      const reading = await readOrThrow(database, submitter, request.body);
+      const answer = await submitIntakeUnit(database, writeUnit, request, submitterOrgId, () => ({
+        kind: 'batch',
+        providerOrgId: submitterOrgId,
+        entries: reading.claims.map(({ entry, providerOrgId }) =>
+          'submission' in entry
+            ? { submission: entry.submission, ...(providerOrgId && { providerOrgId }) }
+            : { errors: entry.problems },
+        ),
+      }));
       response.status(200).json(answerOf(answer, reading));
     },
   );

@@ -24,6 +24,10 @@ import {
   organizationProfileSchema,
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
+import {
+  organizationIdentifiersSchema,
+  setOrganizationIdentifiers,
+} from '../domain/trading-partners.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { getRun, runReconciliation } from '../domain/reconciliation/service.js';
 import { sealPending } from '../ledger/seal.js';
@@ -144,6 +148,45 @@ org
     await withRuntime(async ({ database }) => {
       const changed = await setOrganizationProfile(database, undefined, orgId, input);
       console.log(JSON.stringify(changed, null, 2));
+    });
+  });
+
+interface IdentifierOptions {
+  npi?: string;
+  payerId?: string;
+  interchangeQualifier?: string;
+  interchangeId?: string;
+}
+
+org
+  .command('identifiers <id>')
+  .description(
+    "set an organization's external identifiers (the whole set: identifiers not given are cleared)",
+  )
+  .option('--npi <npi>', 'NPI, 10 digits (one organization each)')
+  .option('--payer-id <id>', 'payer: the payer id clearinghouses address it by, e.g. 60054')
+  .option('--interchange-qualifier <code>', 'ISA05/ISA07 qualifier, e.g. ZZ or 30')
+  .option('--interchange-id <id>', 'ISA06/ISA08 of its X12 files, up to 15 characters')
+  .action(async (id: string, options: IdentifierOptions) => {
+    const { id: orgId } = parseOrThrow(
+      z.object({ id: z.uuid('must be a UUID') }),
+      { id },
+      'organization id',
+    );
+    const { interchangeQualifier: qualifier, interchangeId } = options;
+    const interchangeGiven = qualifier !== undefined || interchangeId !== undefined;
+    const input = parseOrThrow(
+      organizationIdentifiersSchema,
+      {
+        npi: options.npi,
+        payerId: options.payerId,
+        interchange: interchangeGiven ? { qualifier, id: interchangeId } : undefined,
+      },
+      'identifiers',
+    );
+    await withRuntime(async ({ database }) => {
+      const identifiers = await setOrganizationIdentifiers(database, undefined, orgId, input);
+      console.log(JSON.stringify(identifiers, null, 2));
     });
   });
 

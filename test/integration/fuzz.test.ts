@@ -59,7 +59,8 @@ type Caller =
   | 'payerAdmin'
   | 'payerFinance'
   | 'operatorAdmin'
-  | 'operatorAuditor';
+  | 'operatorAuditor'
+  | 'providerAdmin';
 
 /** Real records for the routes to find, so hostile input also reaches past the lookups. */
 interface Fixture {
@@ -75,6 +76,7 @@ interface Fixture {
   memberId: string;
   coverageId: string;
   spareKeyId: string;
+  clearinghouseId: string;
 }
 
 beforeAll(async () => {
@@ -98,7 +100,9 @@ async function createFixture(): Promise<Fixture> {
     payerFinance: parties.payerFinance,
     operatorAdmin: operator.key,
     operatorAuditor: await keyOf(environment, operator.organization.id, 'auditor'),
+    providerAdmin: await keyOf(environment, parties.providerId, 'admin'),
   };
+  const clearinghouse = await createActor(environment, 'clearinghouse', 'provider_biller');
   const claimId = (await paidClaim(environment, app, parties)).id;
   const batchId = (await settlePayer(environment.database, parties.payerId))[0]!.id;
   const pendedClaimId = await pendedClaim(parties.payerId, parties.biller);
@@ -118,6 +122,7 @@ async function createFixture(): Promise<Fixture> {
     providerId: parties.providerId,
     claimId,
     pendedClaimId,
+    clearinghouseId: clearinghouse.organization.id,
     batchId,
     runId: run.id,
     eventId: event.rows[0]!.id,
@@ -380,6 +385,23 @@ function organizationRoutes(): RouteFuzz[] {
         businessContact: { name: 'Provider Services', phone: '800-555-0100' },
         technicalContact: { name: 'EDI Support', email: 'edi@acme.example' },
       }),
+    },
+    {
+      route: 'PUT /v1/organizations/:id/identifiers',
+      as: 'operatorAdmin',
+      params: (fixture) => ({ id: fixture.payerId }),
+      template: () => ({ payerId: '60054', interchange: { qualifier: 'ZZ', id: 'FUZZPAYER' } }),
+    },
+    { route: 'GET /v1/organizations/me/clearinghouses', as: 'providerAdmin' },
+    {
+      route: 'POST /v1/organizations/me/clearinghouses/:id',
+      as: 'providerAdmin',
+      params: (fixture) => ({ id: fixture.clearinghouseId }),
+    },
+    {
+      route: 'DELETE /v1/organizations/me/clearinghouses/:id',
+      as: 'providerAdmin',
+      params: (fixture) => ({ id: fixture.clearinghouseId }),
     },
     {
       route: 'POST /v1/api-keys',

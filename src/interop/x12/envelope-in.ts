@@ -39,6 +39,8 @@ export interface X12TransactionSet {
 export interface X12Interchange {
   /** ISA13. */
   controlNumber: string;
+  /** The ISA itself: its sender (ISA05/ISA06), receiver and place in the file. */
+  isa: X12Segment;
   separators: X12Separators;
   /** Every transaction set of every functional group, in file order. */
   transactionSets: X12TransactionSet[];
@@ -337,7 +339,7 @@ function readEnvelope(
   if (problems.length > 0) return { status: 'malformed', problems };
   return {
     status: 'read',
-    interchange: { controlNumber: elementOf(isa, 13), separators, transactionSets },
+    interchange: { controlNumber: elementOf(isa, 13), isa, separators, transactionSets },
   };
 }
 
