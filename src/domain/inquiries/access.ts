@@ -118,3 +118,11 @@ export async function recordInquiries(
   await inTransaction(database.pool, (client) => appendEvents(client, events));
   return events.map((event) => event.id!);
 }
+
+/** The next control number (ISA13, GS06) of an X12 answer to an inquiry (271, 277). */
+export async function nextAnswerControlNumber(database: Database): Promise<number> {
+  const { rows } = await database.pool.query<{ value: string }>(
+    `SELECT nextval('x12_answer_control_number_seq')::text AS value`,
+  );
+  return Number(rows[0]!.value);
+}
