@@ -6,7 +6,12 @@ import {
   ELIGIBILITY_QUESTIONS_MAX,
 } from '../domain/inquiries/eligibility-service.js';
 import { inquirerOf, nextAnswerControlNumber } from '../domain/inquiries/access.js';
-import { eligibilityQuerySchema, todayUtc } from '../domain/inquiries/schema.js';
+import { answerClaimStatus } from '../domain/inquiries/claim-status-service.js';
+import {
+  claimStatusQuerySchema,
+  eligibilityQuerySchema,
+  todayUtc,
+} from '../domain/inquiries/schema.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';
@@ -88,6 +93,16 @@ export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): R
       { channel: 'json', payerField: 'payerId' },
     );
     response.json({ ...outcome!.answer, ledgerEventId: outcome!.ledgerEventId });
+  });
+
+  router.get('/claim-status', requireInquirer, async (request, response) => {
+    const query = parseOrThrow(claimStatusQuerySchema, request.query, 'query');
+    const answer = await answerClaimStatus(database, principalOf(response), {
+      payerId: query.payerId,
+      patientControlNumber: query.patientControlNumber,
+      serviceDate: query.serviceDate ?? null,
+    });
+    response.json(answer);
   });
 
   // A 270 answered by a 271, each subscriber's inquiry recorded like a JSON one.

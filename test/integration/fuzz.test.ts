@@ -507,6 +507,15 @@ function inquiryRoutes(): RouteFuzz[] {
     },
     { route: 'POST /v1/x12/270', as: 'biller', text: x12EligibilityFuzz },
     {
+      route: 'GET /v1/claim-status',
+      as: 'biller',
+      query: {
+        payerId: textField('8f2b7c3e-1d4a-4e5b-9c6d-7e8f9a0b1c2d'),
+        patientControlNumber: textField('PCN-1'),
+        serviceDate: textField('2026-11-02'),
+      },
+    },
+    {
       route: 'POST /v1/fhir/CoverageEligibilityRequest',
       as: 'biller',
       template: (fixture) => ({

@@ -1,6 +1,6 @@
 // The query of an eligibility inquiry, checked by the value rules every route shares.
 import { z } from 'zod';
-import { memberSchema, procedureCode } from '../claims/schema.js';
+import { claimSubmissionSchema, memberSchema, procedureCode } from '../claims/schema.js';
 import { expected, isoDate, text } from '../validation.js';
 import { PROCEDURE_CODES_PER_INQUIRY_MAX } from './eligibility.js';
 
@@ -33,4 +33,10 @@ export const eligibilityQuerySchema = z.strictObject({
   memberId: memberSchema.shape.memberId,
   date: isoDate().optional(),
   procedureCode: procedureCodeList.optional(),
+});
+
+export const claimStatusQuerySchema = z.strictObject({
+  payerId: payerIdentifier,
+  patientControlNumber: claimSubmissionSchema.shape.patientControlNumber,
+  serviceDate: isoDate().optional(),
 });
