@@ -22,23 +22,23 @@ import { BATCH_CLAIMS_MAX, submitIntakeUnit, type SubmissionAnswer } from './cla
 
 export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
 // 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
-const FILE_BODY_LIMIT = '5mb';
+export const FILE_BODY_LIMIT = '5mb';
 
 export interface X12Dependencies {
   database: Database;
   writeUnit: (unit: IntakeUnit) => Promise<UnitResult>;
 }
 
-/** A file that cannot be read as an 837P interchange: 400, every problem at its segment. */
-class MalformedInterchange extends InvalidInput {
+/** A file that cannot be read as the interchange expected: 400, every problem at its segment. */
+export class MalformedInterchange extends InvalidInput {
   override readonly status = 400;
   override readonly code = 'invalid_x12';
 }
 
-const requireX12Text: RequestHandler = (request, _response, next) => {
+export const requireX12Text: RequestHandler = (request, _response, next) => {
   if (request.is(X12_MEDIA_TYPES) === false) {
     throw new DomainError(
-      `send the 837P file as ${X12_MEDIA_TYPES.join(' or ')}`,
+      `send the X12 file as ${X12_MEDIA_TYPES.join(' or ')}`,
       415,
       'unsupported_media_type',
     );

@@ -2,6 +2,7 @@
 // path segments, sent by a principal allowed to call the route, never get a 5xx, and a request
 // refused with a 4xx changes no row of any table. The route table must name every route the
 // app registers, so a new route without fuzz coverage fails here.
+import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
@@ -232,6 +233,7 @@ const ROUTES: RouteFuzz[] = [
   ...organizationRoutes(),
   ...payerRoutes(),
   ...feeScheduleRoutes(),
+  ...inquiryRoutes(),
 ];
 
 function claimRoutes(): RouteFuzz[] {
@@ -515,6 +517,92 @@ function feeScheduleRoutes(): RouteFuzz[] {
       },
     },
   ];
+}
+
+function inquiryRoutes(): RouteFuzz[] {
+  return [
+    {
+      route: 'GET /v1/eligibility',
+      as: 'biller',
+      query: {
+        payerId: textField('8f2b7c3e-1d4a-4e5b-9c6d-7e8f9a0b1c2d'),
+        memberId: textField('FUZZ-1'),
+        date: textField('2026-06-15'),
+        procedureCode: textField('99213,27447'),
+      },
+    },
+    { route: 'POST /v1/x12/270', as: 'biller', text: x12EligibilityFuzz },
+    {
+      route: 'GET /v1/claim-status',
+      as: 'biller',
+      query: {
+        payerId: textField('8f2b7c3e-1d4a-4e5b-9c6d-7e8f9a0b1c2d'),
+        patientControlNumber: textField('PCN-1'),
+        serviceDate: textField('2026-11-02'),
+      },
+    },
+    {
+      route: 'POST /v1/fhir/CoverageEligibilityRequest',
+      as: 'biller',
+      template: (fixture) => ({
+        resourceType: 'CoverageEligibilityRequest',
+        status: 'active',
+        purpose: ['benefits'],
+        patient: { reference: '#p' },
+        servicedDate: '2026-06-15',
+        created: '2026-06-15',
+        insurer: { reference: `Organization/${fixture.payerId}` },
+        contained: [{ resourceType: 'Patient', id: 'p', identifier: [{ value: 'FUZZ-1' }] }],
+        item: [
+          {
+            productOrService: {
+              coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }],
+            },
+          },
+        ],
+      }),
+    },
+  ];
+}
+
+/** The guide's 270 (stupidedi's copy) asking the fixture's payer, one element made hostile. */
+function x12EligibilityFuzz(fixture: Fixture): TextFuzz {
+  const file = readFileSync(
+    new URL(
+      '../fixtures/x12/270-generic-request-by-clinic-for-patient-subscriber.x12',
+      import.meta.url,
+    ),
+    'utf8',
+  )
+    .replace('PI*842610001', `PI*${fixture.payerId}`)
+    .replace('MI*11122333301', 'MI*FUZZ-1')
+    .replaceAll('~', '~\n');
+  const segmentCount = file.split('~\n').length - 1;
+  const edit = fc.record({
+    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
+    element: fc.integer({ min: 1, max: 9 }),
+    value: hostileText,
+  });
+  const caseOf = (prefix: string, element: number, value: string) =>
+    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
+  return {
+    contentType: 'application/edi-x12',
+    valid: file,
+    variants: fc.oneof(
+      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      { weight: 1, arbitrary: hostileText },
+    ),
+    cases: [
+      caseOf('NM1*IL', 9, 'FUZZ\u00001'),
+      caseOf('NM1*IL', 3, 'SMI*TH'),
+      caseOf('NM1*PR', 9, '\u0000'),
+      caseOf('DTP*291', 3, '20260230'),
+      caseOf('EQ*', 2, 'HC:9\u00009213'),
+      caseOf('GS*', 2, ''),
+      caseOf('HL*3', 3, '99'),
+      caseOf('TRN*', 2, 'ÿ'.repeat(100)),
+    ],
+  };
 }
 
 /** The 837P sample with one element of one segment made hostile (SE01 kept right). */

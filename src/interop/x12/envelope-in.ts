@@ -36,11 +36,24 @@ export interface X12TransactionSet {
   segments: readonly X12Segment[];
 }
 
+/** An interchange party: ISA05/ISA06 (sender) or ISA07/ISA08 (receiver), spaces trimmed. */
+export interface X12InterchangeParty {
+  qualifier: string;
+  id: string;
+}
+
 export interface X12Interchange {
   /** ISA13. */
   controlNumber: string;
   /** The ISA itself: its sender (ISA05/ISA06), receiver and place in the file. */
   isa: X12Segment;
+  sender: X12InterchangeParty;
+  receiver: X12InterchangeParty;
+  /** ISA15. */
+  usageIndicator: 'P' | 'T';
+  /** GS02 and GS03 of the first functional group: an answer swaps them. */
+  applicationSenderCode: string;
+  applicationReceiverCode: string;
   separators: X12Separators;
   /** Every transaction set of every functional group, in file order. */
   transactionSets: X12TransactionSet[];
@@ -74,6 +87,11 @@ export interface EnvelopeExpectation {
   functionalIdentifierCode: string;
   version: string;
   transactionSetIdentifierCode: string;
+  /**
+   * ISA15 "T" is read too: an inquiry (270, 276) with test data is answered in kind, whereas a
+   * test claim must never reach the ledger.
+   */
+  testDataAllowed?: boolean;
 }
 
 const ISA_LENGTH = 106;
@@ -294,7 +312,7 @@ function readEnvelope(
   expectation: EnvelopeExpectation,
 ): InterchangeReading {
   const isa = segments[0]!;
-  const problems = isaProblems(isa);
+  const problems = isaProblems(isa, expectation.testDataAllowed === true);
   const transactionSets: X12TransactionSet[] = [];
   let index = 1;
   let groupCount = 0;
@@ -339,7 +357,17 @@ function readEnvelope(
   if (problems.length > 0) return { status: 'malformed', problems };
   return {
     status: 'read',
-    interchange: { controlNumber: elementOf(isa, 13), isa, separators, transactionSets },
+    interchange: {
+      controlNumber: elementOf(isa, 13),
+      isa,
+      sender: { qualifier: elementOf(isa, 5).trim(), id: elementOf(isa, 6).trim() },
+      receiver: { qualifier: elementOf(isa, 7).trim(), id: elementOf(isa, 8).trim() },
+      usageIndicator: elementOf(isa, 15).trim() === 'T' ? 'T' : 'P',
+      applicationSenderCode: elementOf(segments[1]!, 2),
+      applicationReceiverCode: elementOf(segments[1]!, 3),
+      separators,
+      transactionSets,
+    },
   };
 }
 
@@ -360,7 +388,7 @@ function unexpected(segment: X12Segment | undefined, wanted: string, within: str
   return problemAt(at(segment), `${segment.id} on line ${segment.line}: ${where}`);
 }
 
-function isaProblems(isa: X12Segment): X12Problem[] {
+function isaProblems(isa: X12Segment, testDataAllowed: boolean): X12Problem[] {
   const problems: X12Problem[] = [];
   const value = (index: number) => elementOf(isa, index).trim();
   if (value(12) !== INTERCHANGE_VERSION) {
@@ -375,6 +403,7 @@ function isaProblems(isa: X12Segment): X12Problem[] {
     problems.push(problemAt(at(isa, 13), 'must be the interchange control number: 9 digits'));
   }
   // A test interchange is not for production: writing its claims to the ledger would make them real.
+  if (testDataAllowed && value(15) === 'T') return problems;
   if (value(15) !== 'P') {
     problems.push(
       problemAt(
