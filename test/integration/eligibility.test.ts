@@ -3,6 +3,7 @@
 // event that records every inquiry.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setOrganizationIdentifiers } from '../../src/domain/trading-partners.js';
 import { bearer, expectProblem, fieldsOf } from '../support/api.js';
 import {
   createActor,
@@ -178,6 +179,24 @@ describe('GET /v1/eligibility', () => {
     });
     expect(response.status).toBe(200);
     expect(response.body.date).toBe(new Date().toISOString().slice(0, 10));
+  });
+
+  it('finds the payer by its external payer id as clearinghouses name it', async () => {
+    await setOrganizationIdentifiers(
+      environment.database,
+      undefined,
+      scenario.payer.organization.id,
+      {
+        payerId: '60054',
+      },
+    );
+    const response = await ask(scenario.provider.key, {
+      payerId: '60054',
+      memberId: scenario.coveredMemberId,
+      date: '2026-06-15',
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body).toMatchObject({ payerId: '60054', covered: true });
   });
 
   it('lets a payer ask about its own members, without a provider’s authorizations', async () => {

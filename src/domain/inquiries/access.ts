@@ -9,6 +9,7 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { Forbidden } from '../../infra/errors.js';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import type { Principal, Role } from '../organizations.js';
+import { payersByPayerId } from '../trading-partners.js';
 
 const PROVIDER_INQUIRY_ROLES: readonly Role[] = ['provider_biller', 'admin'];
 const PAYER_INQUIRY_ROLES: readonly Role[] = ['payer_adjudicator', 'admin'];
@@ -51,26 +52,34 @@ export function assertMayAskPayer(inquirer: Inquirer, payerOrgId: string): void 
 }
 
 /**
- * The payer organizations among the identifiers given, by identifier. Today an identifier is
- * the payer's ClaimChain id (a UUID); an external payer id (such as "60054" in a 270's NM109)
- * is resolved here too once organizations carry them.
+ * The payer organizations among the identifiers given, by identifier: the payer's ClaimChain
+ * id (a UUID) or its external payer id (such as "60054" in a 270's NM109), as the 837P reads
+ * its payers.
  */
 export async function resolvePayers(
   database: Database,
   identifiers: readonly string[],
 ): Promise<Map<string, string>> {
   const ids = [...new Set(identifiers.filter((identifier) => UUID.test(identifier)))];
-  if (ids.length === 0) return new Map();
-  const { rows } = await database.pool.query<{ id: string }>(
-    `SELECT id FROM organizations WHERE kind = 'payer' AND id = ANY($1::uuid[])`,
-    [ids],
-  );
+  const byPayerId = await payersByPayerId(database.pool, [
+    ...new Set(identifiers.filter((identifier) => !UUID.test(identifier))),
+  ]);
+  const { rows } =
+    ids.length === 0
+      ? { rows: [] }
+      : await database.pool.query<{ id: string }>(
+          `SELECT id FROM organizations WHERE kind = 'payer' AND id = ANY($1::uuid[])`,
+          [ids],
+        );
   const found = new Set(rows.map((row) => row.id.toLowerCase()));
-  return new Map(
-    identifiers
-      .filter((identifier) => found.has(identifier.toLowerCase()))
-      .map((identifier) => [identifier, identifier.toLowerCase()]),
-  );
+  const resolved = new Map<string, string>();
+  for (const identifier of identifiers) {
+    const payerOrgId = found.has(identifier.toLowerCase())
+      ? identifier.toLowerCase()
+      : byPayerId.get(identifier);
+    if (payerOrgId) resolved.set(identifier, payerOrgId);
+  }
+  return resolved;
 }
 
 export interface InquiryRecord {
