@@ -12,6 +12,7 @@ import { reconciliationRouter } from './reconciliation.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
+import { inquiriesRouter } from './inquiries.js';
 import { ledgerRouter } from './ledger.js';
 import { operationsRouter } from './operations.js';
 import { organizationsRouter } from './organizations.js';
@@ -66,6 +67,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(organizationsRouter(database, cache));
   v1.use(payersRouter({ database, phiKeys }));
   v1.use(operationsRouter(database));
+  v1.use(inquiriesRouter({ database, phiKeys }));
   app.use('/v1', v1);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

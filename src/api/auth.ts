@@ -65,3 +65,16 @@ export function requireRole(...roles: Role[]): RequestHandler {
     next();
   };
 }
+
+/**
+ * A claim sent as JSON or FHIR names no billing provider: it is the caller's own, so only a
+ * provider may send one. A clearinghouse sends 837P files, whose 2010AA names each claim's provider.
+ */
+export const requireProviderSubmitter: RequestHandler = (_request, response, next) => {
+  if (principalOf(response).orgKind !== 'provider') {
+    throw new Forbidden(
+      "only a provider submits its own claims here; a clearinghouse sends 837P files (POST /v1/x12/837) naming each claim's billing provider",
+    );
+  }
+  next();
+};

@@ -19,7 +19,7 @@ import { Conflict, InvalidInput } from '../infra/errors.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { CanonicalJsonError, canonicalJson } from '../ledger/canonical.js';
 import { sha256Hex } from '../ledger/hash.js';
-import { principalOf, requireRole } from './auth.js';
+import { principalOf, requireProviderSubmitter, requireRole } from './auth.js';
 import { problem } from './errors.js';
 
 export const BATCH_CLAIMS_MAX = 1_000;
@@ -170,6 +170,7 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
   router.post(
     '/claims',
     requireRole('provider_biller'),
+    requireProviderSubmitter,
     express.json({ limit: SINGLE_BODY_LIMIT }),
     (request, response) =>
       submit(
@@ -187,6 +188,7 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
   router.post(
     '/claims/batch',
     requireRole('provider_biller'),
+    requireProviderSubmitter,
     express.json({ limit: BATCH_BODY_LIMIT }),
     (request, response) =>
       submit(

@@ -13,6 +13,12 @@ import type { Logger } from '../infra/logger.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { mapFhirClaim, type FhirClaimMapping } from '../interop/fhir/claim-in.js';
 import { fhirClaimOf } from '../interop/fhir/claim-out.js';
+import {
+  coverageEligibilityResponseOf,
+  mapEligibilityRequest,
+} from '../interop/fhir/coverage-eligibility.js';
+import { answerEligibility } from '../domain/inquiries/eligibility-service.js';
+import { todayUtc } from '../domain/inquiries/schema.js';
 import { operationOutcomeOf } from '../interop/fhir/outcome.js';
 import { readPaymentReconciliation } from '../interop/fhir/payment-reconciliation.js';
 import {
@@ -20,13 +26,20 @@ import {
   readExplanationOfBenefit,
   readFhirClaim,
 } from '../interop/fhir/read.js';
-import { authenticate, principalOf, requireRole, type PrincipalCache } from './auth.js';
+import {
+  authenticate,
+  principalOf,
+  requireProviderSubmitter,
+  requireRole,
+  type PrincipalCache,
+} from './auth.js';
 import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
 import { isOutageAnswered, OUTAGE_DETAIL } from './errors.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json'];
 const CLAIM_BODY_LIMIT = '256kb';
+const INQUIRY_BODY_LIMIT = '64kb';
 
 export interface FhirDependencies {
   database: Database;
@@ -38,8 +51,11 @@ export interface FhirDependencies {
 
 /** A body that is not a FHIR Claim at all (R4: 400), as opposed to a Claim we refuse (422). */
 class InvalidResource extends DomainError {
-  constructor(readonly problems: FieldProblem[]) {
-    super('the body is not a FHIR Claim', 400, 'invalid_resource');
+  constructor(
+    readonly problems: FieldProblem[],
+    what = 'Claim',
+  ) {
+    super(`the body is not a FHIR ${what}`, 400, 'invalid_resource');
   }
 }
 
@@ -55,7 +71,7 @@ function acceptedOrThrow(body: unknown, providerOrgId: string): AcceptedMapping 
 const requireFhirJson: RequestHandler = (request, _response, next) => {
   if (request.is(ACCEPTED_TYPES) === false) {
     throw new DomainError(
-      `send the Claim as ${ACCEPTED_TYPES.join(' or ')}`,
+      `send the resource as ${ACCEPTED_TYPES.join(' or ')}`,
       415,
       'unsupported_media_type',
     );
@@ -99,6 +115,7 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
   router.post(
     '/Claim',
     requireRole('provider_biller'),
+    requireProviderSubmitter,
     requireFhirJson,
     express.json({ type: ACCEPTED_TYPES, limit: CLAIM_BODY_LIMIT }),
     async (request, response) => {
@@ -125,6 +142,38 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
         .location(`${request.baseUrl}/Claim/${claim.id}`)
         .type(FHIR_JSON)
         .send(JSON.stringify(claim));
+    },
+  );
+
+  // An eligibility inquiry, answered and recorded exactly as GET /v1/eligibility is.
+  router.post(
+    '/CoverageEligibilityRequest',
+    requireRole('provider_biller'),
+    requireFhirJson,
+    express.json({ type: ACCEPTED_TYPES, limit: INQUIRY_BODY_LIMIT }),
+    async (request, response) => {
+      const mapping = mapEligibilityRequest(request.body);
+      if (mapping.status === 'rejected') {
+        if (mapping.httpStatus === 400) {
+          throw new InvalidResource(mapping.problems, 'CoverageEligibilityRequest');
+        }
+        throw new InvalidInput('invalid FHIR CoverageEligibilityRequest', mapping.problems);
+      }
+      const { question } = mapping;
+      const [outcome] = await answerEligibility(
+        database,
+        phiKeys,
+        principalOf(response),
+        [{ ...question, date: question.date ?? todayUtc() }],
+        { channel: 'fhir', payerField: 'CoverageEligibilityRequest.insurer.reference' },
+      );
+      const resource = coverageEligibilityResponseOf(
+        question,
+        outcome!.answer,
+        outcome!.ledgerEventId,
+        new Date(),
+      );
+      response.status(200).type(FHIR_JSON).send(JSON.stringify(resource));
     },
   );
 

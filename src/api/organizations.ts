@@ -1,6 +1,7 @@
 // Organizations and API keys. The platform operator's admin registers organizations and
 // may issue or revoke any key; an organization's admin manages its own keys and its own
-// remittance profile (the operator's admin: any organization's).
+// remittance profile (the operator's admin: any organization's). The operator's admin sets an
+// organization's identifiers; a provider's admin authorizes and revokes clearinghouses.
 import express, { Router } from 'express';
 import { z } from 'zod';
 import {
@@ -17,6 +18,13 @@ import {
   organizationProfileSchema,
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
+import {
+  authorizeClearinghouse,
+  listClearinghouseAuthorizations,
+  organizationIdentifiersSchema,
+  revokeClearinghouse,
+  setOrganizationIdentifiers,
+} from '../domain/trading-partners.js';
 import { parseOrThrow, text } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { NotFound } from '../infra/errors.js';
@@ -27,6 +35,8 @@ const keySchema = z.strictObject({
   role: z.enum(ROLES),
   label: text(100).optional(),
 });
+
+const idParameter = z.object({ id: z.uuid('must be a UUID') });
 
 export function organizationsRouter(database: Database, cache: PrincipalCache): Router {
   const router = Router();
@@ -73,6 +83,39 @@ export function organizationsRouter(database: Database, cache: PrincipalCache): 
       const input = parseOrThrow(organizationProfileSchema, request.body, 'organization profile');
       const orgId = id === 'me' ? principal.orgId : id;
       response.json(await setOrganizationProfile(database, principal, orgId, input));
+    },
+  );
+
+  router.put('/organizations/:id/identifiers', json, async (request, response) => {
+    const principal = principalOf(response);
+    requireOperatorAdmin(principal);
+    const { id } = parseOrThrow(idParameter, request.params, 'organization id');
+    const input = parseOrThrow(organizationIdentifiersSchema, request.body, 'identifiers');
+    response.json(await setOrganizationIdentifiers(database, principal.orgId, id, input));
+  });
+
+  router.get('/organizations/me/clearinghouses', async (_request, response) => {
+    const principal = principalOf(response);
+    response.json({
+      authorizations: await listClearinghouseAuthorizations(database, principal),
+    });
+  });
+
+  router.post(
+    '/organizations/me/clearinghouses/:id',
+    requireRole('admin'),
+    async (request, response) => {
+      const { id } = parseOrThrow(idParameter, request.params, 'clearinghouse id');
+      response.json(await authorizeClearinghouse(database, principalOf(response), id));
+    },
+  );
+
+  router.delete(
+    '/organizations/me/clearinghouses/:id',
+    requireRole('admin'),
+    async (request, response) => {
+      const { id } = parseOrThrow(idParameter, request.params, 'clearinghouse id');
+      response.json(await revokeClearinghouse(database, principalOf(response), id));
     },
   );
 

@@ -1,6 +1,6 @@
 // Reconciliation runs for finance: run one now, list runs, read one with the exceptions the
 // caller's organization may see.
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import { getRun, listRuns, runReconciliation } from '../domain/reconciliation/service.js';
 import { parseOrThrow } from '../domain/validation.js';
@@ -8,6 +8,9 @@ import type { Database } from '../infra/db.js';
 import { principalOf, requireRole } from './auth.js';
 
 const runPath = z.object({ id: z.uuid('must be a UUID') });
+const runBody = z.strictObject({
+  mode: z.enum(['full', 'incremental'], { error: 'must be "full" or "incremental"' }).optional(),
+});
 
 export function reconciliationRouter(database: Database): Router {
   const router = Router();
@@ -15,11 +18,14 @@ export function reconciliationRouter(database: Database): Router {
   router.post(
     '/reconciliation/runs',
     requireRole('finance', 'admin'),
-    async (_request, response) => {
+    express.json({ limit: '1kb' }),
+    async (request, response) => {
       const principal = principalOf(response);
+      const { mode } = parseOrThrow(runBody, request.body ?? {}, 'run');
       const run = await runReconciliation(database, {
         trigger: 'request',
         requestedByKeyId: principal.keyId,
+        ...(mode === undefined ? {} : { mode }),
       });
       response
         .status(201)

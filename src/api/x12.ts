@@ -3,8 +3,10 @@
 // accepted with its id, or rejected with the segment and element at fault, as JSON or (Accept:
 // application/edi-x12) as the 999. A file whose envelope or transaction header is wrong is
 // refused whole (400, or a TA1) and writes nothing; the same interchange again is refused (409)
-// with the first answer. The interchanges, answers and acknowledgments are read back under
-// /v1/x12/interchanges by the organization that sent them.
+// with the first answer. A clearinghouse's file holds the claims of the providers that authorized
+// it, each stored as its provider's; the interchange is the clearinghouse's. The interchanges,
+// answers and acknowledgments are read back under /v1/x12/interchanges by the organization that
+// sent them.
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import { findOrganization } from '../domain/organizations.js';
@@ -25,23 +27,23 @@ import { problem } from './errors.js';
 
 export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
 // 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
-const FILE_BODY_LIMIT = '5mb';
+export const FILE_BODY_LIMIT = '5mb';
 
 export interface X12Dependencies {
   database: Database;
   writeUnit: (unit: IntakeUnit) => Promise<UnitResult>;
 }
 
-/** A file that cannot be read as an 837P interchange: 400, every problem at its segment. */
-class MalformedInterchange extends InvalidInput {
+/** A file that cannot be read as the interchange expected: 400, every problem at its segment. */
+export class MalformedInterchange extends InvalidInput {
   override readonly status = 400;
   override readonly code = 'invalid_x12';
 }
 
-const requireX12Text: RequestHandler = (request, _response, next) => {
+export const requireX12Text: RequestHandler = (request, _response, next) => {
   if (request.is(X12_MEDIA_TYPES) === false) {
     throw new DomainError(
-      `send the 837P file as ${X12_MEDIA_TYPES.join(' or ')}`,
+      `send the X12 file as ${X12_MEDIA_TYPES.join(' or ')}`,
       415,
       'unsupported_media_type',
     );
@@ -150,10 +152,10 @@ export function x12Router(dependencies: X12Dependencies): Router {
         throw new MalformedInterchange('the body is empty: send an 837P interchange (ISA … IEA)');
       }
       const idempotency = idempotencyOf(request);
-      const provider = await findOrganization(database, submitterOrgId);
+      const submitter = await findOrganization(database, submitterOrgId);
+      if (!submitter) throw new NotFound('organization');
       const receipt = await receiveProfessionalClaims(database, writeUnit, {
-        submitterOrgId,
-        providerNpi: provider?.npi ?? null,
+        submitter,
         text: body,
         idempotency,
         claimsMax: BATCH_CLAIMS_MAX,

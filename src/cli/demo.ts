@@ -105,16 +105,20 @@ export interface Demo837Claim {
   memberId?: string;
 }
 
+/** Files made in the same millisecond (the bench makes ten at once) still differ in ISA13. */
+let demo837Count = 0;
+
 /**
  * A 005010X222A1 837P file of demo claims (two service lines each, each claim under its own
  * subscriber), as a practice-management system would send it: the billing provider's NPI in
- * 2010AA and the payer's ClaimChain id in 2010BB NM109. Counts and control numbers computed.
+ * 2010AA and the payer's ClaimChain id in 2010BB NM109. Counts and control numbers computed; each
+ * file's ISA13 is new, since the same ISA13 again would be a duplicate interchange.
  */
 export function demo837(payerId: string, billingNpi: string, claims: Demo837Claim[]): string {
   const now = new Date();
   const ymd = now.toISOString().slice(0, 10).replaceAll('-', '');
   const hhmm = now.toISOString().slice(11, 16).replace(':', '');
-  const control = String(now.getTime() % 1_000_000_000).padStart(9, '0');
+  const control = String(((now.getTime() + demo837Count++) % 999_999_999) + 1).padStart(9, '0');
   const name = `${DEMO_MEMBER.lastName.toUpperCase()}*${DEMO_MEMBER.firstName.toUpperCase()}`;
   const claimLoops = claims.flatMap((claim, index) => {
     const day = claim.serviceDate.replaceAll('-', '');

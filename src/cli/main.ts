@@ -24,6 +24,10 @@ import {
   organizationProfileSchema,
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
+import {
+  organizationIdentifiersSchema,
+  setOrganizationIdentifiers,
+} from '../domain/trading-partners.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { getRun, runReconciliation } from '../domain/reconciliation/service.js';
 import { sealPending } from '../ledger/seal.js';
@@ -153,6 +157,45 @@ org
     });
   });
 
+interface IdentifierOptions {
+  npi?: string;
+  payerId?: string;
+  interchangeQualifier?: string;
+  interchangeId?: string;
+}
+
+org
+  .command('identifiers <id>')
+  .description(
+    "set an organization's external identifiers (the whole set: identifiers not given are cleared)",
+  )
+  .option('--npi <npi>', 'NPI, 10 digits (one organization each)')
+  .option('--payer-id <id>', 'payer: the payer id clearinghouses address it by, e.g. 60054')
+  .option('--interchange-qualifier <code>', 'ISA05/ISA07 qualifier, e.g. ZZ or 30')
+  .option('--interchange-id <id>', 'ISA06/ISA08 of its X12 files, up to 15 characters')
+  .action(async (id: string, options: IdentifierOptions) => {
+    const { id: orgId } = parseOrThrow(
+      z.object({ id: z.uuid('must be a UUID') }),
+      { id },
+      'organization id',
+    );
+    const { interchangeQualifier: qualifier, interchangeId } = options;
+    const interchangeGiven = qualifier !== undefined || interchangeId !== undefined;
+    const input = parseOrThrow(
+      organizationIdentifiersSchema,
+      {
+        npi: options.npi,
+        payerId: options.payerId,
+        interchange: interchangeGiven ? { qualifier, id: interchangeId } : undefined,
+      },
+      'identifiers',
+    );
+    await withRuntime(async ({ database }) => {
+      const identifiers = await setOrganizationIdentifiers(database, undefined, orgId, input);
+      console.log(JSON.stringify(identifiers, null, 2));
+    });
+  });
+
 const key = program.command('key').description('API keys');
 key
   .command('create')
@@ -196,9 +239,13 @@ program
     'run a reconciliation now (the worker does this on its schedule); exits 1 if it found exceptions',
   )
   .option('--json', 'print the run as JSON')
-  .action(async (options: { json?: boolean }) => {
+  .option('--full', 'check the whole history, not only what came after the last clean run')
+  .action(async (options: { json?: boolean; full?: boolean }) => {
     await withRuntime(async ({ database }) => {
-      const { id, summary } = await runReconciliation(database, { trigger: 'request' });
+      const { id, summary } = await runReconciliation(database, {
+        trigger: 'request',
+        mode: options.full ? 'full' : 'incremental',
+      });
       // Read as the operator's auditor would: every exception, of every organization.
       const operator = {
         keyId: 'cli',

@@ -1,4 +1,4 @@
-// Organizations (providers, payers, the platform operator) and their API keys. A key is
+// Organizations (providers, payers, clearinghouses, the platform operator) and their API keys. A key is
 // shown once, stored only as its SHA-256, bound to one organization and one role.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -7,10 +7,11 @@ import { inTransaction, type Database } from '../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, isUniqueViolation, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
 import type { Organization as OrganizationRow } from '../generated/prisma/client.js';
+import type { InterchangeQualifier } from '../interop/x12/835.js';
 import { profileOf, type OrganizationProfile } from './organization-profile.js';
 import { expected, parseOrThrow, remittableName } from './validation.js';
 
-export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator'] as const;
+export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator', 'clearinghouse'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 
 export const ROLES = [
@@ -22,13 +23,16 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Which organization kinds may hold a key of each role. */
+/**
+ * Which organization kinds may hold a key of each role. A clearinghouse's biller submits 837P
+ * files for the providers that authorized it; it holds no money, so no finance key.
+ */
 const ROLE_KINDS: Record<Role, readonly OrganizationKind[]> = {
-  provider_biller: ['provider'],
+  provider_biller: ['provider', 'clearinghouse'],
   payer_adjudicator: ['payer'],
   finance: ['provider', 'payer', 'operator'],
-  auditor: ['provider', 'payer', 'operator'],
-  admin: ['provider', 'payer', 'operator'],
+  auditor: ['provider', 'payer', 'operator', 'clearinghouse'],
+  admin: ['provider', 'payer', 'operator', 'clearinghouse'],
 };
 
 export interface Organization {
@@ -36,12 +40,22 @@ export interface Organization {
   name: string;
   kind: OrganizationKind;
   npi: string | null;
+  /** The EDI id clearinghouses address a payer by (837P 2010BB NM109 with NM108 "PI"). */
+  payerId: string | null;
+  /** ISA05/ISA06 of the files the organization sends, ISA07/ISA08 of those it receives. */
+  interchange: InterchangeId | null;
   createdAt: Date;
   /** What the 835 names the organization by besides its name and NPI. */
   profile: OrganizationProfile;
   /** 0 until a profile is first set; one more on every change. */
   profileVersion: number;
   profileUpdatedAt: Date | null;
+}
+
+/** An interchange sender or receiver id (ISA06/ISA08) with its qualifier (ISA05/ISA07). */
+export interface InterchangeId {
+  qualifier: InterchangeQualifier;
+  id: string;
 }
 
 const NO_PROFILE: OrganizationProfile = {
@@ -57,6 +71,11 @@ function organizationOf(row: OrganizationRow): Organization {
     name: row.name,
     kind: row.kind as OrganizationKind,
     npi: row.npi,
+    payerId: row.payerId,
+    interchange:
+      row.interchangeQualifier !== null && row.interchangeId !== null
+        ? { qualifier: row.interchangeQualifier as InterchangeQualifier, id: row.interchangeId }
+        : null,
     createdAt: row.createdAt,
     profile: profileOf(row),
     profileVersion: row.profileVersion,
@@ -108,14 +127,15 @@ export function npiCheckDigit(firstNine: string): string {
   return String((10 - (sum % 10)) % 10);
 }
 
+export const npiSchema = z
+  .string({ error: expected('a string') })
+  .refine(isValidNpi, 'must be a 10-digit NPI with a valid check digit');
+
 /** A new organization: its name is written in every 835 it is party to (loop 1000A or 1000B). */
 export const organizationInputSchema = z.strictObject({
   name: remittableName(200),
   kind: z.enum(ORGANIZATION_KINDS, { error: `must be one of ${ORGANIZATION_KINDS.join(', ')}` }),
-  npi: z
-    .string({ error: expected('a string') })
-    .refine(isValidNpi, 'must be a 10-digit NPI with a valid check digit')
-    .optional(),
+  npi: npiSchema.optional(),
 });
 
 /** Registers an organization; `body` is checked here, whoever sends it (API, CLI, demo). */
@@ -129,6 +149,8 @@ export async function createOrganization(
     name: input.name,
     kind: input.kind,
     npi: input.npi ?? null,
+    payerId: null,
+    interchange: null,
     createdAt: new Date(),
     profile: NO_PROFILE,
     profileVersion: 0,

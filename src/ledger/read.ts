@@ -64,7 +64,8 @@ const ENVELOPE_COLUMNS = `seq::text, id::text, type, aggregate_id, actor_org_id:
 
 type EnvelopeRow = [string, string, string, string, string, string, string];
 
-function envelopeOfRow(row: EnvelopeRow | [...EnvelopeRow, string]): EventEnvelope {
+/** The envelope of a row whose first columns are ENVELOPE_COLUMNS. */
+function envelopeOfRow(row: readonly [...EnvelopeRow, ...unknown[]]): EventEnvelope {
   return {
     v: 1,
     seq: row[0],
@@ -91,19 +92,51 @@ export async function readEnvelopes(
   return rows.map(envelopeOfRow);
 }
 
-/** Envelopes with their payloads as stored (jsonb text), for verification. */
+/**
+ * Envelopes with the payload text to hash, for verification: the canonical text stored at
+ * append, or (for events appended before it was kept) the jsonb column's text, which the
+ * caller must canonicalize again.
+ */
 export async function readEnvelopesWithPayload(
   db: Queryable,
   firstSeq: bigint,
   lastSeq: bigint,
-): Promise<{ envelope: EventEnvelope; payloadText: string }[]> {
-  const { rows } = await db.query<[...EnvelopeRow, string]>({
-    text: `SELECT ${ENVELOPE_COLUMNS}, payload::text FROM ledger_events
-            WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
+): Promise<{ envelope: EventEnvelope; payload: { canonical: string } | { jsonb: string } }[]> {
+  const { rows } = await db.query<[...EnvelopeRow, string | null, string | null]>({
+    text: `SELECT ${ENVELOPE_COLUMNS}, payload_canonical,
+                  CASE WHEN payload_canonical IS NULL THEN payload::text END
+             FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
     values: [firstSeq.toString(), lastSeq.toString()],
     rowMode: 'array',
   });
-  return rows.map((row) => ({ envelope: envelopeOfRow(row), payloadText: row[7] }));
+  return rows.map((row) => ({
+    envelope: envelopeOfRow(row),
+    payload: row[7] !== null ? { canonical: row[7] } : { jsonb: row[8]! },
+  }));
+}
+
+/**
+ * The first event of firstSeq..lastSeq whose jsonb payload no longer says what its canonical
+ * text says (the JSON alone was changed), or undefined. Only a canonical text that still hashes
+ * to payload_hash is compared (CASE evaluates in order): such a text is the JSON that was
+ * appended, so the cast cannot fail even on a tampered row, which would abort the caller's
+ * transaction; a text that does not hash is the caller's to report.
+ */
+export async function firstPayloadJsonChanged(
+  db: Queryable,
+  firstSeq: bigint,
+  lastSeq: bigint,
+): Promise<{ seq: string; id: string } | undefined> {
+  const { rows } = await db.query<{ seq: string; id: string }>(
+    `SELECT seq::text, id::text FROM ledger_events
+      WHERE seq BETWEEN $1 AND $2 AND payload_canonical IS NOT NULL
+        AND CASE WHEN encode(sha256(convert_to(payload_canonical, 'UTF8')), 'hex') = payload_hash
+                 THEN payload <> payload_canonical::jsonb
+                 ELSE false END
+      ORDER BY seq LIMIT 1`,
+    [firstSeq.toString(), lastSeq.toString()],
+  );
+  return rows[0];
 }
 
 export async function readEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {

@@ -6,7 +6,12 @@ import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
 import type { Queryable } from '../infra/db.js';
-import { readBlocks, readEnvelopesWithPayload, type StoredBlock } from './read.js';
+import {
+  firstPayloadJsonChanged,
+  readBlocks,
+  readEnvelopesWithPayload,
+  type StoredBlock,
+} from './read.js';
 
 export interface VerifyFailure {
   height: number;
@@ -21,8 +26,20 @@ export interface VerifyReport {
   eventsChecked: number;
   /** Events appended after the last block, waiting for the sealer. */
   unsealedEvents: number;
+  /** The last block checked (or the starting point when none was): where a later run resumes. */
+  head: ChainPoint;
   failure?: VerifyFailure;
 }
+
+/** A block the chain was verified through: its height, hash and last event. */
+export interface ChainPoint {
+  height: number;
+  hash: string;
+  lastSeq: bigint;
+}
+
+/** Before block 1. */
+export const GENESIS_POINT: ChainPoint = { height: 0, hash: GENESIS_PREV_HASH, lastSeq: 0n };
 
 export interface VerifyProgress {
   eventsChecked: number;
@@ -31,27 +48,42 @@ export interface VerifyProgress {
 
 const BLOCKS_PER_PAGE = 100;
 
+/**
+ * Verifies the chain from block 1, or from the block after `from` (a block verified before,
+ * trusted as it was then: an incremental check of what was sealed since).
+ */
 export async function verifyChain(
   db: Queryable,
   onProgress: (progress: VerifyProgress) => void = () => {},
+  from: ChainPoint = GENESIS_POINT,
 ): Promise<VerifyReport> {
   const totals = await db.query<{ next_seq: string }>(
     'SELECT next_seq FROM ledger_sequence WHERE id = 1',
   );
-  const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n);
-  let previous: { height: number; hash: string; lastSeq: bigint } = {
-    height: 0,
-    hash: GENESIS_PREV_HASH,
-    lastSeq: 0n,
-  };
+  const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n - from.lastSeq);
+  let previous: ChainPoint = from;
   let blocksChecked = 0;
   let eventsChecked = 0;
   for (;;) {
     const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
     if (blocks.length === 0) break;
-    for (const block of blocks) {
-      const failure = checkLink(block, previous) ?? (await checkBlockEvents(db, block));
-      if (failure) return { ok: false, blocksChecked, eventsChecked, unsealedEvents: 0, failure };
+    // The database reads a block's rows while this process hashes the block before it.
+    let next = readBlockRows(db, blocks[0]!);
+    for (const [index, block] of blocks.entries()) {
+      const rows = next;
+      const following = blocks[index + 1];
+      if (following) next = readBlockRows(db, following);
+      const failure = checkLink(block, previous) ?? (await checkBlockEvents(block, await rows));
+      if (failure) {
+        return {
+          ok: false,
+          blocksChecked,
+          eventsChecked,
+          unsealedEvents: 0,
+          head: previous,
+          failure,
+        };
+      }
       previous = {
         height: block.header.height,
         hash: block.hash,
@@ -73,19 +105,17 @@ export async function verifyChain(
       blocksChecked,
       eventsChecked,
       unsealedEvents,
+      head: previous,
       failure: {
         height: previous.height + 1,
         reason: `after block ${previous.height} the ledger holds ${tail.rows[0]!.count} events but its sequence says ${unsealedEvents}`,
       },
     };
   }
-  return { ok: true, blocksChecked, eventsChecked, unsealedEvents };
+  return { ok: true, blocksChecked, eventsChecked, unsealedEvents, head: previous };
 }
 
-function checkLink(
-  block: StoredBlock,
-  previous: { height: number; hash: string; lastSeq: bigint },
-): VerifyFailure | undefined {
+function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | undefined {
   const { header } = block;
   const fail = (reason: string) => ({ height: header.height, reason });
   if (header.height !== previous.height + 1) {
@@ -103,20 +133,45 @@ function checkLink(
   return undefined;
 }
 
+interface BlockRows {
+  events: Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
+  /** The first event whose jsonb differs from its canonical text. */
+  jsonChanged: Promise<{ seq: string; id: string } | undefined>;
+}
+
+/**
+ * Starts both reads of a block. A failed read is kept in its promise (awaited where it is
+ * used), so an early return on a bad block leaves no rejection unhandled.
+ */
+function readBlockRows(db: Queryable, block: StoredBlock): Promise<BlockRows> {
+  const firstSeq = BigInt(block.header.firstSeq);
+  const lastSeq = BigInt(block.header.lastSeq);
+  const jsonChanged = firstPayloadJsonChanged(db, firstSeq, lastSeq);
+  jsonChanged.catch(() => undefined);
+  const rows = readEnvelopesWithPayload(db, firstSeq, lastSeq).then((events) => ({
+    events,
+    jsonChanged,
+  }));
+  rows.catch(() => undefined);
+  return rows;
+}
+
 async function checkBlockEvents(
-  db: Queryable,
   block: StoredBlock,
+  { events, jsonChanged }: BlockRows,
 ): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
-  const events = await readEnvelopesWithPayload(db, firstSeq, BigInt(header.lastSeq));
   const leaves: Uint8Array[] = [];
-  for (const [index, { envelope, payloadText }] of events.entries()) {
+  for (const [index, { envelope, payload }] of events.entries()) {
     const expectedSeq = (firstSeq + BigInt(index)).toString();
     if (envelope.seq !== expectedSeq) {
       return { height: header.height, eventSeq: expectedSeq, reason: 'event missing' };
     }
-    if (sha256Hex(canonicalJson(JSON.parse(payloadText))) !== envelope.payloadHash) {
+    // The stored bytes that were hashed; only events older than them are serialized again.
+    const hashed =
+      'canonical' in payload ? payload.canonical : canonicalJson(JSON.parse(payload.jsonb));
+    if (sha256Hex(hashed) !== envelope.payloadHash) {
       return {
         height: header.height,
         eventSeq: envelope.seq,
@@ -137,6 +192,16 @@ async function checkBlockEvents(
     return {
       height: header.height,
       reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
+    };
+  }
+  // The canonical texts are now proven; the jsonb column that queries read must still agree.
+  const changed = await jsonChanged;
+  if (changed) {
+    return {
+      height: header.height,
+      eventSeq: changed.seq,
+      eventId: changed.id,
+      reason: 'payload JSON no longer matches the canonical text that was hashed',
     };
   }
   return undefined;

@@ -89,7 +89,8 @@ describe('dependencyOutageReason', () => {
     const pool = new pg.Pool({
       connectionString: environment.databaseUrl,
       max: 1,
-      connectionTimeoutMillis: 50,
+      // Long enough for the first connection on a loaded machine; the second waits it out.
+      connectionTimeoutMillis: 1_000,
     });
     const held = await pool.connect();
     try {

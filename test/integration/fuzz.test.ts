@@ -2,6 +2,7 @@
 // path segments, sent by a principal allowed to call the route, never get a 5xx, and a request
 // refused with a 4xx changes no row of any table. The route table must name every route the
 // app registers, so a new route without fuzz coverage fails here.
+import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
@@ -40,7 +41,7 @@ import {
 } from '../support/fuzz.js';
 import { createParties, keyOf, paidClaim } from '../support/settlement.js';
 import { sampleFhirClaim } from '../interop/fhir/samples.js';
-import { edited, sampleFile } from '../interop/x12/samples.js';
+import { edited, sampleFile, withInterchangeControlNumber } from '../interop/x12/samples.js';
 
 // A fixed seed, so that a failure is found again; FUZZ_SEED=<n> and FUZZ_SCALE=<k> (k times the
 // random runs) explore further by hand.
@@ -59,7 +60,8 @@ type Caller =
   | 'payerAdmin'
   | 'payerFinance'
   | 'operatorAdmin'
-  | 'operatorAuditor';
+  | 'operatorAuditor'
+  | 'providerAdmin';
 
 /** Real records for the routes to find, so hostile input also reaches past the lookups. */
 interface Fixture {
@@ -76,6 +78,7 @@ interface Fixture {
   coverageId: string;
   spareKeyId: string;
   interchangeId: string;
+  clearinghouseId: string;
 }
 
 beforeAll(async () => {
@@ -99,7 +102,9 @@ async function createFixture(): Promise<Fixture> {
     payerFinance: parties.payerFinance,
     operatorAdmin: operator.key,
     operatorAuditor: await keyOf(environment, operator.organization.id, 'auditor'),
+    providerAdmin: await keyOf(environment, parties.providerId, 'admin'),
   };
+  const clearinghouse = await createActor(environment, 'clearinghouse', 'provider_biller');
   const claimId = (await paidClaim(environment, app, parties)).id;
   const batchId = (await settlePayer(environment.database, parties.payerId))[0]!.id;
   const pendedClaimId = await pendedClaim(parties.payerId, parties.biller);
@@ -124,6 +129,7 @@ async function createFixture(): Promise<Fixture> {
     providerId: parties.providerId,
     claimId,
     pendedClaimId,
+    clearinghouseId: clearinghouse.organization.id,
     batchId,
     runId: run.id,
     eventId: event.rows[0]!.id,
@@ -234,6 +240,7 @@ const ROUTES: RouteFuzz[] = [
   ...organizationRoutes(),
   ...payerRoutes(),
   ...feeScheduleRoutes(),
+  ...inquiryRoutes(),
 ];
 
 function claimRoutes(): RouteFuzz[] {
@@ -355,7 +362,11 @@ function settlementRoutes(): RouteFuzz[] {
       params: batchId,
       template: () => ({ reason: 'payment_returned' }),
     },
-    { route: 'POST /v1/reconciliation/runs', as: 'payerFinance' },
+    {
+      route: 'POST /v1/reconciliation/runs',
+      as: 'payerFinance',
+      template: () => ({ mode: 'full' }),
+    },
     {
       route: 'GET /v1/reconciliation/runs',
       as: 'operatorAuditor',
@@ -393,6 +404,23 @@ function organizationRoutes(): RouteFuzz[] {
         businessContact: { name: 'Provider Services', phone: '800-555-0100' },
         technicalContact: { name: 'EDI Support', email: 'edi@acme.example' },
       }),
+    },
+    {
+      route: 'PUT /v1/organizations/:id/identifiers',
+      as: 'operatorAdmin',
+      params: (fixture) => ({ id: fixture.payerId }),
+      template: () => ({ payerId: '60054', interchange: { qualifier: 'ZZ', id: 'FUZZPAYER' } }),
+    },
+    { route: 'GET /v1/organizations/me/clearinghouses', as: 'providerAdmin' },
+    {
+      route: 'POST /v1/organizations/me/clearinghouses/:id',
+      as: 'providerAdmin',
+      params: (fixture) => ({ id: fixture.clearinghouseId }),
+    },
+    {
+      route: 'DELETE /v1/organizations/me/clearinghouses/:id',
+      as: 'providerAdmin',
+      params: (fixture) => ({ id: fixture.clearinghouseId }),
     },
     {
       route: 'POST /v1/api-keys',
@@ -512,10 +540,93 @@ let nextControlNumber = 1;
 
 /** The 837P sample with an ISA13 of its own: the same interchange twice is only a duplicate. */
 function withFreshControlNumber(file: string): string {
-  const controlNumber = String(nextControlNumber++).padStart(9, '0');
-  return file
-    .replaceAll('*000000905*', `*${controlNumber}*`)
-    .replace('IEA*1*000000905', `IEA*1*${controlNumber}`);
+  return withInterchangeControlNumber(file, nextControlNumber++);
+}
+
+function inquiryRoutes(): RouteFuzz[] {
+  return [
+    {
+      route: 'GET /v1/eligibility',
+      as: 'biller',
+      query: {
+        payerId: textField('8f2b7c3e-1d4a-4e5b-9c6d-7e8f9a0b1c2d'),
+        memberId: textField('FUZZ-1'),
+        date: textField('2026-06-15'),
+        procedureCode: textField('99213,27447'),
+      },
+    },
+    { route: 'POST /v1/x12/270', as: 'biller', text: x12EligibilityFuzz },
+    {
+      route: 'GET /v1/claim-status',
+      as: 'biller',
+      query: {
+        payerId: textField('8f2b7c3e-1d4a-4e5b-9c6d-7e8f9a0b1c2d'),
+        patientControlNumber: textField('PCN-1'),
+        serviceDate: textField('2026-11-02'),
+      },
+    },
+    {
+      route: 'POST /v1/fhir/CoverageEligibilityRequest',
+      as: 'biller',
+      template: (fixture) => ({
+        resourceType: 'CoverageEligibilityRequest',
+        status: 'active',
+        purpose: ['benefits'],
+        patient: { reference: '#p' },
+        servicedDate: '2026-06-15',
+        created: '2026-06-15',
+        insurer: { reference: `Organization/${fixture.payerId}` },
+        contained: [{ resourceType: 'Patient', id: 'p', identifier: [{ value: 'FUZZ-1' }] }],
+        item: [
+          {
+            productOrService: {
+              coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }],
+            },
+          },
+        ],
+      }),
+    },
+  ];
+}
+
+/** The guide's 270 (stupidedi's copy) asking the fixture's payer, one element made hostile. */
+function x12EligibilityFuzz(fixture: Fixture): TextFuzz {
+  const file = readFileSync(
+    new URL(
+      '../fixtures/x12/270-generic-request-by-clinic-for-patient-subscriber.x12',
+      import.meta.url,
+    ),
+    'utf8',
+  )
+    .replace('PI*842610001', `PI*${fixture.payerId}`)
+    .replace('MI*11122333301', 'MI*FUZZ-1')
+    .replaceAll('~', '~\n');
+  const segmentCount = file.split('~\n').length - 1;
+  const edit = fc.record({
+    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
+    element: fc.integer({ min: 1, max: 9 }),
+    value: hostileText,
+  });
+  const caseOf = (prefix: string, element: number, value: string) =>
+    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
+  return {
+    contentType: 'application/edi-x12',
+    valid: file,
+    variants: fc.oneof(
+      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      { weight: 1, arbitrary: hostileText },
+    ),
+    cases: [
+      caseOf('NM1*IL', 9, 'FUZZ\u00001'),
+      caseOf('NM1*IL', 3, 'SMI*TH'),
+      caseOf('NM1*PR', 9, '\u0000'),
+      caseOf('DTP*291', 3, '20260230'),
+      caseOf('EQ*', 2, 'HC:9\u00009213'),
+      caseOf('GS*', 2, ''),
+      caseOf('HL*3', 3, '99'),
+      caseOf('TRN*', 2, 'ÿ'.repeat(100)),
+    ],
+  };
 }
 
 /** The 837P sample with one element of one segment made hostile (SE01 kept right). */

@@ -1,6 +1,7 @@
 // End to end on real PostgreSQL and Redis: claims submitted concurrently through the API
 // are sealed by the BullMQ worker; every proof verifies offline; tampering is named.
 import pg from 'pg';
+import { inTransaction } from '../../src/infra/db.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/infra/logger.js';
@@ -144,34 +145,109 @@ describe('ledger end to end', () => {
     await expect(pool.query('DELETE FROM ledger_blocks')).rejects.toThrow(/append-only/);
   });
 
-  it('verify names the event and block when one byte of a payload is changed', async () => {
-    const target = eventIds[137]!;
+  /** As superuser, around the trigger, as an attacker with database access would. */
+  async function tamper(sql: string, eventId: string): Promise<{ seq: string; height: number }> {
     const { rows } = await environment.database.pool.query<{ seq: string; height: number }>(
       `SELECT e.seq, b.height FROM ledger_events e
          JOIN ledger_blocks b ON e.seq BETWEEN b.first_seq AND b.last_seq WHERE e.id = $1`,
-      [target],
+      [eventId],
     );
-    // As superuser, around the trigger, as an attacker with database access would.
     const attacker = new pg.Client({ connectionString: environment.databaseUrl });
     await attacker.connect();
     try {
       await attacker.query("SET session_replication_role = 'replica'");
-      await attacker.query(
-        `UPDATE ledger_events
-            SET payload = jsonb_set(payload, '{totalChargeAmount}', to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
-          WHERE id = $1`,
-        [target],
-      );
+      await attacker.query(sql, [eventId]);
     } finally {
       await attacker.end();
     }
+    return rows[0]!;
+  }
+
+  /** The claims' submission events in ledger order. */
+  async function eventIdsBySeq(): Promise<string[]> {
+    const { rows } = await environment.database.pool.query<{ id: string }>(
+      'SELECT id FROM ledger_events WHERE id = ANY($1::uuid[]) ORDER BY seq',
+      [eventIds],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  // Each test tampers an earlier event than the one before, so verify names the new one.
+  it('verify names the event and block when one byte of the hashed payload text is changed', async () => {
+    const target = (await eventIdsBySeq())[137]!;
+    const place = await tamper(
+      `UPDATE ledger_events SET payload_canonical = replace(payload_canonical, '173.50', '173.51')
+        WHERE id = $1`,
+      target,
+    );
     const report = await verifyChain(environment.database.pool);
     expect(report.ok).toBe(false);
     expect(report.failure).toMatchObject({
-      height: rows[0]!.height,
-      eventSeq: rows[0]!.seq,
+      height: place.height,
+      eventSeq: place.seq,
       eventId: target,
       reason: 'payload does not match its payloadHash',
     });
+  });
+
+  it('verify names the event and block when the payload JSON alone is changed', async () => {
+    const target = (await eventIdsBySeq())[100]!;
+    const place = await tamper(
+      `UPDATE ledger_events
+          SET payload = jsonb_set(payload, '{totalChargeAmount}', to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
+        WHERE id = $1`,
+      target,
+    );
+    const report = await verifyChain(environment.database.pool);
+    expect(report.ok).toBe(false);
+    expect(report.failure).toMatchObject({
+      height: place.height,
+      eventSeq: place.seq,
+      eventId: target,
+      reason: 'payload JSON no longer matches the canonical text that was hashed',
+    });
+  });
+
+  it('verify re-serializes an event stored before its canonical text was kept, and names a change', async () => {
+    const ordered = await eventIdsBySeq();
+    const target = ordered[60]!;
+    // An event from before the column: no canonical text, the jsonb alone.
+    await tamper('UPDATE ledger_events SET payload_canonical = NULL WHERE id = $1', target);
+    const untouched = await verifyChain(environment.database.pool);
+    expect(untouched.failure?.eventId).toBe(ordered[100]);
+    const place = await tamper(
+      `UPDATE ledger_events
+          SET payload = jsonb_set(payload, '{totalChargeAmount}', to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
+        WHERE id = $1`,
+      target,
+    );
+    const report = await verifyChain(environment.database.pool);
+    expect(report.failure).toMatchObject({
+      height: place.height,
+      eventSeq: place.seq,
+      eventId: target,
+      reason: 'payload does not match its payloadHash',
+    });
+  });
+
+  it('verify reports hashed text that is no longer JSON, inside a read-only transaction too', async () => {
+    const target = (await eventIdsBySeq())[20]!;
+    const place = await tamper(
+      "UPDATE ledger_events SET payload_canonical = '{not json' WHERE id = $1",
+      target,
+    );
+    const expected = {
+      height: place.height,
+      eventSeq: place.seq,
+      eventId: target,
+      reason: 'payload does not match its payloadHash',
+    };
+    expect((await verifyChain(environment.database.pool)).failure).toMatchObject(expected);
+    const report = await inTransaction(
+      environment.database.pool,
+      (client) => verifyChain(client),
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+    expect(report.failure).toMatchObject(expected);
   });
 });

@@ -20,7 +20,13 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import { edited, sampleFile, sampleNpi, withAnotherClaim } from '../interop/x12/samples.js';
+import {
+  edited,
+  sampleFile,
+  sampleNpi,
+  withAnotherClaim,
+  withInterchangeControlNumber,
+} from '../interop/x12/samples.js';
 
 let environment: TestEnvironment;
 let app: Express;
@@ -59,11 +65,13 @@ let nextControlNumber = 905;
  * (905, 906, … in call order): the same ISA13 again would be a duplicate interchange.
  */
 function commercialFile(patientControlNumber = `PCN${randomUUID().slice(0, 8)}`) {
-  const controlNumber = String(nextControlNumber++).padStart(9, '0');
-  return sampleFile('commercial-health-insurance', payer.organization.id)
-    .replace('CLM*26463774*', `CLM*${patientControlNumber}*`)
-    .replaceAll('*000000905*', `*${controlNumber}*`)
-    .replace('IEA*1*000000905', `IEA*1*${controlNumber}`);
+  return withInterchangeControlNumber(
+    sampleFile('commercial-health-insurance', payer.organization.id).replace(
+      'CLM*26463774*',
+      `CLM*${patientControlNumber}*`,
+    ),
+    nextControlNumber++,
+  );
 }
 
 /** ISA13 of a file (the ISA is fixed-width). */

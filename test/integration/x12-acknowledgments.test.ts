@@ -27,7 +27,12 @@ import {
   type TestEnvironment,
 } from '../support/environment.js';
 import { parseAcknowledgment } from '../support/x12.js';
-import { sampleFile, sampleNpi, withAnotherClaim } from '../interop/x12/samples.js';
+import {
+  sampleFile,
+  sampleNpi,
+  withAnotherClaim,
+  withInterchangeControlNumber,
+} from '../interop/x12/samples.js';
 
 let environment: TestEnvironment;
 let app: Express;
@@ -51,12 +56,14 @@ let nextControlNumber = 100;
 
 /** The sample to our payer: unique CLM01s, its own ISA13, ISA15 `usage`. */
 function file(options: { usage?: 'P' | 'T'; secondClaim?: boolean } = {}) {
-  const controlNumber = String(nextControlNumber++).padStart(9, '0');
-  let text = sampleFile('commercial-health-insurance', payer.organization.id)
-    .replace('CLM*26463774*', `CLM*A${randomUUID().slice(0, 8)}*`)
-    .replaceAll('*000000905*', `*${controlNumber}*`)
-    .replace('IEA*1*000000905', `IEA*1*${controlNumber}`)
-    .replace(`*${controlNumber}*1*P*:~`, `*${controlNumber}*1*${options.usage ?? 'P'}*:~`);
+  const controlNumber = String(nextControlNumber).padStart(9, '0');
+  let text = withInterchangeControlNumber(
+    sampleFile('commercial-health-insurance', payer.organization.id).replace(
+      'CLM*26463774*',
+      `CLM*A${randomUUID().slice(0, 8)}*`,
+    ),
+    nextControlNumber++,
+  ).replace(`*${controlNumber}*1*P*:~`, `*${controlNumber}*1*${options.usage ?? 'P'}*:~`);
   if (options.secondClaim) {
     text = withAnotherClaim(text, `B${randomUUID().slice(0, 8)}`, (segments) => {
       const index = segments.findIndex((segment) => segment.startsWith('SV1*HC:87070'));

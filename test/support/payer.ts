@@ -107,3 +107,51 @@ export async function insertPayerRules(
     [payerOrgId, timelyFilingDays, autoAdjudicationLimitAmount],
   );
 }
+
+/** What a member has met of the plan's deductible and out-of-pocket maximum in a plan year. */
+export async function insertAccumulators(
+  environment: TestEnvironment,
+  memberRowId: string,
+  planId: string,
+  planYear: string,
+  met: { deductibleMetAmount: string; outOfPocketMetAmount: string },
+): Promise<void> {
+  await environment.database.pool.query(
+    `INSERT INTO accumulators (member_id, plan_id, plan_year, deductible_met_amount,
+       out_of_pocket_met_amount, updated_at)
+     VALUES ($1, $2, $3, $4, $5, now())`,
+    [memberRowId, planId, planYear, met.deductibleMetAmount, met.outOfPocketMetAmount],
+  );
+}
+
+/** A prior authorization of `procedureCode` for the member at the provider. */
+export async function insertPriorAuthorization(
+  environment: TestEnvironment,
+  authorization: {
+    payerOrgId: string;
+    memberRowId: string;
+    providerOrgId: string;
+    procedureCode: string;
+    unitsAuthorized: number;
+    unitsUsed: number;
+    validFrom: string;
+    validTo: string;
+  },
+): Promise<void> {
+  await environment.database.pool.query(
+    `INSERT INTO prior_authorizations (id, payer_org_id, member_id, provider_org_id,
+       procedure_code, units_authorized, units_used, valid_from, valid_to, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+    [
+      randomUUID(),
+      authorization.payerOrgId,
+      authorization.memberRowId,
+      authorization.providerOrgId,
+      authorization.procedureCode,
+      authorization.unitsAuthorized,
+      authorization.unitsUsed,
+      authorization.validFrom,
+      authorization.validTo,
+    ],
+  );
+}

@@ -7,9 +7,9 @@
 -- unique key makes two identical files at once store one. Test (T) and production (P)
 -- interchanges are apart: a test run does not block the production file with the same ISA13.
 --
--- Acknowledgments are interchanges of their own, each with an ISA13 (and GS06) from one sequence
--- that never wraps: a control number we sent is never sent again.
-CREATE SEQUENCE "x12_acknowledgment_control_number_seq" MINVALUE 1 MAXVALUE 999999999 NO CYCLE;
+-- Acknowledgments are interchanges of their own, each with an ISA13 (and GS06) from the sequence
+-- every answer we send takes its control number from (x12_answer_control_number_seq, created with
+-- the inquiries in 20261201120000, whose 271s are answers too).
 
 CREATE TABLE "x12_interchanges" (
     "id" UUID NOT NULL,

@@ -36,12 +36,20 @@ export type ClaimOutcome =
   | { status: 'duplicate'; claim: ClaimSummary }
   | { status: 'rejected'; errors: FieldProblem[] };
 
-/** A claim of a request: valid in shape, or already rejected with the fields named. */
-export type IntakeEntry = { submission: ClaimSubmission } | { errors: FieldProblem[] };
+/**
+ * A claim of a request: valid in shape, or already rejected with the fields named. A
+ * clearinghouse's claim names its provider (`providerOrgId`); any other is the submitter's own.
+ */
+export type IntakeEntry =
+  { submission: ClaimSubmission; providerOrgId?: string } | { errors: FieldProblem[] };
 
 /** One API request's worth of claims (a single claim or a batch), answered as a whole. */
 export interface IntakeUnit {
   kind: 'single' | 'batch';
+  /**
+   * The submitting organization: its Idempotency-Key's scope, the actor of the claims' events,
+   * and the provider of every claim that names no other (a provider's own submissions).
+   */
   providerOrgId: string;
   entries: IntakeEntry[];
   idempotency?: { key: string; requestHash: string } | undefined;
@@ -132,15 +140,17 @@ async function writeIntakeUnitsOnce(
     const outcomes = unit.entries.map((entry): ClaimOutcome => {
       if ('errors' in entry) return { status: 'rejected', errors: entry.errors };
       const submission = entry.submission;
-      const errors = referenceProblems(unit.providerOrgId, submission, references);
+      const providerOrgId = providerOf(unit, entry);
+      const errors = referenceProblems(providerOrgId, submission, references);
       if (errors.length > 0) return { status: 'rejected', errors };
       const fingerprint = fingerprints.get(entry)!;
-      const sameClaim = `${unit.providerOrgId}\u0000${fingerprint}`;
+      const sameClaim = `${providerOrgId}\u0000${fingerprint}`;
       const first = references.received.get(sameClaim) ?? firstInGroup.get(sameClaim);
       if (first) return { status: 'duplicate', claim: first };
-      const claim = prepareClaim(phiKeys, entropy, unit.providerOrgId, submission, {
+      const claim = prepareClaim(phiKeys, entropy, providerOrgId, submission, {
         fingerprint,
         submittedAt,
+        submitterOrgId: unit.providerOrgId,
       });
       firstInGroup.set(sameClaim, claim.summary);
       claims.push(claim);
@@ -178,6 +188,11 @@ async function writeIntakeUnitsOnce(
     return unitResults;
   });
   return replayFollowers(database, units, results);
+}
+
+/** The provider a claim is stored for: the one a clearinghouse named, else the submitter. */
+function providerOf(unit: IntakeUnit, entry: Extract<IntakeEntry, { submission: unknown }>) {
+  return entry.providerOrgId ?? unit.providerOrgId;
 }
 
 function keyOf(unit: IntakeUnit): string {
@@ -263,7 +278,8 @@ function fingerprintsOf(phiKeys: PhiKeys, units: IntakeUnit[]): Map<IntakeEntry,
   for (const unit of units) {
     for (const entry of unit.entries) {
       if ('submission' in entry) {
-        fingerprints.set(entry, contentFingerprint(phiKeys, unit.providerOrgId, entry.submission));
+        const providerOrgId = providerOf(unit, entry);
+        fingerprints.set(entry, contentFingerprint(phiKeys, providerOrgId, entry.submission));
       }
     }
   }
@@ -326,7 +342,13 @@ async function receivedClaims(
   fingerprints: Map<IntakeEntry, string>,
 ): Promise<Map<string, ClaimSummary>> {
   if (fingerprints.size === 0) return new Map();
-  const providerOrgIds = [...new Set(units.map((unit) => unit.providerOrgId))];
+  const providerOrgIds = [
+    ...new Set(
+      units.flatMap((unit) =>
+        unit.entries.flatMap((entry) => ('submission' in entry ? [providerOf(unit, entry)] : [])),
+      ),
+    ),
+  ];
   const { rows } = await db.query<{
     id: string;
     status: string;
@@ -422,7 +444,11 @@ function prepareClaim(
   entropy: EntropyPool,
   providerOrgId: string,
   claim: ClaimSubmission,
-  { fingerprint, submittedAt }: { fingerprint: string; submittedAt: Date },
+  {
+    fingerprint,
+    submittedAt,
+    submitterOrgId,
+  }: { fingerprint: string; submittedAt: Date; submitterOrgId: string },
 ): PreparedClaim {
   const id = randomUUID();
   const eventId = randomUUID();
@@ -483,10 +509,12 @@ function prepareClaim(
       id: eventId,
       type: 'ClaimSubmitted',
       aggregateId: id,
-      actorOrgId: providerOrgId,
+      // Who submitted: the provider, or the clearinghouse it authorized (also in the payload).
+      actorOrgId: submitterOrgId,
       payload: {
         claimId: id,
         providerOrgId,
+        ...(submitterOrgId === providerOrgId ? {} : { submitterOrgId }),
         payerOrgId: claim.payerId,
         frequencyCode: claim.frequencyCode,
         originalClaimId: claim.originalClaimId ?? null,
@@ -494,7 +522,7 @@ function prepareClaim(
         lineCount: claim.serviceLines.length,
         claimCommitment: commitment,
       },
-      partyOrgIds: [providerOrgId, claim.payerId],
+      partyOrgIds: [...new Set([providerOrgId, claim.payerId, submitterOrgId])],
     },
   };
 }

@@ -1,14 +1,19 @@
-// Receiving an 837P interchange: read it, refuse it whole when its envelope is wrong (with a TA1
-// when the ISA can be echoed), refuse the same interchange sent again (same submitter, sender,
-// usage and ISA13) with the first answer, and otherwise send its claims through intake and store
-// the interchange, its answer, its 999 and its 277CA in the transaction that stores its claims.
-// A test interchange (ISA15 "T") is answered in full and recorded; none of its claims is written.
+// Receiving an 837P interchange: read it with the look-ups its claims need (payer ids; for a
+// clearinghouse, the providers that authorized it), refuse it whole when its envelope is wrong or
+// comes from another sender than the submitter's registered one (with a TA1 when the ISA can be
+// echoed), refuse the same interchange sent again (same submitter, sender, usage and ISA13) with
+// the first answer, and otherwise send its claims through intake and store the interchange, its
+// answer, its 999 and its 277CA in the transaction that stores its claims. A test interchange
+// (ISA15 "T") is answered in full and recorded; none of its claims is written. A clearinghouse's
+// interchange is the clearinghouse's: it alone reads it back, and its claims are its providers'.
 import type { ClaimOutcome, IntakeUnit, UnitResult } from '../claims/intake.js';
 import { findIdempotencyRecord } from '../claims/intake.js';
 import type { Database } from '../../infra/db.js';
+import type { Organization } from '../organizations.js';
+import { authorizedProvidersByNpi, payersByPayerId } from '../trading-partners.js';
 import { Conflict, isUniqueViolation, type FieldProblem } from '../../infra/errors.js';
 import { write277ca } from '../../interop/x12/277ca.js';
-import { write999, type AcknowledgmentEnvelope } from '../../interop/x12/999.js';
+import { write999 } from '../../interop/x12/999.js';
 import {
   claimAcknowledgmentOf,
   implementationAcknowledgmentsOf,
@@ -16,18 +21,20 @@ import {
   type ClaimDisposition,
 } from '../../interop/x12/837p-acknowledgments.js';
 import {
-  readProfessionalClaims,
+  claimsOf,
+  partyIdentifiersOf,
+  readClaimLoops,
   type ProfessionalClaimsReading,
   type X12ClaimReading,
 } from '../../interop/x12/837p-in.js';
 import type { InterchangeHeader, X12Problem } from '../../interop/x12/envelope-in.js';
-import { writeTa1Interchange } from '../../interop/x12/envelope-out.js';
+import { writeTa1Interchange, type AnswerEnvelope } from '../../interop/x12/envelope-out.js';
 import { x12TextOf } from '../../interop/x12/segments.js';
 import {
   findSameInterchange,
   insertInterchange,
   newInterchangeId,
-  nextAcknowledgmentControlNumber,
+  nextAnswerControlNumber,
   SAME_INTERCHANGE_CONSTRAINT,
   type InterchangeIdentity,
   type NewInterchange,
@@ -38,9 +45,11 @@ import {
 const INFORMATION_SOURCE_NAME = 'CLAIMCHAIN';
 
 export interface ProfessionalSubmission {
-  submitterOrgId: string;
-  /** The submitter's NPI; the billing provider of each claim must be it. */
-  providerNpi: string | null;
+  /**
+   * A provider, each claim's billing provider being its NPI; or a clearinghouse, each claim's
+   * billing provider one that authorized it. Its registered interchange id, if any, must send.
+   */
+  submitter: Organization;
   text: string;
   idempotency: { key: string; requestHash: string } | undefined;
   claimsMax: number;
@@ -63,10 +72,8 @@ export async function receiveProfessionalClaims(
   writeUnit: (unit: IntakeUnit) => Promise<UnitResult>,
   submission: ProfessionalSubmission,
 ): Promise<Receipt> {
-  const reading = readProfessionalClaims(submission.text, {
-    providerNpi: submission.providerNpi,
-    claimsMax: submission.claimsMax,
-  });
+  const submitterOrgId = submission.submitter.id;
+  const reading = await readFile(database, submission);
   if (reading.status === 'malformed') {
     const ta1 = submission.ta1Wanted
       ? await refusalTa1(database, reading.header, interchangeNoteCodeOf(reading.problems[0]!))
@@ -75,10 +82,10 @@ export async function receiveProfessionalClaims(
   }
   const header = reading.interchange.header;
   const identity: InterchangeIdentity = {
-    submitterOrgId: submission.submitterOrgId,
+    submitterOrgId,
     senderQualifier: header.senderQualifier,
     senderId: header.senderId,
-    usageIndicator: header.usageIndicator === 'T' ? 'T' : 'P',
+    usageIndicator: header.usageIndicator,
     controlNumber: header.controlNumber,
   };
   const earlier = await findSameInterchange(database, identity);
@@ -86,7 +93,7 @@ export async function receiveProfessionalClaims(
   if (submission.idempotency) {
     const record = await findIdempotencyRecord(
       database,
-      submission.submitterOrgId,
+      submitterOrgId,
       submission.idempotency.key,
     );
     if (record)
@@ -95,9 +102,11 @@ export async function receiveProfessionalClaims(
   let stored: NewInterchange | undefined;
   const unit: IntakeUnit = {
     kind: 'batch',
-    providerOrgId: submission.submitterOrgId,
-    entries: reading.claims.map(({ entry }) =>
-      'submission' in entry ? { submission: entry.submission } : { errors: entry.problems },
+    providerOrgId: submitterOrgId,
+    entries: reading.claims.map(({ entry, providerOrgId }) =>
+      'submission' in entry
+        ? { submission: entry.submission, ...(providerOrgId && { providerOrgId }) }
+        : { errors: entry.problems },
     ),
     idempotency: submission.idempotency,
     testOnly: identity.usageIndicator === 'T',
@@ -118,6 +127,34 @@ export async function receiveProfessionalClaims(
   const first = await findSameInterchange(database, identity);
   if (!first) throw new Conflict('this Idempotency-Key was already used with a different request');
   return answerToRepeat(database, first, submission);
+}
+
+/**
+ * Reads the file as its submitter sent it: the payer ids and (for a clearinghouse) the billing
+ * providers its claims name are looked up first, since the reader itself does no I/O.
+ */
+async function readFile(
+  database: Database,
+  submission: ProfessionalSubmission,
+): Promise<ProfessionalClaimsReading> {
+  const loops = readClaimLoops(submission.text, submission.claimsMax);
+  if (loops.status === 'malformed') return loops;
+  const { submitter } = submission;
+  const { payerIds, billingProviderNpis } = partyIdentifiersOf(loops.claims);
+  const clearinghouse = submitter.kind === 'clearinghouse';
+  return claimsOf(loops, {
+    providerNpi: clearinghouse ? null : submitter.npi,
+    claimsMax: submission.claimsMax,
+    sender: submitter.interchange,
+    payersByPayerId: await payersByPayerId(database.pool, payerIds),
+    ...(clearinghouse && {
+      authorizedProviders: await authorizedProvidersByNpi(
+        database.pool,
+        submitter.id,
+        billingProviderNpis,
+      ),
+    }),
+  });
 }
 
 function idempotencyColumns(row: NewInterchange) {
@@ -152,14 +189,14 @@ function echoed(value: string, fallback: string): string {
 /** Our answer's envelope: the received ISA's sender and receiver swapped. */
 function replyEnvelope(
   header: Pick<
-    InterchangeHeader,
+    InterchangeHeader<string>,
     'senderQualifier' | 'senderId' | 'receiverQualifier' | 'receiverId'
   >,
   usageIndicator: 'P' | 'T',
   controlNumber: number,
   application: { senderId: string; receiverId: string },
   preparedAt: Date,
-): AcknowledgmentEnvelope {
+): AnswerEnvelope {
   const qualifier = (value: string) => (/^[0-9A-Z]{2}$/.test(value) ? value : 'ZZ');
   return {
     senderQualifier: qualifier(header.receiverQualifier),
@@ -176,14 +213,14 @@ function replyEnvelope(
 
 async function refusalTa1(
   database: Database,
-  header: InterchangeHeader | undefined,
+  header: InterchangeHeader<string> | undefined,
   noteCode: string,
 ): Promise<string | undefined> {
   // A TA1 echoes ISA13, ISA09 and ISA10: without them there is nothing to acknowledge.
   if (!header || !/^\d{9}$/.test(header.controlNumber)) return undefined;
   if (!/^\d{6}$/.test(header.date) || !/^\d{4}$/.test(header.time)) return undefined;
   const usage = header.usageIndicator === 'T' ? 'T' : 'P';
-  const controlNumber = await nextAcknowledgmentControlNumber(database.pool);
+  const controlNumber = await nextAnswerControlNumber(database.pool);
   const envelope = replyEnvelope(
     header,
     usage,
@@ -204,7 +241,7 @@ async function refusalTa1(
 }
 
 async function duplicateTa1(database: Database, first: StoredInterchange): Promise<string> {
-  const controlNumber = await nextAcknowledgmentControlNumber(database.pool);
+  const controlNumber = await nextAnswerControlNumber(database.pool);
   const envelope = replyEnvelope(
     first,
     first.usageIndicator,
@@ -253,7 +290,7 @@ async function interchangeOf(
     replyEnvelope(
       header,
       identity.usageIndicator,
-      await nextAcknowledgmentControlNumber(client),
+      await nextAnswerControlNumber(client),
       application,
       receivedAt,
     ),
@@ -271,7 +308,7 @@ async function interchangeOf(
         replyEnvelope(
           header,
           identity.usageIndicator,
-          await nextAcknowledgmentControlNumber(client),
+          await nextAnswerControlNumber(client),
           application,
           receivedAt,
         ),

@@ -37,10 +37,15 @@ export type StoredInterchange = Omit<NewInterchange, 'idempotency'> & {
 
 export const newInterchangeId = (): string => randomUUID();
 
-/** The next ISA13/GS06 of an acknowledgment; the sequence never wraps, so none is reused. */
-export async function nextAcknowledgmentControlNumber(client: Queryable): Promise<number> {
+/**
+ * The next ISA13/GS06 of an interchange we send in answer to one received: a 999, 277CA or TA1
+ * of an 837P, a 271 of a 270. One sequence for all of them, since they go out under the ids the
+ * received files addressed us by: no two answers share a control number until it comes round
+ * after 999,999,999.
+ */
+export async function nextAnswerControlNumber(client: Queryable): Promise<number> {
   const { rows } = await client.query<{ value: string }>(
-    `SELECT nextval('x12_acknowledgment_control_number_seq') AS value`,
+    `SELECT nextval('x12_answer_control_number_seq')::text AS value`,
   );
   return Number(rows[0]!.value);
 }

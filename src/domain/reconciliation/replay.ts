@@ -42,6 +42,47 @@ export class LedgerReplay {
   private readonly batchParties = new Map<string, { payer: string; provider: string }>();
   eventsReplayed = 0;
 
+  /** Starts from balances an earlier replay reached (an incremental run's checkpoint). */
+  constructor(balances: readonly { key: AccountKey; amount: Decimal }[] = []) {
+    for (const { key, amount } of balances) this.balances.set(accountKeyText(key), { key, amount });
+  }
+
+  /**
+   * What the events refer to that this replay has not seen: claims they reverse, batches they
+   * confirm. A replay that starts from a checkpoint is told of those (remember) first.
+   */
+  unknownReferences(events: readonly MoneyEvent[]): { claimIds: string[]; batchIds: string[] } {
+    const claimIds = new Set<string>();
+    const batchIds = new Set<string>();
+    for (const event of events) {
+      const payload = event.payload as Record<string, unknown>;
+      if (event.type === 'ClaimReversed' && typeof payload.claimId === 'string') {
+        if (!this.latestDecisions.has(payload.claimId)) claimIds.add(payload.claimId);
+      }
+      if (event.type === 'SettlementBatchConfirmed' && typeof payload.batchId === 'string') {
+        if (!this.batchParties.has(payload.batchId)) batchIds.add(payload.batchId);
+      }
+    }
+    return { claimIds: [...claimIds], batchIds: [...batchIds] };
+  }
+
+  /** Learns from an event before the checkpoint what later events refer to; posts nothing. */
+  remember(event: MoneyEvent): void {
+    const payload = event.payload as Record<string, unknown>;
+    if (event.type === 'ClaimAdjudicated' || event.type === 'ClaimPended') {
+      const totals =
+        event.type === 'ClaimPended'
+          ? { paid: '0.00', patient: '0.00' }
+          : decisionTotals(event, payload);
+      this.latestDecisions.set(text(event, payload, 'claimId'), totals);
+    } else if (event.type === 'SettlementBatchIssued') {
+      this.batchParties.set(text(event, payload, 'batchId'), {
+        payer: text(event, payload, 'payerOrgId'),
+        provider: text(event, payload, 'providerOrgId'),
+      });
+    }
+  }
+
   apply(event: MoneyEvent): void {
     this.eventsReplayed += 1;
     const payload = event.payload as Record<string, unknown>;

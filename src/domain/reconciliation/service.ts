@@ -9,6 +9,13 @@
 //  5. the chain verifies (hashes, Merkle roots, links, no event left out).
 // The run is stored with every difference found, naming the organizations concerned, so
 // each side's finance reads its own. Nothing here writes anything but the run.
+//
+// A full run checks the whole history. An incremental run starts from the checkpoint the last
+// clean run left (checkpoint.ts) and checks what came after its ledger seq: journal entries
+// and postings through their ledger events, the replay from the checkpoint's balances, the
+// batches and confirmations whose events came after, the chain from the checkpoint's block,
+// and counts that catch a journal entry or batch added without an event. A change to history
+// before the checkpoint is a full run's to find.
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
@@ -20,7 +27,8 @@ import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
 import { accountKeyText, type AccountPurpose } from '../accounts/journal.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
-import { LedgerReplay, MONEY_EVENT_TYPES, ReplayError } from './replay.js';
+import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { LedgerReplay, MONEY_EVENT_TYPES, ReplayError, type MoneyEvent } from './replay.js';
 
 /** One run at a time: a session lock, so a process that dies lets go of it with its connection. */
 export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
@@ -52,7 +60,12 @@ export interface ReconciliationException {
   message: string;
 }
 
+export type ReconciliationMode = 'full' | 'incremental';
+
 export interface ReconciliationSummary {
+  mode: ReconciliationMode;
+  /** An incremental run checked what came after this ledger seq; null for a full run. */
+  sinceSeq: string | null;
   journalEntriesChecked: number;
   accountsChecked: number;
   ledgerEventsReplayed: number;
@@ -86,6 +99,8 @@ export interface ReconciliationRunDetail extends ReconciliationRun {
 
 export interface RunRequest {
   trigger: 'schedule' | 'request';
+  /** Incremental (the default) falls back to full when no run has come out clean yet. */
+  mode?: ReconciliationMode;
   requestedByKeyId?: string;
   /** Money events read per query (tests page through small ledgers with a small one). */
   eventsPerPage?: number;
@@ -119,6 +134,15 @@ export async function runReconciliation(
   }
 }
 
+/** When the last full run that completed started, if any: the worker runs one at least daily. */
+export async function lastFullRunAt(database: Database): Promise<Date | undefined> {
+  const { rows } = await database.pool.query<{ started_at: Date }>(
+    `SELECT started_at FROM reconciliation_runs
+      WHERE status = 'completed' AND mode = 'full' ORDER BY started_at DESC LIMIT 1`,
+  );
+  return rows[0]?.started_at;
+}
+
 async function runLocked(
   database: Database,
   request: RunRequest,
@@ -135,11 +159,12 @@ async function runLocked(
     [id, request.trigger, request.requestedByKeyId ?? null],
   );
   try {
-    const { summary, exceptions, throughSeq } = await checkSnapshot(
+    const { summary, exceptions, throughSeq, checkpoint } = await checkSnapshot(
       database,
       request.eventsPerPage ?? EVENTS_PER_PAGE,
+      request.mode ?? 'incremental',
     );
-    await storeFindings(database, id, summary, exceptions, throughSeq);
+    await storeFindings(database, id, { summary, exceptions, throughSeq, checkpoint });
     return { id, status: 'completed', summary };
   } catch (error) {
     await database.pool.query(
@@ -151,7 +176,14 @@ async function runLocked(
   }
 }
 
-async function checkSnapshot(database: Database, eventsPerPage: number) {
+/** What a run checks: everything, or what came after a checkpoint. */
+type Scope = { mode: 'full' } | { mode: 'incremental'; checkpoint: Checkpoint };
+
+function sinceSeqOf(scope: Scope): string {
+  return scope.mode === 'full' ? '0' : scope.checkpoint.throughSeq;
+}
+
+async function checkSnapshot(database: Database, eventsPerPage: number, mode: ReconciliationMode) {
   // One snapshot for every check: postings, balances, events and batches committed while
   // the run reads must not show up as differences between them.
   return inTransaction(
@@ -161,13 +193,15 @@ async function checkSnapshot(database: Database, eventsPerPage: number) {
         'SELECT next_seq - 1 AS through_seq FROM ledger_sequence WHERE id = 1',
       );
       const throughSeq = rows[0]!.through_seq;
+      const checkpoint = mode === 'incremental' ? await latestCheckpoint(client) : undefined;
+      const scope: Scope = checkpoint ? { mode: 'incremental', checkpoint } : { mode: 'full' };
       const exceptions: ReconciliationException[] = [];
-      const journalEntriesChecked = await checkJournalEntries(client, exceptions);
-      const replay = await replayLedger(client, exceptions, eventsPerPage);
-      const accountsChecked = await checkAccounts(client, replay, exceptions);
-      const batchesChecked = await checkBatches(client, exceptions);
-      const confirmationsChecked = await checkConfirmations(client, exceptions);
-      const chain = await verifyChain(client);
+      const journal = await checkJournalEntries(client, exceptions, scope);
+      const replay = await replayLedger(client, exceptions, eventsPerPage, scope);
+      const accounts = await checkAccounts(client, replay, exceptions, scope);
+      const batches = await checkBatches(client, exceptions, scope);
+      const confirmationsChecked = await checkConfirmations(client, exceptions, scope);
+      const chain = await verifyChain(client, undefined, checkpoint?.chain);
       if (!chain.ok && chain.failure) {
         exceptions.push({
           check: 'chain_verification_failed',
@@ -180,10 +214,12 @@ async function checkSnapshot(database: Database, eventsPerPage: number) {
         });
       }
       const summary: ReconciliationSummary = {
-        journalEntriesChecked,
-        accountsChecked,
+        mode: scope.mode,
+        sinceSeq: checkpoint?.throughSeq ?? null,
+        journalEntriesChecked: journal.checked,
+        accountsChecked: accounts.checked,
         ledgerEventsReplayed: replay.eventsReplayed,
-        batchesChecked,
+        batchesChecked: batches.checked,
         confirmationsChecked,
         chain: {
           ok: chain.ok,
@@ -193,16 +229,34 @@ async function checkSnapshot(database: Database, eventsPerPage: number) {
         },
         exceptionsFound: exceptions.length,
       };
-      return { summary, exceptions, throughSeq };
+      // Only a clean run is a place to resume from: after a difference, the next incremental
+      // run starts again from the last clean one and meets it again.
+      const clean = exceptions.length === 0 && chain.ok;
+      const next: Checkpoint | undefined = clean
+        ? {
+            throughSeq,
+            chain: chain.head,
+            ledgerBalances: replay.accounts(),
+            postingsTotals: accounts.postingsTotals,
+            journalEntryCount: journal.count,
+            batchCount: batches.count,
+          }
+        : undefined;
+      return { summary, exceptions, throughSeq, checkpoint: next };
     },
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   );
 }
 
+const ENTRY_OWNERS = `coalesce(array_agg(DISTINCT a.owner_org_id) FILTER (WHERE a.id IS NOT NULL),
+  '{}') AS owners`;
+
+/** Every entry sums to zero and has its event; returns how many were checked and exist. */
 async function checkJournalEntries(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
-): Promise<number> {
+  scope: Scope,
+): Promise<{ checked: number; count: number }> {
   const { rows } = await client.query<{
     id: string;
     kind: string;
@@ -210,14 +264,26 @@ async function checkJournalEntries(
     has_event: boolean;
     owners: string[];
   }>(
-    `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total,
-            EXISTS (SELECT 1 FROM ledger_events le WHERE le.id = e.ledger_event_id) AS has_event,
-            coalesce(array_agg(DISTINCT a.owner_org_id) FILTER (WHERE a.id IS NOT NULL), '{}')
-              AS owners
-       FROM journal_entries e
-       LEFT JOIN journal_postings p ON p.entry_id = e.id
-       LEFT JOIN accounts a ON a.id = p.account_id
-      GROUP BY e.id`,
+    scope.mode === 'full'
+      ? `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total,
+                EXISTS (SELECT 1 FROM ledger_events le WHERE le.id = e.ledger_event_id) AS has_event,
+                ${ENTRY_OWNERS}
+           FROM journal_entries e
+           LEFT JOIN journal_postings p ON p.entry_id = e.id
+           LEFT JOIN accounts a ON a.id = p.account_id
+          GROUP BY e.id`
+      : // The entries after the checkpoint, found through their events (entry and event commit
+        // together, and seq order is commit order, so none is missed); one without an event
+        // shows in the count below.
+        `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total, true AS has_event,
+                ${ENTRY_OWNERS}
+           FROM ledger_events le
+           JOIN journal_entries e ON e.ledger_event_id = le.id
+           LEFT JOIN journal_postings p ON p.entry_id = e.id
+           LEFT JOIN accounts a ON a.id = p.account_id
+          WHERE le.seq > $1
+          GROUP BY e.id`,
+    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
   );
   for (const entry of rows) {
     if (!new Decimal(entry.total).isZero()) {
@@ -243,16 +309,42 @@ async function checkJournalEntries(
       });
     }
   }
-  return rows.length;
+  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
+  const count = await countRows(client, 'journal_entries');
+  const expected = scope.checkpoint.journalEntryCount + rows.length;
+  if (count !== expected) {
+    exceptions.push({
+      check: 'journal_entry_without_event',
+      subjectType: 'journal_entry',
+      subjectId: 'journal_entries',
+      partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
+      expected: String(expected),
+      actual: String(count),
+      message:
+        'journal entries were added or removed without a ledger event since the last clean ' +
+        'run; a full run names them',
+    });
+  }
+  return { checked: rows.length, count };
+}
+
+async function countRows(
+  client: pg.PoolClient,
+  table: 'journal_entries' | 'settlement_batches',
+): Promise<number> {
+  const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${table}`);
+  return Number(rows[0]!.count);
 }
 
 async function replayLedger(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   eventsPerPage: number,
+  scope: Scope,
 ): Promise<LedgerReplay> {
-  const replay = new LedgerReplay();
-  let afterSeq = '0';
+  const replay = new LedgerReplay(scope.mode === 'full' ? [] : scope.checkpoint.ledgerBalances);
+  const sinceSeq = sinceSeqOf(scope);
+  let afterSeq = sinceSeq;
   for (;;) {
     const { rows } = await client.query<{
       seq: string;
@@ -267,6 +359,19 @@ async function replayLedger(
         WHERE seq > $1 AND type = ANY($2::text[]) ORDER BY seq LIMIT $3`,
       [afterSeq, MONEY_EVENT_TYPES, eventsPerPage],
     );
+    const events = rows.map((row) => ({
+      id: row.id,
+      type: row.type,
+      partyOrgIds: row.party_org_ids,
+      payload: row.payload,
+    }));
+    for (const earlier of await referencedBefore(
+      client,
+      replay.unknownReferences(events),
+      sinceSeq,
+    )) {
+      replay.remember(earlier);
+    }
     for (const row of rows) {
       try {
         replay.apply({
@@ -293,24 +398,77 @@ async function replayLedger(
   }
 }
 
+/**
+ * The events before `beforeSeq` that later events refer to: each reversed claim's latest
+ * decision and each confirmed batch's issue. None when replaying from the start.
+ */
+async function referencedBefore(
+  client: pg.PoolClient,
+  { claimIds, batchIds }: { claimIds: string[]; batchIds: string[] },
+  beforeSeq: string,
+): Promise<MoneyEvent[]> {
+  if (beforeSeq === '0' || claimIds.length + batchIds.length === 0) return [];
+  const { rows } = await client.query<{
+    id: string;
+    type: string;
+    party_org_ids: string[] | null;
+    payload: unknown;
+  }>(
+    `SELECT DISTINCT ON (aggregate_id) id, type, party_org_ids, payload
+       FROM ledger_events
+      WHERE seq <= $1
+        AND ((aggregate_id = ANY($2::text[]) AND type IN ('ClaimAdjudicated', 'ClaimPended'))
+          OR (aggregate_id = ANY($3::text[]) AND type = 'SettlementBatchIssued'))
+      ORDER BY aggregate_id, seq DESC`,
+    [beforeSeq, claimIds, batchIds],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    type: row.type,
+    partyOrgIds: row.party_org_ids,
+    payload: row.payload,
+  }));
+}
+
+/** Each account's postings total: all of them, or the checkpoint's plus those since. */
+async function postingsTotalsOf(
+  client: pg.PoolClient,
+  scope: Scope,
+): Promise<Map<string, Decimal>> {
+  const { rows } = await client.query<{ account_id: string; total: string }>(
+    scope.mode === 'full'
+      ? `SELECT account_id, sum(amount)::text AS total FROM journal_postings GROUP BY account_id`
+      : `SELECT p.account_id, sum(p.amount)::text AS total
+           FROM ledger_events le
+           JOIN journal_entries e ON e.ledger_event_id = le.id
+           JOIN journal_postings p ON p.entry_id = e.id
+          WHERE le.seq > $1
+          GROUP BY p.account_id`,
+    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
+  );
+  const totals = new Map(scope.mode === 'full' ? [] : scope.checkpoint.postingsTotals);
+  for (const row of rows) {
+    totals.set(row.account_id, (totals.get(row.account_id) ?? new Decimal(0)).plus(row.total));
+  }
+  return totals;
+}
+
 async function checkAccounts(
   client: pg.PoolClient,
   replay: LedgerReplay,
   exceptions: ReconciliationException[],
-): Promise<number> {
+  scope: Scope,
+): Promise<{ checked: number; postingsTotals: Map<string, Decimal> }> {
+  const postingsTotals = await postingsTotalsOf(client, scope);
   const { rows } = await client.query<{
     id: string;
     owner_org_id: string;
     counterparty_org_id: string;
     purpose: string;
     balance: string;
-    postings_total: string;
   }>(
-    `SELECT a.id, a.owner_org_id, a.counterparty_org_id, a.purpose,
-            a.balance_amount::text AS balance,
-            coalesce((SELECT sum(p.amount) FROM journal_postings p WHERE p.account_id = a.id), 0)::text
-              AS postings_total
-       FROM accounts a`,
+    `SELECT id, owner_org_id, counterparty_org_id, purpose, balance_amount::text AS balance
+       FROM accounts`,
   );
   const fromLedger = new Map(
     replay.accounts().map(({ key, amount }) => [accountKeyText(key), { key, amount }]),
@@ -323,7 +481,7 @@ async function checkAccounts(
     };
     // An organization's books are its own: the counterparty does not see their exceptions.
     const parties = [account.owner_org_id];
-    const postings = new Decimal(account.postings_total);
+    const postings = postingsTotals.get(account.id) ?? new Decimal(0);
     if (!postings.equals(account.balance)) {
       exceptions.push({
         check: 'account_balance_vs_postings',
@@ -363,13 +521,14 @@ async function checkAccounts(
       message: `the ledger's events post to a ${key.purpose} account the journal does not have`,
     });
   }
-  return rows.length;
+  return { checked: rows.length, postingsTotals };
 }
 
 async function checkBatches(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
-): Promise<number> {
+  scope: Scope,
+): Promise<{ checked: number; count: number }> {
   const { rows } = await client.query<{
     id: string;
     payer_org_id: string;
@@ -395,7 +554,9 @@ async function checkBatches(
                                           || coalesce(e.payload->'adjustments', '[]'::jsonb)) line)
              + coalesce((e.payload->>'balanceForward')::numeric, 0))::text AS event_lines_total
        FROM settlement_batches b
-       LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'`,
+       LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'
+      WHERE $1::bigint = 0 OR e.seq > $1::bigint`,
+    [sinceSeqOf(scope)],
   );
   for (const batch of rows) {
     const parties = [batch.payer_org_id, batch.provider_org_id];
@@ -460,14 +621,35 @@ async function checkBatches(
       );
     }
   }
-  await checkBatchClaimLines(client, exceptions);
-  return rows.length;
+  await checkBatchClaimLines(
+    client,
+    exceptions,
+    scope.mode === 'full' ? undefined : rows.map((batch) => batch.id),
+  );
+  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
+  const count = await countRows(client, 'settlement_batches');
+  const expected = scope.checkpoint.batchCount + rows.length;
+  if (count !== expected) {
+    exceptions.push({
+      check: 'batch_event_mismatch',
+      subjectType: 'settlement_batch',
+      subjectId: 'settlement_batches',
+      partyOrgIds: null, // whose batch is unknown: like the chain, it concerns everyone
+      expected: String(expected),
+      actual: String(count),
+      message:
+        'settlement batches were added or removed without a ledger event since the last clean ' +
+        'run; a full run names them',
+    });
+  }
+  return { checked: rows.length, count };
 }
 
-/** Each claim line pays what the claim's decision at batching time paid. */
+/** Each claim line pays what the claim's decision at batching time paid (of these batches). */
 async function checkBatchClaimLines(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
+  batchIds: string[] | undefined,
 ): Promise<void> {
   const { rows } = await client.query<{
     batch_id: string;
@@ -484,7 +666,9 @@ async function checkBatchClaimLines(
        LEFT JOIN LATERAL (SELECT paid_amount FROM claim_decisions
                            WHERE claim_id = bc.claim_id AND decided_at <= b.created_at
                            ORDER BY decided_at DESC LIMIT 1) d ON true
-      WHERE d.paid_amount IS DISTINCT FROM bc.amount`,
+      WHERE d.paid_amount IS DISTINCT FROM bc.amount
+        AND ($1::uuid[] IS NULL OR bc.batch_id = ANY($1::uuid[]))`,
+    [batchIds ?? null],
   );
   for (const line of rows) {
     exceptions.push({
@@ -502,6 +686,7 @@ async function checkBatchClaimLines(
 async function checkConfirmations(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
+  scope: Scope,
 ): Promise<number> {
   const { rows } = await client.query<{
     id: string;
@@ -522,7 +707,10 @@ async function checkConfirmations(
                            WHERE aggregate_id = b.id::text
                              AND type IN ('SettlementBatchConfirmed', 'SettlementException')
                            ORDER BY seq DESC LIMIT 1) e ON true
-      WHERE b.status <> 'issued'`,
+      WHERE b.status <> 'issued'
+        AND ($1::bigint = 0 OR EXISTS (SELECT 1 FROM ledger_events x
+                                        WHERE x.aggregate_id = b.id::text AND x.seq > $1::bigint))`,
+    [sinceSeqOf(scope)],
   );
   for (const batch of rows) {
     const parties = [batch.payer_org_id, batch.provider_org_id];
@@ -573,9 +761,17 @@ async function checkConfirmations(
 async function storeFindings(
   database: Database,
   runId: string,
-  summary: ReconciliationSummary,
-  exceptions: ReconciliationException[],
-  throughSeq: string,
+  {
+    summary,
+    exceptions,
+    throughSeq,
+    checkpoint,
+  }: {
+    summary: ReconciliationSummary;
+    exceptions: ReconciliationException[];
+    throughSeq: string;
+    checkpoint: Checkpoint | undefined;
+  },
 ): Promise<void> {
   const stored = exceptions.slice(0, EXCEPTIONS_STORED_MAX);
   await inTransaction(database.pool, async (client) => {
@@ -602,10 +798,11 @@ async function storeFindings(
     await client.query(
       `UPDATE reconciliation_runs
           SET status = 'completed', finished_at = now(), through_seq = $2, summary = $3,
-              exception_count = $4
+              exception_count = $4, mode = $5
         WHERE id = $1`,
-      [runId, throughSeq, JSON.stringify(summary), exceptions.length],
+      [runId, throughSeq, JSON.stringify(summary), exceptions.length, summary.mode],
     );
+    if (checkpoint) await saveCheckpoint(client, runId, checkpoint);
   });
 }
 

@@ -24,8 +24,12 @@ import {
   type RemittancePayer,
 } from '../../interop/x12/835.js';
 import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
-import type { OrganizationProfile } from '../organization-profile.js';
-import { findOrganizations, type Organization, type Principal } from '../organizations.js';
+import {
+  findOrganizations,
+  type InterchangeId,
+  type Organization,
+  type Principal,
+} from '../organizations.js';
 import {
   BATCH_LINES_MAX,
   getBatch,
@@ -96,8 +100,7 @@ export async function loadRemittance(
     batch,
     remittance: {
       interchange: {
-        senderId: interchangeIdOf(payer.id),
-        receiverId: provider.npi ?? interchangeIdOf(provider.id),
+        ...interchangeAddressOf(payer, provider),
         controlNumber: batch.remittanceControlNumber,
         usageIndicator,
         preparedAt: createdAt,
@@ -110,7 +113,7 @@ export async function loadRemittance(
         traceNumber: (confirmed ? batch.traceNumber : null) ?? batch.id,
         originatingCompanyId: originatingCompanyIdOf(payer),
       },
-      payer: remittancePayerOf(payer.name, payer.profile),
+      payer: remittancePayerOf(payer),
       payee: {
         name: provider.name,
         npi: provider.npi,
@@ -155,6 +158,23 @@ function interchangeIdOf(organizationId: string): string {
 }
 
 /**
+ * ISA05/ISA06 (GS02) the payer's registered interchange id, ISA07/ISA08 (GS03) the provider's:
+ * the 835 goes to the payee, also when a clearinghouse submitted its claims. Without a registered
+ * id, as before: "ZZ" and 15 hex digits of the payer's id; the provider's NPI, else its id's.
+ */
+function interchangeAddressOf(payer: Organization, provider: Organization) {
+  const fallback = (id: string): InterchangeId => ({ qualifier: 'ZZ', id });
+  const sender = payer.interchange ?? fallback(interchangeIdOf(payer.id));
+  const receiver = provider.interchange ?? fallback(provider.npi ?? interchangeIdOf(provider.id));
+  return {
+    senderQualifier: sender.qualifier,
+    senderId: sender.id,
+    receiverQualifier: receiver.qualifier,
+    receiverId: receiver.id,
+  };
+}
+
+/**
  * TRN03: "1" + the payer's EIN, as the guide wants it, once the payer's profile holds one;
  * until then "9" (a number the payer assigns) + 9 digits taken from the payer's id, the same
  * for every 835 of the payer.
@@ -170,10 +190,14 @@ function originatingCompanyIdOf(payer: Organization): string {
  * contact (PER*CX) situational: a payer that gave only one contact has it written as PER*BL, so
  * the required segment is there and names someone who can answer; with both, each in its place.
  */
-function remittancePayerOf(name: string, profile: OrganizationProfile): RemittancePayer {
-  const { address, businessContact, technicalContact } = profile;
+function remittancePayerOf(payer: Organization): RemittancePayer {
+  const { address, businessContact, technicalContact } = payer.profile;
+  // REF02 is AN 1-50; a longer payer id (NM109 allows 80) cannot be written and is left out.
+  const payerIdentifier =
+    payer.payerId !== null && payer.payerId.length <= 50 ? payer.payerId : null;
   return {
-    name,
+    name: payer.name,
+    payerIdentifier,
     address,
     businessContact: technicalContact === null ? null : businessContact,
     technicalContact: technicalContact ?? businessContact,

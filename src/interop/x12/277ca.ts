@@ -6,8 +6,7 @@
 // Pure. The patient's name is in NM1*QC because the guide requires it; the document goes only to
 // the submitter that sent the claim.
 import { Decimal } from 'decimal.js';
-import type { AcknowledgmentEnvelope } from './999.js';
-import { writeInterchange } from './envelope-out.js';
+import { writeAnswer, type AnswerEnvelope } from './envelope-out.js';
 import { dateElement, moneyElement, segment, utcDateAndTime, X12WriteError } from './segments.js';
 
 export const CLAIM_ACKNOWLEDGMENT_GUIDE = '005010X214';
@@ -165,10 +164,7 @@ function providerSegments(
 }
 
 /** The 277CA interchange: ISA, GS*HN, one ST*277 … SE, GE, IEA; GS06 is the ISA13. */
-export function write277ca(
-  envelope: AcknowledgmentEnvelope,
-  acknowledgment: ClaimAcknowledgment,
-): string {
+export function write277ca(envelope: AnswerEnvelope, acknowledgment: ClaimAcknowledgment): string {
   const claims = acknowledgment.providers.flatMap((provider) => provider.claims);
   if (claims.length === 0) throw new X12WriteError('a 277CA acknowledges at least one claim');
   const { date, time } = utcDateAndTime(acknowledgment.receivedAt);
@@ -215,21 +211,9 @@ export function write277ca(
       providerSegments(provider, receiverId, statusDate, next),
     ),
   ];
-  return writeInterchange(envelope, [
-    {
-      functionalIdentifierCode: 'HN',
-      senderId: envelope.applicationSenderId,
-      receiverId: envelope.applicationReceiverId,
-      controlNumber: envelope.controlNumber,
-      version: CLAIM_ACKNOWLEDGMENT_GUIDE,
-      transactionSets: [
-        {
-          identifierCode: '277',
-          controlNumber: '0001',
-          version: CLAIM_ACKNOWLEDGMENT_GUIDE,
-          segments,
-        },
-      ],
-    },
-  ]);
+  return writeAnswer(envelope, {
+    functionalIdentifierCode: 'HN',
+    version: CLAIM_ACKNOWLEDGMENT_GUIDE,
+    transactionSets: [{ identifierCode: '277', version: CLAIM_ACKNOWLEDGMENT_GUIDE, segments }],
+  });
 }

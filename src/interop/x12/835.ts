@@ -40,10 +40,28 @@ export interface RemittanceAdjustment {
   amount: MoneyText;
 }
 
+/** ISA05/ISA07 codes of 005010 (X12 element I05). */
+export const INTERCHANGE_QUALIFIERS = [
+  '01',
+  '14',
+  '20',
+  '27',
+  '28',
+  '29',
+  '30',
+  '33',
+  'ZZ',
+] as const;
+export type InterchangeQualifier = (typeof INTERCHANGE_QUALIFIERS)[number];
+
 export interface RemittanceInterchange {
-  /** ISA06 and GS02 (ISA05 qualifier ZZ): 1-15 letters or digits. */
+  /** ISA05: the sender id's qualifier, e.g. "ZZ" (mutually defined) or "30" (EIN). */
+  senderQualifier: InterchangeQualifier;
+  /** ISA06 and GS02: 1-15 letters, digits or . / _ -. */
   senderId: string;
-  /** ISA08 and GS03 (ISA07 qualifier ZZ): 1-15 letters or digits. */
+  /** ISA07: the receiver id's qualifier. */
+  receiverQualifier: InterchangeQualifier;
+  /** ISA08 and GS03: 1-15 letters, digits or . / _ -. */
   receiverId: string;
   /** ISA13, GS06 and ST02: unique per interchange sent, 1 to 999999999. */
   controlNumber: number;
@@ -88,6 +106,8 @@ export interface RemittanceContact {
 
 export interface RemittancePayer {
   name: string;
+  /** REF*2U in loop 1000A: the payer id partners address the payer by (AN 1-50). */
+  payerIdentifier: string | null;
   address: RemittanceAddress | null;
   /** PER*CX, the payer's business contact (situational in the guide). */
   businessContact: RemittanceContact | null;
@@ -289,7 +309,7 @@ export function reversalOf(claim: RemittanceClaim): RemittanceClaim {
 
 const CAS_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
 const PLB_ADJUSTMENTS_PER_SEGMENT_MAX = 6;
-const IDENTIFIER = /^[A-Za-z0-9]{1,15}$/;
+const IDENTIFIER = /^[A-Za-z0-9./_-]{1,15}$/;
 
 const truncated = (text: string, lengthMax: number) => text.slice(0, lengthMax).trimEnd();
 
@@ -318,11 +338,18 @@ function patientName(value: string | null, lengthMax: number): string | undefine
   return written === null ? undefined : truncated(written.toUpperCase(), lengthMax);
 }
 
-/** Our interchange ids are letters and digits only, so any translator takes them. */
+/**
+ * Our interchange ids are letters, digits and . / _ - only, so any translator takes them, with
+ * an ISA05 code as qualifier.
+ */
 function checkedInterchangeIds(interchange: RemittanceInterchange): void {
   for (const id of [interchange.senderId, interchange.receiverId]) {
     if (!IDENTIFIER.test(id))
-      throw new X12WriteError(`interchange id ${id} is not 1-15 letters or digits`);
+      throw new X12WriteError(`interchange id ${id} is not 1-15 letters, digits or . / _ -`);
+  }
+  for (const qualifier of [interchange.senderQualifier, interchange.receiverQualifier]) {
+    if (!INTERCHANGE_QUALIFIERS.includes(qualifier))
+      throw new X12WriteError(`interchange id qualifier ${qualifier} is not an ISA05 code`);
   }
 }
 
@@ -388,11 +415,20 @@ function contactSegment(functionCode: 'CX' | 'BL', contact: RemittanceContact): 
   return segment('PER', functionCode, text(contact.name, 60, 'PER02'), ...numbers);
 }
 
-/** Loop 1000A: N1, N3, N4, then PER*CX and PER*BL in the guide's order. */
+/**
+ * Loop 1000A: N1, N3, N4, REF*2U, then PER*CX and PER*BL in the guide's order. N103/N104 take
+ * only the CMS plan id (XV), which we do not hold; the payer id goes in REF*2U, which the guide
+ * requires when N104 is not the payer id.
+ */
 function payerSegments(payer: RemittancePayer): string[] {
+  const payerId = payer.payerIdentifier;
+  if (payerId !== null && (payerId.length > 50 || x12TextOf(payerId) !== payerId)) {
+    throw new X12WriteError(`REF*2U payer id ${payerId} is not 1-50 characters of X12 text`);
+  }
   return [
     segment('N1', 'PR', text(payer.name, 60, 'N102 (payer name)')),
     ...addressSegments(payer.address),
+    ...(payerId === null || payerId === '' ? [] : [segment('REF', '2U', payerId)]),
     ...(payer.businessContact === null ? [] : [contactSegment('CX', payer.businessContact)]),
     ...(payer.technicalContact === null ? [] : [contactSegment('BL', payer.technicalContact)]),
   ];
@@ -528,9 +564,9 @@ export function write835(remittance: Remittance): string {
   ];
   return writeInterchange(
     {
-      senderQualifier: 'ZZ',
+      senderQualifier: interchange.senderQualifier,
       senderId: interchange.senderId,
-      receiverQualifier: 'ZZ',
+      receiverQualifier: interchange.receiverQualifier,
       receiverId: interchange.receiverId,
       controlNumber: interchange.controlNumber,
       usageIndicator: interchange.usageIndicator,

@@ -17,7 +17,12 @@ import type {
   SetVerdict,
 } from './999.js';
 import type { ClaimLoop, HierarchyLevel } from './837p-loops.js';
-import type { ProfessionalClaimsReading, X12ClaimReading } from './837p-in.js';
+import {
+  billingLevelOf,
+  subscriberLevelOf,
+  type ProfessionalClaimsReading,
+  type X12ClaimReading,
+} from './837p-in.js';
 import { elementOf, type X12Problem, type X12Segment } from './envelope-in.js';
 import { x12NameOf, x12TextOf } from './segments.js';
 
@@ -39,6 +44,8 @@ export type ClaimDisposition =
  */
 export function interchangeNoteCodeOf(problem: X12Problem): string {
   const byElement: Record<string, string> = {
+    ISA05: '005',
+    ISA06: '006',
     ISA11: '022',
     ISA12: '017',
     ISA13: '018',
@@ -326,13 +333,6 @@ function writable(value: string): string | undefined {
   return x12NameOf(value) ?? undefined;
 }
 
-function levelOf(level: HierarchyLevel | undefined, code: string): HierarchyLevel | undefined {
-  for (let current = level, steps = 0; current && steps < 4; current = current.parent, steps++) {
-    if (current.levelCode === code) return current;
-  }
-  return undefined;
-}
-
 /** The first and last DTP*472 dates of the claim's lines (D8, or RD8 as sent). */
 function serviceDatesOf(loop: ClaimLoop): { from: string; to: string } | undefined {
   const dates = loop.lines.flatMap((line) =>
@@ -353,8 +353,9 @@ function chargeOf(loop: ClaimLoop): string | undefined {
 
 /** The patient as NM1*QC writes it: the patient loop's name when there is one, the subscriber's id. */
 function patientOf(loop: ClaimLoop): AcknowledgedClaim['patient'] | undefined {
-  const subscriber = levelOf(loop.level, '22')?.names.get('2010BA');
-  const patient = levelOf(loop.level, '23')?.names.get('2010CA') ?? subscriber;
+  const subscriber = subscriberLevelOf(loop.level)?.names.get('2010BA');
+  const patientLevel = loop.level?.levelCode === '23' ? loop.level : undefined;
+  const patient = patientLevel?.names.get('2010CA') ?? subscriber;
   const lastName = patient && writable(elementOf(patient, 3));
   const memberId = subscriber && writable(elementOf(subscriber, 9));
   if (!patient || !lastName || !memberId || memberId !== elementOf(subscriber, 9)) return undefined;
@@ -396,7 +397,7 @@ function acknowledgedClaimOf(
 function providerOf(
   level: HierarchyLevel | undefined,
 ): Omit<AcknowledgedProvider, 'claims'> | undefined {
-  const name = levelOf(level, '20')?.names.get('2010AA');
+  const name = billingLevelOf(level)?.names.get('2010AA');
   const organizationName = name && writable(elementOf(name, 3));
   if (!name || !organizationName || !/^\d{10}$/.test(elementOf(name, 9))) return undefined;
   return {
@@ -464,7 +465,7 @@ export function claimAcknowledgmentOf(
       ),
     );
     const acknowledged = acknowledgedClaimOf(claim, dispositions[index]!, fileErrors);
-    const level = levelOf(claim.loop.level, '20');
+    const level = billingLevelOf(claim.loop.level);
     const provider = providerOf(claim.loop.level);
     if (!acknowledged || !level || !provider) continue;
     const entry = providers.get(level) ?? { ...provider, claims: [] };

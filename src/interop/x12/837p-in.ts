@@ -5,7 +5,7 @@
 // Messages never repeat names, member ids or birth dates: the answer may be logged or forwarded.
 import { z } from 'zod';
 import { claimSubmissionSchema, type ClaimSubmission } from '../../domain/claims/schema.js';
-import { isValidNpi } from '../../domain/organizations.js';
+import { isValidNpi, type InterchangeId } from '../../domain/organizations.js';
 import { problemsOf } from '../../domain/validation.js';
 import { FieldOrigins } from '../field-origins.js';
 import {
@@ -36,6 +36,8 @@ export interface X12ClaimReading {
   locate: (field: string, message: string) => X12Problem;
   /** The claim's segments as read, for acknowledgments that echo them (277CA). */
   loop: ClaimLoop;
+  /** In a clearinghouse's file: the provider the billing provider's NPI (2010AA NM109) names. */
+  providerOrgId?: string;
 }
 
 export type ProfessionalClaimsReading =
@@ -46,13 +48,22 @@ export type ProfessionalClaimsReading =
       interchange: X12Interchange;
       claims: X12ClaimReading[];
     }
-  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader };
+  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader<string> };
 
 export interface ReadingContext {
   /** The submitting organization's NPI; the billing provider (2010AA NM109) must be it. */
   providerNpi: string | null;
   /** Most claims one file may hold. */
   claimsMax: number;
+  /** The submitter's registered interchange id: ISA05/ISA06 must be it. Absent: any sender. */
+  sender?: InterchangeId | null;
+  /** Payer organizations by payer id (2010BB NM109 with NM108 "PI"); a payer id absent is unknown. */
+  payersByPayerId?: ReadonlyMap<string, string>;
+  /**
+   * A clearinghouse's file: the providers, by NPI, that authorized the clearinghouse. Each claim's
+   * billing provider (2010AA NM109) must be one of them, and its claim is that provider's.
+   */
+  authorizedProviders?: ReadonlyMap<string, string>;
 }
 
 /** Reads every claim of an 837P file; `text` is the whole file. */
@@ -60,13 +71,106 @@ export function readProfessionalClaims(
   text: string,
   context: ReadingContext,
 ): ProfessionalClaimsReading {
+  const loops = readClaimLoops(text, context.claimsMax);
+  return loops.status === 'read' ? claimsOf(loops, context) : loops;
+}
+
+/**
+ * The envelope and claim loops of a file, read before any claim is mapped. A file refused whole
+ * carries its ISA header when that could be read (for a TA1).
+ */
+export type ClaimLoopsReading =
+  | { status: 'read'; interchange: X12Interchange; claims: ClaimLoop[] }
+  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader<string> };
+
+/**
+ * The identifiers of other organizations the claims name, to be looked up before the claims are
+ * mapped (the reader does no I/O): payer ids (2010BB NM109 with NM108 "PI", not a UUID) and
+ * billing provider NPIs (2010AA NM109). At most one of each per claim.
+ */
+export function partyIdentifiersOf(claims: readonly ClaimLoop[]): {
+  payerIds: string[];
+  billingProviderNpis: string[];
+} {
+  const payerIds = new Set<string>();
+  const npis = new Set<string>();
+  for (const claim of claims) {
+    const payer = subscriberLevelOf(claim.level)?.names.get('2010BB');
+    const payerId = payer && elementOf(payer, 9);
+    if (payer && elementOf(payer, 8) === 'PI' && payerId && !UUID.safeParse(payerId).success) {
+      payerIds.add(payerId);
+    }
+    const billingProvider = billingLevelOf(claim.level)?.names.get('2010AA');
+    if (billingProvider && elementOf(billingProvider, 9) !== '') {
+      npis.add(elementOf(billingProvider, 9));
+    }
+  }
+  return { payerIds: [...payerIds], billingProviderNpis: [...npis] };
+}
+
+/** The billing provider's level (HL03 "20") above a claim; HL02 may loop, so the walk is bounded. */
+export function billingLevelOf(level: HierarchyLevel | undefined): HierarchyLevel | undefined {
+  let current = level;
+  for (let depth = 0; current && depth < 3; depth++) {
+    if (current.levelCode === '20') return current;
+    current = current.parent;
+  }
+  return undefined;
+}
+
+/** The subscriber above the claim: its own level (22), or a patient level's (23) parent. */
+export function subscriberLevelOf(level: HierarchyLevel | undefined): HierarchyLevel | undefined {
+  if (level?.levelCode === '22') return level;
+  if (level?.levelCode === '23' && level.parent?.levelCode === '22') return level.parent;
+  return undefined;
+}
+
+/**
+ * ISA05/ISA06 against the submitter's registered interchange id: a file sent under another
+ * sender's id is refused whole, as any other envelope fault.
+ */
+function senderProblems(
+  interchange: X12Interchange,
+  sender: InterchangeId | null | undefined,
+): X12Problem[] {
+  if (!sender) return [];
+  const { senderQualifier: qualifier, senderId: id } = interchange.header;
+  if (qualifier === sender.qualifier && id === sender.id) return [];
+  const element = id === sender.id ? 5 : 6;
+  return [
+    problemAt(
+      { segment: 'ISA', element: elementName('ISA', element), line: interchange.isa.line },
+      `is "${element === 5 ? qualifier : id}"; the submitting organization sends as ISA05 "${sender.qualifier}", ISA06 "${sender.id}"`,
+    ),
+  ];
+}
+
+/** Maps each claim read by readClaimLoops, with the look-ups its context holds. */
+export function claimsOf(
+  loops: Extract<ClaimLoopsReading, { status: 'read' }>,
+  context: ReadingContext,
+): ProfessionalClaimsReading {
+  const { interchange, claims } = loops;
+  const problems = senderProblems(interchange, context.sender);
+  if (problems.length > 0) return { status: 'malformed', problems, header: interchange.header };
+  const reader = new ClaimReader(interchange.separators.component, context);
+  return {
+    status: 'read',
+    interchangeControlNumber: interchange.header.controlNumber,
+    interchange,
+    claims: claims.map((claim) => reader.read(claim)),
+  };
+}
+
+/** The envelope and the claims' loops, checked for what refuses a whole file. */
+export function readClaimLoops(text: string, claimsMax: number): ClaimLoopsReading {
   const interchange = readInterchange(text, {
     functionalIdentifierCode: 'HC',
     version: PROFESSIONAL_CLAIM_VERSION,
     transactionSetIdentifierCode: '837',
   });
   if (interchange.status === 'malformed') return interchange;
-  const { separators, transactionSets, controlNumber, header } = interchange.interchange;
+  const { transactionSets, header } = interchange.interchange;
   const claims: ClaimLoop[] = [];
   for (const transactionSet of transactionSets) {
     const loops = readLoops(transactionSet);
@@ -80,25 +184,19 @@ export function readProfessionalClaims(
       header,
     };
   }
-  if (claims.length > context.claimsMax) {
+  if (claims.length > claimsMax) {
     return {
       status: 'malformed',
       problems: [
         problemAt(
           { segment: 'CLM' },
-          `the file holds ${claims.length} claims; at most ${context.claimsMax} per file`,
+          `the file holds ${claims.length} claims; at most ${claimsMax} per file`,
         ),
       ],
       header,
     };
   }
-  const reader = new ClaimReader(separators.component, context.providerNpi);
-  return {
-    status: 'read',
-    interchangeControlNumber: controlNumber,
-    interchange: interchange.interchange,
-    claims: claims.map((claim) => reader.read(claim)),
-  };
+  return { status: 'read', interchange: interchange.interchange, claims };
 }
 
 /** Our field names and the X12 places they came from; the problems found on the way. */
@@ -137,10 +235,18 @@ function dateText(value: string): string | undefined {
 }
 
 class ClaimReader {
+  private readonly providerNpi: string | null;
+  private readonly payersByPayerId: ReadonlyMap<string, string>;
+  private readonly authorizedProviders: ReadonlyMap<string, string> | undefined;
+
   constructor(
     private readonly componentSeparator: string,
-    private readonly providerNpi: string | null,
-  ) {}
+    context: ReadingContext,
+  ) {
+    this.providerNpi = context.providerNpi;
+    this.payersByPayerId = context.payersByPayerId ?? new Map();
+    this.authorizedProviders = context.authorizedProviders;
+  }
 
   private components(segment: X12Segment, element: number): string[] {
     const value = elementOf(segment, element);
@@ -154,7 +260,7 @@ class ClaimReader {
       mapping.fail(problem.problem, problem.problem.message, ...problem.fields);
     }
     // A claim outside any subscriber loop has no member or payer: say where it is, once.
-    const unplaced = this.subscriberLevelOf(claim.level) === undefined ? ['member', 'payerId'] : [];
+    const unplaced = subscriberLevelOf(claim.level) === undefined ? ['member', 'payerId'] : [];
     for (const problem of [...claim.problems, ...claim.lines.flatMap((line) => line.problems)]) {
       mapping.fail(problem, problem.message, ...unplaced);
     }
@@ -167,7 +273,11 @@ class ClaimReader {
       mapping.fail(mapping.originOf(problem.field), problem.message);
     }
     const problems = mapping.problems;
+    const billingProvider = billingLevelOf(claim.level)?.names.get('2010AA');
+    const providerOrgId =
+      billingProvider && this.authorizedProviders?.get(elementOf(billingProvider, 9));
     return {
+      ...(providerOrgId === undefined ? {} : { providerOrgId }),
       transactionSetControlNumber: claim.transactionSetControlNumber,
       patientControlNumber: elementOf(claim.clm, 1),
       segmentPosition: claim.clm.position,
@@ -219,6 +329,14 @@ class ClaimReader {
     if (elementOf(name, 8) !== 'XX') {
       return fail(8, 'must be "XX": the billing provider is identified by its NPI');
     }
+    if (this.authorizedProviders !== undefined) {
+      if (!isValidNpi(npi)) return fail(9, 'must be a 10-digit NPI with a valid check digit');
+      if (this.authorizedProviders.has(npi)) return [];
+      return fail(
+        9,
+        `is NPI ${npi}: no provider with this NPI has authorized the submitting clearinghouse`,
+      );
+    }
     if (this.providerNpi !== null && npi !== this.providerNpi) {
       return fail(
         9,
@@ -238,7 +356,7 @@ class ClaimReader {
     mapping.map('totalChargeAmount', at(2));
     mapping.map('frequencyCode', at(5, 3));
     const frequencyCode = this.components(clm, 5)[2];
-    const subscriberLevel = this.subscriberLevelOf(claim.level);
+    const subscriberLevel = subscriberLevelOf(claim.level);
     return {
       payerId: subscriberLevel && this.payerIdOf(subscriberLevel, mapping),
       patientControlNumber: elementOf(clm, 1) || undefined,
@@ -276,14 +394,10 @@ class ClaimReader {
     }
   }
 
-  /** The subscriber above the claim: its own level (22), or a patient level's (23) parent. */
-  private subscriberLevelOf(level: HierarchyLevel | undefined): HierarchyLevel | undefined {
-    if (level?.levelCode === '22') return level;
-    if (level?.levelCode === '23' && level.parent?.levelCode === '22') return level.parent;
-    return undefined;
-  }
-
-  /** NM1*PR NM109 (2010BB) is the payer's ClaimChain organization id: what a provider enters as payer id. */
+  /**
+   * NM1*PR NM109 (2010BB) names the payer: its ClaimChain organization id (a UUID, with NM108
+   * "PI" or "XV"), or with NM108 "PI" the payer id clearinghouses know it by.
+   */
   private payerIdOf(level: HierarchyLevel, mapping: Mapping): string | undefined {
     const payer = level.names.get('2010BB');
     if (!payer) {
@@ -300,16 +414,18 @@ class ClaimReader {
       return undefined;
     }
     const payerId = elementOf(payer, 9);
-    if (!UUID.safeParse(payerId).success) {
-      mapping.fail(
-        at(9),
-        "must be the payer's ClaimChain id (a UUID, as GET /v1/organizations?kind=payer lists)",
-        'payerId',
-      );
-      return undefined;
-    }
     mapping.map('payerId', at(9));
-    return payerId;
+    if (UUID.safeParse(payerId).success) return payerId;
+    const payerOrgId = elementOf(payer, 8) === 'PI' ? this.payersByPayerId.get(payerId) : undefined;
+    if (payerOrgId !== undefined) return payerOrgId;
+    mapping.fail(
+      at(9),
+      payerId !== '' && elementOf(payer, 8) === 'PI'
+        ? `no payer organization has payer id "${payerId}"`
+        : 'must be the payer\'s payer id (with NM108 "PI") or its ClaimChain id (a UUID, as GET /v1/organizations?kind=payer lists)',
+      'payerId',
+    );
+    return undefined;
   }
 
   /** REF*F8 (payer claim control number) carries our id of the claim replaced or voided. */

@@ -2,7 +2,7 @@
 // per transaction set an AK2, each segment in error as IK3 (with the claim it belongs to as
 // CTX*CLM01) and each element in error as IK4, the set's verdict in IK5 and the group's in AK9.
 // A pure writer from a typed acknowledgment to the interchange text.
-import { writeInterchange, type InterchangeEnvelope } from './envelope-out.js';
+import { writeAnswer, type AnswerEnvelope } from './envelope-out.js';
 import { segment, X12WriteError } from './segments.js';
 
 export const ACKNOWLEDGMENT_GUIDE = '005010X231A1';
@@ -52,12 +52,6 @@ export interface FunctionalGroupAcknowledgment {
   /** AK902: GE01 received. */
   transactionSetCount: number;
   transactionSets: readonly TransactionSetAcknowledgment[];
-}
-
-/** The interchange we send: ours in ISA05/06 and GS02, the submitter's in ISA07/08 and GS03. */
-export interface AcknowledgmentEnvelope extends InterchangeEnvelope {
-  applicationSenderId: string;
-  applicationReceiverId: string;
 }
 
 /** IK3s past this many in one set are left out: the set is answered all the same. */
@@ -126,22 +120,16 @@ function acknowledgmentSegments(group: FunctionalGroupAcknowledgment): string[] 
  * 0002, …), GE, IEA; GS06 is the ISA13.
  */
 export function write999(
-  envelope: AcknowledgmentEnvelope,
+  envelope: AnswerEnvelope,
   groups: readonly FunctionalGroupAcknowledgment[],
 ): string {
-  return writeInterchange(envelope, [
-    {
-      functionalIdentifierCode: 'FA',
-      senderId: envelope.applicationSenderId,
-      receiverId: envelope.applicationReceiverId,
-      controlNumber: envelope.controlNumber,
+  return writeAnswer(envelope, {
+    functionalIdentifierCode: 'FA',
+    version: ACKNOWLEDGMENT_GUIDE,
+    transactionSets: groups.map((group) => ({
+      identifierCode: '999',
       version: ACKNOWLEDGMENT_GUIDE,
-      transactionSets: groups.map((group, index) => ({
-        identifierCode: '999',
-        controlNumber: String(index + 1).padStart(4, '0'),
-        version: ACKNOWLEDGMENT_GUIDE,
-        segments: acknowledgmentSegments(group),
-      })),
-    },
-  ]);
+      segments: acknowledgmentSegments(group),
+    })),
+  });
 }

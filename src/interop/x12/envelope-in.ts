@@ -38,8 +38,15 @@ export interface X12TransactionSet {
   segments: readonly X12Segment[];
 }
 
-/** The ISA's identifying elements, as acknowledgments echo them (ids without their padding). */
-export interface InterchangeHeader {
+/** ISA15: "P" production data, "T" test data. */
+export type UsageIndicator = 'P' | 'T';
+
+/**
+ * The ISA's identifying elements, ids without their padding: who sent the interchange to whom,
+ * as an answer swaps them and an acknowledgment echoes them. `Usage` is what ISA15 may be: "P" or
+ * "T" in an interchange read, anything in the header of one refused.
+ */
+export interface InterchangeHeader<Usage extends string = UsageIndicator> {
   /** ISA05 and ISA06. */
   senderQualifier: string;
   senderId: string;
@@ -51,25 +58,28 @@ export interface InterchangeHeader {
   time: string;
   /** ISA13. */
   controlNumber: string;
-  /** ISA15: "P" production or "T" test (anything else is refused). */
-  usageIndicator: string;
+  /** ISA15. */
+  usageIndicator: Usage;
 }
 
 /** A GS header and how many transaction sets its GE closed. */
 export interface X12FunctionalGroup {
-  /** GS01, GS02, GS03, GS06, GS08. */
+  /** GS01. */
   functionalIdentifierCode: string;
+  /** GS02 and GS03, the application sender's and receiver's codes: an answer swaps them. */
   senderId: string;
   receiverId: string;
+  /** GS06 and GS08. */
   controlNumber: string;
   version: string;
   transactionSetCount: number;
 }
 
 export interface X12Interchange {
-  /** ISA13. */
-  controlNumber: string;
+  /** The ISA segment itself, for its place in the file; its values are in `header`. */
+  isa: X12Segment;
   header: InterchangeHeader;
+  /** In file order; there is at least one. */
   groups: X12FunctionalGroup[];
   separators: X12Separators;
   /** Every transaction set of every functional group, in file order. */
@@ -99,7 +109,7 @@ export interface X12Problem extends X12Location {
 /** A malformed interchange carries its ISA header when the ISA itself could be read (for a TA1). */
 export type InterchangeReading =
   | { status: 'read'; interchange: X12Interchange }
-  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader };
+  | { status: 'malformed'; problems: X12Problem[]; header?: InterchangeHeader<string> };
 
 /** What a reader of one transaction type expects in GS01, GS08/ST03 and ST01. */
 export interface EnvelopeExpectation {
@@ -152,12 +162,12 @@ export function readInterchange(
   const header = headerOf(isaTextOf(text, start).isa.split(separators.element));
   const tokenized = tokenize(text, start, separators);
   if ('problem' in tokenized) return { status: 'malformed', problems: [tokenized.problem], header };
-  const reading = readEnvelope(tokenized.segments, separators, expectation);
+  const reading = readEnvelope(tokenized.segments, separators, header, expectation);
   return reading.status === 'malformed' ? { ...reading, header } : reading;
 }
 
 /** The ISA's elements (elements[1] is ISA01) as a header; only called on an ISA of full width. */
-function headerOf(elements: readonly string[]): InterchangeHeader {
+function headerOf(elements: readonly string[]): InterchangeHeader<string> {
   const value = (index: number) => (elements[index] ?? '').trim();
   return {
     senderQualifier: value(5),
@@ -340,6 +350,7 @@ const isCount = (text: string) => /^\d{1,10}$/.test(text);
 function readEnvelope(
   segments: X12Segment[],
   separators: X12Separators,
+  header: InterchangeHeader<string>,
   expectation: EnvelopeExpectation,
 ): InterchangeReading {
   const isa = segments[0]!;
@@ -398,8 +409,9 @@ function readEnvelope(
   return {
     status: 'read',
     interchange: {
-      controlNumber: elementOf(isa, 13),
-      header: headerOf(isa.elements),
+      isa,
+      // isaProblems refused any ISA15 but "P" and "T".
+      header: { ...header, usageIndicator: header.usageIndicator === 'T' ? 'T' : 'P' },
       groups,
       separators,
       transactionSets,

@@ -1,6 +1,8 @@
-// Writing the X12 envelope around transaction sets we send (835, 999, 277CA) and the TA1
-// interchange acknowledgment: ISA/GS/ST … SE/GE/IEA with their counts and control numbers. One
-// place for it, so every document we write is enveloped the same way. Pure: no I/O.
+// Writing the X12 5010 envelope around every document we send (the 835; the 271 answering a 270;
+// the 999 and 277CA acknowledging an 837P) and the TA1 interchange acknowledgment: ISA (fixed
+// width), GS, each ST … SE with its segment count, GE, IEA. One place for it, so every document
+// is enveloped the same way. Pure: the caller brings the control number (unique per sender, from
+// a database sequence) and the parties, for an answer those of the file it answers, swapped.
 import {
   controlNumber,
   dateElement,
@@ -27,6 +29,15 @@ export interface InterchangeEnvelope {
   preparedAt: Date;
 }
 
+/**
+ * An answer to a file received (271, 999, 277CA): an interchange of one functional group, whose
+ * GS06 is the ISA13 and whose GS02/GS03 are these.
+ */
+export interface AnswerEnvelope extends InterchangeEnvelope {
+  applicationSenderId: string;
+  applicationReceiverId: string;
+}
+
 /** One transaction set: what stands between its ST and SE. */
 export interface TransactionSetContent {
   /** ST01, e.g. "999". */
@@ -40,7 +51,7 @@ export interface TransactionSetContent {
 }
 
 export interface FunctionalGroupContent {
-  /** GS01, e.g. "FA" (999), "HN" (277), "HP" (835). */
+  /** GS01, e.g. "FA" (999), "HN" (277), "HP" (835), "HB" (271). */
   functionalIdentifierCode: string;
   /** GS02/GS03: application sender's and receiver's codes. */
   senderId: string;
@@ -53,20 +64,54 @@ export interface FunctionalGroupContent {
 }
 
 const INTERCHANGE_ID_QUALIFIER = /^[0-9A-Z]{2}$/;
+/** 1-15 printable characters (spaces around it are padding, not the id). */
 const INTERCHANGE_ID = /^[ -~]{1,15}$/;
+const APPLICATION_CODE = /^[ -~]{2,15}$/;
+const DELIMITER = /[*:^~]/;
 
-/** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */
-export function interchangeHeader(envelope: InterchangeEnvelope): string {
+type InterchangeParties = Pick<
+  InterchangeEnvelope,
+  'senderQualifier' | 'senderId' | 'receiverQualifier' | 'receiverId'
+>;
+
+function assertWritableInterchangeParties(envelope: InterchangeParties): void {
   for (const [qualifier, id] of [
     [envelope.senderQualifier, envelope.senderId],
     [envelope.receiverQualifier, envelope.receiverId],
   ] as const) {
-    if (!INTERCHANGE_ID_QUALIFIER.test(qualifier) || !INTERCHANGE_ID.test(id.trim())) {
+    if (
+      !INTERCHANGE_ID_QUALIFIER.test(qualifier) ||
+      !INTERCHANGE_ID.test(id.trim()) ||
+      DELIMITER.test(id)
+    ) {
       throw new X12WriteError(
-        `interchange id ${qualifier}/${id} is not a qualifier and 1-15 characters`,
+        'an interchange party is not a 2-character qualifier and an id of 1-15 characters',
       );
     }
   }
+}
+
+/**
+ * Throws X12WriteError unless an answer's parties can be written: ISA qualifiers of 2 letters or
+ * digits, ids of 1-15 printable characters and GS02/GS03 of 2-15, none holding our delimiters.
+ * Call it before acting on a file whose parties the answer will name, so a file that cannot be
+ * answered is refused having done nothing.
+ */
+export function assertWritableParties(
+  envelope: InterchangeParties &
+    Pick<AnswerEnvelope, 'applicationSenderId' | 'applicationReceiverId'>,
+): void {
+  assertWritableInterchangeParties(envelope);
+  for (const code of [envelope.applicationSenderId, envelope.applicationReceiverId]) {
+    if (!APPLICATION_CODE.test(code) || DELIMITER.test(code)) {
+      throw new X12WriteError('GS02 and GS03 must be 2-15 characters');
+    }
+  }
+}
+
+/** ISA is fixed width (106 characters with its terminator), so it is spelled out here. */
+export function interchangeHeader(envelope: InterchangeEnvelope): string {
+  assertWritableInterchangeParties(envelope);
   const { date, time } = utcDateAndTime(envelope.preparedAt);
   const elements = [
     'ISA',
@@ -137,6 +182,33 @@ export function writeInterchange(
     segment('IEA', String(groups.length), controlNumber(envelope.controlNumber, 9)),
   ];
   return `${segments.join('\n')}\n`;
+}
+
+/**
+ * An answer: one group, GS06 the ISA13, GS02/GS03 the envelope's, its transaction sets numbered
+ * 0001, 0002, … in ST02.
+ */
+export function writeAnswer(
+  envelope: AnswerEnvelope,
+  group: {
+    functionalIdentifierCode: string;
+    version: string;
+    transactionSets: readonly Omit<TransactionSetContent, 'controlNumber'>[];
+  },
+): string {
+  return writeInterchange(envelope, [
+    {
+      functionalIdentifierCode: group.functionalIdentifierCode,
+      senderId: envelope.applicationSenderId,
+      receiverId: envelope.applicationReceiverId,
+      controlNumber: envelope.controlNumber,
+      version: group.version,
+      transactionSets: group.transactionSets.map((set, index) => ({
+        ...set,
+        controlNumber: controlNumber(index + 1, 4),
+      })),
+    },
+  ]);
 }
 
 /** TA104: the interchange accepted, accepted with errors noted, or rejected. */

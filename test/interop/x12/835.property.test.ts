@@ -166,7 +166,9 @@ const remittanceArbitrary = fc
     }
     return {
       interchange: {
+        senderQualifier: 'ZZ',
         senderId: 'PAYER1',
+        receiverQualifier: 'ZZ',
         receiverId: '1234567893',
         controlNumber: generated.controlNumber,
         usageIndicator: generated.usageIndicator,
@@ -181,6 +183,7 @@ const remittanceArbitrary = fc
       },
       payer: {
         name: 'Payer',
+        payerIdentifier: profiles.payerAddress ? '60054' : null,
         address: profiles.payerAddress ? ADDRESS : null,
         // As the loader does: a lone contact is the technical one (PER*BL, required).
         businessContact: profiles.businessContact && profiles.technicalContact ? CONTACT : null,

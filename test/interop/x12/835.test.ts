@@ -121,8 +121,10 @@ const paidEarlier: RemittanceClaim = {
 
 const remittance: Remittance = {
   interchange: {
-    senderId: 'ACMEHEALTH',
-    receiverId: '1234567893',
+    senderQualifier: '30',
+    senderId: '061234567',
+    receiverQualifier: 'ZZ',
+    receiverId: 'RIVERSIDE.FM',
     controlNumber: 42,
     usageIndicator: 'T',
     preparedAt: new Date('2026-11-25T14:03:09.123Z'),
@@ -136,6 +138,7 @@ const remittance: Remittance = {
   },
   payer: {
     name: 'Acme Health Plan',
+    payerIdentifier: '60054',
     address: {
       line1: '100 Insurance Way',
       line2: null,
@@ -166,8 +169,8 @@ const remittance: Remittance = {
   providerAdjustments: [],
 };
 
-const EXPECTED = `ISA*00*          *00*          *ZZ*ACMEHEALTH     *ZZ*1234567893     *261125*1403*^*00501*000000042*0*T*:~
-GS*HP*ACMEHEALTH*1234567893*20261125*1403*42*X*005010X221A1~
+const EXPECTED = `ISA*00*          *00*          *30*061234567      *ZZ*RIVERSIDE.FM   *261125*1403*^*00501*000000042*0*T*:~
+GS*HP*061234567*RIVERSIDE.FM*20261125*1403*42*X*005010X221A1~
 ST*835*0042~
 BPR*I*22*C*ACH************20261125~
 TRN*1*TRN-2026-0001*1061234567~
@@ -175,6 +178,7 @@ DTM*405*20261125~
 N1*PR*Acme Health Plan~
 N3*100 Insurance Way~
 N4*Hartford*CT*06101~
+REF*2U*60054~
 PER*CX*Provider Services*TE*8005550100~
 PER*BL*EDI Support*TE*8005550199*EM*edi@acme.example~
 N1*PE*Riverside Family Medicine*XX*1234567893~
@@ -210,7 +214,7 @@ SVC*HC:97110*90*0**2~
 DTM*472*20261103~
 CAS*CO*96*90~
 LQ*HE*N130~
-SE*43*0042~
+SE*44*0042~
 GE*1*42~
 IEA*1*000000042~
 `;
@@ -249,7 +253,7 @@ describe('write835', () => {
         { reasonCode: 'L6', reference: null, amount: '-5.00' },
       ],
     });
-    expect(text).toContain(`\nPLB*1234567893*20261231*WO:${RECOUPED_ID}*15*L6*-5~\nSE*44*0042~\n`);
+    expect(text).toContain(`\nPLB*1234567893*20261231*WO:${RECOUPED_ID}*15*L6*-5~\nSE*45*0042~\n`);
     expect(remittanceProblems(parse835(text))).toEqual([]);
   });
 
@@ -258,6 +262,7 @@ describe('write835', () => {
       ...remittance,
       payer: {
         name: 'Acme Health Plan',
+        payerIdentifier: null,
         address: null,
         businessContact: null,
         technicalContact: null,
@@ -288,7 +293,9 @@ describe('write835', () => {
         technicalContact: { name: 'EDI Support', phone: null, email: 'edi@acme.example' },
       },
     });
-    expect(text).toContain('\nN4*Hartford*CT*06101*PR~\nPER*BL*EDI Support*EM*edi@acme.example~\n');
+    expect(text).toContain(
+      '\nN4*Hartford*CT*06101*PR~\nREF*2U*60054~\nPER*BL*EDI Support*EM*edi@acme.example~\n',
+    );
   });
 
   it('refuses a contact it cannot write: no phone and no email, or a phone not of 10 digits', () => {

@@ -7,6 +7,8 @@ import {
   type ProfessionalClaimsReading,
   type ReadingContext,
   type X12ClaimReading,
+  partyIdentifiersOf,
+  readClaimLoops,
 } from '../../../src/interop/x12/837p-in.js';
 import type { X12Problem } from '../../../src/interop/x12/envelope-in.js';
 import {
@@ -357,18 +359,33 @@ describe('each structural fault of a claim is named, and refuses that claim only
     ]);
   });
 
-  it('payer: NM109 of 2010BB must be a ClaimChain payer id; locate() names it for later problems', () => {
-    const notUuid = edited(
+  it('payer: NM109 of 2010BB is a payer id (NM108 PI) or a ClaimChain id; locate() names it for later problems', () => {
+    const byPayerId = edited(
       commercial,
       replaceSegment('NM1*PR*', 'NM1*PR*2*KEY INSURANCE COMPANY*****PI*999996666'),
     );
-    expect(claimProblemsOf(notUuid)).toMatchObject([
+    expect(claimProblemsOf(byPayerId)).toMatchObject([
       {
         field: 'NM109',
         loop: '2010BB',
         segmentPosition: 21,
+        message: 'no payer organization has payer id "999996666"',
+      },
+    ]);
+    const payerOrgId = '22222222-2222-4222-8222-222222222222';
+    const known = { ...context, payersByPayerId: new Map([['999996666', payerOrgId]]) };
+    const [resolved] = claimsOf(byPayerId, known);
+    expect(resolved!.entry).toMatchObject({ submission: { payerId: payerOrgId } });
+    const planId = edited(
+      commercial,
+      replaceSegment('NM1*PR*', 'NM1*PR*2*KEY INSURANCE COMPANY*****XV*999996666'),
+    );
+    expect(claimProblemsOf(planId, 0, known)).toMatchObject([
+      {
+        field: 'NM109',
+        loop: '2010BB',
         message:
-          "must be the payer's ClaimChain id (a UUID, as GET /v1/organizations?kind=payer lists)",
+          'must be the payer\'s payer id (with NM108 "PI") or its ClaimChain id (a UUID, as GET /v1/organizations?kind=payer lists)',
       },
     ]);
     const [claim] = claimsOf(commercial);
@@ -504,6 +521,85 @@ describe('faults that refuse the whole file', () => {
       fileProblemsOf(withAnotherClaim(commercial, 'SECOND-1'), { ...context, claimsMax: 1 }),
     ).toEqual([
       { field: 'CLM', segment: 'CLM', message: 'the file holds 2 claims; at most 1 per file' },
+    ]);
+  });
+});
+
+describe('trading partners: who sent the file and for whom', () => {
+  const otherNpi = '1245319599';
+  // The sample's claim once more, under a second billing provider (HL 3) as subscriber HL 4.
+  const twoProviders = withAnotherClaim(commercial, 'SECOND-2', (segments) => {
+    segments.splice(
+      0,
+      1,
+      'HL*3**20*1',
+      `NM1*85*2*SECOND PRACTICE*****XX*${otherNpi}`,
+      'N3*1 MAIN ST',
+      'N4*MIAMI*FL*33111',
+      'HL*4*3*22*0',
+    );
+  });
+
+  it('lists the payer ids and billing provider NPIs the claims name, once each', () => {
+    const file = edited(
+      commercial,
+      replaceSegment('NM1*PR*', 'NM1*PR*2*ACME HEALTH PLAN*****PI*60054'),
+    );
+    const loops = readClaimLoops(withAnotherClaim(file, 'SECOND-2'), 10);
+    if (loops.status !== 'read') throw new Error('expected the file to be read');
+    expect(partyIdentifiersOf(loops.claims)).toEqual({
+      payerIds: ['60054'],
+      billingProviderNpis: [sampleNpi],
+    });
+    const uuidLoops = readClaimLoops(commercial, 10);
+    if (uuidLoops.status !== 'read') throw new Error('expected the file to be read');
+    expect(partyIdentifiersOf(uuidLoops.claims).payerIds).toEqual([]);
+  });
+
+  it("a clearinghouse's file: each claim is its billing provider's, when that provider authorized it", () => {
+    const providerA = '33333333-3333-4333-8333-333333333333';
+    const clearinghouse: ReadingContext = {
+      providerNpi: null,
+      claimsMax: 10,
+      authorizedProviders: new Map([[sampleNpi, providerA]]),
+    };
+    const [first, second] = claimsOf(twoProviders, clearinghouse);
+    expect(first!.providerOrgId).toBe(providerA);
+    expect(first!.entry).toHaveProperty('submission');
+    expect(second!.providerOrgId).toBeUndefined();
+    expect(second!.entry).toMatchObject({
+      problems: [
+        {
+          field: 'NM109',
+          loop: '2010AA',
+          message: `is NPI ${otherNpi}: no provider with this NPI has authorized the submitting clearinghouse`,
+        },
+      ],
+    });
+  });
+
+  it('ISA05/ISA06 must be the registered sender; none registered: any sender', () => {
+    const registered = { qualifier: 'ZZ' as const, id: 'SUBMITTERS.ID' };
+    expect(claimsOf(commercial, { ...context, sender: registered })).toHaveLength(1);
+    expect(
+      fileProblemsOf(commercial, { ...context, sender: { ...registered, id: 'OTHER' } }),
+    ).toEqual([
+      {
+        field: 'ISA06',
+        segment: 'ISA',
+        element: 'ISA06',
+        line: 1,
+        message:
+          'is "SUBMITTERS.ID"; the submitting organization sends as ISA05 "ZZ", ISA06 "OTHER"',
+      },
+    ]);
+    expect(
+      fileProblemsOf(commercial, { ...context, sender: { ...registered, qualifier: '30' } }),
+    ).toMatchObject([
+      {
+        element: 'ISA05',
+        message: 'is "ZZ"; the submitting organization sends as ISA05 "30", ISA06 "SUBMITTERS.ID"',
+      },
     ]);
   });
 });

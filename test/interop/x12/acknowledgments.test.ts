@@ -4,7 +4,7 @@
 // Each text also passes /work/shared/tools/x12check (pyx12) while developing; see the README.
 import { describe, expect, it } from 'vitest';
 import { write277ca } from '../../../src/interop/x12/277ca.js';
-import { write999, type AcknowledgmentEnvelope } from '../../../src/interop/x12/999.js';
+import { write999 } from '../../../src/interop/x12/999.js';
 import {
   claimAcknowledgmentOf,
   implementationAcknowledgmentsOf,
@@ -12,14 +12,14 @@ import {
   type ClaimDisposition,
 } from '../../../src/interop/x12/837p-acknowledgments.js';
 import { readProfessionalClaims } from '../../../src/interop/x12/837p-in.js';
-import { writeTa1Interchange } from '../../../src/interop/x12/envelope-out.js';
+import { writeTa1Interchange, type AnswerEnvelope } from '../../../src/interop/x12/envelope-out.js';
 import { readInterchange } from '../../../src/interop/x12/envelope-in.js';
 import { parseAcknowledgment } from '../../support/x12.js';
 import { sampleFile, withAnotherClaim } from './samples.js';
 
 const receivedAt = new Date('2026-12-01T10:30:00Z');
 /** The sample's ISA and GS swapped: we answer as RECEIVERS.ID to SUBMITTERS.ID. */
-const envelope = (controlNumber: number): AcknowledgmentEnvelope => ({
+const envelope = (controlNumber: number): AnswerEnvelope => ({
   senderQualifier: 'ZZ',
   senderId: 'RECEIVERS.ID',
   receiverQualifier: 'ZZ',

@@ -40,9 +40,40 @@ function withIsa(offset: number, characters: string): string {
 }
 
 describe('a well-formed interchange', () => {
+  it('gives the ISA as one header (ids unpadded) and each functional group; a refused one its header', () => {
+    const interchange = read(sample);
+    expect(interchange.header).toEqual({
+      senderQualifier: 'ZZ',
+      senderId: 'SUBMITTERS.ID',
+      receiverQualifier: 'ZZ',
+      receiverId: 'RECEIVERS.ID',
+      date: '261015',
+      time: '1253',
+      controlNumber: '000000905',
+      usageIndicator: 'P',
+    });
+    expect(interchange.groups).toEqual([
+      {
+        functionalIdentifierCode: 'HC',
+        senderId: 'SENDER CODE',
+        receiverId: 'RECEIVER CODE',
+        controlNumber: '1',
+        version: '005010X222A1',
+        transactionSetCount: 1,
+      },
+    ]);
+    expect(interchange.isa).toMatchObject({ id: 'ISA', line: 1, position: 0 });
+    expect(interchange.transactionSets[0]!.groupControlNumber).toBe('1');
+    const refused = readInterchange(withIsa(102, 'X'), expectation);
+    expect(refused).toMatchObject({
+      status: 'malformed',
+      header: { controlNumber: '000000905', usageIndicator: 'X', senderId: 'SUBMITTERS.ID' },
+    });
+  });
+
   it('gives its separators, control number and transaction sets, each segment placed', () => {
     const interchange = read(sample);
-    expect(interchange.controlNumber).toBe('000000905');
+    expect(interchange.header.controlNumber).toBe('000000905');
     expect(interchange.separators).toEqual({
       element: '*',
       repetition: '^',

@@ -15,6 +15,19 @@ export function sampleFile(name: SampleName, payerId = samplePayerId): string {
   return text.replaceAll(PAYER_ID_PLACEHOLDER, payerId);
 }
 
+/**
+ * The file with ISA13 and IEA02 set to `controlNumber`: the same ISA13 from the same sender again
+ * is a duplicate interchange, so a test sending a sample more than once numbers each copy.
+ */
+export function withInterchangeControlNumber(text: string, controlNumber: number): string {
+  const value = String(controlNumber).padStart(9, '0');
+  // The ISA is fixed-width: ISA13 is characters 90 to 98.
+  return (text.slice(0, 90) + value + text.slice(99)).replace(
+    /IEA\*(\d+)\*\d{9}~/,
+    `IEA*$1*${value}~`,
+  );
+}
+
 /** The file's segments, without terminators (the samples end each with "~" and a line break). */
 export function segmentsOf(text: string): string[] {
   return text.split('~\n').filter((segment) => segment !== '');

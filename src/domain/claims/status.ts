@@ -1,0 +1,135 @@
+// Claim status as a billing office asks for it: by its own patient control number (CLM01), not
+// by our id, with each claim's status in the terms of the X12 277's Health Care Claim Status
+// Category Codes (code source 507), so the JSON answer and a 277 say the same thing.
+import type { Queryable } from '../../infra/db.js';
+
+/** At most this many claims answer one inquiry (replacements share their original's number). */
+export const CLAIM_STATUS_CLAIMS_MAX = 20;
+
+export interface StatusCategory {
+  /** STC01-1, e.g. "F1". */
+  code: string;
+  description: string;
+}
+
+const CATEGORIES = {
+  A2: 'Acknowledgement/Acceptance into adjudication system',
+  P2: 'Pending/Payer Review',
+  F1: 'Finalized/Payment: the claim has been paid',
+  F2: 'Finalized/Denial: the claim has been denied',
+  F3: 'Finalized/Revised: adjudication information has been changed',
+  F4: 'Finalized/Adjudication Complete: no payment forthcoming',
+  A4: 'Acknowledgement/Not Found: the claim cannot be found in the adjudication system',
+} as const;
+
+export type StatusCategoryCode = keyof typeof CATEGORIES;
+
+export function categoryOf(code: StatusCategoryCode): StatusCategory {
+  return { code, description: CATEGORIES[code] };
+}
+
+/**
+ * Our status as a 277 category. submitted: accepted, waiting for the engine (A2); pended: waiting
+ * for a person at the payer (P2); paid, partially_paid and settled: F1 when money is paid, F4 when
+ * the whole allowed amount fell to the patient (deductible, copay); denied: F2; voided and
+ * replaced: F3, the earlier adjudication reversed.
+ */
+export function statusCategoryOf(status: string, paidAmount: string | null): StatusCategory {
+  switch (status) {
+    case 'submitted':
+      return categoryOf('A2');
+    case 'pended':
+      return categoryOf('P2');
+    case 'denied':
+      return categoryOf('F2');
+    case 'voided':
+    case 'replaced':
+      return categoryOf('F3');
+    case 'paid':
+    case 'partially_paid':
+    case 'settled':
+      return categoryOf(paidAmount !== null && Number(paidAmount) === 0 ? 'F4' : 'F1');
+    default:
+      throw new Error(`claim status ${status} has no 277 category`);
+  }
+}
+
+export interface ClaimStatusRow {
+  claimId: string;
+  patientControlNumber: string;
+  status: string;
+  frequencyCode: string;
+  submittedAt: string;
+  firstServiceDate: string;
+  lastServiceDate: string;
+  totalChargeAmount: string;
+  /** From the latest decision; null before any. */
+  decidedAt: string | null;
+  paidAmount: string | null;
+  patientResponsibilityAmount: string | null;
+}
+
+/** The provider's claims to the payer with this patient control number, newest first. */
+export async function findClaimsByControlNumber(
+  queryable: Queryable,
+  question: {
+    providerOrgId: string;
+    payerOrgId: string;
+    patientControlNumber: string;
+    serviceDate: string | null;
+  },
+): Promise<ClaimStatusRow[]> {
+  const { rows } = await queryable.query<{
+    id: string;
+    patient_control_number: string;
+    status: string;
+    frequency_code: string;
+    submitted_at: Date;
+    first_service_date: string;
+    last_service_date: string;
+    total_charge_amount: string;
+    decided_at: Date | null;
+    paid_amount: string | null;
+    patient_responsibility_amount: string | null;
+  }>(
+    `SELECT c.id, c.patient_control_number, c.status, c.frequency_code, c.submitted_at,
+            c.total_charge_amount::text AS total_charge_amount,
+            lines.first_service_date, lines.last_service_date,
+            d.decided_at, d.paid_amount::text AS paid_amount,
+            d.patient_responsibility_amount::text AS patient_responsibility_amount
+       FROM claims c
+       JOIN LATERAL (
+         SELECT min(service_date)::text AS first_service_date,
+                max(service_date)::text AS last_service_date,
+                bool_or(service_date = $4::date) AS on_date
+           FROM claim_lines WHERE claim_id = c.id
+       ) lines ON true
+       LEFT JOIN LATERAL (
+         SELECT decided_at, paid_amount, patient_responsibility_amount FROM claim_decisions
+          WHERE claim_id = c.id ORDER BY decided_at DESC LIMIT 1
+       ) d ON true
+      WHERE c.provider_org_id = $1 AND c.payer_org_id = $2 AND c.patient_control_number = $3
+        AND ($4::date IS NULL OR lines.on_date)
+      ORDER BY c.submitted_at DESC, c.id
+      LIMIT ${CLAIM_STATUS_CLAIMS_MAX}`,
+    [
+      question.providerOrgId,
+      question.payerOrgId,
+      question.patientControlNumber,
+      question.serviceDate,
+    ],
+  );
+  return rows.map((row) => ({
+    claimId: row.id,
+    patientControlNumber: row.patient_control_number,
+    status: row.status,
+    frequencyCode: row.frequency_code,
+    submittedAt: row.submitted_at.toISOString(),
+    firstServiceDate: row.first_service_date,
+    lastServiceDate: row.last_service_date,
+    totalChargeAmount: row.total_charge_amount,
+    decidedAt: row.decided_at?.toISOString() ?? null,
+    paidAmount: row.paid_amount,
+    patientResponsibilityAmount: row.patient_responsibility_amount,
+  }));
+}
