@@ -45,6 +45,7 @@ export interface FeeScheduleEntryRow {
   covered: boolean;
   prior_auth_required: boolean;
   copay_applies: boolean;
+  anesthesia_base_units: number | null;
   version: number;
 }
 
