@@ -209,6 +209,7 @@ export async function configureDemoPayer(
     covered: true,
     priorAuthRequired: false,
     copayApplies,
+    anesthesiaBaseUnits: null,
   });
   await setFeeScheduleEntries(database, principal, [
     price('99213', '100.00', true),

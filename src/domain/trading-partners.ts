@@ -350,11 +350,13 @@ export async function listClearinghouseAuthorizations(
 // ---------------------------------------------------------------------------------------
 // Look-ups for X12 intake: the 837P reader is pure, so these are resolved before it reads
 
-/** Payer organizations by payer id; ids no payer has are absent. */
+/** Payer organizations by payer id; ids no payer has (or could have) are absent. */
 export async function payersByPayerId(
   db: Queryable,
-  payerIds: readonly string[],
+  identifiers: readonly string[],
 ): Promise<Map<string, string>> {
+  // Text that is no payer id (a NUL, a delimiter) never reaches SQL, whoever sent it.
+  const payerIds = identifiers.filter((id) => payerIdSchema.safeParse(id).success);
   if (payerIds.length === 0) return new Map();
   const { rows } = await db.query<{ payer_id: string; id: string }>(
     `SELECT payer_id, id FROM organizations WHERE kind = 'payer' AND payer_id = ANY($1::text[])`,

@@ -129,7 +129,7 @@ describe('a malformed value', () => {
   it.each([
     ['payerId not a UUID', 'payerId', 'not-a-uuid'],
     ['frequencyCode "2"', 'frequencyCode', '2'],
-    ['patientControlNumber with a space', 'patientControlNumber', 'PCN 1'],
+    ['patientControlNumber with a leading space', 'patientControlNumber', ' PCN1'],
     ['patientControlNumber of 39 characters', 'patientControlNumber', 'P'.repeat(39)],
     ['patientControlNumber with an X12 delimiter', 'patientControlNumber', 'PCN*1'],
     ['CPT "9921"', 'serviceLines[0].procedureCode', '9921'],

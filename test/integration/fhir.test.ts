@@ -247,7 +247,7 @@ describe('bad FHIR input names the FHIR path and writes nothing', () => {
 
   it('several problems at once, each at its path', async () => {
     const before = await intakeRowCounts(environment);
-    const claim = sampleFhirClaim(payer.organization.id, 'PCN 1');
+    const claim = sampleFhirClaim(payer.organization.id, 'PCN*1');
     delete claim.item![2]!.servicedDate;
     claim.diagnosis![1]!.diagnosisCodeableConcept!.coding![0]!.code = 'XYZ';
     const issues = issuesOf(await postFhirClaim(claim), 422);

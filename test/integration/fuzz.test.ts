@@ -154,6 +154,32 @@ async function pendedClaim(payerId: string, biller: string): Promise<string> {
   return response.body.id as string;
 }
 
+/** A claim with every optional line detail, so that the fuzzer mutates each of them too. */
+function claimWithLineDetails(payerId: string) {
+  return validClaim(payerId, {
+    placeOfServiceCode: '11',
+    serviceLines: [
+      {
+        procedureCode: '99213',
+        units: 1,
+        chargeAmount: '125.00',
+        serviceDate: '2026-11-02',
+        serviceDateTo: '2026-11-03',
+        placeOfServiceCode: '22',
+        lineControlNumber: 'LINE 1',
+        diagnosisPointers: [1],
+      },
+      {
+        procedureCode: '00400',
+        units: 60,
+        unitType: 'minutes',
+        chargeAmount: '200.00',
+        serviceDate: '2026-11-02',
+      },
+    ],
+  });
+}
+
 const planTemplate = {
   code: 'GOLD',
   name: 'Gold plan',
@@ -249,7 +275,7 @@ function claimRoutes(): RouteFuzz[] {
     {
       route: 'POST /v1/claims',
       as: 'biller',
-      template: (fixture) => validClaim(fixture.payerId),
+      template: (fixture) => claimWithLineDetails(fixture.payerId),
       idempotent: true,
     },
     {
@@ -451,6 +477,7 @@ function payerRoutes(): RouteFuzz[] {
         timelyFilingDays: 365,
         autoAdjudicationLimitAmount: '5000.00',
         pendUnknownCodes: true,
+        anesthesiaConversionFactor: '22.00',
       }),
     },
     { route: 'GET /v1/payer/rules', as: 'payerAdjudicator' },
@@ -512,6 +539,7 @@ function feeScheduleRoutes(): RouteFuzz[] {
             covered: true,
             priorAuthRequired: false,
             copayApplies: true,
+            anesthesiaBaseUnits: 3,
           },
         ],
       }),

@@ -202,6 +202,7 @@ describe('payer rules', () => {
       timelyFilingDays: 180,
       autoAdjudicationLimitAmount: '2500.00',
       pendUnknownCodes: true,
+      anesthesiaConversionFactor: null,
       version: 1,
       updatedAt: expect.stringMatching(ISO_TIME),
     });
@@ -739,6 +740,7 @@ describe('fee schedule as JSON', () => {
         covered: true,
         priorAuthRequired: false,
         copayApplies: true,
+        anesthesiaBaseUnits: null,
         version: 1,
       },
       {
@@ -748,6 +750,7 @@ describe('fee schedule as JSON', () => {
         covered: true,
         priorAuthRequired: false,
         copayApplies: true,
+        anesthesiaBaseUnits: null,
         version: 1,
       },
       {
@@ -757,6 +760,7 @@ describe('fee schedule as JSON', () => {
         covered: false,
         priorAuthRequired: true,
         copayApplies: false,
+        anesthesiaBaseUnits: null,
         version: 1,
       },
     ]);

@@ -158,6 +158,7 @@ describe('POST /v1/x12/837', () => {
       payerId: payer.organization.id,
       patientControlNumber,
       frequencyCode: '1',
+      placeOfServiceCode: '11', // CLM05-1
       member: {
         memberId: 'JS00111223333',
         firstName: 'JOHN',

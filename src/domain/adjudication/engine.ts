@@ -108,7 +108,7 @@ export function adjudicate(input: AdjudicationInput): AdjudicationResult {
     state.lineKeysSeen.add(lineKeyOf(line));
     if (screening.verdict === 'pend') pendReasons.push(screening.reason);
     else if (screening.verdict === 'deny') lines.push(deniedLine(line, screening));
-    else lines.push(pricedLine(line, screening, input.plan, state));
+    else lines.push(pricedLine(line, screening, input.plan, state, input.payerRules));
     assertAccumulatorsWithinMaximums(state, input.plan);
   }
   if (pendReasons.length > 0) return { outcome: 'pend', pendReasons };
@@ -213,7 +213,10 @@ function screenLine(
 
 /**
  * Step 1, coverage on the service date. No coverage at all: CO-31. Before the first coverage
- * starts: CO-26. After a coverage ended, including a gap before the next one starts: CO-27.
+ * starts: CO-26. After a coverage ended, including a gap before the next one starts: CO-27. A
+ * service period must lie within the one coverage period its first day is in: a period running
+ * past that coverage's end is CO-27 too (a coverage that continues, even with the same plan,
+ * starts a new period; the provider bills the days of each on their own lines).
  * A date covered by another plan, or in another plan year than the accumulators given, pends:
  * this plan's prices, limits and accumulators would be the wrong ones to apply.
  */
@@ -228,6 +231,12 @@ function coverageStep(line: ServiceLineToAdjudicate, context: ClaimContext): Ste
       candidate.effectiveFrom <= date && (candidate.effectiveTo ?? '9999-12-31') >= date,
   );
   if (!coverage) return deny('coverage.terminated', reason.afterCoverage);
+  if (
+    line.serviceDateTo !== undefined &&
+    line.serviceDateTo > (coverage.effectiveTo ?? '9999-12-31')
+  ) {
+    return deny('coverage.terminated-during-period', reason.afterCoverage);
+  }
   const { plan, accumulators } = context.input;
   if (coverage.planId !== plan.planId) {
     return pend(
@@ -245,9 +254,14 @@ function coverageStep(line: ServiceLineToAdjudicate, context: ClaimContext): Ste
   return pass('coverage.active');
 }
 
-/** Step 2, timely filing: received more than timelyFilingDays after the service date is CO-29. */
+/**
+ * Step 2, timely filing: received more than timelyFilingDays after the service date is CO-29. For
+ * a service period the days count from its last day, as Medicare counts from a span's "through"
+ * date (the claim cannot be billed before the service ends).
+ */
 function timelyFilingStep(line: ServiceLineToAdjudicate, context: ClaimContext): StepOutcome {
-  const days = daysBetween(line.serviceDate, context.input.claim.receivedDate);
+  const lastDay = line.serviceDateTo ?? line.serviceDate;
+  const days = daysBetween(lastDay, context.input.claim.receivedDate);
   return days > context.input.payerRules.timelyFilingDays
     ? deny('timely-filing.late', reason.timelyFiling)
     : pass('timely-filing.on-time');
@@ -298,6 +312,16 @@ function feeScheduleStep(line: ServiceLineToAdjudicate, context: ClaimContext): 
   if (!entry.covered) {
     return deny('fee-schedule.not-covered', reason.nonCovered, [remark.notCoveredByPlan]);
   }
+  const conversionFactor = context.input.payerRules.anesthesiaConversionFactor;
+  if (
+    line.unitType === 'minutes' &&
+    (entry.anesthesiaBaseUnits == null || conversionFactor == null)
+  ) {
+    return pend(
+      'fee-schedule.anesthesia-unpriced',
+      `line ${line.lineNumber}: procedure code ${procedureCode} is billed in minutes, but the payer has no ${entry.anesthesiaBaseUnits == null ? 'anesthesia base units for it' : 'anesthesia conversion factor'}`,
+    );
+  }
   return { verdict: 'pass', rule: 'fee-schedule.priced', entry };
 }
 
@@ -324,7 +348,8 @@ function priorAuthorizationStep(
   if (valid.length === 0) {
     return deny('prior-auth.missing', reason.noAuthorization, [remark.authorizationMismatch]);
   }
-  const unitsNeeded = new Exact(line.units).ceil().toNumber();
+  // Minutes of anesthesia are one service: they use one authorized unit.
+  const unitsNeeded = line.unitType === 'minutes' ? 1 : new Exact(line.units).ceil().toNumber();
   const usable = valid.find((authorization) => {
     const usedHere = state.authorizationUnitsUsed.get(authorization.authorizationId) ?? 0;
     return authorization.unitsAuthorized - authorization.unitsUsed - usedHere >= unitsNeeded;
@@ -372,14 +397,14 @@ function pricedLine(
   screening: { rulesFired: string[]; entry: FeeScheduleEntry },
   plan: Plan,
   state: ClaimState,
+  payerRules: AdjudicationInput['payerRules'],
 ): AdjudicatedLine {
   const rulesFired = [...screening.rulesFired];
   const adjustments: Adjustment[] = [];
   const charge = new Exact(line.chargeAmount);
   // Step 6: the fee schedule's price for the units, to the cent; never more than was billed.
-  let allowed = new Exact(screening.entry.allowedAmount)
-    .times(line.units)
-    .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  let allowed = feeSchedulePriceOf(line, screening.entry, payerRules);
+  if (line.unitType === 'minutes') rulesFired.push('fee-schedule.anesthesia-time');
   if (charge.gt(allowed)) {
     adjustments.push(adjustment('CO', reason.feeSchedule, charge.minus(allowed)));
     rulesFired.push('fee-schedule.reduction');
@@ -417,6 +442,41 @@ function pricedLine(
   };
   assertLineBalances(result);
   return result;
+}
+
+/** Minutes in one anesthesia time unit (CMS Claims Processing Manual, ch. 12, 50.G). */
+const ANESTHESIA_MINUTES_PER_TIME_UNIT = 15;
+
+/**
+ * The fee schedule's price of a line, to the cent (half up). Units: the allowed amount per unit
+ * times the units. Minutes of anesthesia: (base units of the code + time units) times the payer's
+ * conversion factor, the time units being minutes / 15 rounded to one decimal place (half up), as
+ * Medicare computes them: 60 minutes of 00400 (3 base units) at 22.00 is (3 + 4.0) × 22.00 = 154.00.
+ */
+export function feeSchedulePriceOf(
+  line: Pick<ServiceLineToAdjudicate, 'units' | 'unitType'>,
+  entry: FeeScheduleEntry,
+  payerRules: Pick<AdjudicationInput['payerRules'], 'anesthesiaConversionFactor'>,
+): Decimal {
+  if (line.unitType !== 'minutes') {
+    return new Exact(entry.allowedAmount)
+      .times(line.units)
+      .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  }
+  const baseUnits = entry.anesthesiaBaseUnits;
+  const conversionFactor = payerRules.anesthesiaConversionFactor;
+  if (baseUnits == null || conversionFactor == null) {
+    throw new AdjudicationInvariantError(
+      'a line in minutes was priced without base units or factor',
+    );
+  }
+  const timeUnits = new Exact(line.units)
+    .dividedBy(ANESTHESIA_MINUTES_PER_TIME_UNIT)
+    .toDecimalPlaces(1, Decimal.ROUND_HALF_UP);
+  return timeUnits
+    .plus(baseUnits)
+    .times(conversionFactor)
+    .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 }
 
 function adjustment(group: Adjustment['group'], reasonCode: string, amount: Decimal): Adjustment {
@@ -674,6 +734,13 @@ function checkFeeSchedule(entries: readonly FeeScheduleEntry[], problems: Proble
   const firstIndexOfKey = new Map<string, number>();
   entries.forEach((entry, index) => {
     checkMoney(entry.allowedAmount, `feeSchedule[${index}].allowedAmount`, problems);
+    const baseUnits = entry.anesthesiaBaseUnits;
+    if (baseUnits != null && (!Number.isInteger(baseUnits) || baseUnits < 0 || baseUnits > 100)) {
+      problems.push({
+        field: `feeSchedule[${index}].anesthesiaBaseUnits`,
+        message: 'must be a whole number 0 to 100',
+      });
+    }
     const key = feeKeyOf(entry);
     const earlier = firstIndexOfKey.get(key);
     if (earlier === undefined) firstIndexOfKey.set(key, index);
@@ -732,6 +799,9 @@ function checkPayerRules(input: AdjudicationInput, problems: Problems): void {
   const rules = input.payerRules;
   checkWholeNumber(rules.timelyFilingDays, 'payerRules.timelyFilingDays', problems);
   checkMoney(rules.autoAdjudicationLimitAmount, 'payerRules.autoAdjudicationLimitAmount', problems);
+  if (rules.anesthesiaConversionFactor != null) {
+    checkMoney(rules.anesthesiaConversionFactor, 'payerRules.anesthesiaConversionFactor', problems);
+  }
 }
 
 function checkClaim(input: AdjudicationInput, problems: Problems): void {
@@ -752,6 +822,7 @@ function checkClaim(input: AdjudicationInput, problems: Problems): void {
     lineNumbers.add(line.lineNumber);
     checkMoney(line.chargeAmount, `${field}.chargeAmount`, problems);
     checkDate(line.serviceDate, `${field}.serviceDate`, problems);
+    checkServicePeriodAndUnitType(line, field, problems);
     if (
       typeof line.units !== 'string' ||
       !unitsPattern.test(line.units) ||
@@ -763,4 +834,23 @@ function checkClaim(input: AdjudicationInput, problems: Problems): void {
       });
     }
   });
+}
+
+function checkServicePeriodAndUnitType(
+  line: ServiceLineToAdjudicate,
+  field: string,
+  problems: Problems,
+): void {
+  if (line.serviceDateTo !== undefined) {
+    checkDate(line.serviceDateTo, `${field}.serviceDateTo`, problems);
+    if (line.serviceDateTo < line.serviceDate) {
+      problems.push({ field: `${field}.serviceDateTo`, message: 'must not be before serviceDate' });
+    }
+  }
+  if (line.unitType !== undefined && line.unitType !== 'units' && line.unitType !== 'minutes') {
+    problems.push({ field: `${field}.unitType`, message: 'must be "units" or "minutes"' });
+  }
+  if (line.unitType === 'minutes' && !/^\d{1,5}$/.test(line.units)) {
+    problems.push({ field: `${field}.units`, message: 'must be whole minutes' });
+  }
 }

@@ -66,6 +66,8 @@ export interface LineRow {
   units: string;
   charge_amount: string;
   service_date: string;
+  service_date_to: string | null;
+  unit_type: 'units' | 'minutes';
 }
 
 /** Versions of every piece of configuration a decision used, so it can be explained later. */
@@ -160,7 +162,8 @@ async function lockSubmittedClaim(
 export async function readLines(client: pg.PoolClient, claimId: string): Promise<LineRow[]> {
   const { rows } = await client.query<LineRow>(
     `SELECT line_number, procedure_code, modifiers, units::text AS units,
-            charge_amount::text AS charge_amount, service_date::text AS service_date
+            charge_amount::text AS charge_amount, service_date::text AS service_date,
+            service_date_to::text AS service_date_to, unit_type
        FROM claim_lines WHERE claim_id = $1 ORDER BY line_number`,
     [claimId],
   );
@@ -176,6 +179,9 @@ function toEngineLine(line: LineRow) {
     units: line.units.replace(/\.?0+$/, ''),
     chargeAmount: line.charge_amount,
     serviceDate: line.service_date,
+    // Only when they say something, so that the input of an everyday line stays as it was.
+    ...(line.service_date_to === null ? {} : { serviceDateTo: line.service_date_to }),
+    ...(line.unit_type === 'minutes' ? { unitType: line.unit_type } : {}),
   };
 }
 
@@ -300,7 +306,7 @@ async function readFeeSchedule(client: pg.PoolClient, payerOrgId: string, lines:
   const codes = [...new Set(lines.map((line) => line.procedure_code))];
   const { rows } = await client.query<FeeScheduleEntryRow>(
     `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
-            copay_applies, version
+            copay_applies, anesthesia_base_units, version
        FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,
     [payerOrgId, codes],
   );
@@ -312,6 +318,9 @@ async function readFeeSchedule(client: pg.PoolClient, payerOrgId: string, lines:
       covered: row.covered,
       priorAuthRequired: row.prior_auth_required,
       copayApplies: row.copay_applies,
+      ...(row.anesthesia_base_units === null
+        ? {}
+        : { anesthesiaBaseUnits: row.anesthesia_base_units }),
     })),
     versions: rows.map((row) => ({
       procedureCode: row.procedure_code,
@@ -356,9 +365,11 @@ async function readPayerRules(client: pg.PoolClient, payerOrgId: string) {
     timely_filing_days: number;
     auto_adjudication_limit_amount: string;
     pend_unknown_codes: boolean;
+    anesthesia_conversion_factor: string | null;
     version: number;
   }>(
-    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes, version
+    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes,
+            anesthesia_conversion_factor::text, version
        FROM payer_rules WHERE payer_org_id = $1`,
     [payerOrgId],
   );
@@ -369,6 +380,9 @@ async function readPayerRules(client: pg.PoolClient, payerOrgId: string) {
       timelyFilingDays: row.timely_filing_days,
       autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
       pendUnknownCodes: row.pend_unknown_codes,
+      ...(row.anesthesia_conversion_factor === null
+        ? {}
+        : { anesthesiaConversionFactor: row.anesthesia_conversion_factor }),
     },
     version: row.version,
   };

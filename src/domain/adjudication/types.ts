@@ -36,6 +36,8 @@ export interface FeeScheduleEntry {
   covered: boolean;
   priorAuthRequired: boolean;
   copayApplies: boolean;
+  /** Anesthesia base units of the code, for lines in minutes; absent or null if not priced so. */
+  anesthesiaBaseUnits?: number | null;
 }
 
 export interface PriorAuthorization {
@@ -64,6 +66,8 @@ export interface PayerRules {
   autoAdjudicationLimitAmount: MoneyText;
   /** A procedure code missing from the fee schedule pends the claim (true) or denies the line. */
   pendUnknownCodes: boolean;
+  /** Dollars per anesthesia unit (base + time units); absent or null if no anesthesia is priced. */
+  anesthesiaConversionFactor?: MoneyText | null;
 }
 
 export interface ServiceLineToAdjudicate {
@@ -74,6 +78,10 @@ export interface ServiceLineToAdjudicate {
   units: string;
   chargeAmount: MoneyText;
   serviceDate: DateText;
+  /** The last day of a service period (absent for one day): coverage must last to it. */
+  serviceDateTo?: DateText | undefined;
+  /** "minutes": units are minutes of anesthesia, priced by base and time units. */
+  unitType?: 'units' | 'minutes' | undefined;
 }
 
 export interface ClaimToAdjudicate {

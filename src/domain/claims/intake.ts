@@ -245,7 +245,8 @@ interface References {
 
 /**
  * What makes two submissions the same claim: provider, payer, patient control number, member,
- * frequency, original claim, and each line's code, modifiers, units, charge and date. Keyed
+ * frequency, original claim, and each line's code, modifiers, units (and whether minutes), charge
+ * and date or period. Place of service and line control numbers are not part of it. Keyed
  * with the blind-index key, since the member id is PHI. Charges are compared as amounts
  * ("125" and "125.00" are one charge).
  */
@@ -268,6 +269,9 @@ export function contentFingerprint(
       units: String(line.units),
       chargeAmount: new Decimal(line.chargeAmount).toFixed(2),
       serviceDate: line.serviceDate,
+      // Only when given, so that claims stored before these existed keep their fingerprints.
+      ...(line.serviceDateTo === undefined ? {} : { serviceDateTo: line.serviceDateTo }),
+      ...(line.unitType === 'minutes' ? { unitType: line.unitType } : {}),
     })),
   };
   return blindIndex(phiKeys, canonicalJson(content));
@@ -494,6 +498,7 @@ function prepareClaim(
       claim.serviceLines.length,
       submittedAt,
       fingerprint,
+      claim.placeOfServiceCode ?? null,
     ],
     lines: claim.serviceLines.map((line, index) => [
       id,
@@ -504,6 +509,10 @@ function prepareClaim(
       line.chargeAmount,
       line.serviceDate,
       line.diagnosisPointers,
+      line.serviceDateTo ?? null,
+      line.placeOfServiceCode ?? null,
+      line.lineControlNumber ?? null,
+      line.unitType ?? 'units',
     ]),
     event: {
       id: eventId,
@@ -544,6 +553,7 @@ const CLAIM_COLUMNS = [
   'line_count',
   'submitted_at',
   'content_fingerprint',
+  'place_of_service_code',
 ] as const;
 
 const LINE_COLUMNS = [
@@ -555,6 +565,10 @@ const LINE_COLUMNS = [
   'charge_amount',
   'service_date',
   'diagnosis_pointers',
+  'service_date_to',
+  'place_of_service_code',
+  'line_control_number',
+  'unit_type',
 ] as const;
 
 /** A column value of a claim or line row. */
@@ -586,19 +600,22 @@ async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Pro
        INSERT INTO claims (${CLAIM_COLUMNS.join(', ')})
        SELECT id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
               key_version, salt, string_to_array(diagnoses, ','), total, line_count, submitted_at,
-              fingerprint
+              fingerprint, place
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[],
                      $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[],
-                     $13::numeric[], $14::int[], $15::timestamptz[], $16::text[])
+                     $13::numeric[], $14::int[], $15::timestamptz[], $16::text[], $17::text[])
            AS c(id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
-                key_version, salt, diagnoses, total, line_count, submitted_at, fingerprint)
+                key_version, salt, diagnoses, total, line_count, submitted_at, fingerprint, place)
      )
      INSERT INTO claim_lines (${LINE_COLUMNS.join(', ')})
      SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','),
-            units, charge, service_date, string_to_array(pointers, ',')::int[]
-       FROM unnest($17::uuid[], $18::int[], $19::text[], $20::text[], $21::numeric[],
-                   $22::numeric[], $23::date[], $24::text[])
-         AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers)`,
+            units, charge, service_date, string_to_array(pointers, ',')::int[], service_date_to,
+            place, control_number, unit_type
+       FROM unnest($18::uuid[], $19::int[], $20::text[], $21::text[], $22::numeric[],
+                   $23::numeric[], $24::date[], $25::text[], $26::date[], $27::text[], $28::text[],
+                   $29::text[])
+         AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers,
+              service_date_to, place, control_number, unit_type)`,
     [
       ...claimColumns.slice(0, 11),
       joined(claimColumns[11]!),
@@ -607,6 +624,7 @@ async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Pro
       joined(lineColumns[3]!),
       ...lineColumns.slice(4, 7),
       joined(lineColumns[7]!),
+      ...lineColumns.slice(8),
     ],
   );
 }

@@ -27,6 +27,8 @@ export const CLAIM_STATUSES = [
 ] as const;
 
 export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
+  /** CMS place of service of the claim (837P CLM05-1), or null when not given. */
+  placeOfServiceCode: string | null;
   member: unknown;
   diagnosisCodes: string[];
   serviceLines: {
@@ -36,6 +38,12 @@ export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
     units: string;
     chargeAmount: string;
     serviceDate: string;
+    /** The last day of a service period; null for one day. */
+    serviceDateTo: string | null;
+    /** The line's own place of service, or null (the claim's applies). */
+    placeOfServiceCode: string | null;
+    lineControlNumber: string | null;
+    unitType: string;
     diagnosisPointers: number[];
   }[];
   /** Salt and value of the claimCommitment in the ClaimSubmitted event. */
@@ -117,6 +125,7 @@ export async function getClaim(
   });
   return {
     ...summaryOf(claim),
+    placeOfServiceCode: claim.placeOfServiceCode,
     member: JSON.parse(
       decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
     ) as unknown,
@@ -128,6 +137,10 @@ export async function getClaim(
       units: line.units.toString(),
       chargeAmount: line.chargeAmount.toFixed(2),
       serviceDate: line.serviceDate.toISOString().slice(0, 10),
+      serviceDateTo: line.serviceDateTo?.toISOString().slice(0, 10) ?? null,
+      placeOfServiceCode: line.placeOfServiceCode,
+      lineControlNumber: line.lineControlNumber,
+      unitType: line.unitType,
       diagnosisPointers: line.diagnosisPointers,
     })),
     commitment: { salt: claim.commitmentSalt },

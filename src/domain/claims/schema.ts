@@ -50,12 +50,49 @@ const diagnosisCode = z
   .regex(/^[A-Z]\d[0-9A-Z](\.?[0-9A-Z]{1,4})?$/, 'must be an ICD-10-CM code such as "E11.9"')
   .transform((code) => code.replace('.', ''));
 
+/** CMS place of service code (837P CLM05-1 and SV105): two digits 01-99, e.g. "11" office. */
+export const placeOfServiceCode = z
+  .string({ error: expected('a string') })
+  .regex(
+    /^(0[1-9]|[1-9]\d)$/,
+    'must be a two-digit CMS place of service code such as "11" (office)',
+  );
+
+/**
+ * Text that travels inside an X12 element and back (CLM01 to CLP01, REF*6R to REF*6R): printable
+ * ASCII, spaces inside allowed (X12 type AN allows them), none leading or trailing (translators
+ * trim them), and none of the delimiters our 835 writes, which would split the element.
+ */
+function x12Identifier(lengthMax: number, what: string) {
+  return z
+    .string({ error: expected('a string') })
+    .regex(
+      new RegExp(`^[!-~]([ -~]{0,${lengthMax - 2}}[!-~])?$`),
+      `must be 1-${lengthMax} printable characters, without leading or trailing spaces (${what})`,
+    )
+    .refine(
+      (text) => !/[*:^~]/.test(text),
+      `must not contain the X12 delimiters * : ^ ~ (${what})`,
+    );
+}
+
+/** What a line's quantity counts: units (837P SV103 UN), or minutes of anesthesia (MJ). */
+export const UNIT_TYPES = ['units', 'minutes'] as const;
+
 const serviceLine = z.strictObject({
   procedureCode,
   modifiers: z.array(modifier).max(4, 'at most 4 modifiers').default([]),
   units,
+  /** Absent means units. */
+  unitType: z.enum(UNIT_TYPES, { error: expected('"units" or "minutes"') }).optional(),
   chargeAmount: moneyAmount,
   serviceDate: pastDate,
+  /** The last day of a service period (837P DTP*472 RD8); absent for one day. */
+  serviceDateTo: pastDate.optional(),
+  /** Overrides the claim's place of service for this line (837P SV105). */
+  placeOfServiceCode: placeOfServiceCode.optional(),
+  /** The provider's line item control number (837P REF*6R), echoed in the 835's REF*6R. */
+  lineControlNumber: x12Identifier(50, '837P REF*6R, 835 REF*6R').optional(),
   diagnosisPointers: z
     .array(z.number().int('must be a whole number').min(1).max(DIAGNOSIS_CODES_MAX))
     .min(1, 'at least one pointer')
@@ -76,83 +113,150 @@ export const memberSchema = z.strictObject({
 
 const uuid = z.uuid({ error: expected('a UUID') });
 
-export const claimSubmissionSchema = z
-  .strictObject({
-    payerId: uuid,
-    patientControlNumber: z
-      .string({ error: expected('a string') })
-      .regex(/^[!-~]{1,38}$/, 'must be 1-38 printable characters without spaces (837P CLM01)')
-      // It goes back to the provider as CLP01 of the 835, where these separate elements.
-      .refine(
-        (text) => !/[*:^~]/.test(text),
-        'must not contain the X12 delimiters * : ^ ~ (it is CLM01 in the 837P and CLP01 in the 835)',
-      ),
-    frequencyCode: z.enum(['1', '7', '8'], {
-      error: expected('"1" (original), "7" (replacement) or "8" (void)'),
-    }),
-    originalClaimId: uuid.optional(),
-    member: memberSchema,
-    diagnosisCodes: z
-      .array(diagnosisCode)
-      .min(1, 'at least one diagnosis code is required')
-      .max(DIAGNOSIS_CODES_MAX, `at most ${DIAGNOSIS_CODES_MAX} diagnosis codes`),
-    serviceLines: z
-      .array(serviceLine)
-      .min(1, 'at least one service line is required')
-      .max(SERVICE_LINES_MAX, `at most ${SERVICE_LINES_MAX} service lines`),
-    totalChargeAmount: moneyAmount.optional(),
-  })
-  .superRefine((claim, context) => {
-    if (claim.frequencyCode === '1' && claim.originalClaimId) {
-      context.addIssue({
-        code: 'custom',
-        path: ['originalClaimId'],
-        message: 'must be absent on an original claim (frequencyCode "1")',
-      });
-    }
-    if (claim.frequencyCode !== '1' && !claim.originalClaimId) {
-      context.addIssue({
-        code: 'custom',
-        path: ['originalClaimId'],
-        message: 'is required for a replacement or void',
-      });
-    }
-    claim.serviceLines.forEach((line, index) => {
-      if (line.serviceDate < claim.member.birthDate) {
-        context.addIssue({
-          code: 'custom',
-          path: ['serviceLines', index, 'serviceDate'],
-          message: "must not be before the member's birth date",
-        });
-      }
-      line.diagnosisPointers.forEach((pointer, pointerIndex) => {
-        if (pointer > claim.diagnosisCodes.length) {
-          context.addIssue({
-            code: 'custom',
-            path: ['serviceLines', index, 'diagnosisPointers', pointerIndex],
-            message: `points at diagnosis ${pointer} but the claim has ${claim.diagnosisCodes.length}`,
-          });
-        }
-      });
+// It goes back to the provider as CLP01 of the 835, which carries spaces inside as sent.
+export const patientControlNumber = x12Identifier(
+  38,
+  'it is CLM01 in the 837P and CLP01 in the 835',
+);
+
+const claimFields = z.strictObject({
+  payerId: uuid,
+  patientControlNumber,
+  frequencyCode: z.enum(['1', '7', '8'], {
+    error: expected('"1" (original), "7" (replacement) or "8" (void)'),
+  }),
+  originalClaimId: uuid.optional(),
+  /** The claim's place of service (837P CLM05-1); a line's own code overrides it. */
+  placeOfServiceCode: placeOfServiceCode.optional(),
+  member: memberSchema,
+  diagnosisCodes: z
+    .array(diagnosisCode)
+    .min(1, 'at least one diagnosis code is required')
+    .max(DIAGNOSIS_CODES_MAX, `at most ${DIAGNOSIS_CODES_MAX} diagnosis codes`),
+  serviceLines: z
+    .array(serviceLine)
+    .min(1, 'at least one service line is required')
+    .max(SERVICE_LINES_MAX, `at most ${SERVICE_LINES_MAX} service lines`),
+  totalChargeAmount: moneyAmount.optional(),
+});
+
+/**
+ * The claim's fields, then the rules between them (crossFieldProblems), which run on the input
+ * even when fields are malformed or missing, so that every problem of a claim is named at once
+ * (a malformed charge must not hide a missing original claim id, nor the reverse). zod's own
+ * refinements would skip them after any aborting issue, such as a malformed date or amount.
+ */
+export const claimSubmissionSchema = z.unknown().transform((input, context) => {
+  const parsed = claimFields.safeParse(input);
+  for (const issue of parsed.error?.issues ?? []) context.addIssue(issue as z.core.$ZodRawIssue);
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    crossFieldProblems(input, context);
+  }
+  return parsed.success ? parsed.data : z.NEVER;
+});
+
+export type ClaimSubmission = z.output<typeof claimFields>;
+
+type CrossFieldContext = z.RefinementCtx<unknown>;
+const isDate = (value: unknown): value is string =>
+  typeof value === 'string' && isoDate().safeParse(value).success;
+const isMoney = (value: unknown): value is string =>
+  typeof value === 'string' && moneyText.safeParse(value).success;
+
+function crossFieldProblems(claim: Partial<ClaimSubmission>, context: CrossFieldContext): void {
+  if (claim.frequencyCode === '1' && claim.originalClaimId) {
+    context.addIssue({
+      code: 'custom',
+      path: ['originalClaimId'],
+      message: 'must be absent on an original claim (frequencyCode "1")',
     });
-    const total = totalChargeOf(claim.serviceLines);
-    if (total.gt(MONEY_MAX)) {
+  }
+  if ((claim.frequencyCode === '7' || claim.frequencyCode === '8') && !claim.originalClaimId) {
+    context.addIssue({
+      code: 'custom',
+      path: ['originalClaimId'],
+      message: 'is required for a replacement or void',
+    });
+  }
+  // More lines than allowed is reported by the schema; the rules read the first ones only.
+  const lines: unknown[] = Array.isArray(claim.serviceLines)
+    ? claim.serviceLines.slice(0, SERVICE_LINES_MAX)
+    : [];
+  lines.forEach((line, index) => {
+    if (typeof line === 'object' && line !== null) {
+      lineProblems(claim, line, index, context);
+    }
+  });
+  const charges = lines.map((line) => (line as { chargeAmount?: unknown } | null)?.chargeAmount);
+  if (lines.length === 0 || !charges.every(isMoney)) return;
+  const total = totalChargeOf(charges.map((chargeAmount) => ({ chargeAmount })));
+  if (total.gt(MONEY_MAX)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['serviceLines'],
+      message: 'total charge is too large',
+    });
+  }
+  if (isMoney(claim.totalChargeAmount) && !total.eq(claim.totalChargeAmount)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['totalChargeAmount'],
+      message: `must equal the sum of the line charges (${total.toFixed(2)})`,
+    });
+  }
+}
+
+function lineProblems(
+  claim: Partial<ClaimSubmission>,
+  line: Partial<ClaimSubmission['serviceLines'][number]>,
+  index: number,
+  context: CrossFieldContext,
+): void {
+  const birthDate = (claim.member as { birthDate?: unknown } | undefined)?.birthDate;
+  if (isDate(line.serviceDate) && isDate(birthDate) && line.serviceDate < birthDate) {
+    context.addIssue({
+      code: 'custom',
+      path: ['serviceLines', index, 'serviceDate'],
+      message: "must not be before the member's birth date",
+    });
+  }
+  if (isDate(line.serviceDate) && isDate(line.serviceDateTo)) {
+    if (line.serviceDateTo < line.serviceDate) {
       context.addIssue({
         code: 'custom',
-        path: ['serviceLines'],
-        message: 'total charge is too large',
+        path: ['serviceLines', index, 'serviceDateTo'],
+        message: 'must not be before serviceDate (the first day of the period)',
       });
     }
-    if (claim.totalChargeAmount !== undefined && !total.eq(claim.totalChargeAmount)) {
+  }
+  if (
+    line.unitType === 'minutes' &&
+    typeof line.units === 'number' &&
+    !Number.isInteger(line.units)
+  ) {
+    context.addIssue({
+      code: 'custom',
+      path: ['serviceLines', index, 'units'],
+      message: 'must be a whole number of minutes when unitType is "minutes"',
+    });
+  }
+  const codeCount = Array.isArray(claim.diagnosisCodes) ? claim.diagnosisCodes.length : undefined;
+  // Absent pointers default to [1], as the schema gives them.
+  const pointers: unknown[] = Array.isArray(line.diagnosisPointers)
+    ? line.diagnosisPointers
+    : line.diagnosisPointers === undefined
+      ? [1]
+      : [];
+  pointers.slice(0, DIAGNOSIS_CODES_MAX).forEach((pointer, pointerIndex) => {
+    if (codeCount !== undefined && typeof pointer === 'number' && pointer > codeCount) {
       context.addIssue({
         code: 'custom',
-        path: ['totalChargeAmount'],
-        message: `must equal the sum of the line charges (${total.toFixed(2)})`,
+        path: ['serviceLines', index, 'diagnosisPointers', pointerIndex],
+        message: `points at diagnosis ${pointer} but the claim has ${codeCount}`,
       });
     }
   });
-
-export type ClaimSubmission = z.output<typeof claimSubmissionSchema>;
+}
 
 export function totalChargeOf(lines: readonly { chargeAmount: string }[]): Decimal {
   return lines.reduce((sum, line) => sum.plus(line.chargeAmount), new Decimal(0));

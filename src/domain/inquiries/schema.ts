@@ -1,6 +1,6 @@
 // The query of an eligibility inquiry, checked by the value rules every route shares.
 import { z } from 'zod';
-import { claimSubmissionSchema, memberSchema, procedureCode } from '../claims/schema.js';
+import { patientControlNumber, memberSchema, procedureCode } from '../claims/schema.js';
 import { expected, isoDate, text } from '../validation.js';
 import { PROCEDURE_CODES_PER_INQUIRY_MAX } from './eligibility.js';
 
@@ -37,6 +37,6 @@ export const eligibilityQuerySchema = z.strictObject({
 
 export const claimStatusQuerySchema = z.strictObject({
   payerId: payerIdentifier,
-  patientControlNumber: claimSubmissionSchema.shape.patientControlNumber,
+  patientControlNumber,
   serviceDate: isoDate().optional(),
 });

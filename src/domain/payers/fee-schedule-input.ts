@@ -22,8 +22,11 @@ export const CSV_COLUMNS = [
   'covered',
   'prior_auth_required',
   'copay_applies',
+  'anesthesia_base_units',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
+/** Columns a file may leave out (files written before they existed stay valid). */
+const OPTIONAL_CSV_COLUMNS: readonly CsvColumn[] = ['anesthesia_base_units'];
 
 const FIELD_OF_COLUMN: Record<CsvColumn, keyof FeeScheduleEntryInput> = {
   procedure_code: 'procedureCode',
@@ -32,6 +35,7 @@ const FIELD_OF_COLUMN: Record<CsvColumn, keyof FeeScheduleEntryInput> = {
   covered: 'covered',
   prior_auth_required: 'priorAuthRequired',
   copay_applies: 'copayApplies',
+  anesthesia_base_units: 'anesthesiaBaseUnits',
 };
 const COLUMN_OF_FIELD = new Map(
   Object.entries(FIELD_OF_COLUMN).map(([column, field]) => [field as string, column]),
@@ -195,6 +199,7 @@ function headerIndex(header: string[]): Map<CsvColumn, number> {
     }
   });
   for (const column of CSV_COLUMNS) {
+    if (OPTIONAL_CSV_COLUMNS.includes(column)) continue;
     if (!index.has(column) && !problems.some((problem) => problem.column === column)) {
       problems.push({
         field: `row 1, ${column}`,
@@ -215,15 +220,20 @@ function entryOfRow(
   columnIndex: Map<CsvColumn, number>,
   problems: Problems<CsvProblem>,
 ): FeeScheduleEntryInput | undefined {
-  if (fields.length !== CSV_COLUMNS.length) {
+  if (fields.length !== columnIndex.size) {
     problems.add({
       field: `row ${row}`,
       row,
-      message: `has ${fields.length} field${fields.length === 1 ? '' : 's'}; the header has ${CSV_COLUMNS.length}`,
+      message: `has ${fields.length} field${fields.length === 1 ? '' : 's'}; the header has ${columnIndex.size}`,
     });
     return undefined;
   }
-  const text = (column: CsvColumn) => fields[columnIndex.get(column)!]!;
+  // An optional column left out of the header reads as empty cells.
+  const text = (column: CsvColumn) => {
+    const position = columnIndex.get(column);
+    return position === undefined ? '' : fields[position]!;
+  };
+  const baseUnits = text('anesthesia_base_units');
   let rowValid = true;
   const flag = (column: CsvColumn): boolean => {
     const value = BOOLEANS.get(text(column).toLowerCase());
@@ -245,6 +255,10 @@ function entryOfRow(
     covered: flag('covered'),
     priorAuthRequired: flag('prior_auth_required'),
     copayApplies: flag('copay_applies'),
+    // Digits become the number the schema bounds; anything else goes as sent, for it to name.
+    ...(baseUnits === ''
+      ? {}
+      : { anesthesiaBaseUnits: /^\d{1,9}$/.test(baseUnits) ? Number(baseUnits) : baseUnits }),
   };
   const parsed = feeScheduleEntrySchema.safeParse(candidate);
   if (!parsed.success) {

@@ -26,6 +26,8 @@ export interface FeeScheduleEntryView {
   covered: boolean;
   priorAuthRequired: boolean;
   copayApplies: boolean;
+  /** Anesthesia base units of the code; null when it is not priced by anesthesia time. */
+  anesthesiaBaseUnits: number | null;
   version: number;
   updatedAt: string;
 }
@@ -45,6 +47,7 @@ export interface FeeScheduleEntryRow {
   covered: boolean;
   prior_auth_required: boolean;
   copay_applies: boolean;
+  anesthesia_base_units: number | null;
   version: number;
 }
 
@@ -97,6 +100,10 @@ export async function setFeeScheduleEntries(
           covered: row.covered,
           priorAuthRequired: row.prior_auth_required,
           copayApplies: row.copay_applies,
+          // Only when set, so that the events of other entries keep their shape.
+          ...(row.anesthesia_base_units === null
+            ? {}
+            : { anesthesiaBaseUnits: row.anesthesia_base_units }),
           version: row.version,
         },
         partyOrgIds: [payerOrgId],
@@ -124,23 +131,27 @@ async function upsertEntries(
   if (entries.length === 0) return [];
   const { rows } = await client.query<FeeScheduleEntryRow>(
     `INSERT INTO fee_schedule_entries AS existing (payer_org_id, procedure_code, modifier,
-       allowed_amount, covered, prior_auth_required, copay_applies, version, updated_at)
+       allowed_amount, covered, prior_auth_required, copay_applies, anesthesia_base_units, version,
+       updated_at)
      SELECT $1, e.procedure_code, e.modifier, e.allowed_amount, e.covered, e.prior_auth_required,
-            e.copay_applies, 1, $8
+            e.copay_applies, e.base_units, 1, $8
        FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::boolean[],
-                   $7::boolean[])
-         AS e(procedure_code, modifier, allowed_amount, covered, prior_auth_required, copay_applies)
+                   $7::boolean[], $9::int[])
+         AS e(procedure_code, modifier, allowed_amount, covered, prior_auth_required, copay_applies,
+              base_units)
      ON CONFLICT (payer_org_id, procedure_code, modifier) DO UPDATE
        SET allowed_amount = EXCLUDED.allowed_amount, covered = EXCLUDED.covered,
            prior_auth_required = EXCLUDED.prior_auth_required,
-           copay_applies = EXCLUDED.copay_applies, version = existing.version + 1,
+           copay_applies = EXCLUDED.copay_applies,
+           anesthesia_base_units = EXCLUDED.anesthesia_base_units, version = existing.version + 1,
            updated_at = EXCLUDED.updated_at
        WHERE (existing.allowed_amount, existing.covered, existing.prior_auth_required,
-              existing.copay_applies)
+              existing.copay_applies, existing.anesthesia_base_units)
              IS DISTINCT FROM (EXCLUDED.allowed_amount, EXCLUDED.covered,
-               EXCLUDED.prior_auth_required, EXCLUDED.copay_applies)
+               EXCLUDED.prior_auth_required, EXCLUDED.copay_applies,
+               EXCLUDED.anesthesia_base_units)
      RETURNING procedure_code, modifier, allowed_amount::text AS allowed_amount, covered,
-               prior_auth_required, copay_applies, version`,
+               prior_auth_required, copay_applies, anesthesia_base_units, version`,
     [
       payerOrgId,
       entries.map((entry) => entry.procedureCode),
@@ -150,6 +161,7 @@ async function upsertEntries(
       entries.map((entry) => entry.priorAuthRequired),
       entries.map((entry) => entry.copayApplies),
       now,
+      entries.map((entry) => entry.anesthesiaBaseUnits),
     ],
   );
   // RETURNING promises no order; events follow the key order.
@@ -169,6 +181,7 @@ function viewOf(entry: FeeScheduleEntry): FeeScheduleEntryView {
     covered: entry.covered,
     priorAuthRequired: entry.priorAuthRequired,
     copayApplies: entry.copayApplies,
+    anesthesiaBaseUnits: entry.anesthesiaBaseUnits,
     version: entry.version,
     updatedAt: entry.updatedAt.toISOString(),
   };

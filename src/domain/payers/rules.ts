@@ -13,6 +13,8 @@ export interface PayerRulesView {
   timelyFilingDays: number;
   autoAdjudicationLimitAmount: string;
   pendUnknownCodes: boolean;
+  /** Dollars per anesthesia unit; null when the payer prices no anesthesia time. */
+  anesthesiaConversionFactor: string | null;
   version: number;
   updatedAt: string;
 }
@@ -21,18 +23,21 @@ interface PayerRulesRow {
   timely_filing_days: number;
   auto_adjudication_limit_amount: string;
   pend_unknown_codes: boolean;
+  anesthesia_conversion_factor: string | null;
   version: number;
   updated_at: Date;
 }
 
 const RULES_COLUMNS = `timely_filing_days, auto_adjudication_limit_amount::text AS auto_adjudication_limit_amount,
-  pend_unknown_codes, version, updated_at`;
+  pend_unknown_codes, anesthesia_conversion_factor::text AS anesthesia_conversion_factor, version,
+  updated_at`;
 
 function viewOfRow(row: PayerRulesRow): PayerRulesView {
   return {
     timelyFilingDays: row.timely_filing_days,
     autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
     pendUnknownCodes: row.pend_unknown_codes,
+    anesthesiaConversionFactor: row.anesthesia_conversion_factor,
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
   };
@@ -43,6 +48,7 @@ function viewOf(rules: PayerRules): PayerRulesView {
     timelyFilingDays: rules.timelyFilingDays,
     autoAdjudicationLimitAmount: rules.autoAdjudicationLimitAmount.toFixed(2),
     pendUnknownCodes: rules.pendUnknownCodes,
+    anesthesiaConversionFactor: rules.anesthesiaConversionFactor?.toFixed(2) ?? null,
     version: rules.version,
     updatedAt: rules.updatedAt.toISOString(),
   };
@@ -62,18 +68,21 @@ export async function setPayerRules(
   return inTransaction(database.pool, async (client) => {
     const { rows } = await client.query<PayerRulesRow>(
       `INSERT INTO payer_rules AS existing (payer_org_id, timely_filing_days,
-         auto_adjudication_limit_amount, pend_unknown_codes, version, updated_at)
-       VALUES ($1, $2, $3, $4, 1, $5)
+         auto_adjudication_limit_amount, pend_unknown_codes, anesthesia_conversion_factor, version,
+         updated_at)
+       VALUES ($1, $2, $3, $4, $6, 1, $5)
        ON CONFLICT (payer_org_id) DO UPDATE
          SET timely_filing_days = EXCLUDED.timely_filing_days,
              auto_adjudication_limit_amount = EXCLUDED.auto_adjudication_limit_amount,
              pend_unknown_codes = EXCLUDED.pend_unknown_codes,
+             anesthesia_conversion_factor = EXCLUDED.anesthesia_conversion_factor,
              version = existing.version + 1,
              updated_at = EXCLUDED.updated_at
          WHERE (existing.timely_filing_days, existing.auto_adjudication_limit_amount,
-                existing.pend_unknown_codes)
+                existing.pend_unknown_codes, existing.anesthesia_conversion_factor)
                IS DISTINCT FROM (EXCLUDED.timely_filing_days,
-                 EXCLUDED.auto_adjudication_limit_amount, EXCLUDED.pend_unknown_codes)
+                 EXCLUDED.auto_adjudication_limit_amount, EXCLUDED.pend_unknown_codes,
+                 EXCLUDED.anesthesia_conversion_factor)
        RETURNING ${RULES_COLUMNS}`,
       [
         payerOrgId,
@@ -81,6 +90,7 @@ export async function setPayerRules(
         input.autoAdjudicationLimitAmount,
         input.pendUnknownCodes,
         now,
+        input.anesthesiaConversionFactor ?? null,
       ],
     );
     const changed = rows[0];
@@ -106,6 +116,10 @@ export async function setPayerRules(
             timelyFilingDays: view.timelyFilingDays,
             autoAdjudicationLimitAmount: view.autoAdjudicationLimitAmount,
             pendUnknownCodes: view.pendUnknownCodes,
+            // Only when set, so that the events of other payers keep their shape.
+            ...(view.anesthesiaConversionFactor === null
+              ? {}
+              : { anesthesiaConversionFactor: view.anesthesiaConversionFactor }),
           },
           partyOrgIds: [payerOrgId],
         },

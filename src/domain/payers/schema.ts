@@ -3,7 +3,7 @@
 // claim's own rules (claims/schema.ts), so what a payer configures is what claims carry.
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import { memberSchema, modifier, moneyText, procedureCode } from '../claims/schema.js';
+import { memberSchema, modifier, moneyAmount, moneyText, procedureCode } from '../claims/schema.js';
 import { cursorParameter } from '../cursor.js';
 import { expected, isoDate, pageLimit, text, wholeNumber } from '../validation.js';
 
@@ -17,6 +17,8 @@ export const payerRulesSchema = z.strictObject({
   timelyFilingDays: wholeNumber(1, 3650),
   autoAdjudicationLimitAmount: moneyText,
   pendUnknownCodes: flag,
+  /** Dollars per anesthesia unit (base + time units); absent or null: no anesthesia priced. */
+  anesthesiaConversionFactor: moneyAmount.nullable().optional(),
 });
 export type PayerRulesInput = z.output<typeof payerRulesSchema>;
 
@@ -108,8 +110,14 @@ export const feeScheduleEntrySchema = z
     covered: flag,
     priorAuthRequired: flag,
     copayApplies: flag,
+    /** Anesthesia base units, for lines billed in minutes; absent or null: not anesthesia. */
+    anesthesiaBaseUnits: wholeNumber(0, 100).nullable().optional(),
   })
-  .transform((entry) => ({ ...entry, modifier: entry.modifier ?? '' }));
+  .transform((entry) => ({
+    ...entry,
+    modifier: entry.modifier ?? '',
+    anesthesiaBaseUnits: entry.anesthesiaBaseUnits ?? null,
+  }));
 export type FeeScheduleEntryInput = z.output<typeof feeScheduleEntrySchema>;
 
 export const feeScheduleEnvelopeSchema = z.strictObject({

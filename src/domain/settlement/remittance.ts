@@ -57,6 +57,8 @@ interface LineRow {
   modifiers: string[] | null;
   units: string;
   service_date: string;
+  service_date_to: string | null;
+  line_control_number: string | null;
 }
 
 /** A broken agreement between a batch and the decisions it paid: a bug, never input. */
@@ -221,7 +223,8 @@ async function readPaidClaims(
   );
   const lines = await database.pool.query<LineRow>(
     `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
-            to_char(service_date, 'YYYY-MM-DD') AS service_date
+            to_char(service_date, 'YYYY-MM-DD') AS service_date,
+            to_char(service_date_to, 'YYYY-MM-DD') AS service_date_to, line_control_number
        FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
     [claimIds],
   );
@@ -282,6 +285,8 @@ function remittanceLineOf(
     paidAmount: decided.paidAmount,
     units: line.units,
     serviceDate: line.service_date,
+    serviceDateTo: line.service_date_to,
+    lineControlNumber: line.line_control_number,
     adjustments: decided.adjustments,
     remarkCodes: decided.remarkCodes,
   };

@@ -295,7 +295,9 @@ export function explanationOfBenefitOf(
   decision: DecidedRecord,
 ): ExplanationOfBenefit {
   const parts = adjudicatedParts(claim, decision);
-  const serviceDates = claim.serviceLines.map((line) => line.serviceDate).sort();
+  const serviceDates = claim.serviceLines
+    .flatMap((line) => [line.serviceDate, line.serviceDateTo ?? line.serviceDate])
+    .sort();
   const base = common(claim, decision);
   return {
     resourceType: 'ExplanationOfBenefit',

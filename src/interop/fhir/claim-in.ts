@@ -61,12 +61,18 @@ const itemShape = object({
   sequence: positiveInt,
   productOrService: concept,
   modifier: list(concept).optional(),
-  quantity: object({ value: decimal.optional() }).optional(),
+  quantity: object({
+    value: decimal.optional(),
+    system: text().optional(),
+    code: text().optional(),
+  }).optional(),
   unitPrice: money.optional(),
   factor: decimal.optional(),
   net: money.optional(),
   servicedDate: text('a date YYYY-MM-DD').optional(),
-  servicedPeriod: unsupported('is not supported: send servicedDate, one date per item'),
+  servicedPeriod: object({ start: text().optional(), end: text().optional() }).optional(),
+  locationCodeableConcept: concept.optional(),
+  extension: list(object({ url: text(), valueString: text().optional() })).optional(),
   diagnosisSequence: list(positiveInt).optional(),
   detail: unsupported('is not supported: send each service as its own item'),
   modifierExtension: noModifierExtension,
@@ -440,7 +446,6 @@ function serviceLineOf(
 ): Record<string, unknown> {
   mapping.map(field, path);
   mapping.map(`${field}.units`, `${path}.quantity.value`);
-  mapping.map(`${field}.serviceDate`, `${path}.servicedDate`);
   mapping.map(`${field}.diagnosisPointers`, `${path}.diagnosisSequence`);
   item.diagnosisSequence?.forEach((_, index) =>
     mapping.map(`${field}.diagnosisPointers[${index}]`, `${path}.diagnosisSequence[${index}]`),
@@ -452,9 +457,87 @@ function serviceLineOf(
     modifiers: modifiersOf(item, path, `${field}.modifiers`, mapping),
     units,
     chargeAmount: chargeOf(item, units, path, `${field}.chargeAmount`, mapping),
-    serviceDate: item.servicedDate,
+    ...serviceDatesOf(item, path, field, mapping),
+    ...lineDetailsOf(item, path, field, mapping),
     ...(item.diagnosisSequence ? { diagnosisPointers: item.diagnosisSequence } : {}),
   };
+}
+
+/** servicedDate, or servicedPeriod for a service over several days: one of them. */
+function serviceDatesOf(
+  item: ItemShape,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): { serviceDate?: string; serviceDateTo?: string } {
+  const period = item.servicedPeriod;
+  if (period === undefined) {
+    mapping.map(`${field}.serviceDate`, `${path}.servicedDate`);
+    return item.servicedDate === undefined ? {} : { serviceDate: item.servicedDate };
+  }
+  if (item.servicedDate !== undefined) {
+    mapping.fail(`${path}.servicedPeriod`, 'must not be sent with servicedDate: send one of them');
+  }
+  mapping.map(`${field}.serviceDate`, `${path}.servicedPeriod.start`);
+  mapping.map(`${field}.serviceDateTo`, `${path}.servicedPeriod.end`);
+  if (period.start === undefined || period.end === undefined) {
+    mapping.fail(`${path}.servicedPeriod`, 'needs both start and end (dates YYYY-MM-DD)');
+  }
+  // A period of one day is that day, as servicedDate would say it.
+  return {
+    ...(period.start === undefined ? {} : { serviceDate: period.start }),
+    ...(period.end === undefined || period.end === period.start
+      ? {}
+      : { serviceDateTo: period.end }),
+  };
+}
+
+/**
+ * Place of service (locationCodeableConcept, CMS place of service codes), the line item control
+ * number (our extension, valueString) and minutes (quantity in UCUM "min").
+ */
+function lineDetailsOf(
+  item: ItemShape,
+  path: string,
+  field: string,
+  mapping: Mapping,
+): { placeOfServiceCode?: string; lineControlNumber?: string; unitType?: 'minutes' } {
+  const details: { placeOfServiceCode?: string; lineControlNumber?: string; unitType?: 'minutes' } =
+    {};
+  const codings = item.locationCodeableConcept?.coding ?? [];
+  if (item.locationCodeableConcept) {
+    const index = codings.findIndex((each) => each.system === system.placeOfService);
+    if (index < 0) {
+      mapping.fail(
+        `${path}.locationCodeableConcept.coding`,
+        `needs a coding with system ${system.placeOfService}`,
+        `${field}.placeOfServiceCode`,
+      );
+    } else {
+      mapping.map(
+        `${field}.placeOfServiceCode`,
+        `${path}.locationCodeableConcept.coding[${index}].code`,
+      );
+      if (codings[index]!.code !== undefined) details.placeOfServiceCode = codings[index]!.code;
+    }
+  }
+  const extensions = item.extension ?? [];
+  const controlIndex = extensions.findIndex((each) => each.url === extensionUrl.lineControlNumber);
+  if (controlIndex >= 0) {
+    mapping.map(`${field}.lineControlNumber`, `${path}.extension[${controlIndex}].valueString`);
+    details.lineControlNumber = extensions[controlIndex]!.valueString ?? '';
+  }
+  const quantity = item.quantity;
+  if (quantity?.code !== undefined || quantity?.system !== undefined) {
+    if (quantity.system !== system.ucum || quantity.code !== 'min') {
+      mapping.fail(
+        `${path}.quantity`,
+        `must be a count (no system or code), or minutes: system ${system.ucum}, code "min"`,
+        `${field}.units`,
+      );
+    } else details.unitType = 'minutes';
+  }
+  return details;
 }
 
 const procedureSystems = new Set([system.cpt, ...hcpcsSystemAliases]);

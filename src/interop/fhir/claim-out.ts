@@ -49,6 +49,12 @@ export interface ClaimForFhir extends Pick<
     units: number | string;
     chargeAmount: string;
     serviceDate: string;
+    /** The last day of a service period; absent or null for one day. */
+    serviceDateTo?: string | null | undefined;
+    placeOfServiceCode?: string | null | undefined;
+    lineControlNumber?: string | null | undefined;
+    /** "minutes" for anesthesia time; absent or "units" otherwise. */
+    unitType?: string | undefined;
     diagnosisPointers: readonly number[];
   }[];
 }
@@ -136,6 +142,9 @@ export type ItemBasics = Pick<
   | 'productOrService'
   | 'modifier'
   | 'servicedDate'
+  | 'servicedPeriod'
+  | 'locationCodeableConcept'
+  | 'extension'
   | 'quantity'
   | 'net'
 >;
@@ -146,8 +155,26 @@ export function itemOf(line: ClaimForFhir['serviceLines'][number], index: number
     diagnosisSequence: [...line.diagnosisPointers],
     productOrService: { coding: [procedureCoding(line.procedureCode)] },
     ...(line.modifiers.length > 0 ? { modifier: line.modifiers.map(modifierConcept) } : {}),
-    servicedDate: line.serviceDate,
-    quantity: { value: Number(line.units) },
+    ...(line.serviceDateTo
+      ? { servicedPeriod: { start: line.serviceDate, end: line.serviceDateTo } }
+      : { servicedDate: line.serviceDate }),
+    ...(line.placeOfServiceCode
+      ? {
+          locationCodeableConcept: codeableConcept({
+            system: system.placeOfService,
+            code: line.placeOfServiceCode,
+          }),
+        }
+      : {}),
+    ...(line.lineControlNumber
+      ? {
+          extension: [{ url: extensionUrl.lineControlNumber, valueString: line.lineControlNumber }],
+        }
+      : {}),
+    quantity:
+      line.unitType === 'minutes'
+        ? { value: Number(line.units), system: system.ucum, code: 'min', unit: 'minutes' }
+        : { value: Number(line.units) },
     net: moneyOf(line.chargeAmount),
   };
 }

@@ -21,6 +21,11 @@ export const system = {
   relatedClaimRelationship: 'http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship',
   processPriority: 'http://terminology.hl7.org/CodeSystem/processpriority',
   paymentType: 'http://terminology.hl7.org/CodeSystem/ex-paymenttype',
+  /** CMS place of service codes, as US Core and CARIN Blue Button name the code system. */
+  placeOfService:
+    'https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set',
+  /** UCUM units: "min" for minutes of anesthesia. */
+  ucum: 'http://unitsofmeasure.org',
 } as const;
 
 /** Other names under which clients send HCPCS Level II codes (HL7 OID registry). */
@@ -34,6 +39,8 @@ export const extensionUrl = {
   frequencyCode: 'https://claimchain.dev/fhir/StructureDefinition/frequency-code',
   /** 835 CAS01 claim adjustment group of an adjudication entry: "CO", "PR" or "OA". valueCode. */
   adjustmentGroup: 'https://claimchain.dev/fhir/StructureDefinition/adjustment-group',
+  /** 837P REF*6R line item control number on a Claim item (R4 has no item identifier). valueString. */
+  lineControlNumber: 'https://claimchain.dev/fhir/StructureDefinition/line-control-number',
 } as const;
 
 export const professionalClaimType: CodeableConcept = {

@@ -137,6 +137,10 @@ export interface RemittanceLine {
   /** SVC05, e.g. "1" or "2.5". */
   units: string;
   serviceDate: DateText;
+  /** The last day of a service period: then DTM*150/151 instead of DTM*472. */
+  serviceDateTo?: DateText | null | undefined;
+  /** REF*6R: the line item control number the 837P sent (the guide requires it back). */
+  lineControlNumber?: string | null | undefined;
   adjustments: readonly RemittanceAdjustment[];
   /** Remittance advice remark codes (RARC), each an LQ*HE segment. */
   remarkCodes: readonly string[];
@@ -489,14 +493,28 @@ function lineSegments(line: RemittanceLine): string[] {
       undefined,
       decimalElement(line.units),
     ),
-    segment('DTM', '472', dateElement(line.serviceDate)),
+    ...lineDateSegments(line),
     ...adjustmentSegments(line.adjustments),
+    ...(line.lineControlNumber ? [segment('REF', '6R', line.lineControlNumber)] : []),
     ...line.remarkCodes.map((code) => segment('LQ', 'HE', code)),
   ];
 }
 
+/** 005010X221A1 loop 2110: DTM*472 for one day; a period as DTM*150 (start) and DTM*151 (end). */
+function lineDateSegments(line: RemittanceLine): string[] {
+  if (!line.serviceDateTo || line.serviceDateTo === line.serviceDate) {
+    return [segment('DTM', '472', dateElement(line.serviceDate))];
+  }
+  return [
+    segment('DTM', '150', dateElement(line.serviceDate)),
+    segment('DTM', '151', dateElement(line.serviceDateTo)),
+  ];
+}
+
 function claimSegments(claim: RemittanceClaim): string[] {
-  const serviceDates = claim.lines.map((line) => line.serviceDate).sort();
+  const serviceDates = claim.lines
+    .flatMap((line) => [line.serviceDate, line.serviceDateTo ?? line.serviceDate])
+    .sort();
   const { patient } = claim;
   return [
     segment(

@@ -254,6 +254,7 @@ class ClaimReader {
   }
 
   read(claim: ClaimLoop): X12ClaimReading {
+    if (claim.transactionSetProblem) return this.refusedWithTransactionSet(claim);
     const clmLocation = locationOf(claim.clm, '2300');
     const mapping = new Mapping(clmLocation);
     for (const problem of claim.level ? this.levelProblems(claim.level) : []) {
@@ -284,6 +285,20 @@ class ClaimReader {
       line: claim.clm.line,
       entry: problems.length === 0 && parsed.success ? { submission: parsed.data } : { problems },
       locate: (field, message) => problemAt(mapping.originOf(field), message),
+      loop: claim,
+    };
+  }
+
+  /** A claim of a transaction set that is not claims for payment: that is its only problem. */
+  private refusedWithTransactionSet(claim: ClaimLoop): X12ClaimReading {
+    const problem = claim.transactionSetProblem!;
+    return {
+      transactionSetControlNumber: claim.transactionSetControlNumber,
+      patientControlNumber: elementOf(claim.clm, 1),
+      segmentPosition: claim.clm.position,
+      line: claim.clm.line,
+      entry: { problems: [problem] },
+      locate: () => problem,
       loop: claim,
     };
   }
@@ -355,12 +370,14 @@ class ClaimReader {
     mapping.map('patientControlNumber', at(1));
     mapping.map('totalChargeAmount', at(2));
     mapping.map('frequencyCode', at(5, 3));
+    mapping.map('placeOfServiceCode', at(5, 1));
     const frequencyCode = this.components(clm, 5)[2];
     const subscriberLevel = subscriberLevelOf(claim.level);
     return {
       payerId: subscriberLevel && this.payerIdOf(subscriberLevel, mapping),
       patientControlNumber: elementOf(clm, 1) || undefined,
       frequencyCode: frequencyCode || undefined,
+      placeOfServiceCode: this.components(clm, 5)[0] || undefined,
       ...this.originalClaimIdOf(claim, frequencyCode, mapping),
       member:
         subscriberLevel && this.memberOf(subscriberLevel, claim.level === subscriberLevel, mapping),
@@ -608,7 +625,8 @@ class ClaimReader {
       }
       return {
         ...this.serviceOf(line.lx, line.professionalService, field, mapping),
-        serviceDate: this.serviceDateOf(line.lx, line.serviceDate, field, mapping),
+        ...this.serviceDatesOf(line.lx, line.serviceDate, field, mapping),
+        ...this.lineControlNumberOf(line.lineControlNumber, field, mapping),
       };
     });
   }
@@ -632,12 +650,12 @@ class ClaimReader {
       locationOf(sv1, '2400', elementName('SV1', element, component));
     mapping.map(`${field}.chargeAmount`, at(2));
     mapping.map(`${field}.units`, at(4));
-    if (elementOf(sv1, 3) !== 'UN') {
-      mapping.fail(
-        at(3),
-        'must be "UN" (unit): minutes ("MJ") are not supported',
-        `${field}.units`,
-      );
+    mapping.map(`${field}.unitType`, at(3));
+    mapping.map(`${field}.placeOfServiceCode`, at(5));
+    // SV103: UN units, or MJ minutes (anesthesia time, which the payer prices in time units).
+    const unitType = { UN: 'units', MJ: 'minutes' }[elementOf(sv1, 3)];
+    if (unitType === undefined) {
+      mapping.fail(at(3), 'must be "UN" (units) or "MJ" (minutes)', `${field}.units`);
     }
     const units = elementOf(sv1, 4);
     if (units !== '' && !/^\d+(\.\d+)?$/.test(units)) {
@@ -646,7 +664,9 @@ class ClaimReader {
     return {
       ...this.procedureOf(sv1, field, mapping),
       units: units === '' ? undefined : Number(units),
+      ...(unitType === 'minutes' ? { unitType } : {}),
       chargeAmount: moneyText(elementOf(sv1, 2)),
+      ...(elementOf(sv1, 5) === '' ? {} : { placeOfServiceCode: elementOf(sv1, 5) }),
       diagnosisPointers: this.pointersOf(sv1, field, mapping),
     };
   }
@@ -711,13 +731,24 @@ class ClaimReader {
     });
   }
 
-  /** DTP*472: D8 one date, or RD8 a range of one day; a longer range is one line per day. */
-  private serviceDateOf(
+  /** REF*6R: the provider's line item control number, which the 835 echoes. */
+  private lineControlNumberOf(
+    ref: X12Segment | undefined,
+    field: string,
+    mapping: Mapping,
+  ): { lineControlNumber?: string } {
+    if (!ref) return {};
+    mapping.map(`${field}.lineControlNumber`, locationOf(ref, '2400', 'REF02'));
+    return { lineControlNumber: elementOf(ref, 2) };
+  }
+
+  /** DTP*472: D8 one date, or RD8 a service period (its first and last day). */
+  private serviceDatesOf(
     lx: X12Segment,
     dtp: X12Segment | undefined,
     field: string,
     mapping: Mapping,
-  ): string | undefined {
+  ): { serviceDate?: string; serviceDateTo?: string } {
     const dateField = `${field}.serviceDate`;
     if (!dtp) {
       mapping.fail(
@@ -725,35 +756,30 @@ class ClaimReader {
         'DTP*472 (date of service) is required in loop 2400',
         dateField,
       );
-      return undefined;
+      return {};
     }
     const at = (element: number) => locationOf(dtp, '2400', elementName('DTP', element));
     mapping.map(dateField, at(3));
+    mapping.map(`${field}.serviceDateTo`, at(3));
     const format = elementOf(dtp, 2);
     const value = elementOf(dtp, 3);
     if (format === 'D8') {
       const date = dateText(value);
       if (date === undefined) mapping.fail(at(3), 'must be a date CCYYMMDD', dateField);
-      return date;
+      return date === undefined ? {} : { serviceDate: date };
     }
     if (format === 'RD8') {
-      const [from = '', to] = value.split('-');
-      const date = dateText(from);
-      if (date === undefined || to === undefined || dateText(to) === undefined) {
+      const [from = '', to, ...rest] = value.split('-');
+      const first = dateText(from);
+      const last = to === undefined ? undefined : dateText(to);
+      if (first === undefined || last === undefined || rest.length > 0) {
         mapping.fail(at(3), 'must be a date range CCYYMMDD-CCYYMMDD', dateField);
-        return undefined;
+        return {};
       }
-      if (from !== to) {
-        mapping.fail(
-          at(3),
-          'is a range of several days: send one service line per date of service',
-          dateField,
-        );
-        return undefined;
-      }
-      return date;
+      // A range of one day is that day, as D8 would say it.
+      return first === last ? { serviceDate: first } : { serviceDate: first, serviceDateTo: last };
     }
-    mapping.fail(at(2), 'must be "D8" (a date) or "RD8" (a range of one day)', dateField);
-    return undefined;
+    mapping.fail(at(2), 'must be "D8" (a date) or "RD8" (a range of dates)', dateField);
+    return {};
   }
 }

@@ -63,12 +63,12 @@ const LOOP_SEGMENTS: Record<string, readonly string[]> = {
   '2010AB': ['N3', 'N4'],
   '2010AC': ['N3', 'N4', 'REF'],
   '2000B': ['SBR', 'PAT'],
-  '2010BA': ['N3', 'N4', 'DMG', 'REF'],
+  '2010BA': ['N3', 'N4', 'DMG', 'REF', 'PER'],
   '2010BB': ['N3', 'N4', 'REF'],
   '2000C': ['PAT'],
-  '2010CA': ['N3', 'N4', 'DMG', 'REF'],
+  '2010CA': ['N3', 'N4', 'DMG', 'REF', 'PER'],
   '2300': ['DTP', 'PWK', 'CN1', 'AMT', 'REF', 'K3', 'NTE', 'CR1', 'CR2', 'CRC', 'HI', 'HCP'],
-  '2310': ['PRV', 'N3', 'N4', 'REF'],
+  '2310': ['PRV', 'N3', 'N4', 'REF', 'PER'], // PER: 2310C service facility contact
   '2320': ['CAS', 'AMT', 'OI', 'MOA'],
   '2330': ['N3', 'N4', 'DTP', 'REF'],
   '2400': [
@@ -90,7 +90,7 @@ const LOOP_SEGMENTS: Record<string, readonly string[]> = {
     'HCP',
   ],
   '2410': ['CTP', 'REF'],
-  '2420': ['PRV', 'N3', 'N4', 'REF'],
+  '2420': ['PRV', 'N3', 'N4', 'REF', 'PER'], // PER: 2420E ordering provider contact
   '2430': ['CAS', 'DTP', 'AMT'],
   '2440': ['FRM'],
 };
@@ -127,6 +127,8 @@ export interface ServiceLineLoop {
   lx: X12Segment;
   professionalService: X12Segment | undefined;
   serviceDate: X12Segment | undefined;
+  /** REF*6R: the provider's line item control number. */
+  lineControlNumber: X12Segment | undefined;
   problems: X12Problem[];
 }
 
@@ -140,6 +142,8 @@ export interface ClaimLoop {
   diagnoses: X12Segment | undefined;
   lines: ServiceLineLoop[];
   problems: X12Problem[];
+  /** Why the whole transaction set is refused (BHT06 not "CH"): then nothing else matters. */
+  transactionSetProblem: X12Problem | undefined;
 }
 
 export type TransactionSetLoops =
@@ -166,6 +170,8 @@ class LoopWalker {
   readonly claims: ClaimLoop[] = [];
   /** Problems before the first HL: the transaction set's header, which no claim owns. */
   readonly headerProblems: X12Problem[] = [];
+  /** A fault of the transaction set that refuses its claims, not the whole file. */
+  transactionSetProblem: X12Problem | undefined;
   private readonly headerNames = new Set<string>();
 
   constructor(private readonly transactionSetControlNumber: string) {}
@@ -216,14 +222,19 @@ class LoopWalker {
         problemAt(this.at(bht, 1), 'must be "0019" (information source, subscriber, dependent)'),
       );
     }
-    if (elementOf(bht, 6) !== 'CH') {
-      this.report(
-        problemAt(
-          this.at(bht, 6),
-          elementOf(bht, 6) === 'RP'
-            ? 'is "RP" (encounter reporting): only claims ("CH", chargeable) are taken'
-            : 'must be "CH" (chargeable: claims)',
-        ),
+    // 005010X222A1 BHT06: CH chargeable (a claim for payment), RP reporting (an encounter, "not
+    // a claim for payment"), 31 subrogation demand (a state agency claiming back what it paid).
+    // Only CH asks a payer to pay; the others refuse their own transaction set, not the file.
+    const claimOrEncounter = elementOf(bht, 6);
+    if (claimOrEncounter !== 'CH') {
+      const messages: Record<string, string> = {
+        RP: 'is "RP" (reporting: an encounter, not a claim for payment): ClaimChain takes claims for payment only ("CH"); this transaction set is refused',
+        '31': 'is "31" (subrogation demand): ClaimChain takes claims for payment from providers only ("CH"); this transaction set is refused',
+      };
+      this.transactionSetProblem = problemAt(
+        this.at(bht, 6),
+        messages[claimOrEncounter] ??
+          'must be "CH" (chargeable: a claim for payment); this transaction set is refused',
       );
     }
   }
@@ -320,6 +331,8 @@ class LoopWalker {
         once(line.professionalService, (kept) => (line.professionalService = kept));
       } else if (segment.id === 'DTP' && qualifier === '472') {
         once(line.serviceDate, (kept) => (line.serviceDate = kept));
+      } else if (segment.id === 'REF' && qualifier === '6R') {
+        once(line.lineControlNumber, (kept) => (line.lineControlNumber = kept));
       }
     }
   }
@@ -392,12 +405,19 @@ class LoopWalker {
       diagnoses: undefined,
       lines: [],
       problems: problems.map((problem) => ({ ...problem, loop: '2300' })),
+      transactionSetProblem: this.transactionSetProblem,
     };
   }
 
   private startLine(lx: X12Segment): void {
     this.enter('2400', '2400', true);
-    this.line = { lx, professionalService: undefined, serviceDate: undefined, problems: [] };
+    this.line = {
+      lx,
+      professionalService: undefined,
+      serviceDate: undefined,
+      lineControlNumber: undefined,
+      problems: [],
+    };
     this.claim!.lines.push(this.line);
   }
 

@@ -233,10 +233,10 @@ describe('problems name the FHIR path', () => {
       'must be a UUID',
     ],
     [
-      'a claim number with a space',
-      (claim) => (claim.identifier![0]!.value = 'PCN 1001'),
+      'a claim number with a trailing space',
+      (claim) => (claim.identifier![0]!.value = 'PCN1001 '),
       'Claim.identifier[0].value',
-      'must be 1-38 printable characters without spaces (837P CLM01)',
+      'must be 1-38 printable characters, without leading or trailing spaces (it is CLM01 in the 837P and CLP01 in the 835)',
     ],
     [
       'an institutional claim',
