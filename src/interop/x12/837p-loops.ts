@@ -121,12 +121,33 @@ export interface HierarchyLevel {
   names: Map<string, X12Segment>;
   demographics: X12Segment | undefined;
   subscriberInformation: X12Segment | undefined;
+  /** PAT of a patient level (2000C): the patient's relationship to the subscriber. */
+  patientInformation: X12Segment | undefined;
+}
+
+/** How another payer adjudicated one line (loop 2430): SVD, its CAS and DTP*573. */
+export interface LineAdjudicationLoop {
+  svd: X12Segment;
+  adjustments: X12Segment[];
+  adjudicationDate: X12Segment | undefined;
+}
+
+/** Another payer of the claim (loop 2320 with its 2330B payer name): SBR, CAS, AMT*D. */
+export interface OtherSubscriberLoop {
+  sbr: X12Segment;
+  adjustments: X12Segment[];
+  /** AMT*D: what that payer paid. */
+  paidAmount: X12Segment | undefined;
+  /** NM1*PR of loop 2330B. */
+  payerName: X12Segment | undefined;
 }
 
 export interface ServiceLineLoop {
   lx: X12Segment;
   professionalService: X12Segment | undefined;
   serviceDate: X12Segment | undefined;
+  /** Loops 2430: other payers' adjudication of the line. */
+  priorAdjudications: LineAdjudicationLoop[];
   problems: X12Problem[];
 }
 
@@ -138,6 +159,8 @@ export interface ClaimLoop {
   originalReference: X12Segment | undefined;
   /** HI whose HI01-1 is ABK (ICD-10-CM) or BK (ICD-9-CM). */
   diagnoses: X12Segment | undefined;
+  /** Loops 2320: the claim's other payers, in file order. */
+  otherSubscribers: OtherSubscriberLoop[];
   lines: ServiceLineLoop[];
   problems: X12Problem[];
 }
@@ -248,6 +271,12 @@ class LoopWalker {
       case 'SBR':
         if (this.family === '2300' || this.family === '2320') {
           this.enter('2320', '2320', true);
+          this.claim?.otherSubscribers.push({
+            sbr: segment,
+            adjustments: [],
+            paidAmount: undefined,
+            payerName: undefined,
+          });
           return;
         }
         break;
@@ -260,6 +289,13 @@ class LoopWalker {
             '2400',
             true,
           );
+          if (segment.id === 'SVD') {
+            this.line?.priorAdjudications.push({
+              svd: segment,
+              adjustments: [],
+              adjudicationDate: undefined,
+            });
+          }
           return;
         }
         break;
@@ -305,6 +341,10 @@ class LoopWalker {
       level
     ) {
       once(level.demographics, (kept) => (level.demographics = kept));
+    } else if (this.loop === '2000C' && segment.id === 'PAT' && level) {
+      once(level.patientInformation, (kept) => (level.patientInformation = kept));
+    } else if (this.loop === '2320' || this.loop === '2430') {
+      this.keepCoordination(segment, once);
     } else if (this.loop === '2300' && segment.id === 'REF' && qualifier === 'F8' && this.claim) {
       const claim = this.claim;
       once(claim.originalReference, (kept) => (claim.originalReference = kept));
@@ -324,11 +364,35 @@ class LoopWalker {
     }
   }
 
+  /** CAS and AMT*D of another payer (2320), CAS and DTP*573 of its line adjudication (2430). */
+  private keepCoordination(
+    segment: X12Segment,
+    once: (current: X12Segment | undefined, store: (kept: X12Segment) => void) => void,
+  ): void {
+    if (this.loop === '2320') {
+      const other = this.claim?.otherSubscribers.at(-1);
+      if (!other) return;
+      if (segment.id === 'CAS') other.adjustments.push(segment);
+      else if (segment.id === 'AMT' && elementOf(segment, 1) === 'D') {
+        once(other.paidAmount, (kept) => (other.paidAmount = kept));
+      }
+      return;
+    }
+    const adjudication = this.line?.priorAdjudications.at(-1);
+    if (!adjudication) return;
+    if (segment.id === 'CAS') adjudication.adjustments.push(segment);
+    else if (segment.id === 'DTP' && elementOf(segment, 1) === '573') {
+      once(adjudication.adjudicationDate, (kept) => (adjudication.adjudicationDate = kept));
+    }
+  }
+
   private startNameLoop(segment: X12Segment): boolean {
     const loop = NAME_LOOPS[this.family][elementOf(segment, 1)];
     if (loop === undefined) return false;
     const inner = this.family === '2300' || this.family === '2320' || this.family === '2400';
     this.enter(loop, this.family, inner);
+    const other = this.claim?.otherSubscribers.at(-1);
+    if (loop === '2330B' && other && !other.payerName) other.payerName = segment;
     if (this.family === 'header') {
       this.headerNames.add(elementOf(segment, 1));
     } else if (this.level && !inner) {
@@ -355,6 +419,7 @@ class LoopWalker {
       names: new Map(),
       demographics: undefined,
       subscriberInformation: undefined,
+      patientInformation: undefined,
     };
     this.level = level;
     this.enter(loop, known ?? 'unknown', false);
@@ -390,6 +455,7 @@ class LoopWalker {
       level,
       originalReference: undefined,
       diagnoses: undefined,
+      otherSubscribers: [],
       lines: [],
       problems: problems.map((problem) => ({ ...problem, loop: '2300' })),
     };
@@ -397,7 +463,13 @@ class LoopWalker {
 
   private startLine(lx: X12Segment): void {
     this.enter('2400', '2400', true);
-    this.line = { lx, professionalService: undefined, serviceDate: undefined, problems: [] };
+    this.line = {
+      lx,
+      professionalService: undefined,
+      serviceDate: undefined,
+      priorAdjudications: [],
+      problems: [],
+    };
     this.claim!.lines.push(this.line);
   }
 
