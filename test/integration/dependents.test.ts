@@ -13,6 +13,7 @@ import { readFamilyAccumulators } from '../../src/domain/adjudication/family.js'
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { bearer, fieldsOf } from '../support/api.js';
 import {
+  createActor,
   createTestEnvironment,
   testApp,
   validClaim,
@@ -21,6 +22,7 @@ import {
 import { insertFeeScheduleEntry } from '../support/payer.js';
 import { createParties, fetch835, type Parties } from '../support/settlement.js';
 import { parse835, remittanceProblems } from '../support/x12.js';
+import { sampleFile, sampleNpi } from '../interop/x12/samples.js';
 
 let environment: TestEnvironment;
 let app: ReturnType<typeof testApp>;
@@ -385,4 +387,31 @@ describe('secondary claims', () => {
       expect(`${checked.stdout}${checked.stderr}`.trim()).toBe(`${file}: ok`);
     },
   );
+});
+
+describe('the guide’s COB example through POST /v1/x12/837', () => {
+  it('accepts the claim to payer B with its dependent and payer A’s adjudication', async () => {
+    const billing = await createActor(
+      environment,
+      'provider',
+      'provider_biller',
+      undefined,
+      sampleNpi,
+    );
+    const response = await request(app)
+      .post('/v1/x12/837')
+      .set(bearer(billing.key))
+      .set('Content-Type', 'application/edi-x12')
+      .send(sampleFile('cob-claim-to-payer-b', parties.payerId));
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body).toMatchObject({ accepted: 1, rejected: 0 });
+    const claimId = response.body.results[0].claimId as string;
+    const { rows } = await environment.database.pool.query(
+      `SELECT payer_responsibility_code, prior_payers->0->>'paidAmount' AS paid,
+              patient_ciphertext IS NOT NULL AS has_patient
+         FROM claims WHERE id = $1`,
+      [claimId],
+    );
+    expect(rows).toEqual([{ payer_responsibility_code: 'S', paid: '39.15', has_patient: true }]);
+  });
 });
