@@ -23,6 +23,7 @@ import { insertFeeScheduleEntry } from '../support/payer.js';
 import { createParties, fetch835, type Parties } from '../support/settlement.js';
 import { parse835, remittanceProblems } from '../support/x12.js';
 import { sampleFile, sampleNpi } from '../interop/x12/samples.js';
+import { fhirProblemsOf } from '../interop/fhir/samples.js';
 
 let environment: TestEnvironment;
 let app: ReturnType<typeof testApp>;
@@ -201,6 +202,41 @@ describe('a family: a subscriber and two dependents', () => {
          FROM accumulators WHERE plan_id = $1 ORDER BY d DESC`,
       [planId],
     );
+    // The FHIR Claim of the child's claim: the child is Claim.patient (and the Coverage's
+    // beneficiary), the subscriber the Coverage's subscriber, with the relationship.
+    const fhir = await request(app).get(`/v1/fhir/Claim/${third}`).set(bearer(parties.biller));
+    expect(fhir.status).toBe(200);
+    expect(fhirProblemsOf(fhir.body)).toEqual([]);
+    expect(fhir.body.patient).toEqual({ reference: '#patient' });
+    expect(fhir.body.contained).toEqual([
+      {
+        resourceType: 'Patient',
+        id: 'patient',
+        name: [{ family: 'Smith', given: ['Ted'] }],
+        gender: 'male',
+        birthDate: '1973-05-01',
+      },
+      expect.objectContaining({
+        resourceType: 'Patient',
+        id: 'subscriber',
+        identifier: [expect.objectContaining({ value: 'FAM-WORKED' })],
+        name: [{ family: 'Smith', given: ['Jack'] }],
+      }),
+      expect.objectContaining({
+        resourceType: 'Coverage',
+        subscriber: { reference: '#subscriber' },
+        subscriberId: 'FAM-WORKED',
+        beneficiary: { reference: '#patient' },
+        relationship: {
+          coding: [
+            expect.objectContaining({
+              system: 'http://terminology.hl7.org/CodeSystem/subscriber-relationship',
+              code: 'child',
+            }),
+          ],
+        },
+      }),
+    ]);
     expect(rows).toEqual([
       { member_id: family.subscriber, d: '500.00', o: '520.00' },
       { member_id: family.spouse, d: '400.00', o: '400.00' },

@@ -28,6 +28,10 @@ export const CLAIM_STATUSES = [
 
 export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
   member: unknown;
+  /** The patient when a dependent, absent when the member is the patient. */
+  patient?: unknown;
+  /** "P", "S" or "T": the payer responsibility the claim was sent with. */
+  payerResponsibilityCode: string;
   diagnosisCodes: string[];
   serviceLines: {
     lineNumber: number;
@@ -120,6 +124,17 @@ export async function getClaim(
     member: JSON.parse(
       decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
     ) as unknown,
+    ...(claim.patientCiphertext === null
+      ? {}
+      : {
+          patient: JSON.parse(
+            decryptPhi(phiKeys, {
+              version: claim.phiKeyVersion,
+              ciphertext: claim.patientCiphertext,
+            }),
+          ) as unknown,
+        }),
+    payerResponsibilityCode: claim.payerResponsibilityCode,
     diagnosisCodes: claim.diagnosisCodes,
     serviceLines: claim.lines.map((line) => ({
       lineNumber: line.lineNumber,
