@@ -19,7 +19,7 @@ import { payerOrgOf } from '../domain/payers/access.js';
 import {
   coverageSchema,
   feeScheduleQuerySchema,
-  memberSchema,
+  memberEnrollmentSchema,
   payerRulesSchema,
   planSchema,
   priorAuthorizationSchema,
@@ -83,7 +83,7 @@ export function payersRouter({ database, phiKeys }: PayersDependencies): Router 
   });
 
   router.post('/payer/members', json, async (request, response) => {
-    const input = parseOrThrow(memberSchema, request.body, 'member');
+    const input = parseOrThrow(memberEnrollmentSchema, request.body, 'member');
     response.status(201).json(await enrollMember(database, phiKeys, principalOf(response), input));
   });
   router.get('/payer/members/:id', async (request, response) => {

@@ -193,6 +193,9 @@ export async function configureDemoPayer(
     copayAmount: '25.00',
     coinsurancePercent: '20',
     planYearStartMonth: 1,
+    familyDeductibleAmount: '200.00',
+    familyOutOfPocketMaxAmount: '6000.00',
+    cobMethod: 'non_duplication',
   });
   for (const memberId of memberIds) {
     const member = await enrollMember(database, phiKeys, principal, { ...DEMO_MEMBER, memberId });

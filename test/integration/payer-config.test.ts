@@ -280,6 +280,9 @@ describe('plans', () => {
       copayAmount: '25.50',
       coinsurancePercent: '20',
       planYearStartMonth: 1,
+      familyDeductibleAmount: null,
+      familyOutOfPocketMaxAmount: null,
+      cobMethod: 'non_duplication',
       version: 1,
       updatedAt: expect.stringMatching(ISO_TIME),
     });
@@ -322,6 +325,9 @@ describe('plans', () => {
       copayAmount: '25.50',
       coinsurancePercent: '12.3456',
       planYearStartMonth: 7,
+      familyDeductibleAmount: null,
+      familyOutOfPocketMaxAmount: null,
+      cobMethod: 'non_duplication',
     });
   });
 
@@ -407,6 +413,8 @@ describe('members', () => {
     expect(created).toEqual({
       id: expect.stringMatching(UUID),
       ...jane,
+      subscriberMemberId: null,
+      relationshipCode: '18',
       createdAt: expect.stringMatching(ISO_TIME),
     });
     expect(await ok(payer, 'get', `/v1/payer/members/${janeId}`, undefined)).toEqual(created);
@@ -426,7 +434,12 @@ describe('members', () => {
         type: 'MemberEnrolled',
         aggregate_id: janeId,
         actor_org_id: payer.organization.id,
-        payload: { memberRowId: janeId, payerOrgId: payer.organization.id },
+        payload: {
+          memberRowId: janeId,
+          payerOrgId: payer.organization.id,
+          subscriberMemberRowId: null,
+          relationshipCode: '18',
+        },
         party_org_ids: [payer.organization.id],
       },
     ]);

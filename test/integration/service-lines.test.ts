@@ -275,7 +275,10 @@ describe('the 835 of a settled claim with a service period and line control numb
     // 32.00. Claim: 173.50 charged, 92.00 paid, 48.00 the patient's; dates 10-05 to 10-07.
     const start = text.indexOf('CLP*PCN 7003 B*');
     expect(start).toBeGreaterThan(0);
-    const claimText = text.slice(start, text.indexOf('\nSE*', start) + 1);
+    // The claim's loop ends at the next claim's CLP or at SE: the batch may hold other claims,
+    // in the order of their ids.
+    const ends = [text.indexOf('\nCLP*', start), text.indexOf('\nSE*', start)];
+    const claimText = text.slice(start, Math.min(...ends.filter((end) => end > 0)) + 1);
     expect(claimText).toBe(
       [
         `CLP*PCN 7003 B*1*173.5*92*48*12*${claimId}~`,

@@ -11,6 +11,7 @@ import type {
   AdjudicationResult,
   AdjudicationTotals,
   Adjustment,
+  Coordination,
   Coverage,
   DecidedAdjudication,
   FeeScheduleEntry,
@@ -44,6 +45,7 @@ const reason = {
   feeSchedule: '45', // CO-45 charge exceeds fee schedule/maximum allowable
   nonCovered: '96', // CO-96 non-covered charge(s)
   noAuthorization: '197', // CO-197 precertification/authorization absent
+  priorPayer: '23', // OA-23 the impact of prior payer(s) adjudication including payments
 } as const;
 const remark = {
   notCoveredByPlan: 'N130', // consult plan benefit documents for covered services
@@ -95,9 +97,13 @@ export function adjudicate(input: AdjudicationInput): AdjudicationResult {
       `total charge ${totalCharge.toFixed(2)} exceeds the auto-adjudication limit ${limit.toFixed(2)}`,
     );
   }
+  const family = input.familyAccumulators;
   const state: ClaimState = {
     deductibleMet: new Exact(input.accumulators.deductibleMetAmount),
     outOfPocketMet: new Exact(input.accumulators.outOfPocketMetAmount),
+    familyDeductibleMet: family ? new Exact(family.deductibleMetAmount) : undefined,
+    familyOutOfPocketMet: family ? new Exact(family.outOfPocketMetAmount) : undefined,
+    priorPaidByLine: priorPaidByLine(input.claim.lines, input.claim.coordination),
     authorizationUnitsUsed: new Map(),
     lineKeysSeen: new Set(),
   };
@@ -131,6 +137,11 @@ interface ClaimContext {
 interface ClaimState {
   deductibleMet: Decimal;
   outOfPocketMet: Decimal;
+  /** The family's, when family accumulators were given. */
+  familyDeductibleMet: Decimal | undefined;
+  familyOutOfPocketMet: Decimal | undefined;
+  /** What earlier payers paid per line number; undefined on a primary claim. */
+  priorPaidByLine: ReadonlyMap<number, Decimal> | undefined;
   /** Whole units per authorization id, in the order first used. */
   authorizationUnitsUsed: Map<string, number>;
   lineKeysSeen: Set<string>;
@@ -412,8 +423,19 @@ function pricedLine(
     allowed = charge;
     rulesFired.push('allowed.limited-to-charge');
   }
-  // Step 7: what the member owes, within the out-of-pocket maximum.
-  const { shares, capped } = patientSharesOf(allowed, screening.entry.copayApplies, plan, state);
+  // Step 7: what the member owes, within the out-of-pocket maximum; on a secondary or tertiary
+  // claim, after what earlier payers paid (OA-23).
+  const priorPaid = state.priorPaidByLine?.get(line.lineNumber);
+  const { shares, capped, priorImpact, method } =
+    priorPaid === undefined
+      ? {
+          ...patientSharesOf(allowed, screening.entry.copayApplies, plan, state),
+          priorImpact: zero,
+          method: undefined,
+        }
+      : coordinatedShares(allowed, priorPaid, screening.entry.copayApplies, plan, state);
+  if (method) rulesFired.push(`cob.${method.replace('_', '-')}`);
+  if (priorImpact.gt(0)) adjustments.push(adjustment('OA', reason.priorPayer, priorImpact));
   const patientParts: [string, string, Decimal][] = [
     ['copay', reason.copay, shares.copay],
     ['deductible', reason.deductible, shares.deductible],
@@ -428,12 +450,14 @@ function pricedLine(
   const patientTotal = shares.copay.plus(shares.deductible).plus(shares.coinsurance);
   state.deductibleMet = state.deductibleMet.plus(shares.deductible);
   state.outOfPocketMet = state.outOfPocketMet.plus(patientTotal);
+  state.familyDeductibleMet = state.familyDeductibleMet?.plus(shares.deductible);
+  state.familyOutOfPocketMet = state.familyOutOfPocketMet?.plus(patientTotal);
   // Step 8: the payer pays the rest of the allowed amount.
   const result: AdjudicatedLine = {
     lineNumber: line.lineNumber,
     chargeAmount: moneyText(charge),
     allowedAmount: moneyText(allowed),
-    paidAmount: moneyText(allowed.minus(patientTotal)),
+    paidAmount: moneyText(allowed.minus(patientTotal).minus(priorImpact)),
     patientResponsibilityAmount: moneyText(patientTotal),
     adjustments,
     remarkCodes: [],
@@ -496,7 +520,10 @@ function patientSharesOf(
   state: ClaimState,
 ): { shares: PatientShares; capped: boolean } {
   const copay = copayApplies ? Exact.min(plan.copayAmount, allowed) : zero;
-  const deductibleRemaining = new Exact(plan.deductibleAmount).minus(state.deductibleMet);
+  const deductibleRemaining = remainingOf(
+    [plan.deductibleAmount, state.deductibleMet],
+    [plan.familyDeductibleAmount, state.familyDeductibleMet],
+  );
   const deductible = Exact.min(deductibleRemaining, allowed.minus(copay));
   const coinsurance = allowed
     .minus(copay)
@@ -504,8 +531,94 @@ function patientSharesOf(
     .times(plan.coinsurancePercent)
     .dividedBy(100)
     .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-  const outOfPocketRemaining = new Exact(plan.outOfPocketMaxAmount).minus(state.outOfPocketMet);
+  const outOfPocketRemaining = remainingOf(
+    [plan.outOfPocketMaxAmount, state.outOfPocketMet],
+    [plan.familyOutOfPocketMaxAmount, state.familyOutOfPocketMet],
+  );
   return capToOutOfPocket({ copay, deductible, coinsurance }, outOfPocketRemaining);
+}
+
+/**
+ * What is left of a limit: the member's own, or the family's when the plan has a family limit and
+ * the family's accumulators were given, whichever is less (an embedded family deductible: a
+ * member stops paying a deductible once either is met).
+ */
+function remainingOf(
+  individual: [limit: string, met: Decimal],
+  family: [limit: string | null | undefined, met: Decimal | undefined],
+): Decimal {
+  const own = new Exact(individual[0]).minus(individual[1]);
+  const [familyLimit, familyMet] = family;
+  if (familyLimit === null || familyLimit === undefined || familyMet === undefined) return own;
+  return Exact.min(own, new Exact(familyLimit).minus(familyMet));
+}
+
+/**
+ * Step 7 of a secondary or tertiary line (coordination of benefits). The earlier payers' impact
+ * is what they paid, at most the allowed amount (OA-23); the plan never pays more than is left.
+ * non_duplication: the normal benefit (allowed less the member's normal shares) less what the
+ * earlier payers paid, never below zero; the member owes the rest, their shares giving way as at
+ * the out-of-pocket maximum. carve_out: the member's shares are figured on what the earlier payers
+ * left, as if it were the allowed amount, and the plan pays the rest of it.
+ */
+function coordinatedShares(
+  allowed: Decimal,
+  priorPaid: Decimal,
+  copayApplies: boolean,
+  plan: Plan,
+  state: ClaimState,
+): { shares: PatientShares; capped: boolean; priorImpact: Decimal; method: string } {
+  const method = plan.cobMethod ?? 'non_duplication';
+  const priorImpact = Exact.min(priorPaid, allowed);
+  const balance = allowed.minus(priorImpact);
+  if (method === 'carve_out') {
+    return { ...patientSharesOf(balance, copayApplies, plan, state), priorImpact, method };
+  }
+  const normal = patientSharesOf(allowed, copayApplies, plan, state);
+  const normalPatient = normal.shares.copay
+    .plus(normal.shares.deductible)
+    .plus(normal.shares.coinsurance);
+  const paid = Exact.min(Exact.max(allowed.minus(normalPatient).minus(priorPaid), zero), balance);
+  const owed = balance.minus(paid);
+  const { shares } = capToOutOfPocket(normal.shares, owed);
+  return { shares, capped: normal.capped, priorImpact, method };
+}
+
+/**
+ * What the earlier payers paid per line. A payer's line payments (SVD02) are taken as sent; when
+ * they do not add up to what it paid on the claim (AMT*D), the difference is its claim-level
+ * adjustments (2320 CAS, such as a deductible taken from the claim as a whole): a shortfall is
+ * taken off the lines in line order, an excess added to them in line order up to each charge.
+ */
+export function priorPaidByLine(
+  lines: readonly ServiceLineToAdjudicate[],
+  coordination: Coordination | undefined,
+): Map<number, Decimal> | undefined {
+  if (!coordination) return undefined;
+  const total = new Map<number, Decimal>(lines.map((line) => [line.lineNumber, zero]));
+  for (const payment of coordination.priorPayments) {
+    const paid = new Map<number, Decimal>(lines.map((line) => [line.lineNumber, zero]));
+    for (const line of payment.lines) {
+      if (paid.has(line.lineNumber)) paid.set(line.lineNumber, new Exact(line.paidAmount));
+    }
+    let difference = new Exact(payment.paidAmount).minus(sumOf([...paid.values()].map(String)));
+    for (const line of lines) {
+      if (difference.isZero()) break;
+      const current = paid.get(line.lineNumber)!;
+      const room = difference.gt(0) ? new Exact(line.chargeAmount).minus(current) : current;
+      const step = Exact.min(difference.abs(), Exact.max(room, zero));
+      paid.set(line.lineNumber, difference.gt(0) ? current.plus(step) : current.minus(step));
+      difference = difference.gt(0) ? difference.minus(step) : difference.plus(step);
+    }
+    if (!difference.isZero()) {
+      throw new InvalidInput('invalid adjudication input', [
+        { field: 'claim.coordination.priorPayments', message: 'paid more than the claim charged' },
+      ]);
+    }
+    for (const [lineNumber, amount] of paid)
+      total.set(lineNumber, total.get(lineNumber)!.plus(amount));
+  }
+  return total;
 }
 
 function capToOutOfPocket(
@@ -543,12 +656,19 @@ function decision(
     deductibleMetAmount: moneyText(state.deductibleMet),
     outOfPocketMetAmount: moneyText(state.outOfPocketMet),
   };
+  const family = input.familyAccumulators;
+  const familyAccumulatorsAfter: Accumulators | undefined = family && {
+    planYear: family.planYear,
+    deductibleMetAmount: moneyText(state.familyDeductibleMet!),
+    outOfPocketMetAmount: moneyText(state.familyOutOfPocketMet!),
+  };
   const result: DecidedAdjudication = {
     outcome: 'decided',
     status,
     lines,
     totals: totalsOf(lines),
     accumulatorsAfter,
+    ...(familyAccumulatorsAfter ? { familyAccumulatorsAfter } : {}),
     priorAuthorizationUnitsUsed: [...state.authorizationUnitsUsed].map(
       ([authorizationId, units]) => ({ authorizationId, units }),
     ),
@@ -610,12 +730,27 @@ function assertLineBalances(line: AdjudicatedLine): void {
   if (!patient.eq(line.patientResponsibilityAmount)) {
     throw new AdjudicationInvariantError(`${where}: patient responsibility != PR adjustments`);
   }
-  if (!new Exact(line.paidAmount).plus(patient).eq(line.allowedAmount)) {
-    throw new AdjudicationInvariantError(`${where}: allowed != paid + patient responsibility`);
+  // OA-23 is what earlier payers paid of the allowed amount (a secondary or tertiary claim).
+  const priorPayers = sumOf(
+    line.adjustments.filter((each) => each.group === 'OA').map((each) => each.amount),
+  );
+  if (!new Exact(line.paidAmount).plus(patient).plus(priorPayers).eq(line.allowedAmount)) {
+    throw new AdjudicationInvariantError(
+      `${where}: allowed != paid + patient responsibility + earlier payers`,
+    );
   }
 }
 
 function assertAccumulatorsWithinMaximums(state: ClaimState, plan: Plan): void {
+  const familyLimits = [
+    ['family deductible', state.familyDeductibleMet, plan.familyDeductibleAmount],
+    ['family out-of-pocket', state.familyOutOfPocketMet, plan.familyOutOfPocketMaxAmount],
+  ] as const;
+  for (const [what, met, limit] of familyLimits) {
+    if (met !== undefined && limit !== null && limit !== undefined && met.gt(limit)) {
+      throw new AdjudicationInvariantError(`${what} met ${met.toFixed(2)} exceeds ${limit}`);
+    }
+  }
   if (state.deductibleMet.gt(plan.deductibleAmount)) {
     throw new AdjudicationInvariantError(
       `deductible met ${state.deductibleMet.toFixed(2)} exceeds ${plan.deductibleAmount}`,
@@ -652,6 +787,7 @@ function checkInput(input: AdjudicationInput): void {
   checkFeeSchedule(input.feeSchedule, problems);
   checkPriorAuthorizations(input.priorAuthorizations, problems);
   checkAccumulators(input.accumulators, input.plan, problems);
+  checkFamily(input, problems);
   checkPayerRules(input, problems);
   checkClaim(input, problems);
   if (problems.length > 0) throw new InvalidInput('invalid adjudication input', problems);
@@ -795,6 +931,44 @@ function checkAccumulators(accumulators: Accumulators, plan: Plan, problems: Pro
   }
 }
 
+function checkFamily(input: AdjudicationInput, problems: Problems): void {
+  const { plan, familyAccumulators: family } = input;
+  const limits = [
+    ['familyDeductibleAmount', plan.familyDeductibleAmount, plan.deductibleAmount],
+    ['familyOutOfPocketMaxAmount', plan.familyOutOfPocketMaxAmount, plan.outOfPocketMaxAmount],
+  ] as const;
+  for (const [name, limit, individual] of limits) {
+    if (limit === null || limit === undefined) continue;
+    checkMoney(limit, `plan.${name}`, problems);
+    if (
+      moneyInPattern.test(limit) &&
+      moneyInPattern.test(individual) &&
+      new Exact(limit).lt(individual)
+    ) {
+      problems.push({ field: `plan.${name}`, message: 'is less than the individual limit' });
+    }
+  }
+  if (family === undefined) return;
+  if (family.planYear !== input.accumulators.planYear) {
+    problems.push({
+      field: 'familyAccumulators.planYear',
+      message: "is not the claim's plan year",
+    });
+  }
+  const pairs = [
+    ['deductibleMetAmount', family.deductibleMetAmount, plan.familyDeductibleAmount],
+    ['outOfPocketMetAmount', family.outOfPocketMetAmount, plan.familyOutOfPocketMaxAmount],
+  ] as const;
+  for (const [name, met, limit] of pairs) {
+    const field = `familyAccumulators.${name}`;
+    checkMoney(met, field, problems);
+    const comparable =
+      typeof limit === 'string' && moneyInPattern.test(met) && moneyInPattern.test(limit);
+    if (comparable && new Exact(met).gt(limit))
+      problems.push({ field, message: `exceeds ${limit}` });
+  }
+}
+
 function checkPayerRules(input: AdjudicationInput, problems: Problems): void {
   const rules = input.payerRules;
   checkWholeNumber(rules.timelyFilingDays, 'payerRules.timelyFilingDays', problems);
@@ -804,8 +978,26 @@ function checkPayerRules(input: AdjudicationInput, problems: Problems): void {
   }
 }
 
+function checkCoordination(coordination: Coordination, problems: Problems): void {
+  const field = 'claim.coordination.priorPayments';
+  const count = coordination.payerResponsibilityCode === 'S' ? 1 : 2;
+  if (coordination.priorPayments.length !== count) {
+    problems.push({
+      field,
+      message: `a ${coordination.payerResponsibilityCode} claim has ${count}`,
+    });
+  }
+  coordination.priorPayments.forEach((payment, index) => {
+    checkMoney(payment.paidAmount, `${field}[${index}].paidAmount`, problems);
+    payment.lines.forEach((line, lineIndex) =>
+      checkMoney(line.paidAmount, `${field}[${index}].lines[${lineIndex}].paidAmount`, problems),
+    );
+  });
+}
+
 function checkClaim(input: AdjudicationInput, problems: Problems): void {
   const { claim } = input;
+  if (claim.coordination) checkCoordination(claim.coordination, problems);
   checkDate(claim.receivedDate, 'claim.receivedDate', problems);
   if (claim.lines.length === 0 || claim.lines.length > SERVICE_LINES_MAX) {
     problems.push({ field: 'claim.lines', message: `must hold 1 to ${SERVICE_LINES_MAX} lines` });

@@ -8,6 +8,7 @@ import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
+import { findClaimPatient, returnToFamily } from './family.js';
 import type { ClaimRow } from './service.js';
 import type { AdjudicationResult } from './types.js';
 
@@ -23,10 +24,13 @@ export async function reverseOriginal(
   client: pg.PoolClient,
   claim: ClaimRow & { frequency_code: string; original_claim_id: string },
 ): Promise<Reversal> {
-  const { rows } = await client.query<{ status: string; member_id_index: string }>(
-    'SELECT status, member_id_index FROM claims WHERE id = $1 FOR UPDATE',
-    [claim.original_claim_id],
-  );
+  const { rows } = await client.query<{
+    status: string;
+    member_id_index: string;
+    patient_index: string | null;
+  }>('SELECT status, member_id_index, patient_index FROM claims WHERE id = $1 FOR UPDATE', [
+    claim.original_claim_id,
+  ]);
   const original = rows[0]!;
   const originalClaimId = claim.original_claim_id;
   if (ENDED_STATUSES.includes(original.status)) {
@@ -37,7 +41,7 @@ export async function reverseOriginal(
   const decision = await latestDecision(client, originalClaimId);
   const returned =
     decision?.outcome === 'decided'
-      ? await giveBack(client, claim.payer_org_id, original.member_id_index, decision)
+      ? await giveBack(client, { payer_org_id: claim.payer_org_id, ...original }, decision)
       : undefined;
   const paid = decision?.outcome === 'decided' ? decision.totals.paidAmount : '0.00';
   const patient =
@@ -88,11 +92,13 @@ async function latestDecision(
   return rows[0]?.result;
 }
 
-/** Returns the original's deductible, out-of-pocket and authorization units to the member. */
+/**
+ * Returns the original's deductible, out-of-pocket and authorization units to the member it was
+ * for (the subscriber or a dependent) and to the family: family first, as adjudication locks.
+ */
 async function giveBack(
   client: pg.PoolClient,
-  payerOrgId: string,
-  memberIdIndex: string,
+  original: { payer_org_id: string; member_id_index: string; patient_index: string | null },
   decision: Extract<AdjudicationResult, { outcome: 'decided' }>,
 ) {
   const adjustments = decision.lines.flatMap((line) => line.adjustments);
@@ -103,15 +109,20 @@ async function giveBack(
       .toFixed(2);
   const deductible = sumOf((group, reason) => group === 'PR' && reason === '1');
   const outOfPocket = sumOf((group) => group === 'PR');
-  await client.query(
-    `UPDATE accumulators a
-        SET deductible_met_amount = a.deductible_met_amount - $4,
-            out_of_pocket_met_amount = a.out_of_pocket_met_amount - $5, updated_at = now()
-       FROM members m
-      WHERE m.payer_org_id = $1 AND m.member_id_index = $2 AND a.member_id = m.id
-        AND a.plan_id::text = $3 AND a.plan_year = $6`,
-    [payerOrgId, memberIdIndex, decision.planId, deductible, outOfPocket, decision.planYear],
-  );
+  const patient = await findClaimPatient(client, original);
+  if (patient) {
+    await returnToFamily(client, patient.familyRowId, decision, {
+      deductibleAmount: deductible,
+      outOfPocketAmount: outOfPocket,
+    });
+    await client.query(
+      `UPDATE accumulators
+          SET deductible_met_amount = deductible_met_amount - $3,
+              out_of_pocket_met_amount = out_of_pocket_met_amount - $4, updated_at = now()
+        WHERE member_id = $1 AND plan_id::text = $2 AND plan_year = $5`,
+      [patient.memberRowId, decision.planId, deductible, outOfPocket, decision.planYear],
+    );
+  }
   for (const use of decision.priorAuthorizationUnitsUsed) {
     await client.query(
       'UPDATE prior_authorizations SET units_used = units_used - $2, updated_at = now() WHERE id = $1',

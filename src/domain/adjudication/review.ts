@@ -11,14 +11,14 @@ import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
 import { parseOrThrow, text } from '../validation.js';
 import { planYearOf } from './engine.js';
+import { findClaimPatient, lockFamilyAccumulators, saveFamilyAccumulators } from './family.js';
 import {
   CLAIM_COLUMNS,
   earliestServiceDate,
-  findMember,
   lockAccumulators,
   planFor,
-  readCoverages,
   readLines,
+  readPatientCoverages,
   recordDecision,
   saveAccumulators,
   type AdjudicationOutcome,
@@ -129,18 +129,28 @@ export async function decidePendedClaim(
     }
     const lines = await readLines(client, claimId);
     const decidedLines = decideLines(lines, decision);
-    const member = await findMember(client, claim);
+    const patient = await findClaimPatient(client, claim);
+    const member = patient?.memberRowId;
     const { plan, version } = await planFor(
       client,
-      member ? await readCoverages(client, member) : [],
+      patient ? await readPatientCoverages(client, patient) : [],
       lines,
     );
     const planYear = planYearOf(earliestServiceDate(lines), plan.planYearStartMonth);
+    // The same lock order as automatic adjudication: claim, family, member.
+    const family =
+      patient && plan.planId !== 'none'
+        ? await lockFamilyAccumulators(client, patient.familyRowId, plan.planId, planYear)
+        : undefined;
     const before = member
       ? await lockAccumulators(client, member, plan.planId, planYear)
       : { planYear, deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
     const result = decidedResult(decidedLines, plan.planId, before, plan);
-    if (member) await saveAccumulators(client, member, result);
+    if (family) result.familyAccumulatorsAfter = familyAfter(result, family, plan);
+    if (patient) {
+      await saveFamilyAccumulators(client, patient.familyRowId, result);
+      await saveAccumulators(client, patient.memberRowId, result);
+    }
     return recordDecision(
       client,
       claim,
@@ -199,6 +209,42 @@ function decideLines(lines: LineRow[], decision: ManualDecision): AdjudicatedLin
       denied: paid.isZero() && patient.isZero(),
     };
   });
+}
+
+/** The family's accumulators after a reviewed decision; PR may not pass the family's limits. */
+function familyAfter(
+  result: DecidedAdjudication,
+  family: { planYear: string; deductibleMetAmount: string; outOfPocketMetAmount: string },
+  plan: { familyDeductibleAmount?: string | null; familyOutOfPocketMaxAmount?: string | null },
+) {
+  const patientAdjustments = result.lines
+    .flatMap((line) => line.adjustments)
+    .filter((adjustment) => adjustment.group === 'PR');
+  const sum = (amounts: { amount: string }[]) =>
+    amounts.reduce((total, adjustment) => total.plus(adjustment.amount), new Decimal(0));
+  const deductible = sum(patientAdjustments.filter((each) => each.reasonCode === '1')).plus(
+    family.deductibleMetAmount,
+  );
+  const outOfPocket = sum(patientAdjustments).plus(family.outOfPocketMetAmount);
+  const problems = [];
+  if (plan.familyDeductibleAmount && deductible.gt(plan.familyDeductibleAmount)) {
+    problems.push({
+      field: 'lines',
+      message: `PR-1 would take the family deductible past ${plan.familyDeductibleAmount}`,
+    });
+  }
+  if (plan.familyOutOfPocketMaxAmount && outOfPocket.gt(plan.familyOutOfPocketMaxAmount)) {
+    problems.push({
+      field: 'lines',
+      message: `patient responsibility would pass the family out-of-pocket maximum ${plan.familyOutOfPocketMaxAmount}`,
+    });
+  }
+  if (problems.length > 0) throw new InvalidInput('invalid decision', problems);
+  return {
+    planYear: family.planYear,
+    deductibleMetAmount: deductible.toFixed(2),
+    outOfPocketMetAmount: outOfPocket.toFixed(2),
+  };
 }
 
 function decidedResult(

@@ -1,9 +1,9 @@
 // Adjudicating a stored claim: loads the claim, the member's coverage, plan, accumulators,
 // prior authorizations and the payer's fee schedule and rules, runs the pure engine, and
 // writes the decision, the claim's new status, the accumulators, the authorizations' used
-// units and a ledger event in one transaction. Claim row first, then the accumulator row,
-// then authorizations (by id): one lock order, so concurrent claims of a member queue up
-// instead of double-counting or deadlocking.
+// units and a ledger event in one transaction. Claim row first, then the family's accumulator
+// row, then the member's, then authorizations (by id): one lock order, so concurrent claims of
+// a member, or of two members of one family, queue up instead of double-counting or deadlocking.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
@@ -12,10 +12,18 @@ import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js'
 import type { FeeScheduleEntryRow } from '../payers/fee-schedule.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
+import {
+  findClaimPatient,
+  lockFamilyAccumulators,
+  saveFamilyAccumulators,
+  type ClaimPatient,
+} from './family.js';
 import { reverseOriginal, type Reversal } from './reversal.js';
 import type {
   AdjudicationInput,
   AdjudicationResult,
+  CobMethod,
+  Coordination,
   Coverage,
   DecidedAdjudication,
   FeeScheduleEntry,
@@ -57,6 +65,16 @@ export interface ClaimRow {
   received_date: string;
   frequency_code: string;
   original_claim_id: string | null;
+  /** A dependent patient's index; null when the subscriber is the patient. */
+  patient_index: string | null;
+  payer_responsibility_code: 'P' | 'S' | 'T';
+  prior_payers: PriorPayerRow[] | null;
+}
+
+/** What intake stored of an earlier payer (claims.prior_payers): only what coordination uses. */
+interface PriorPayerRow {
+  paidAmount: string;
+  lines: { lineNumber: number; paidAmount: string }[];
 }
 
 export interface LineRow {
@@ -108,10 +126,15 @@ export async function adjudicateClaim(
       if (claim.frequency_code === '8') return recordVoid(client, claim, reversal);
     }
     const lines = await readLines(client, claimId);
-    const member = await findMember(client, claim);
-    const coverages = member ? await readCoverages(client, member) : [];
+    const patient = await findClaimPatient(client, claim);
+    const member = patient?.memberRowId;
+    const coverages = patient ? await readPatientCoverages(client, patient) : [];
     const plan = await planFor(client, coverages, lines);
     const planYear = planYearOf(earliestServiceDate(lines), plan.plan.planYearStartMonth);
+    const familyAccumulators =
+      patient && plan.plan.planId !== NO_PLAN.planId
+        ? await lockFamilyAccumulators(client, patient.familyRowId, plan.plan.planId, planYear)
+        : undefined;
     const accumulators = member
       ? await lockAccumulators(client, member, plan.plan.planId, planYear)
       : { planYear, deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
@@ -119,13 +142,18 @@ export async function adjudicateClaim(
     const authorizations = member ? await lockAuthorizations(client, member, claim) : [];
     const rules = await readPayerRules(client, claim.payer_org_id);
     const input: AdjudicationInput = {
-      claim: { receivedDate: claim.received_date, lines: lines.map(toEngineLine) },
+      claim: {
+        receivedDate: claim.received_date,
+        lines: lines.map(toEngineLine),
+        ...coordinationOf(claim),
+      },
       previouslyAdjudicatedLineKeys: member ? await paidLineKeys(client, claim) : new Set<string>(),
       plan: plan.plan,
       coverages: coverages.map((coverage) => coverage.coverage),
       feeSchedule: feeSchedule.entries,
       priorAuthorizations: authorizations,
       accumulators,
+      ...(familyAccumulators ? { familyAccumulators } : {}),
       payerRules: rules.rules,
     };
     const result = adjudicate(input);
@@ -135,8 +163,9 @@ export async function adjudicateClaim(
       payerRules: rules.version,
       feeSchedule: feeSchedule.versions,
     };
-    if (result.outcome === 'decided' && member) {
-      await saveAccumulators(client, member, result);
+    if (result.outcome === 'decided' && patient) {
+      await saveFamilyAccumulators(client, patient.familyRowId, result);
+      await saveAccumulators(client, patient.memberRowId, result);
       await saveAuthorizationUse(client, result);
     }
     return recordDecision(client, claim, result, versions, 'auto');
@@ -144,7 +173,22 @@ export async function adjudicateClaim(
 }
 
 export const CLAIM_COLUMNS = `id, provider_org_id, payer_org_id, member_id_index, frequency_code,
-  original_claim_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date`;
+  original_claim_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date,
+  patient_index, payer_responsibility_code, prior_payers`;
+
+/** A secondary or tertiary claim's earlier payments, as the engine coordinates them. */
+function coordinationOf(claim: ClaimRow): { coordination?: Coordination } {
+  if (claim.payer_responsibility_code === 'P' || !claim.prior_payers) return {};
+  return {
+    coordination: {
+      payerResponsibilityCode: claim.payer_responsibility_code,
+      priorPayments: claim.prior_payers.map((payer) => ({
+        paidAmount: payer.paidAmount,
+        lines: payer.lines.map(({ lineNumber, paidAmount }) => ({ lineNumber, paidAmount })),
+      })),
+    },
+  };
+}
 
 async function lockSubmittedClaim(
   client: pg.PoolClient,
@@ -189,15 +233,26 @@ export function earliestServiceDate(lines: LineRow[]): string {
   return lines.map((line) => line.service_date).sort()[0]!;
 }
 
+/** The row of the member the claim is for (the subscriber or a dependent), if the payer knows them. */
 export async function findMember(
   client: pg.PoolClient,
   claim: ClaimRow,
 ): Promise<string | undefined> {
-  const { rows } = await client.query<{ id: string }>(
-    'SELECT id FROM members WHERE payer_org_id = $1 AND member_id_index = $2',
-    [claim.payer_org_id, claim.member_id_index],
-  );
-  return rows[0]?.id;
+  return (await findClaimPatient(client, claim))?.memberRowId;
+}
+
+/**
+ * The patient's coverages. A dependent enrolled without coverage of its own is covered by its
+ * subscriber's coverages (the same plans and dates): the common family enrollment. A dependent
+ * with coverages of its own is covered by those alone.
+ */
+export async function readPatientCoverages(
+  client: pg.PoolClient,
+  patient: ClaimPatient,
+): Promise<StoredCoverage[]> {
+  const own = await readCoverages(client, patient.memberRowId);
+  if (own.length > 0 || patient.familyRowId === patient.memberRowId) return own;
+  return readCoverages(client, patient.familyRowId);
 }
 
 export interface StoredCoverage {
@@ -255,9 +310,13 @@ export async function planFor(
     copay_amount: string;
     coinsurance_percent: string;
     plan_year_start_month: number;
+    family_deductible_amount: string | null;
+    family_out_of_pocket_max_amount: string | null;
+    cob_method: CobMethod;
   }>(
     `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
-            copay_amount::text, coinsurance_percent::text, plan_year_start_month
+            copay_amount::text, coinsurance_percent::text, plan_year_start_month,
+            family_deductible_amount::text, family_out_of_pocket_max_amount::text, cob_method
        FROM plans WHERE id = $1`,
     [inForce.coverage.planId],
   );
@@ -270,6 +329,9 @@ export async function planFor(
       copayAmount: row.copay_amount,
       coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
       planYearStartMonth: row.plan_year_start_month,
+      familyDeductibleAmount: row.family_deductible_amount,
+      familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
+      cobMethod: row.cob_method,
     },
     version: { id: row.id, version: row.version },
   };
@@ -403,13 +465,20 @@ async function paidLineKeys(client: pg.PoolClient, claim: ClaimRow): Promise<Set
           ORDER BY decided_at DESC LIMIT 1
        ) d ON true
       WHERE c.provider_org_id = $1 AND c.payer_org_id = $2 AND c.member_id_index = $3
+        AND c.patient_index IS NOT DISTINCT FROM $5
         AND c.id <> $4 AND c.status IN ('paid', 'partially_paid')
         AND EXISTS (
           SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
            WHERE (decided->>'lineNumber')::int = l.line_number
              AND (decided->>'denied')::boolean = false
         )`,
-    [claim.provider_org_id, claim.payer_org_id, claim.member_id_index, claim.id],
+    [
+      claim.provider_org_id,
+      claim.payer_org_id,
+      claim.member_id_index,
+      claim.id,
+      claim.patient_index,
+    ],
   );
   return new Set(
     rows.map((row) =>

@@ -17,6 +17,34 @@ export interface Plan {
   coinsurancePercent: string;
   /** Month (1-12) in which every plan year starts; 1 for a calendar-year plan. */
   planYearStartMonth: number;
+  /**
+   * What the family (a subscriber and its dependents) meets together; absent or null: individual
+   * limits only. Embedded: each member's own limits still apply within the family's.
+   */
+  familyDeductibleAmount?: MoneyText | null;
+  familyOutOfPocketMaxAmount?: MoneyText | null;
+  /** How the plan pays when it is not the primary payer; absent: non_duplication. */
+  cobMethod?: CobMethod;
+}
+
+/**
+ * non_duplication: the plan's normal benefit less what earlier payers paid (never below zero).
+ * carve_out: the plan's cost sharing applied to what earlier payers left of the allowed amount.
+ */
+export type CobMethod = 'non_duplication' | 'carve_out';
+
+/** An earlier payer's adjudication of the claim (837P loops 2320 and 2430). */
+export interface PriorPayment {
+  /** What it paid on the whole claim (AMT*D). */
+  paidAmount: MoneyText;
+  /** What it paid per line (SVD02); lines not named were paid nothing line by line. */
+  lines: readonly { lineNumber: number; paidAmount: MoneyText }[];
+}
+
+/** A secondary ("S") or tertiary ("T") claim and what the earlier payers paid. */
+export interface Coordination {
+  payerResponsibilityCode: 'S' | 'T';
+  priorPayments: readonly PriorPayment[];
 }
 
 /** One period in which the member is covered by a plan; the member's periods do not overlap. */
@@ -87,6 +115,8 @@ export interface ServiceLineToAdjudicate {
 export interface ClaimToAdjudicate {
   receivedDate: DateText;
   lines: readonly ServiceLineToAdjudicate[];
+  /** Absent on a primary claim. */
+  coordination?: Coordination;
 }
 
 export interface AdjudicationInput {
@@ -103,6 +133,8 @@ export interface AdjudicationInput {
   priorAuthorizations: readonly PriorAuthorization[];
   /** The member's accumulators for the plan year of the claim's service dates. */
   accumulators: Accumulators;
+  /** The member's family's accumulators for that plan year; absent: no family limits apply. */
+  familyAccumulators?: Accumulators;
   payerRules: PayerRules;
 }
 
@@ -161,6 +193,8 @@ export interface DecidedAdjudication {
   lines: AdjudicatedLine[];
   totals: AdjudicationTotals;
   accumulatorsAfter: Accumulators;
+  /** The family's accumulators after the claim, when the input had them. */
+  familyAccumulatorsAfter?: Accumulators;
   priorAuthorizationUnitsUsed: PriorAuthorizationUse[];
   planId: string;
   planYear: string;

@@ -11,6 +11,7 @@ import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import { canonicalJson } from '../../ledger/canonical.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { Decimal } from 'decimal.js';
+import { patientIndexOf } from '../payers/dependents.js';
 import { totalChargeOf, type ClaimSubmission } from './schema.js';
 
 export interface ClaimSummary {
@@ -249,6 +250,12 @@ interface References {
  * and date or period. Place of service and line control numbers are not part of it. Keyed
  * with the blind-index key, since the member id is PHI. Charges are compared as amounts
  * ("125" and "125.00" are one charge).
+ *
+ * A dependent patient is part of it (by the patient index: names and birth date): two children
+ * of one subscriber seen for the same services are two claims, even if a billing office reused a
+ * patient control number. So is the payer responsibility: a secondary claim is not its primary.
+ * Both are added only when present, so a claim without them keeps the fingerprint it always had.
+ * The earlier payers' amounts are not: a claim with corrected amounts is a replacement ("7").
  */
 export function contentFingerprint(
   phiKeys: PhiKeys,
@@ -263,6 +270,10 @@ export function contentFingerprint(
     memberId: claim.member.memberId,
     frequencyCode: claim.frequencyCode,
     originalClaimId: claim.originalClaimId ?? null,
+    ...(claim.patient ? { patientIndex: patientIndexOf(phiKeys, claim.patient) } : {}),
+    ...(claim.payerResponsibilityCode
+      ? { payerResponsibilityCode: claim.payerResponsibilityCode }
+      : {}),
     lines: claim.serviceLines.map((line) => ({
       procedureCode: line.procedureCode,
       modifiers: line.modifiers,
@@ -441,7 +452,8 @@ class EntropyPool {
 }
 
 const SALT_BYTES = 16;
-const BYTES_PER_CLAIM = SALT_BYTES + PHI_IV_BYTES;
+// A salt, the member's IV and a dependent patient's IV.
+const BYTES_PER_CLAIM = SALT_BYTES + 2 * PHI_IV_BYTES;
 
 function prepareClaim(
   phiKeys: PhiKeys,
@@ -462,6 +474,10 @@ function prepareClaim(
     JSON.stringify(claim.member),
     entropy.take(PHI_IV_BYTES),
   );
+  // A dependent patient's own IV comes from the pool too; most claims have none.
+  const sealedPatient = claim.patient
+    ? encryptPhi(phiKeys, JSON.stringify(claim.patient), entropy.take(PHI_IV_BYTES))
+    : undefined;
   const totalCharge = totalChargeOf(claim.serviceLines).toFixed(2);
   // A salted commitment lets provider and payer prove the claim's content against the
   // ledger without the ledger holding any of it.
@@ -499,6 +515,11 @@ function prepareClaim(
       submittedAt,
       fingerprint,
       claim.placeOfServiceCode ?? null,
+      sealedPatient?.ciphertext ?? null,
+      claim.patient ? patientIndexOf(phiKeys, claim.patient) : null,
+      claim.payerResponsibilityCode ?? 'P',
+      // Payer names, identifiers, amounts, codes and dates: no PHI.
+      claim.priorPayers ? JSON.stringify(claim.priorPayers) : null,
     ],
     lines: claim.serviceLines.map((line, index) => [
       id,
@@ -554,6 +575,10 @@ const CLAIM_COLUMNS = [
   'submitted_at',
   'content_fingerprint',
   'place_of_service_code',
+  'patient_ciphertext',
+  'patient_index',
+  'payer_responsibility_code',
+  'prior_payers',
 ] as const;
 
 const LINE_COLUMNS = [
@@ -600,20 +625,23 @@ async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Pro
        INSERT INTO claims (${CLAIM_COLUMNS.join(', ')})
        SELECT id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
               key_version, salt, string_to_array(diagnoses, ','), total, line_count, submitted_at,
-              fingerprint, place
+              fingerprint, place, patient_cipher, patient_index, responsibility,
+              prior_payers::jsonb
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[],
                      $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[],
-                     $13::numeric[], $14::int[], $15::timestamptz[], $16::text[], $17::text[])
+                     $13::numeric[], $14::int[], $15::timestamptz[], $16::text[], $17::text[],
+                     $18::text[], $19::text[], $20::text[], $21::text[])
            AS c(id, provider, payer, pcn, frequency, original, status, member_index, member_cipher,
-                key_version, salt, diagnoses, total, line_count, submitted_at, fingerprint, place)
+                key_version, salt, diagnoses, total, line_count, submitted_at, fingerprint, place,
+                patient_cipher, patient_index, responsibility, prior_payers)
      )
      INSERT INTO claim_lines (${LINE_COLUMNS.join(', ')})
      SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','),
             units, charge, service_date, string_to_array(pointers, ',')::int[], service_date_to,
             place, control_number, unit_type
-       FROM unnest($18::uuid[], $19::int[], $20::text[], $21::text[], $22::numeric[],
-                   $23::numeric[], $24::date[], $25::text[], $26::date[], $27::text[], $28::text[],
-                   $29::text[])
+       FROM unnest($22::uuid[], $23::int[], $24::text[], $25::text[], $26::numeric[],
+                   $27::numeric[], $28::date[], $29::text[], $30::date[], $31::text[], $32::text[],
+                   $33::text[])
          AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers,
               service_date_to, place, control_number, unit_type)`,
     [

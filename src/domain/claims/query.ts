@@ -30,6 +30,10 @@ export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
   /** CMS place of service of the claim (837P CLM05-1), or null when not given. */
   placeOfServiceCode: string | null;
   member: unknown;
+  /** The patient when a dependent, absent when the member is the patient. */
+  patient?: unknown;
+  /** "P", "S" or "T": the payer responsibility the claim was sent with. */
+  payerResponsibilityCode: string;
   diagnosisCodes: string[];
   serviceLines: {
     lineNumber: number;
@@ -129,6 +133,17 @@ export async function getClaim(
     member: JSON.parse(
       decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
     ) as unknown,
+    ...(claim.patientCiphertext === null
+      ? {}
+      : {
+          patient: JSON.parse(
+            decryptPhi(phiKeys, {
+              version: claim.phiKeyVersion,
+              ciphertext: claim.patientCiphertext,
+            }),
+          ) as unknown,
+        }),
+    payerResponsibilityCode: claim.payerResponsibilityCode,
     diagnosisCodes: claim.diagnosisCodes,
     serviceLines: claim.lines.map((line) => ({
       lineNumber: line.lineNumber,

@@ -113,6 +113,65 @@ export const memberSchema = z.strictObject({
 
 const uuid = z.uuid({ error: expected('a UUID') });
 
+/** How a dependent patient is related to the subscriber (837P PAT01): spouse, child, other. */
+export const DEPENDENT_RELATIONSHIP_CODES = ['01', '19', 'G8'] as const;
+const dependentRelationshipCode = z.enum(DEPENDENT_RELATIONSHIP_CODES, {
+  error: expected('"01" (spouse), "19" (child) or "G8" (other relationship)'),
+});
+
+/** The patient when not the subscriber (837P loop 2000C): found among the subscriber's dependents. */
+export const patientSchema = z.strictObject({
+  firstName: remittableName(35),
+  lastName: remittableName(60),
+  birthDate: pastDate,
+  gender: z.enum(['F', 'M', 'U'], { error: expected('"F", "M" or "U"') }).default('U'),
+  relationshipCode: dependentRelationshipCode,
+});
+export type PatientInput = z.output<typeof patientSchema>;
+
+/** Most earlier payers a claim names: a tertiary claim names the primary and the secondary. */
+export const PRIOR_PAYERS_MAX = 2;
+/** CAS of 837P loops 2320 and 2430: up to 99 per loop in the guide; we bound them lower. */
+const PRIOR_ADJUSTMENTS_MAX = 30;
+
+const priorAdjustment = z.strictObject({
+  group: z.enum(['CO', 'CR', 'OA', 'PI', 'PR'], {
+    error: expected('a claim adjustment group code: CO, CR, OA, PI or PR'),
+  }),
+  reasonCode: z
+    .string({ error: expected('a string') })
+    .regex(/^[A-Z0-9]{1,5}$/, 'must be a claim adjustment reason code such as "45"'),
+  amount: moneyText,
+});
+
+/** How an earlier payer adjudicated one line (837P loop 2430: SVD, CAS, DTP*573). */
+const priorLine = z.strictObject({
+  lineNumber: z
+    .number({ error: expected('a number') })
+    .int('must be a whole number')
+    .min(1),
+  paidAmount: moneyText,
+  adjustments: z.array(priorAdjustment).max(PRIOR_ADJUSTMENTS_MAX).default([]),
+  adjudicationDate: pastDate.optional(),
+});
+
+/** An earlier payer and its adjudication (837P loops 2320, 2330B, 2430). */
+const priorPayer = z.strictObject({
+  /** Its payer responsibility (its SBR01): "P" for the primary, "S" for the secondary. */
+  responsibilityCode: z.enum(['P', 'S'], { error: expected('"P" (primary) or "S" (secondary)') }),
+  payerName: remittableName(60),
+  /** The identifier the billing office knows the payer by (2330B NM109). */
+  payerIdentifier: z
+    .string({ error: expected('a string') })
+    .regex(/^[!-~]{2,80}$/, 'must be 2-80 printable characters without spaces'),
+  /** What the payer paid on the claim (2320 AMT*D). */
+  paidAmount: moneyText,
+  /** Adjustments of the claim as a whole (2320 CAS). */
+  claimAdjustments: z.array(priorAdjustment).max(PRIOR_ADJUSTMENTS_MAX).default([]),
+  lines: z.array(priorLine).max(SERVICE_LINES_MAX).default([]),
+});
+export type PriorPayerInput = z.output<typeof priorPayer>;
+
 // It goes back to the provider as CLP01 of the 835, which carries spaces inside as sent.
 export const patientControlNumber = x12Identifier(
   38,
@@ -129,6 +188,14 @@ const claimFields = z.strictObject({
   /** The claim's place of service (837P CLM05-1); a line's own code overrides it. */
   placeOfServiceCode: placeOfServiceCode.optional(),
   member: memberSchema,
+  patient: patientSchema.optional(),
+  /** 837P SBR01: absent is a primary claim; "S" secondary or "T" tertiary names its prior payers. */
+  payerResponsibilityCode: z
+    .enum(['S', 'T'], {
+      error: expected('"S" (secondary) or "T" (tertiary); leave it out on a primary claim'),
+    })
+    .optional(),
+  priorPayers: z.array(priorPayer).max(PRIOR_PAYERS_MAX).optional(),
   diagnosisCodes: z
     .array(diagnosisCode)
     .min(1, 'at least one diagnosis code is required')
@@ -152,7 +219,12 @@ export const claimSubmissionSchema = z.unknown().transform((input, context) => {
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     crossFieldProblems(input, context);
   }
-  return parsed.success ? parsed.data : z.NEVER;
+  if (!parsed.success) return z.NEVER;
+  // Earlier payers are judged against well-formed lines only.
+  for (const issue of coordinationProblems(parsed.data)) {
+    context.addIssue({ code: 'custom', ...issue });
+  }
+  return parsed.data;
 });
 
 export type ClaimSubmission = z.output<typeof claimFields>;
@@ -212,12 +284,18 @@ function lineProblems(
   index: number,
   context: CrossFieldContext,
 ): void {
-  const birthDate = (claim.member as { birthDate?: unknown } | undefined)?.birthDate;
+  // A dependent's service is judged by the patient's birth date, else the member's.
+  const patient = claim.patient as { birthDate?: unknown } | undefined;
+  const birthDate = patient
+    ? patient.birthDate
+    : (claim.member as { birthDate?: unknown } | undefined)?.birthDate;
   if (isDate(line.serviceDate) && isDate(birthDate) && line.serviceDate < birthDate) {
     context.addIssue({
       code: 'custom',
       path: ['serviceLines', index, 'serviceDate'],
-      message: "must not be before the member's birth date",
+      message: patient
+        ? "must not be before the patient's birth date"
+        : "must not be before the member's birth date",
     });
   }
   if (isDate(line.serviceDate) && isDate(line.serviceDateTo)) {
@@ -255,6 +333,64 @@ function lineProblems(
         message: `points at diagnosis ${pointer} but the claim has ${codeCount}`,
       });
     }
+  });
+}
+
+type ClaimDraft = Pick<
+  ClaimSubmission,
+  'payerResponsibilityCode' | 'priorPayers' | 'serviceLines' | 'frequencyCode'
+>;
+
+/**
+ * A secondary claim names the primary payer's adjudication, a tertiary one the primary's and the
+ * secondary's; a primary claim names none. Each earlier payer once; its lines are the claim's,
+ * each once; what it paid fits within the charges (line by line and in all).
+ */
+function coordinationProblems(claim: ClaimDraft): { path: PropertyKey[]; message: string }[] {
+  const sequence = claim.payerResponsibilityCode;
+  const priors = claim.priorPayers;
+  if (sequence === undefined) {
+    return priors === undefined
+      ? []
+      : [{ path: ['priorPayers'], message: 'must be absent on a primary claim' }];
+  }
+  const wanted = sequence === 'S' ? ['P'] : ['P', 'S'];
+  const named = (priors ?? []).map((prior) => prior.responsibilityCode).sort();
+  if (named.join() !== wanted.join()) {
+    const who =
+      sequence === 'S'
+        ? 'the primary payer ("P")'
+        : 'the primary ("P") and the secondary ("S") payer';
+    return [
+      { path: ['priorPayers'], message: `must name ${who}, each once, with its adjudication` },
+    ];
+  }
+  const total = totalChargeOf(claim.serviceLines);
+  return priors!.flatMap((prior, index) => {
+    const problems: { path: PropertyKey[]; message: string }[] = [];
+    if (new Decimal(prior.paidAmount).gt(total)) {
+      problems.push({
+        path: ['priorPayers', index, 'paidAmount'],
+        message: `must not exceed the claim's total charge ${total.toFixed(2)}`,
+      });
+    }
+    const seen = new Set<number>();
+    prior.lines.forEach((line, lineIndex) => {
+      const path = ['priorPayers', index, 'lines', lineIndex];
+      const claimLine = claim.serviceLines[line.lineNumber - 1];
+      if (!claimLine) {
+        problems.push({ path: [...path, 'lineNumber'], message: 'the claim has no such line' });
+      } else if (seen.has(line.lineNumber)) {
+        problems.push({ path: [...path, 'lineNumber'], message: 'names a line twice' });
+      } else if (new Decimal(line.paidAmount).gt(claimLine.chargeAmount)) {
+        problems.push({
+          path: [...path, 'paidAmount'],
+          message: `must not exceed the line's charge ${new Decimal(claimLine.chargeAmount).toFixed(2)}`,
+        });
+      }
+      seen.add(line.lineNumber);
+    });
+    return problems;
   });
 }
 

@@ -5,16 +5,29 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Member } from '../../generated/prisma/client.js';
 import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
-import { Conflict, isUniqueViolation, NotFound } from '../../infra/errors.js';
+import { Conflict, InvalidInput, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { blindIndex, decryptPhi, encryptPhi, type PhiKeys } from '../../infra/phi.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
 import { payerOrgOf } from './access.js';
+import { DEPENDENTS_MAX, patientIndexOf } from './dependents.js';
 import type { MemberInput } from './schema.js';
+
+/** "18" self (a subscriber); a dependent's "01" spouse, "19" child, "G8" other. */
+export type RelationshipCode = '18' | '01' | '19' | 'G8';
+
+/** A subscriber, or a dependent naming its subscriber's row id. */
+export type MemberEnrollment = MemberInput & {
+  subscriberMemberId?: string | undefined;
+  relationshipCode?: RelationshipCode | undefined;
+};
 
 export interface MemberView extends MemberInput {
   /** The member's row id: what coverages, prior authorizations and events refer to. */
   id: string;
+  /** The subscriber's row id for a dependent; null for a subscriber. */
+  subscriberMemberId: string | null;
+  relationshipCode: RelationshipCode;
   createdAt: string;
 }
 
@@ -24,13 +37,15 @@ export async function enrollMember(
   database: Database,
   phiKeys: PhiKeys,
   principal: Principal,
-  input: MemberInput,
+  enrollment: MemberEnrollment,
 ): Promise<MemberView> {
   const payerOrgId = payerOrgOf(principal);
   const id = randomUUID();
   const createdAt = new Date();
+  const { subscriberMemberId, relationshipCode = '18', ...input } = enrollment;
   // The same index claims carry (intake.ts), computed from the member id exactly as sent.
   const memberIdIndex = blindIndex(phiKeys, input.memberId);
+  const patientIndex = subscriberMemberId === undefined ? null : patientIndexOf(phiKeys, input);
   const sealed = encryptPhi(phiKeys, JSON.stringify(input));
   // The payer's own row id is no secret to the payer, and it is what the caller needs.
   const enrolledAs = (rowId: string | undefined) =>
@@ -46,13 +61,29 @@ export async function enrollMember(
     await inTransaction(database.pool, async (client) => {
       const earlier = await enrolledRowId(client);
       if (earlier) throw enrolledAs(earlier);
+      if (subscriberMemberId !== undefined) {
+        await checkDependent(client, payerOrgId, subscriberMemberId, patientIndex!);
+      }
       await client.query(
         `INSERT INTO members (id, payer_org_id, member_id_index, member_ciphertext,
-           phi_key_version, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, payerOrgId, memberIdIndex, sealed.ciphertext, sealed.version, createdAt],
+           phi_key_version, created_at, subscriber_member_id, relationship_code, patient_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          id,
+          payerOrgId,
+          memberIdIndex,
+          sealed.ciphertext,
+          sealed.version,
+          createdAt,
+          subscriberMemberId ?? null,
+          relationshipCode,
+          patientIndex,
+        ],
       );
-      await appendMemberEnrolled(client, payerOrgId, id, createdAt);
+      await appendMemberEnrolled(client, payerOrgId, id, createdAt, {
+        subscriberMemberRowId: subscriberMemberId ?? null,
+        relationshipCode,
+      });
     });
   } catch (error) {
     // Two concurrent enrollments of one member: the unique index lets only one through.
@@ -61,7 +92,50 @@ export async function enrollMember(
     }
     throw error;
   }
-  return { id, ...input, createdAt: createdAt.toISOString() };
+  return {
+    id,
+    ...input,
+    subscriberMemberId: subscriberMemberId ?? null,
+    relationshipCode,
+    createdAt: createdAt.toISOString(),
+  };
+}
+
+/**
+ * A dependent's subscriber is the payer's own subscriber (not a dependent itself), with fewer
+ * than DEPENDENTS_MAX dependents, none with the same names and birth date (a claim could not
+ * tell them apart). The subscriber's row is locked, so two enrollments of one family queue.
+ */
+async function checkDependent(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  subscriberMemberId: string,
+  patientIndex: string,
+): Promise<void> {
+  const { rows } = await client.query<{ subscriber_member_id: string | null }>(
+    'SELECT subscriber_member_id FROM members WHERE id = $1 AND payer_org_id = $2 FOR UPDATE',
+    [subscriberMemberId, payerOrgId],
+  );
+  const subscriber = rows[0];
+  const problem = (message: string) =>
+    new InvalidInput('invalid member', [{ field: 'subscriberMemberId', message }]);
+  if (!subscriber) throw problem('no member of yours has this id');
+  if (subscriber.subscriber_member_id !== null) {
+    throw problem('names a dependent; a dependent belongs to a subscriber (relationship "18")');
+  }
+  const { rows: dependents } = await client.query<{ id: string; patient_index: string }>(
+    'SELECT id, patient_index FROM members WHERE subscriber_member_id = $1',
+    [subscriberMemberId],
+  );
+  if (dependents.length >= DEPENDENTS_MAX) {
+    throw problem(`the subscriber already has ${DEPENDENTS_MAX} dependents, the most allowed`);
+  }
+  const twin = dependents.find((dependent) => dependent.patient_index === patientIndex);
+  if (twin) {
+    throw new Conflict(
+      `the subscriber already has a dependent with these names and birth date: ${twin.id}`,
+    );
+  }
 }
 
 async function appendMemberEnrolled(
@@ -69,6 +143,7 @@ async function appendMemberEnrolled(
   payerOrgId: string,
   memberRowId: string,
   createdAt: Date,
+  family: { subscriberMemberRowId: string | null; relationshipCode: RelationshipCode },
 ): Promise<void> {
   await appendEvents(
     client,
@@ -78,7 +153,7 @@ async function appendMemberEnrolled(
         aggregateId: memberRowId,
         actorOrgId: payerOrgId,
         // The row id only: no member id, name, birth date or blind index on the ledger.
-        payload: { memberRowId, payerOrgId },
+        payload: { memberRowId, payerOrgId, ...family },
         partyOrgIds: [payerOrgId],
       },
     ],
@@ -90,7 +165,13 @@ function viewOf(phiKeys: PhiKeys, member: Member): MemberView {
   const data = JSON.parse(
     decryptPhi(phiKeys, { version: member.phiKeyVersion, ciphertext: member.memberCiphertext }),
   ) as MemberInput;
-  return { id: member.id, ...data, createdAt: member.createdAt.toISOString() };
+  return {
+    id: member.id,
+    ...data,
+    subscriberMemberId: member.subscriberMemberId,
+    relationshipCode: member.relationshipCode as RelationshipCode,
+    createdAt: member.createdAt.toISOString(),
+  };
 }
 
 export async function getMember(

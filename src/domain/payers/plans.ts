@@ -24,6 +24,10 @@ export interface PlanView {
   /** "20" is 20 %: the shortest decimal, trailing zeros dropped. */
   coinsurancePercent: string;
   planYearStartMonth: number;
+  /** Null: individual limits only. */
+  familyDeductibleAmount: string | null;
+  familyOutOfPocketMaxAmount: string | null;
+  cobMethod: 'non_duplication' | 'carve_out';
   version: number;
   updatedAt: string;
 }
@@ -37,13 +41,19 @@ interface PlanRow {
   copay_amount: string;
   coinsurance_percent: string;
   plan_year_start_month: number;
+  family_deductible_amount: string | null;
+  family_out_of_pocket_max_amount: string | null;
+  cob_method: PlanView['cobMethod'];
   version: number;
   updated_at: Date;
 }
 
 const PLAN_COLUMNS = `id, code, name, deductible_amount::text AS deductible_amount,
   out_of_pocket_max_amount::text AS out_of_pocket_max_amount, copay_amount::text AS copay_amount,
-  coinsurance_percent::text AS coinsurance_percent, plan_year_start_month, version, updated_at`;
+  coinsurance_percent::text AS coinsurance_percent, plan_year_start_month,
+  family_deductible_amount::text AS family_deductible_amount,
+  family_out_of_pocket_max_amount::text AS family_out_of_pocket_max_amount, cob_method, version,
+  updated_at`;
 
 const CODE_CONSTRAINT = 'plans_payer_org_id_code_key';
 
@@ -57,6 +67,9 @@ function viewOfRow(row: PlanRow): PlanView {
     copayAmount: row.copay_amount,
     coinsurancePercent: new Decimal(row.coinsurance_percent).toFixed(),
     planYearStartMonth: row.plan_year_start_month,
+    familyDeductibleAmount: row.family_deductible_amount,
+    familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
+    cobMethod: row.cob_method,
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
   };
@@ -72,6 +85,9 @@ function viewOf(plan: Plan): PlanView {
     copayAmount: plan.copayAmount.toFixed(2),
     coinsurancePercent: new Decimal(plan.coinsurancePercent.toString()).toFixed(),
     planYearStartMonth: plan.planYearStartMonth,
+    familyDeductibleAmount: plan.familyDeductibleAmount?.toFixed(2) ?? null,
+    familyOutOfPocketMaxAmount: plan.familyOutOfPocketMaxAmount?.toFixed(2) ?? null,
+    cobMethod: plan.cobMethod as PlanView['cobMethod'],
     version: plan.version,
     updatedAt: plan.updatedAt.toISOString(),
   };
@@ -86,6 +102,9 @@ function planValues(input: PlanInput): unknown[] {
     input.copayAmount,
     input.coinsurancePercent,
     input.planYearStartMonth,
+    input.familyDeductibleAmount,
+    input.familyOutOfPocketMaxAmount,
+    input.cobMethod,
   ];
 }
 
@@ -114,6 +133,9 @@ async function appendPlanEvent(
           copayAmount: plan.copayAmount,
           coinsurancePercent: plan.coinsurancePercent,
           planYearStartMonth: plan.planYearStartMonth,
+          familyDeductibleAmount: plan.familyDeductibleAmount,
+          familyOutOfPocketMaxAmount: plan.familyOutOfPocketMaxAmount,
+          cobMethod: plan.cobMethod,
         },
         partyOrgIds: [payerOrgId],
       },
@@ -146,8 +168,9 @@ export async function createPlan(
       const { rows } = await client.query<PlanRow>(
         `INSERT INTO plans (id, payer_org_id, code, name, deductible_amount,
            out_of_pocket_max_amount, copay_amount, coinsurance_percent, plan_year_start_month,
-           version, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)
+           family_deductible_amount, family_out_of_pocket_max_amount, cob_method, version,
+           updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)
          RETURNING ${PLAN_COLUMNS}`,
         [randomUUID(), payerOrgId, ...planValues(input), now],
       );
@@ -176,12 +199,14 @@ export async function updatePlan(
         `UPDATE plans
             SET code = $3, name = $4, deductible_amount = $5, out_of_pocket_max_amount = $6,
                 copay_amount = $7, coinsurance_percent = $8, plan_year_start_month = $9,
-                version = version + 1, updated_at = $10
+                family_deductible_amount = $10, family_out_of_pocket_max_amount = $11,
+                cob_method = $12, version = version + 1, updated_at = $13
           WHERE id = $1 AND payer_org_id = $2
             AND (code, name, deductible_amount, out_of_pocket_max_amount, copay_amount,
-                 coinsurance_percent, plan_year_start_month)
+                 coinsurance_percent, plan_year_start_month, family_deductible_amount,
+                 family_out_of_pocket_max_amount, cob_method)
                 IS DISTINCT FROM ($3::text, $4::text, $5::numeric, $6::numeric, $7::numeric,
-                                  $8::numeric, $9::int)
+                                  $8::numeric, $9::int, $10::numeric, $11::numeric, $12::text)
           RETURNING ${PLAN_COLUMNS}`,
         [planId, payerOrgId, ...planValues(input), now],
       );

@@ -11,6 +11,38 @@ export { memberSchema };
 export type MemberInput = z.output<typeof memberSchema>;
 
 const uuid = z.uuid({ error: expected('a UUID') });
+
+/**
+ * Enrollment: the member, and for a dependent its subscriber's row id and how it is related to
+ * the subscriber (837P SBR02/PAT01: "01" spouse, "19" child, "G8" other; "18" self, the default).
+ */
+export const memberEnrollmentSchema = memberSchema
+  .extend({
+    subscriberMemberId: uuid.optional(),
+    relationshipCode: z
+      .enum(['18', '01', '19', 'G8'], {
+        error: expected('"18" (self), "01" (spouse), "19" (child) or "G8" (other relationship)'),
+      })
+      .default('18'),
+  })
+  .superRefine((member, context) => {
+    const dependent = member.relationshipCode !== '18';
+    if (dependent && member.subscriberMemberId === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['subscriberMemberId'],
+        message: 'is required for a dependent: the row id of the subscriber enrolled before',
+      });
+    }
+    if (!dependent && member.subscriberMemberId !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['relationshipCode'],
+        message: 'must be "01", "19" or "G8" when subscriberMemberId names a subscriber',
+      });
+    }
+  });
+export type MemberEnrollmentInput = z.output<typeof memberEnrollmentSchema>;
 const flag = z.boolean({ error: expected('true or false') });
 
 export const payerRulesSchema = z.strictObject({
@@ -45,8 +77,50 @@ export const planSchema = z
     copayAmount: moneyText,
     coinsurancePercent,
     planYearStartMonth: wholeNumber(1, 12),
+    /** What a family meets together; absent or null: the plan has individual limits only. */
+    familyDeductibleAmount: moneyText.nullable().default(null),
+    familyOutOfPocketMaxAmount: moneyText.nullable().default(null),
+    cobMethod: z
+      .enum(['non_duplication', 'carve_out'], {
+        error: expected('"non_duplication" or "carve_out"'),
+      })
+      .default('non_duplication'),
   })
   .superRefine((plan, context) => {
+    const family = [
+      [
+        'familyDeductibleAmount',
+        plan.familyDeductibleAmount,
+        plan.deductibleAmount,
+        'deductibleAmount',
+      ],
+      [
+        'familyOutOfPocketMaxAmount',
+        plan.familyOutOfPocketMaxAmount,
+        plan.outOfPocketMaxAmount,
+        'outOfPocketMaxAmount',
+      ],
+    ] as const;
+    for (const [field, familyAmount, individualAmount, individualField] of family) {
+      if (familyAmount !== null && new Decimal(familyAmount).lt(individualAmount)) {
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `must not be less than ${individualField}: one member never meets more than the family`,
+        });
+      }
+    }
+    if (
+      plan.familyDeductibleAmount !== null &&
+      plan.familyOutOfPocketMaxAmount !== null &&
+      new Decimal(plan.familyDeductibleAmount).gt(plan.familyOutOfPocketMaxAmount)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['familyDeductibleAmount'],
+        message: 'must not exceed familyOutOfPocketMaxAmount',
+      });
+    }
     // The deductible counts towards the out-of-pocket maximum, so it cannot exceed it.
     if (new Decimal(plan.deductibleAmount).gt(plan.outOfPocketMaxAmount)) {
       context.addIssue({

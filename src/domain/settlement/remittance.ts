@@ -41,11 +41,20 @@ import {
 // schedule with deductible, copay and coinsurance, which is a PPO's shape.
 const CLAIM_FILING_INDICATOR = '12';
 
+/** CLP02 of a claim decided as the primary, secondary or tertiary payer. */
+const PROCESSED = {
+  P: 'processed',
+  S: 'processed_as_secondary',
+  T: 'processed_as_tertiary',
+} as const;
+
 interface ClaimRow {
   id: string;
   patient_control_number: string;
   member_ciphertext: string;
+  patient_ciphertext: string | null;
   phi_key_version: number;
+  payer_responsibility_code: 'P' | 'S' | 'T';
   paid_amount: string;
   result: AdjudicationResult;
 }
@@ -213,7 +222,8 @@ async function readPaidClaims(
   claimIds: string[],
 ): Promise<Map<string, RemittanceClaim>> {
   const { rows } = await database.pool.query<ClaimRow>(
-    `SELECT c.id, c.patient_control_number, c.member_ciphertext, c.phi_key_version,
+    `SELECT c.id, c.patient_control_number, c.member_ciphertext, c.patient_ciphertext,
+            c.phi_key_version, c.payer_responsibility_code,
             d.paid_amount::text AS paid_amount, d.result
        FROM claims c
        JOIN LATERAL (SELECT paid_amount, result FROM claim_decisions
@@ -252,18 +262,31 @@ function remittanceClaimOf(phiKeys: PhiKeys, row: ClaimRow, lines: LineRow[]): R
   if (!new Decimal(decision.totals.paidAmount).equals(row.paid_amount)) {
     throw new RemittanceInvariantError(`claim ${row.id}: decision row and result disagree`);
   }
-  const member = JSON.parse(
-    decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext: row.member_ciphertext }),
-  ) as { memberId: string; firstName: string; lastName: string };
+  const decrypted = (ciphertext: string) =>
+    JSON.parse(decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext })) as {
+      memberId: string;
+      firstName: string;
+      lastName: string;
+    };
+  const member = decrypted(row.member_ciphertext);
+  // A dependent's claim: NM1*QC is the patient (without an id of its own: the claim named the
+  // subscriber's), NM1*IL the subscriber with the member id.
+  const dependent = row.patient_ciphertext === null ? undefined : decrypted(row.patient_ciphertext);
+  const person = (who: typeof member) => ({
+    lastName: who.lastName,
+    firstName: who.firstName,
+    memberId: who.memberId,
+  });
   return {
     patientControlNumber: row.patient_control_number,
-    status: decision.status === 'denied' ? 'denied' : 'processed',
+    status: decision.status === 'denied' ? 'denied' : PROCESSED[row.payer_responsibility_code],
     chargeAmount: decision.totals.chargeAmount,
     paidAmount: decision.totals.paidAmount,
     patientResponsibilityAmount: decision.totals.patientResponsibilityAmount,
     claimFilingIndicator: CLAIM_FILING_INDICATOR,
     payerClaimControlNumber: row.id,
-    patient: { lastName: member.lastName, firstName: member.firstName, memberId: member.memberId },
+    patient: dependent ? { ...person(dependent), memberId: null } : person(member),
+    ...(dependent ? { subscriber: person(member) } : {}),
     claimAdjustments: [],
     lines: lines.map((line) => remittanceLineOf(row.id, decision, line)),
   };

@@ -25,6 +25,7 @@ import {
 } from './codes.js';
 
 export type Member = ClaimSubmission['member'];
+export type Dependent = NonNullable<ClaimSubmission['patient']>;
 
 /** What the FHIR resources show of a claim: a stored claim (getClaim) or one just accepted. */
 export interface ClaimForFhir extends Pick<
@@ -40,6 +41,8 @@ export interface ClaimForFhir extends Pick<
   | 'submittedAt'
 > {
   member: Member;
+  /** The patient when not the subscriber: Claim.patient, with the member as Coverage.subscriber. */
+  patient?: Dependent;
   /** ICD-10-CM without dots, in order: diagnosis sequence 1, 2, ... */
   diagnosisCodes: readonly string[];
   serviceLines: readonly {
@@ -84,16 +87,53 @@ export function patientOf(member: Member): Patient {
   };
 }
 
-/** The member's coverage as far as the claim tells it: who pays, and the member number. */
-export function coverageOf(claim: Pick<ClaimForFhir, 'payerId' | 'member'>): Coverage {
+export const SUBSCRIBER_ID = 'subscriber';
+
+/** 837P PAT01 as FHIR's subscriber-relationship codes. */
+const RELATIONSHIPS = { '01': 'spouse', '19': 'child', G8: 'other' } as const;
+
+/** A dependent patient: names, gender and birth date; its member number is the subscriber's. */
+export function dependentOf(patient: Dependent): Patient {
+  return {
+    resourceType: 'Patient',
+    id: PATIENT_ID,
+    name: [{ family: patient.lastName, given: [patient.firstName] }],
+    gender: genderOf[patient.gender],
+    birthDate: patient.birthDate,
+  };
+}
+
+/**
+ * The member's coverage as far as the claim tells it: who pays, the member number, and for a
+ * dependent the subscriber (a contained Patient) and the relationship; the beneficiary is
+ * always the patient.
+ */
+export function coverageOf(
+  claim: Pick<ClaimForFhir, 'payerId' | 'member'> & { patient?: Dependent | undefined },
+): Coverage {
+  const dependent = claim.patient && {
+    subscriber: { reference: `#${SUBSCRIBER_ID}` },
+    relationship: codeableConcept({
+      system: system.subscriberRelationship,
+      code: RELATIONSHIPS[claim.patient.relationshipCode],
+    }),
+  };
   return {
     resourceType: 'Coverage',
     id: COVERAGE_ID,
     status: 'active',
+    ...(dependent ? { subscriber: dependent.subscriber } : {}),
     subscriberId: claim.member.memberId,
     beneficiary: { reference: `#${PATIENT_ID}` },
+    ...(dependent ? { relationship: dependent.relationship } : {}),
     payor: [organization(claim.payerId)],
   };
+}
+
+/** The contained Patients: the patient, and for a dependent the subscriber after it. */
+function partiesOf(claim: ClaimForFhir): Patient[] {
+  if (!claim.patient) return [patientOf(claim.member)];
+  return [dependentOf(claim.patient), { ...patientOf(claim.member), id: SUBSCRIBER_ID }];
 }
 
 export function organization(id: string): Reference<Organization> {
@@ -105,7 +145,7 @@ export function fhirClaimOf(claim: ClaimForFhir): Claim {
     resourceType: 'Claim',
     id: claim.id,
     meta: { lastUpdated: claim.submittedAt },
-    contained: [patientOf(claim.member), coverageOf(claim)],
+    contained: [...partiesOf(claim), coverageOf(claim)],
     extension: [{ url: extensionUrl.frequencyCode, valueCode: claim.frequencyCode }],
     identifier: [{ value: claim.patientControlNumber }],
     status: 'active',

@@ -20,6 +20,7 @@ export const system = {
   identifierType: 'http://terminology.hl7.org/CodeSystem/v2-0203',
   relatedClaimRelationship: 'http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship',
   processPriority: 'http://terminology.hl7.org/CodeSystem/processpriority',
+  subscriberRelationship: 'http://terminology.hl7.org/CodeSystem/subscriber-relationship',
   paymentType: 'http://terminology.hl7.org/CodeSystem/ex-paymenttype',
   /** CMS place of service codes, as US Core and CARIN Blue Button name the code system. */
   placeOfService:

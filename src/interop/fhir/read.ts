@@ -13,11 +13,16 @@ import {
   isDecided,
   type DecisionRecord,
 } from './adjudication-out.js';
-import { fhirClaimOf, type ClaimForFhir, type Member } from './claim-out.js';
+import { fhirClaimOf, type ClaimForFhir, type Dependent, type Member } from './claim-out.js';
 
 function claimForFhirOf(detail: ClaimDetail): ClaimForFhir {
   // The member was validated by the claim schema before it was encrypted and stored.
-  return { ...detail, member: detail.member as Member };
+  const { patient, ...claim } = detail;
+  return {
+    ...claim,
+    member: detail.member as Member,
+    ...(patient === undefined ? {} : { patient: patient as Dependent }),
+  };
 }
 
 /** The claim's latest decision (pended or decided), or null while it has none. */

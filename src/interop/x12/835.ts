@@ -126,8 +126,12 @@ export interface RemittancePayee {
   taxId: string | null;
 }
 
-/** CLP02: 1 processed as primary, 4 denied, 22 reversal of a previous payment. */
-export type RemittanceClaimStatus = 'processed' | 'denied' | 'reversal';
+/**
+ * CLP02: 1 processed as primary, 2 as secondary, 3 as tertiary, 4 denied, 22 reversal of a
+ * previous payment.
+ */
+export type RemittanceClaimStatus =
+  'processed' | 'processed_as_secondary' | 'processed_as_tertiary' | 'denied' | 'reversal';
 
 export interface RemittanceLine {
   procedureCode: string;
@@ -157,8 +161,13 @@ export interface RemittanceClaim {
   claimFilingIndicator: string;
   /** CLP07: the payer's own number for the claim. */
   payerClaimControlNumber: string;
-  /** NM1*QC: the patient as the provider billed them (names as stored; see patientName). */
-  patient: { lastName: string; firstName: string | null; memberId: string };
+  /**
+   * NM1*QC: the patient as the provider billed them (names as stored; see patientName). A
+   * dependent's member id is null: the claim named the subscriber's (NM1*IL).
+   */
+  patient: { lastName: string; firstName: string | null; memberId: string | null };
+  /** NM1*IL: the subscriber, when not the patient (a dependent's claim). */
+  subscriber?: { lastName: string; firstName: string | null; memberId: string };
   /** Adjustments of the claim as a whole (CAS in loop 2100); usually none. */
   claimAdjustments: readonly RemittanceAdjustment[];
   lines: readonly RemittanceLine[];
@@ -194,6 +203,8 @@ export class RemittanceBalanceError extends X12WriteError {
 
 const CLAIM_STATUS_CODES: Record<RemittanceClaimStatus, string> = {
   processed: '1',
+  processed_as_secondary: '2',
+  processed_as_tertiary: '3',
   denied: '4',
   reversal: '22',
 };
@@ -528,22 +539,32 @@ function claimSegments(claim: RemittanceClaim): string[] {
       claim.payerClaimControlNumber,
     ),
     ...adjustmentSegments(claim.claimAdjustments),
-    segment(
-      'NM1',
-      'QC',
-      '1',
-      patientName(patient.lastName, 60),
-      patientName(patient.firstName, 35),
-      undefined,
-      undefined,
-      undefined,
-      'MI',
-      patient.memberId,
-    ),
+    personSegment('QC', patient),
+    ...(claim.subscriber ? [personSegment('IL', claim.subscriber)] : []),
     segment('DTM', '232', dateElement(serviceDates[0]!)),
     segment('DTM', '233', dateElement(serviceDates[serviceDates.length - 1]!)),
     ...claim.lines.flatMap(lineSegments),
   ];
+}
+
+/** NM1*QC (patient) or NM1*IL (insured, when not the patient) of loop 2100. */
+function personSegment(
+  entity: 'QC' | 'IL',
+  person: { lastName: string; firstName: string | null; memberId: string | null },
+): string {
+  const identified = person.memberId !== null;
+  return segment(
+    'NM1',
+    entity,
+    '1',
+    patientName(person.lastName, 60),
+    patientName(person.firstName, 35),
+    undefined,
+    undefined,
+    undefined,
+    identified ? 'MI' : undefined,
+    person.memberId ?? undefined,
+  );
 }
 
 /** PLB01 names the payee as loop 1000B does; PLB02 is the last day of the fiscal year. */

@@ -221,7 +221,8 @@ function segmentErrorOf(
   return {
     segmentId: problem.segment,
     position: problem.segmentPosition,
-    loop: problem.loop,
+    // IK303 is the standard's loop id (AN 1-4): the guide's loop 2010AA is loop 2010.
+    loop: problem.loop?.slice(0, 4),
     syntaxErrorCode: !present ? '3' : element ? '8' : '2',
     patientControlNumber:
       inClaim && writable && claim.patientControlNumber !== ''

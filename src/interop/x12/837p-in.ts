@@ -19,7 +19,13 @@ import {
   type X12Problem,
   type X12Segment,
 } from './envelope-in.js';
-import { locationOf, readLoops, type ClaimLoop, type HierarchyLevel } from './837p-loops.js';
+import {
+  locationOf,
+  readLoops,
+  type ClaimLoop,
+  type HierarchyLevel,
+  type OtherSubscriberLoop,
+} from './837p-loops.js';
 
 export const PROFESSIONAL_CLAIM_VERSION = '005010X222A1';
 
@@ -315,14 +321,13 @@ class ClaimReader {
 
   /** What a level lacks or holds that our claim cannot take, found once the level is read. */
   private structureProblems(level: HierarchyLevel): HierarchyLevel['problems'] {
-    const at = (element: number) => locationOf(level.hl, level.loop, elementName('HL', element));
     if (level.levelCode === '20') return this.billingProviderProblems(level);
-    if (level.levelCode === '23') {
+    if (level.levelCode === '23' && !level.patientInformation) {
       const problem = problemAt(
-        at(3),
-        'a patient who is not the subscriber (loop 2000C) is not supported: a ClaimChain member is the patient; send the claim under the patient\'s own subscriber loop (SBR02 "18")',
+        missing('PAT', level.hl, '2000C'),
+        `PAT (patient information) is required after HL03 "23" (HL ${elementOf(level.hl, 1)})`,
       );
-      return [{ problem, fields: [] }];
+      return [{ problem, fields: ['patient'] }];
     }
     return [];
   }
@@ -381,6 +386,8 @@ class ClaimReader {
       ...this.originalClaimIdOf(claim, frequencyCode, mapping),
       member:
         subscriberLevel && this.memberOf(subscriberLevel, claim.level === subscriberLevel, mapping),
+      ...(claim.level?.levelCode === '23' ? { patient: this.patientOf(claim.level, mapping) } : {}),
+      ...(subscriberLevel ? this.coordinationOf(claim, subscriberLevel, mapping) : {}),
       diagnosisCodes: this.diagnosisCodesOf(claim, mapping),
       serviceLines: this.serviceLinesOf(claim, mapping),
       totalChargeAmount: moneyText(elementOf(clm, 2)),
@@ -521,14 +528,16 @@ class ClaimReader {
         missing('SBR', level.hl, '2000B'),
         'SBR (subscriber information) is required after HL03 "22"',
       );
-    } else if (elementOf(sbr, 1) !== 'P') {
+    } else if (!['P', 'S', 'T'].includes(elementOf(sbr, 1))) {
       mapping.fail(
         at(1)!,
-        'must be "P" (primary): secondary and tertiary claims need coordination of benefits, which ClaimChain does not do',
+        'must be "P" (primary), "S" (secondary) or "T" (tertiary): the payer responsibility of this claim',
       );
     } else if (elementOf(sbr, 2) !== '18' && patientIsSubscriber) {
-      // A claim under a patient loop (2000C) is refused for that already; SBR02 is empty there.
-      mapping.fail(at(2)!, 'must be "18" (self): a ClaimChain member is the patient');
+      mapping.fail(
+        at(2)!,
+        'must be "18" (self) when the subscriber is the patient; a dependent patient goes in loop 2000C',
+      );
     }
     if (!level.names.get('2010BA')) {
       mapping.fail(
@@ -541,33 +550,189 @@ class ClaimReader {
     return false;
   }
 
+  /** 2000C PAT01 and 2010CA: NM1*QC (names) and DMG (birth date, gender) of a dependent patient. */
+  private patientOf(level: HierarchyLevel, mapping: Mapping): Record<string, unknown> | undefined {
+    const pat = level.patientInformation;
+    const name = level.names.get('2010CA');
+    if (!name) {
+      mapping.fail(
+        missing('NM1', level.hl, '2010CA'),
+        'NM1*QC (patient name, loop 2010CA) is required in the patient loop',
+        'patient',
+      );
+      return undefined;
+    }
+    const at = (element: number) => locationOf(name, '2010CA', elementName('NM1', element));
+    mapping.map('patient', locationOf(name, '2010CA'));
+    mapping.map('patient.lastName', at(3));
+    mapping.map('patient.firstName', at(4));
+    if (pat) mapping.map('patient.relationshipCode', locationOf(pat, '2000C', 'PAT01'));
+    if (elementOf(name, 2) !== '1') mapping.fail(at(2), 'must be "1": the patient is a person');
+    return {
+      firstName: elementOf(name, 4) || undefined,
+      lastName: elementOf(name, 3) || undefined,
+      relationshipCode: (pat && elementOf(pat, 1)) || undefined,
+      ...this.demographicsOf(level, name, mapping, 'patient', '2010CA'),
+    };
+  }
+
   private demographicsOf(
     level: HierarchyLevel,
     name: X12Segment,
     mapping: Mapping,
+    field: 'member' | 'patient' = 'member',
+    loop: '2010BA' | '2010CA' = '2010BA',
   ): { birthDate?: string; gender?: string } {
     const dmg = level.demographics;
     if (!dmg) {
       mapping.fail(
-        missing('DMG', name, '2010BA'),
-        'DMG (subscriber birth date and gender) is required in loop 2010BA: the payer matches the member by it',
-        'member.birthDate',
-        'member.gender',
+        missing('DMG', name, loop),
+        `DMG (${field === 'member' ? 'subscriber' : 'patient'} birth date and gender) is required in loop ${loop}: the payer matches the ${field} by it`,
+        `${field}.birthDate`,
+        `${field}.gender`,
       );
       return {};
     }
-    const at = (element: number) => locationOf(dmg, '2010BA', elementName('DMG', element));
-    mapping.map('member.birthDate', at(2));
-    mapping.map('member.gender', at(3));
+    const at = (element: number) => locationOf(dmg, loop, elementName('DMG', element));
+    mapping.map(`${field}.birthDate`, at(2));
+    mapping.map(`${field}.gender`, at(3));
     if (elementOf(dmg, 1) !== 'D8') mapping.fail(at(1), 'must be "D8" (date CCYYMMDD)');
     const birthDate = dateText(elementOf(dmg, 2));
     if (birthDate === undefined) {
-      mapping.fail(at(2), 'must be a date CCYYMMDD', 'member.birthDate');
+      mapping.fail(at(2), 'must be a date CCYYMMDD', `${field}.birthDate`);
     }
     return {
       ...(birthDate === undefined ? {} : { birthDate }),
       ...(elementOf(dmg, 3) === '' ? {} : { gender: elementOf(dmg, 3) }),
     };
+  }
+
+  /**
+   * SBR01 "S" or "T": this payer is the secondary or tertiary one, and the earlier payers' loops
+   * 2320 (SBR01 "P", and "S" for a tertiary claim) carry their adjudication: AMT*D what each
+   * paid, CAS its claim-level adjustments, 2330B NM1*PR its name and id, and per line the 2430
+   * loops whose SVD01 is that id. Loops 2320 of later payers are passed over, as on a primary claim.
+   */
+  private coordinationOf(
+    claim: ClaimLoop,
+    level: HierarchyLevel,
+    mapping: Mapping,
+  ): { payerResponsibilityCode?: string; priorPayers?: Record<string, unknown>[] } {
+    const sequence = level.subscriberInformation && elementOf(level.subscriberInformation, 1);
+    if (sequence !== 'S' && sequence !== 'T') return {};
+    mapping.map(
+      'payerResponsibilityCode',
+      locationOf(level.subscriberInformation!, '2000B', 'SBR01'),
+    );
+    mapping.map('priorPayers', locationOf(level.subscriberInformation!, '2000B', 'SBR01'));
+    const earlier = sequence === 'S' ? ['P'] : ['P', 'S'];
+    const others = claim.otherSubscribers.filter((other) =>
+      earlier.includes(elementOf(other.sbr, 1)),
+    );
+    return {
+      payerResponsibilityCode: sequence,
+      priorPayers: others.map((other, index) => this.priorPayerOf(claim, other, index, mapping)),
+    };
+  }
+
+  private priorPayerOf(
+    claim: ClaimLoop,
+    other: OtherSubscriberLoop,
+    index: number,
+    mapping: Mapping,
+  ): Record<string, unknown> {
+    const field = `priorPayers[${index}]`;
+    mapping.map(field, locationOf(other.sbr, '2320'));
+    mapping.map(`${field}.responsibilityCode`, locationOf(other.sbr, '2320', 'SBR01'));
+    const payer = other.payerName;
+    if (payer) {
+      mapping.map(`${field}.payerName`, locationOf(payer, '2330B', 'NM103'));
+      mapping.map(`${field}.payerIdentifier`, locationOf(payer, '2330B', 'NM109'));
+    } else {
+      mapping.fail(
+        missing('NM1', other.sbr, '2330B'),
+        'NM1*PR (other payer name, loop 2330B) is required in loop 2320',
+        `${field}.payerName`,
+        `${field}.payerIdentifier`,
+      );
+    }
+    if (other.paidAmount) {
+      mapping.map(`${field}.paidAmount`, locationOf(other.paidAmount, '2320', 'AMT02'));
+    } else {
+      mapping.fail(
+        missing('AMT', other.sbr, '2320'),
+        'AMT*D (what the earlier payer paid) is required in loop 2320 of a secondary or tertiary claim',
+        `${field}.paidAmount`,
+      );
+    }
+    const payerIdentifier = payer ? elementOf(payer, 9) : undefined;
+    return {
+      responsibilityCode: elementOf(other.sbr, 1),
+      payerName: (payer && elementOf(payer, 3)) || undefined,
+      payerIdentifier: payerIdentifier || undefined,
+      paidAmount: other.paidAmount && moneyText(elementOf(other.paidAmount, 2)),
+      claimAdjustments: this.adjustmentsOf(
+        other.adjustments,
+        '2320',
+        `${field}.claimAdjustments`,
+        mapping,
+      ),
+      lines: claim.lines
+        .flatMap((line, lineIndex) =>
+          line.priorAdjudications
+            .filter((adjudication) => elementOf(adjudication.svd, 1) === payerIdentifier)
+            .slice(0, 1)
+            .map((adjudication) => ({ adjudication, lineIndex })),
+        )
+        .map(({ adjudication, lineIndex }, index) => {
+          const lineField = `${field}.lines[${index}]`;
+          mapping.map(`${lineField}.paidAmount`, locationOf(adjudication.svd, '2430', 'SVD02'));
+          const date = adjudication.adjudicationDate;
+          if (date) {
+            mapping.map(`${lineField}.adjudicationDate`, locationOf(date, '2430', 'DTP03'));
+          }
+          return {
+            lineNumber: lineIndex + 1,
+            paidAmount: moneyText(elementOf(adjudication.svd, 2)),
+            adjustments: this.adjustmentsOf(
+              adjudication.adjustments,
+              '2430',
+              `${lineField}.adjustments`,
+              mapping,
+            ),
+            ...(date
+              ? { adjudicationDate: dateText(elementOf(date, 3)) ?? elementOf(date, 3) }
+              : {}),
+          };
+        }),
+    };
+  }
+
+  /** CAS: the group (CAS01) and up to six reason (CAS02, 05…) and amount (CAS03, 06…) pairs. */
+  private adjustmentsOf(
+    casSegments: readonly X12Segment[],
+    loop: string,
+    field: string,
+    mapping: Mapping,
+  ): Record<string, unknown>[] {
+    const adjustments: Record<string, unknown>[] = [];
+    for (const cas of casSegments) {
+      for (let element = 2; element <= 17; element += 3) {
+        const reasonCode = elementOf(cas, element);
+        if (reasonCode === '') continue;
+        // Numbered as they are read, so the schema names the element of the one at fault.
+        const each = `${field}[${adjustments.length}]`;
+        mapping.map(`${each}.reasonCode`, locationOf(cas, loop, elementName('CAS', element)));
+        mapping.map(`${each}.amount`, locationOf(cas, loop, elementName('CAS', element + 1)));
+        mapping.map(`${each}.group`, locationOf(cas, loop, 'CAS01'));
+        adjustments.push({
+          group: elementOf(cas, 1),
+          reasonCode,
+          amount: moneyText(elementOf(cas, element + 1)),
+        });
+      }
+    }
+    return adjustments;
   }
 
   /** HI01 "ABK:<principal>", HI02 to HI12 "ABF:<other>": ICD-10-CM without the dot. */

@@ -121,6 +121,25 @@ export interface HierarchyLevel {
   names: Map<string, X12Segment>;
   demographics: X12Segment | undefined;
   subscriberInformation: X12Segment | undefined;
+  /** PAT of a patient level (2000C): the patient's relationship to the subscriber. */
+  patientInformation: X12Segment | undefined;
+}
+
+/** How another payer adjudicated one line (loop 2430): SVD, its CAS and DTP*573. */
+export interface LineAdjudicationLoop {
+  svd: X12Segment;
+  adjustments: X12Segment[];
+  adjudicationDate: X12Segment | undefined;
+}
+
+/** Another payer of the claim (loop 2320 with its 2330B payer name): SBR, CAS, AMT*D. */
+export interface OtherSubscriberLoop {
+  sbr: X12Segment;
+  adjustments: X12Segment[];
+  /** AMT*D: what that payer paid. */
+  paidAmount: X12Segment | undefined;
+  /** NM1*PR of loop 2330B. */
+  payerName: X12Segment | undefined;
 }
 
 export interface ServiceLineLoop {
@@ -129,6 +148,8 @@ export interface ServiceLineLoop {
   serviceDate: X12Segment | undefined;
   /** REF*6R: the provider's line item control number. */
   lineControlNumber: X12Segment | undefined;
+  /** Loops 2430: other payers' adjudication of the line. */
+  priorAdjudications: LineAdjudicationLoop[];
   problems: X12Problem[];
 }
 
@@ -140,6 +161,8 @@ export interface ClaimLoop {
   originalReference: X12Segment | undefined;
   /** HI whose HI01-1 is ABK (ICD-10-CM) or BK (ICD-9-CM). */
   diagnoses: X12Segment | undefined;
+  /** Loops 2320: the claim's other payers, in file order. */
+  otherSubscribers: OtherSubscriberLoop[];
   lines: ServiceLineLoop[];
   problems: X12Problem[];
   /** Why the whole transaction set is refused (BHT06 not "CH"): then nothing else matters. */
@@ -259,6 +282,12 @@ class LoopWalker {
       case 'SBR':
         if (this.family === '2300' || this.family === '2320') {
           this.enter('2320', '2320', true);
+          this.claim?.otherSubscribers.push({
+            sbr: segment,
+            adjustments: [],
+            paidAmount: undefined,
+            payerName: undefined,
+          });
           return;
         }
         break;
@@ -271,6 +300,13 @@ class LoopWalker {
             '2400',
             true,
           );
+          if (segment.id === 'SVD') {
+            this.line?.priorAdjudications.push({
+              svd: segment,
+              adjustments: [],
+              adjudicationDate: undefined,
+            });
+          }
           return;
         }
         break;
@@ -316,6 +352,10 @@ class LoopWalker {
       level
     ) {
       once(level.demographics, (kept) => (level.demographics = kept));
+    } else if (this.loop === '2000C' && segment.id === 'PAT' && level) {
+      once(level.patientInformation, (kept) => (level.patientInformation = kept));
+    } else if (this.loop === '2320' || this.loop === '2430') {
+      this.keepCoordination(segment, once);
     } else if (this.loop === '2300' && segment.id === 'REF' && qualifier === 'F8' && this.claim) {
       const claim = this.claim;
       once(claim.originalReference, (kept) => (claim.originalReference = kept));
@@ -337,11 +377,35 @@ class LoopWalker {
     }
   }
 
+  /** CAS and AMT*D of another payer (2320), CAS and DTP*573 of its line adjudication (2430). */
+  private keepCoordination(
+    segment: X12Segment,
+    once: (current: X12Segment | undefined, store: (kept: X12Segment) => void) => void,
+  ): void {
+    if (this.loop === '2320') {
+      const other = this.claim?.otherSubscribers.at(-1);
+      if (!other) return;
+      if (segment.id === 'CAS') other.adjustments.push(segment);
+      else if (segment.id === 'AMT' && elementOf(segment, 1) === 'D') {
+        once(other.paidAmount, (kept) => (other.paidAmount = kept));
+      }
+      return;
+    }
+    const adjudication = this.line?.priorAdjudications.at(-1);
+    if (!adjudication) return;
+    if (segment.id === 'CAS') adjudication.adjustments.push(segment);
+    else if (segment.id === 'DTP' && elementOf(segment, 1) === '573') {
+      once(adjudication.adjudicationDate, (kept) => (adjudication.adjudicationDate = kept));
+    }
+  }
+
   private startNameLoop(segment: X12Segment): boolean {
     const loop = NAME_LOOPS[this.family][elementOf(segment, 1)];
     if (loop === undefined) return false;
     const inner = this.family === '2300' || this.family === '2320' || this.family === '2400';
     this.enter(loop, this.family, inner);
+    const other = this.claim?.otherSubscribers.at(-1);
+    if (loop === '2330B' && other && !other.payerName) other.payerName = segment;
     if (this.family === 'header') {
       this.headerNames.add(elementOf(segment, 1));
     } else if (this.level && !inner) {
@@ -368,6 +432,7 @@ class LoopWalker {
       names: new Map(),
       demographics: undefined,
       subscriberInformation: undefined,
+      patientInformation: undefined,
     };
     this.level = level;
     this.enter(loop, known ?? 'unknown', false);
@@ -403,6 +468,7 @@ class LoopWalker {
       level,
       originalReference: undefined,
       diagnoses: undefined,
+      otherSubscribers: [],
       lines: [],
       problems: problems.map((problem) => ({ ...problem, loop: '2300' })),
       transactionSetProblem: this.transactionSetProblem,
@@ -416,6 +482,7 @@ class LoopWalker {
       professionalService: undefined,
       serviceDate: undefined,
       lineControlNumber: undefined,
+      priorAdjudications: [],
       problems: [],
     };
     this.claim!.lines.push(this.line);

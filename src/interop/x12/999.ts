@@ -26,7 +26,7 @@ export interface SegmentError {
   /** IK301 and IK302: the segment id and its place in the set (ST is 1). */
   segmentId: string;
   position: number;
-  /** IK303: the loop, e.g. "2400". */
+  /** IK303: the standard's loop id (at most 4 characters), e.g. "2400", or "2010" for 2010AA. */
   loop: string | undefined;
   /** IK304: e.g. "3" required segment missing, "2" unexpected, "8" has element errors. */
   syntaxErrorCode: string;

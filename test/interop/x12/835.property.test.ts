@@ -214,7 +214,14 @@ describe('generated 835s read back by node-x12', () => {
         expect(parsed.claims).toHaveLength(remittance.claims.length);
         expect(parsed.claims.map((claim) => claim.clp[2])).toEqual(
           remittance.claims.map(
-            (claim) => ({ processed: '1', denied: '4', reversal: '22' })[claim.status],
+            (claim) =>
+              ({
+                processed: '1',
+                processed_as_secondary: '2',
+                processed_as_tertiary: '3',
+                denied: '4',
+                reversal: '22',
+              })[claim.status],
           ),
         );
       }),

@@ -1,15 +1,13 @@
 // The 16 examples of the 837P guide (005010X222A1), as published (test/fixtures/x12/x222a1, see
 // its NOTICE.md), each read into exactly the claim we store or refused for exactly the reasons
 // named. The files are changed in memory only, and each change is named in the table:
-//  - every file: NM1*PR NM109 (2010BB) becomes a ClaimChain payer id, since that is how a payer
-//    is addressed without the payer's registered payer id (NM108 PI, the partners work of issue
-//    10). Their ISA15 stays "T" (test data): intake reads a test interchange in full (test mode);
+//  - every file: NM1*PR NM109 (2010BB) becomes the test's payer id (the reader is given no
+//    look-up of external payer ids here). Their ISA15 stays "T" (test data): intake reads a
+//    test interchange in full (test mode);
 //  - icd10: the examples predate ICD-10; each ICD-9 code (HI BK/BF) becomes the ICD-10-CM code
 //    of the same condition (ABK/ABF), from the table below;
 //  - npi: the billing provider's NPI (2010AA NM109) has no valid check digit in the example;
 //    it becomes a valid one.
-// The refusals that belong to dependents (2000C) and secondary claims (SBR01 "S") are the
-// parties work of issue 10: when it lands, those rows flip to `accepted` with their mapping.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isValidNpi } from '../../../src/domain/organizations.js';
@@ -110,14 +108,6 @@ const infusionLine = (code: string, units: number, chargeAmount: string) => ({
 });
 
 /** What a claim of a transaction set that is not a claim, or that we cannot take, is refused for. */
-const DEPENDENT = [
-  'HL03',
-  'a patient who is not the subscriber (loop 2000C) is not supported: a ClaimChain member is the patient; send the claim under the patient\'s own subscriber loop (SBR02 "18")',
-];
-const SECONDARY = [
-  'SBR01',
-  'must be "P" (primary): secondary and tertiary claims need coordination of benefits, which ClaimChain does not do',
-];
 const ENCOUNTER = [
   'BHT06',
   'is "RP" (reporting: an encounter, not a claim for payment): ClaimChain takes claims for payment only ("CH"); this transaction set is refused',
@@ -296,21 +286,411 @@ const EXAMPLES: [name: string, changes: Change[], expected: Expectation][] = [
       },
     },
   ],
-  // Refused today: a dependent patient (2000C) or a secondary claim, the parties work.
-  ['commercial-health-insurance', ['icd10', 'npi'], { refused: [DEPENDENT] }],
-  ['out-of-network-repriced-claim', ['icd10'], { refused: [DEPENDENT] }],
-  ['COB-claim-from-billing-provider-to-payer-a', ['icd10', 'npi'], { refused: [DEPENDENT] }],
+  // A dependent patient (2000C), and secondary claims with the primary's adjudication.
+  [
+    'commercial-health-insurance',
+    ['icd10', 'npi'],
+    {
+      accepted: {
+        patientControlNumber: '26463774',
+        placeOfServiceCode: '11',
+        member: {
+          memberId: 'JS00111223333',
+          firstName: 'JANE',
+          lastName: 'SMITH',
+          birthDate: '1943-05-01',
+          gender: 'F',
+        },
+        patient: {
+          firstName: 'TED',
+          lastName: 'SMITH',
+          birthDate: '1973-05-01',
+          gender: 'M',
+          relationshipCode: '19',
+        },
+        diagnosisCodes: ['J020', 'Z1159'],
+        serviceLines: [
+          {
+            procedureCode: '99213',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '40.00',
+            serviceDate: '2006-10-03',
+            diagnosisPointers: [1],
+          },
+          {
+            procedureCode: '87070',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '15.00',
+            serviceDate: '2006-10-03',
+            diagnosisPointers: [1],
+          },
+          {
+            procedureCode: '99214',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '35.00',
+            serviceDate: '2006-10-10',
+            diagnosisPointers: [2],
+          },
+          {
+            procedureCode: '86663',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '10.00',
+            serviceDate: '2006-10-10',
+            diagnosisPointers: [2],
+          },
+        ],
+        totalChargeAmount: '100.00',
+      },
+    },
+  ],
+  [
+    'out-of-network-repriced-claim',
+    ['icd10'],
+    {
+      accepted: {
+        patientControlNumber: 'TS234H3',
+        placeOfServiceCode: '23',
+        member: {
+          memberId: '57976235C',
+          firstName: 'MATTHEW',
+          lastName: 'SMITH',
+          birthDate: '1956-10-15',
+          gender: 'M',
+        },
+        patient: {
+          firstName: 'TOM',
+          lastName: 'SMITH',
+          birthDate: '1996-08-07',
+          gender: 'M',
+          relationshipCode: '19',
+        },
+        diagnosisCodes: ['T783XXA'],
+        serviceLines: [
+          {
+            procedureCode: '99284',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '252.71',
+            serviceDate: '2005-05-06',
+            diagnosisPointers: [1],
+          },
+        ],
+        totalChargeAmount: '252.71',
+      },
+    },
+  ],
+  [
+    'COB-claim-from-billing-provider-to-payer-a',
+    ['icd10', 'npi'],
+    {
+      accepted: {
+        patientControlNumber: '26407789',
+        placeOfServiceCode: '11',
+        member: {
+          memberId: '111223333',
+          firstName: 'JANE',
+          lastName: 'SMITH',
+          birthDate: '1943-05-01',
+          gender: 'F',
+        },
+        patient: {
+          firstName: 'TED',
+          lastName: 'SMITH',
+          birthDate: '1973-05-01',
+          gender: 'M',
+          relationshipCode: '19',
+        },
+        diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
+        serviceLines: [
+          {
+            procedureCode: '99213',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '43.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2, 3, 4],
+          },
+          {
+            procedureCode: '90782',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '15.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+          {
+            procedureCode: 'J3301',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '21.04',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+        ],
+        totalChargeAmount: '79.04',
+      },
+    },
+  ],
   [
     'COB-claim-from-billing-provider-to-payer-b',
     ['icd10', 'npi'],
-    { refused: [DEPENDENT, SECONDARY] },
+    {
+      accepted: {
+        patientControlNumber: '26407789',
+        placeOfServiceCode: '11',
+        member: {
+          memberId: '222334444',
+          firstName: 'JACK',
+          lastName: 'SMITH',
+          birthDate: '1943-10-22',
+          gender: 'M',
+        },
+        patient: {
+          firstName: 'TED',
+          lastName: 'SMITH',
+          birthDate: '1973-05-01',
+          gender: 'M',
+          relationshipCode: '19',
+        },
+        payerResponsibilityCode: 'S',
+        priorPayers: [
+          {
+            responsibilityCode: 'P',
+            payerName: 'KEY INSURANCE COMPANY',
+            payerIdentifier: '999996666',
+            paidAmount: '39.15',
+            claimAdjustments: [
+              {
+                group: 'PR',
+                reasonCode: '1',
+                amount: '21.89',
+              },
+              {
+                group: 'PR',
+                reasonCode: '2',
+                amount: '15.00',
+              },
+            ],
+            lines: [
+              {
+                lineNumber: 1,
+                paidAmount: '40.00',
+                adjustments: [
+                  {
+                    group: 'CO',
+                    reasonCode: '42',
+                    amount: '3.00',
+                  },
+                ],
+                adjudicationDate: '2005-10-15',
+              },
+              {
+                lineNumber: 2,
+                paidAmount: '15.00',
+                adjustments: [],
+                adjudicationDate: '2005-10-15',
+              },
+              {
+                lineNumber: 3,
+                paidAmount: '21.04',
+                adjustments: [],
+                adjudicationDate: '2005-10-15',
+              },
+            ],
+          },
+        ],
+        diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
+        serviceLines: [
+          {
+            procedureCode: '99213',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '43.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2, 3, 4],
+          },
+          {
+            procedureCode: '90782',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '15.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+          {
+            procedureCode: 'J3301',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '21.04',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+        ],
+        totalChargeAmount: '79.04',
+      },
+    },
   ],
   [
     'COB-claim-from-payer-a-to-payer-b-in-payer-to-payer',
     ['icd10', 'npi'],
-    { refused: [DEPENDENT, SECONDARY] },
+    {
+      accepted: {
+        patientControlNumber: '26407789',
+        placeOfServiceCode: '11',
+        member: {
+          memberId: '22233444',
+          firstName: 'JACK',
+          lastName: 'SmITH',
+          birthDate: '1943-10-22',
+          gender: 'M',
+        },
+        patient: {
+          firstName: 'TED',
+          lastName: 'SMITH',
+          birthDate: '1973-05-01',
+          gender: 'M',
+          relationshipCode: '19',
+        },
+        payerResponsibilityCode: 'S',
+        priorPayers: [
+          {
+            responsibilityCode: 'P',
+            payerName: 'KEY INSURANCE COMPANY',
+            payerIdentifier: '999996666',
+            paidAmount: '39.15',
+            claimAdjustments: [
+              {
+                group: 'PR',
+                reasonCode: '1',
+                amount: '21.89',
+              },
+              {
+                group: 'PR',
+                reasonCode: '2',
+                amount: '15.00',
+              },
+            ],
+            lines: [
+              {
+                lineNumber: 1,
+                paidAmount: '40.00',
+                adjustments: [
+                  {
+                    group: 'CO',
+                    reasonCode: '42',
+                    amount: '3.00',
+                  },
+                ],
+                adjudicationDate: '2005-10-15',
+              },
+              {
+                lineNumber: 2,
+                paidAmount: '15.00',
+                adjustments: [],
+                adjudicationDate: '2005-10-15',
+              },
+              {
+                lineNumber: 3,
+                paidAmount: '21.04',
+                adjustments: [],
+                adjudicationDate: '2005-10-15',
+              },
+            ],
+          },
+        ],
+        diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
+        serviceLines: [
+          {
+            procedureCode: '99213',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '43.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2, 3, 4],
+          },
+          {
+            procedureCode: '90782',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '15.00',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+          {
+            procedureCode: 'J3301',
+            modifiers: [],
+            units: 1,
+            chargeAmount: '21.04',
+            serviceDate: '2005-10-03',
+            diagnosisPointers: [1, 2],
+          },
+        ],
+        totalChargeAmount: '79.04',
+      },
+    },
   ],
-  ['medicare-secondary-payer-COB', ['icd10', 'npi'], { refused: [SECONDARY] }],
+  [
+    'medicare-secondary-payer-COB',
+    ['icd10', 'npi'],
+    {
+      accepted: {
+        patientControlNumber: '101KEN6055',
+        placeOfServiceCode: '11',
+        member: {
+          memberId: '102200221B1',
+          firstName: 'WAYNE',
+          lastName: 'MEDYUM',
+          birthDate: '1956-01-10',
+          gender: 'M',
+        },
+        payerResponsibilityCode: 'S',
+        priorPayers: [
+          {
+            responsibilityCode: 'P',
+            payerName: 'COMMERCE',
+            payerIdentifier: '59999',
+            paidAmount: '80.00',
+            claimAdjustments: [],
+            lines: [
+              {
+                lineNumber: 1,
+                paidAmount: '80.00',
+                adjustments: [
+                  {
+                    group: 'CO',
+                    reasonCode: '42',
+                    amount: '25.00',
+                  },
+                  {
+                    group: 'PR',
+                    reasonCode: '2',
+                    amount: '15.00',
+                  },
+                ],
+                adjudicationDate: '2005-01-28',
+              },
+            ],
+          },
+        ],
+        diagnosisCodes: ['M1710', 'M25469'],
+        serviceLines: [
+          {
+            procedureCode: '99203',
+            modifiers: ['25'],
+            units: 1,
+            chargeAmount: '120.00',
+            serviceDate: '2005-01-19',
+            diagnosisPointers: [1, 2],
+          },
+        ],
+        totalChargeAmount: '120.00',
+      },
+    },
+  ],
   // Refused by decision: an encounter (BHT06 RP) is not a claim for payment.
   ['encounter', ['icd10', 'npi'], { refused: [ENCOUNTER] }],
 ];

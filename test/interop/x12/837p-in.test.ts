@@ -127,25 +127,20 @@ describe('the published samples', () => {
     });
   });
 
-  it('the example as published, the patient a dependant (2000C): refused by name, as unsupported', () => {
+  it('the example as published, the patient a dependant (2000C): the patient read from 2010CA', () => {
     const asPublished = edited(commercial, (segments) => {
       replaceSegment('HL*2*', 'HL*2*1*22*1')(segments);
       replaceSegment('SBR*', 'SBR*P**2222-SJ******CI')(segments);
       const clm = segments.findIndex((segment) => segment.startsWith('CLM*'));
       segments.splice(clm, 0, 'HL*3*2*23*0', 'PAT*19', 'NM1*QC*1*SMITH*TED', 'DMG*D8*19730501*M');
     });
-    expect(claimProblemsOf(asPublished)).toEqual([
-      {
-        field: 'HL03',
-        segment: 'HL',
-        element: 'HL03',
-        loop: '2000C',
-        segmentPosition: 23,
-        line: 25,
-        message:
-          'a patient who is not the subscriber (loop 2000C) is not supported: a ClaimChain member is the patient; send the claim under the patient\'s own subscriber loop (SBR02 "18")',
-      },
-    ]);
+    expect(submissionOf(asPublished).patient).toEqual({
+      firstName: 'TED',
+      lastName: 'SMITH',
+      birthDate: '1973-05-01',
+      gender: 'M',
+      relationshipCode: '19',
+    });
   });
 });
 
@@ -430,11 +425,11 @@ describe('each structural fault of a claim is named, and refuses that claim only
     ]);
   });
 
-  it('what our claims cannot be: secondary claims, ICD-9 codes, units other than UN and MJ', () => {
+  it('what our claims cannot be: secondary claims without the primary’s adjudication, ICD-9 codes, units other than UN and MJ', () => {
     const fields = (text: string) =>
       claimProblemsOf(text).map((problem) => `${problem.field}: ${problem.message}`);
     expect(fields(edited(commercial, replaceSegment('SBR*', 'SBR*S*18*2222-SJ******CI')))).toEqual([
-      'SBR01: must be "P" (primary): secondary and tertiary claims need coordination of benefits, which ClaimChain does not do',
+      'SBR01: must name the primary payer ("P"), each once, with its adjudication',
     ]);
     expect(fields(edited(commercial, replaceSegment('HI*', 'HI*BK:0340*BF:V7389')))).toEqual([
       'HI01-1: is "BK" (ICD-9-CM): send ICD-10-CM codes ("ABK")',

@@ -118,6 +118,8 @@ describe('999', () => {
       errors: [
         {
           segmentId: 'DMG',
+          // Loop 2010BA of the guide is loop 2010 of the standard: IK303 holds 4 characters.
+          loop: '2010',
           syntaxErrorCode: '8',
           // Before the claim's CLM (in 2010BA): no CTX; the birth date is never echoed.
           patientControlNumber: undefined,
@@ -126,6 +128,7 @@ describe('999', () => {
       ],
     });
     expect(write999(envelope(7), [group!])).toContain('IK5*R*5~\nAK9*R*1*1*0~');
+    expect(write999(envelope(7), [group!])).toMatch(/\nIK3\*DMG\*\d+\*2010\*8~\n/);
   });
 });
 

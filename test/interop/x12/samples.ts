@@ -8,7 +8,11 @@ export const samplePayerId = '11111111-1111-4111-8111-111111111111';
 /** The NPI of the billing provider in the samples, and of the provider organizations tests create. */
 export const sampleNpi = '1234567893';
 
-export type SampleName = 'commercial-health-insurance' | 'several-service-lines';
+export type SampleName =
+  | 'commercial-health-insurance'
+  | 'several-service-lines'
+  | 'cob-claim-to-payer-a'
+  | 'cob-claim-to-payer-b';
 
 export function sampleFile(name: SampleName, payerId = samplePayerId): string {
   const text = readFileSync(new URL(`../../fixtures/x12/${name}.x12`, import.meta.url), 'utf8');
