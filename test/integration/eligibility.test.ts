@@ -71,7 +71,9 @@ describe('GET /v1/eligibility', () => {
             remainingAmount: '2550.00',
           },
         },
+        // An individual-only plan: no family figures, the member's own remaining applies.
         family: null,
+        effectiveRemaining: { deductibleAmount: '300.00', outOfPocketAmount: '2550.00' },
       },
       copayAmount: '25.00',
       coinsurancePercent: '20',

@@ -155,3 +155,19 @@ export async function insertPriorAuthorization(
     ],
   );
 }
+
+/** What a family (keyed by its subscriber's row) has met of a plan in a plan year. */
+export async function insertFamilyAccumulators(
+  environment: TestEnvironment,
+  subscriberRowId: string,
+  planId: string,
+  planYear: string,
+  met: { deductibleMetAmount: string; outOfPocketMetAmount: string },
+): Promise<void> {
+  await environment.database.pool.query(
+    `INSERT INTO family_accumulators (subscriber_member_id, plan_id, plan_year,
+       deductible_met_amount, out_of_pocket_met_amount, updated_at)
+     VALUES ($1, $2, $3, $4, $5, now())`,
+    [subscriberRowId, planId, planYear, met.deductibleMetAmount, met.outOfPocketMetAmount],
+  );
+}

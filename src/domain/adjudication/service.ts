@@ -10,6 +10,7 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
 import type { FeeScheduleEntryRow } from '../payers/fee-schedule.js';
+import { inForceOn, readAppliedCoverages } from '../payers/coverages.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import {
@@ -241,51 +242,23 @@ export async function findMember(
   return (await findClaimPatient(client, claim))?.memberRowId;
 }
 
-/**
- * The patient's coverages. A dependent enrolled without coverage of its own is covered by its
- * subscriber's coverages (the same plans and dates): the common family enrollment. A dependent
- * with coverages of its own is covered by those alone.
- */
+/** The patient's coverages, by the rule eligibility answers with too (readAppliedCoverages). */
 export async function readPatientCoverages(
   client: pg.PoolClient,
   patient: ClaimPatient,
 ): Promise<StoredCoverage[]> {
-  const own = await readCoverages(client, patient.memberRowId);
-  if (own.length > 0 || patient.familyRowId === patient.memberRowId) return own;
-  return readCoverages(client, patient.familyRowId);
+  const coverages = await readAppliedCoverages(client, patient);
+  return coverages.map(({ id, version, planId, effectiveFrom, effectiveTo }) => ({
+    id,
+    version,
+    coverage: { planId, effectiveFrom, effectiveTo },
+  }));
 }
 
 export interface StoredCoverage {
   id: string;
   version: number;
   coverage: Coverage;
-}
-
-export async function readCoverages(
-  client: pg.PoolClient,
-  memberId: string,
-): Promise<StoredCoverage[]> {
-  const { rows } = await client.query<{
-    id: string;
-    version: number;
-    plan_id: string;
-    effective_from: string;
-    effective_to: string | null;
-  }>(
-    `SELECT id, version, plan_id, effective_from::text AS effective_from,
-            effective_to::text AS effective_to
-       FROM coverages WHERE member_id = $1 ORDER BY effective_from`,
-    [memberId],
-  );
-  return rows.map((row) => ({
-    id: row.id,
-    version: row.version,
-    coverage: {
-      planId: row.plan_id,
-      effectiveFrom: row.effective_from,
-      effectiveTo: row.effective_to,
-    },
-  }));
 }
 
 /** The plan of the coverage in force on the earliest service date (else the latest one). */
@@ -296,11 +269,7 @@ export async function planFor(
 ): Promise<{ plan: Plan; version: { id: string; version: number } | null }> {
   const date = earliestServiceDate(lines);
   const inForce =
-    coverages.find(
-      ({ coverage }) =>
-        coverage.effectiveFrom <= date &&
-        (coverage.effectiveTo === null || date <= coverage.effectiveTo),
-    ) ?? coverages[coverages.length - 1];
+    coverages.find(({ coverage }) => inForceOn(coverage, date)) ?? coverages[coverages.length - 1];
   if (!inForce) return { plan: NO_PLAN, version: null };
   const { rows } = await client.query<{
     id: string;

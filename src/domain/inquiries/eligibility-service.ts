@@ -3,6 +3,7 @@
 import type { Database } from '../../infra/db.js';
 import { blindIndex, type PhiKeys } from '../../infra/phi.js';
 import { readMemberBenefits } from '../payers/benefits.js';
+import { patientIndexOf } from '../payers/dependents.js';
 import type { Principal } from '../organizations.js';
 import { InvalidInput } from '../../infra/errors.js';
 import {
@@ -26,6 +27,12 @@ export interface EligibilityQuestion {
   /** The payer as the inquiry names it (its ClaimChain id today). */
   payerId: string;
   memberId: string;
+  /**
+   * A dependent asked about under its subscriber's member id (a 270's loop 2000D), matched to
+   * the subscriber's dependents by patient index as a claim's patient is; never logged or kept.
+   * Absent: the member id's own member (a dependent with a member id of its own is asked so).
+   */
+  dependent?: { firstName: string; lastName: string; birthDate: string };
   date: string;
   procedureCodes: readonly string[];
 }
@@ -61,6 +68,7 @@ async function answerOne(
   const benefits = await readMemberBenefits(database.pool, {
     payerOrgId,
     memberIdIndex: blindIndex(phiKeys, question.memberId),
+    patientIndex: question.dependent ? patientIndexOf(phiKeys, question.dependent) : null,
     date: question.date,
     procedureCodes: question.procedureCodes,
     providerOrgId,

@@ -1,9 +1,17 @@
-// What a member's coverage gives on one date, read for eligibility inquiries: the coverage in
-// force and its plan, the plan year's accumulators, the fee schedule's terms for the codes
-// asked and the asking provider's prior authorizations. Four indexed reads, no locks and no
+// What a member's coverage gives on one date, read for eligibility inquiries: the member (a
+// dependent too, as adjudication finds a claim's patient), the coverage that applies on the date
+// and its plan (the member's own, or a dependent's subscriber's: the rule adjudication applies),
+// the plan year's accumulators of the member and of its family, the fee schedule's terms for the
+// codes asked and the asking provider's prior authorizations. Indexed reads, no locks and no
 // decryption: an inquiry is the call billing offices make most and it changes nothing.
 import type { Queryable } from '../../infra/db.js';
 import { planYearOf } from '../adjudication/engine.js';
+import {
+  findClaimPatient,
+  readFamilyAccumulators,
+  type ClaimPatient,
+} from '../adjudication/family.js';
+import { inForceOn, readAppliedCoverages } from './coverages.js';
 
 export interface CoveredPlan {
   planId: string;
@@ -15,6 +23,9 @@ export interface CoveredPlan {
   /** Shortest form: "20", "12.5". */
   coinsurancePercent: string;
   planYearStartMonth: number;
+  /** The plan's family limits; null: individual limits only. */
+  familyDeductibleAmount: string | null;
+  familyOutOfPocketMaxAmount: string | null;
 }
 
 export interface ProcedureTerms {
@@ -34,9 +45,14 @@ export interface AuthorizationOnDate {
 /** Everything an eligibility answer is built from; `memberRowId` undefined: no such member. */
 export interface MemberBenefits {
   memberRowId: string | undefined;
+  /** Why no member was found: no member with the id, or no such dependent of that subscriber. */
+  notFound: 'member_not_found' | 'dependent_not_found' | null;
   coverage: { effectiveFrom: string; effectiveTo: string | null; plan: CoveredPlan } | undefined;
   planYear: string | undefined;
+  /** The member's own figures of the plan year. */
   accumulators: { deductibleMetAmount: string; outOfPocketMetAmount: string };
+  /** The family's (the subscriber and all its dependents) figures of the plan year. */
+  familyAccumulators: { deductibleMetAmount: string; outOfPocketMetAmount: string };
   /** The any-modifier fee schedule entry of each code asked that has one. */
   procedures: ProcedureTerms[];
   /** The provider's authorizations valid on the date for the codes asked. */
@@ -47,6 +63,11 @@ export interface BenefitsQuestion {
   payerOrgId: string;
   /** The blind index of the member id asked about (phi.ts blindIndex). */
   memberIdIndex: string;
+  /**
+   * A dependent named under its subscriber's member id (a 270's loop 2000D): its patient index
+   * (names and birth date, dependents.ts patientIndexOf); null: the member id's own member.
+   */
+  patientIndex: string | null;
   date: string;
   procedureCodes: readonly string[];
   /** The asking provider, whose prior authorizations count; null when a payer asks. */
@@ -55,11 +76,30 @@ export interface BenefitsQuestion {
 
 const NOTHING_MET = { deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
 
-interface CoverageRow {
-  member_row_id: string;
-  effective_from: string | null;
-  effective_to: string | null;
-  plan_id: string | null;
+/** Who is asked about: the member, or why the payer knows no one by what was sent. */
+type FoundPatient = ClaimPatient | 'member_not_found' | 'dependent_not_found';
+
+/**
+ * The member asked about, found as adjudication finds a claim's patient: by the member id's
+ * blind index, and for a dependent named under its subscriber by the patient index too.
+ */
+async function findPatient(
+  queryable: Queryable,
+  question: BenefitsQuestion,
+): Promise<FoundPatient> {
+  const asked = {
+    payer_org_id: question.payerOrgId,
+    member_id_index: question.memberIdIndex,
+    patient_index: question.patientIndex,
+  };
+  const patient = await findClaimPatient(queryable, asked);
+  if (patient) return patient;
+  if (question.patientIndex === null) return 'member_not_found';
+  const subscriber = await findClaimPatient(queryable, { ...asked, patient_index: null });
+  return subscriber ? 'dependent_not_found' : 'member_not_found';
+}
+
+interface PlanRow {
   code: string;
   name: string;
   deductible_amount: string;
@@ -67,33 +107,24 @@ interface CoverageRow {
   copay_amount: string;
   coinsurance_percent: string;
   plan_year_start_month: number;
+  family_deductible_amount: string | null;
+  family_out_of_pocket_max_amount: string | null;
 }
 
-/** The member (by blind index, as adjudication finds it) and its coverage in force on the date. */
-async function readCoverageOn(queryable: Queryable, question: BenefitsQuestion) {
-  const { rows } = await queryable.query<CoverageRow>(
-    `SELECT m.id AS member_row_id, c.effective_from::text AS effective_from,
-            c.effective_to::text AS effective_to, p.id AS plan_id, p.code, p.name,
-            p.deductible_amount::text AS deductible_amount,
-            p.out_of_pocket_max_amount::text AS out_of_pocket_max_amount,
-            p.copay_amount::text AS copay_amount, p.coinsurance_percent::text AS coinsurance_percent,
-            p.plan_year_start_month
-       FROM members m
-       LEFT JOIN coverages c ON c.member_id = m.id AND c.effective_from <= $3::date
-                            AND (c.effective_to IS NULL OR c.effective_to >= $3::date)
-       LEFT JOIN plans p ON p.id = c.plan_id
-      WHERE m.payer_org_id = $1 AND m.member_id_index = $2
-      ORDER BY c.effective_from DESC NULLS LAST
-      LIMIT 1`,
-    [question.payerOrgId, question.memberIdIndex, question.date],
+async function readPlan(queryable: Queryable, planId: string): Promise<CoveredPlan> {
+  const { rows } = await queryable.query<PlanRow>(
+    `SELECT code, name, deductible_amount::text AS deductible_amount,
+            out_of_pocket_max_amount::text AS out_of_pocket_max_amount,
+            copay_amount::text AS copay_amount, coinsurance_percent::text AS coinsurance_percent,
+            plan_year_start_month, family_deductible_amount::text AS family_deductible_amount,
+            family_out_of_pocket_max_amount::text AS family_out_of_pocket_max_amount
+       FROM plans WHERE id = $1`,
+    [planId],
   );
-  const row = rows[0];
-  if (!row) return { memberRowId: undefined, coverage: undefined };
-  if (row.plan_id === null || row.effective_from === null) {
-    return { memberRowId: row.member_row_id, coverage: undefined };
-  }
-  const plan: CoveredPlan = {
-    planId: row.plan_id,
+  // A coverage's plan_id is a foreign key: the plan exists.
+  const row = rows[0]!;
+  return {
+    planId,
     code: row.code,
     name: row.name,
     deductibleAmount: row.deductible_amount,
@@ -101,10 +132,20 @@ async function readCoverageOn(queryable: Queryable, question: BenefitsQuestion) 
     copayAmount: row.copay_amount,
     coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
     planYearStartMonth: row.plan_year_start_month,
+    familyDeductibleAmount: row.family_deductible_amount,
+    familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
   };
+}
+
+/** The coverage that applies to the member on the date (adjudication's rule), with its plan. */
+async function readCoverageOn(queryable: Queryable, patient: ClaimPatient, date: string) {
+  const coverages = await readAppliedCoverages(queryable, patient);
+  const inForce = coverages.find((coverage) => inForceOn(coverage, date));
+  if (!inForce) return undefined;
   return {
-    memberRowId: row.member_row_id,
-    coverage: { effectiveFrom: row.effective_from, effectiveTo: row.effective_to, plan },
+    effectiveFrom: inForce.effectiveFrom,
+    effectiveTo: inForce.effectiveTo,
+    plan: await readPlan(queryable, inForce.planId),
   };
 }
 
@@ -183,21 +224,63 @@ async function readAuthorizations(
   }));
 }
 
+/** What the member's family has met of the plan in the plan year (nothing met: no row yet). */
+async function readFamilyMet(
+  queryable: Queryable,
+  payerOrgId: string,
+  patient: ClaimPatient,
+  planId: string,
+  planYear: string,
+) {
+  const family = await readFamilyAccumulators(queryable, payerOrgId, patient.memberRowId, planYear);
+  const ofPlan = family.find((entry) => entry.planId === planId);
+  if (!ofPlan) return NOTHING_MET;
+  return {
+    deductibleMetAmount: ofPlan.deductibleMetAmount,
+    outOfPocketMetAmount: ofPlan.outOfPocketMetAmount,
+  };
+}
+
 /** The member's benefits on `question.date`, as the payer's configuration stands now. */
 export async function readMemberBenefits(
   queryable: Queryable,
   question: BenefitsQuestion,
 ): Promise<MemberBenefits> {
-  const { memberRowId, coverage } = await readCoverageOn(queryable, question);
+  const patient = await findPatient(queryable, question);
+  if (typeof patient === 'string') {
+    return {
+      memberRowId: undefined,
+      notFound: patient,
+      coverage: undefined,
+      planYear: undefined,
+      accumulators: NOTHING_MET,
+      familyAccumulators: NOTHING_MET,
+      procedures: [],
+      authorizations: [],
+    };
+  }
+  const { memberRowId } = patient;
+  const coverage = await readCoverageOn(queryable, patient, question.date);
   const planYear = coverage
     ? planYearOf(question.date, coverage.plan.planYearStartMonth)
     : undefined;
-  const [accumulators, procedures, authorizations] = await Promise.all([
-    memberRowId && coverage && planYear
-      ? readAccumulators(queryable, memberRowId, coverage.plan.planId, planYear)
+  const planId = coverage?.plan.planId;
+  const [accumulators, familyAccumulators, procedures, authorizations] = await Promise.all([
+    planId && planYear ? readAccumulators(queryable, memberRowId, planId, planYear) : NOTHING_MET,
+    planId && planYear
+      ? readFamilyMet(queryable, question.payerOrgId, patient, planId, planYear)
       : NOTHING_MET,
     coverage ? readProcedureTerms(queryable, question.payerOrgId, question.procedureCodes) : [],
-    memberRowId && coverage ? readAuthorizations(queryable, memberRowId, question) : [],
+    coverage ? readAuthorizations(queryable, memberRowId, question) : [],
   ]);
-  return { memberRowId, coverage, planYear, accumulators, procedures, authorizations };
+  return {
+    memberRowId,
+    notFound: null,
+    coverage,
+    planYear,
+    accumulators,
+    familyAccumulators,
+    procedures,
+    authorizations,
+  };
 }

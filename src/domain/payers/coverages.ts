@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Coverage } from '../../generated/prisma/client.js';
-import { inTransaction, type Database } from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
 import { Conflict, InvalidInput, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
@@ -14,6 +14,66 @@ import { requireOwnMember } from './members.js';
 import type { CoverageInput } from './schema.js';
 
 export const COVERAGES_LIST_MAX = 1_000;
+
+/** A coverage as adjudication and eligibility apply it: the plan and its inclusive dates. */
+export interface AppliedCoverage {
+  id: string;
+  version: number;
+  planId: string;
+  effectiveFrom: string;
+  /** null: open-ended. */
+  effectiveTo: string | null;
+}
+
+/**
+ * The coverages that apply to a member, oldest first: its own; or, for a dependent enrolled
+ * without coverage of its own, its subscriber's (the same plans and dates, the common family
+ * enrollment). A dependent with coverages of its own is covered by those alone, whatever their
+ * dates. Adjudication and eligibility both read through this, so an answer and a claim agree.
+ * `familyRowId` is the subscriber's row (the member's own when it is the subscriber).
+ */
+export async function readAppliedCoverages(
+  db: Queryable,
+  member: { memberRowId: string; familyRowId: string },
+): Promise<AppliedCoverage[]> {
+  const own = await readCoveragesOf(db, member.memberRowId);
+  if (own.length > 0 || member.familyRowId === member.memberRowId) return own;
+  return readCoveragesOf(db, member.familyRowId);
+}
+
+/** Whether the coverage is in force on `date` (YYYY-MM-DD): both ends count. */
+export function inForceOn(
+  coverage: { effectiveFrom: string; effectiveTo: string | null },
+  date: string,
+): boolean {
+  return (
+    coverage.effectiveFrom <= date &&
+    (coverage.effectiveTo === null || date <= coverage.effectiveTo)
+  );
+}
+
+async function readCoveragesOf(db: Queryable, memberRowId: string): Promise<AppliedCoverage[]> {
+  // Bounded as the coverage list is: a member has a handful, one per plan change.
+  const { rows } = await db.query<{
+    id: string;
+    version: number;
+    plan_id: string;
+    effective_from: string;
+    effective_to: string | null;
+  }>(
+    `SELECT id, version, plan_id, effective_from::text AS effective_from,
+            effective_to::text AS effective_to
+       FROM coverages WHERE member_id = $1 ORDER BY effective_from LIMIT ${COVERAGES_LIST_MAX}`,
+    [memberRowId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    version: row.version,
+    planId: row.plan_id,
+    effectiveFrom: row.effective_from,
+    effectiveTo: row.effective_to,
+  }));
+}
 
 export interface CoverageView {
   id: string;

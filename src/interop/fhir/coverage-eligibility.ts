@@ -4,7 +4,9 @@
 // the date is `servicedDate` (today when absent); each item's productOrService (CPT or HCPCS) is
 // a procedure asked. The response holds what the JSON answer holds: insurance[0].inforce, the
 // coverage period, and with purpose "benefits" the plan year's benefits (allowedMoney the plan
-// amount, usedMoney what is met: remaining = allowed − used) and one item per procedure.
+// amount, usedMoney what is met: remaining = allowed − used) of the member (item.unit
+// individual) and, when the plan has family limits, of its family (item.unit family), and one
+// item per procedure.
 import type {
   CoverageEligibilityResponse,
   CoverageEligibilityResponseInsuranceItem,
@@ -201,6 +203,40 @@ function planBenefitItem(answer: EligibilityAnswer): CoverageEligibilityResponse
   };
 }
 
+/** The family's deductible and out-of-pocket maximum, when the plan has family limits. */
+function familyBenefitItems(answer: EligibilityAnswer): CoverageEligibilityResponseInsuranceItem[] {
+  const family = answer.benefits!.family;
+  if (!family) return [];
+  const { deductible, outOfPocketMaximum } = family;
+  return [
+    {
+      category: codeable(benefitSystem.category, '30', 'Health Benefit Plan Coverage'),
+      unit: codeable(benefitSystem.unit, 'family'),
+      term: codeable(benefitSystem.term, 'annual'),
+      benefit: [
+        ...(deductible
+          ? [
+              {
+                type: codeable(benefitSystem.type, 'deductible'),
+                allowedMoney: moneyOf(deductible.amount),
+                usedMoney: moneyOf(deductible.metAmount),
+              },
+            ]
+          : []),
+        ...(outOfPocketMaximum
+          ? [
+              {
+                type: codeable(benefitSystem.claimChainType, 'out-of-pocket-maximum'),
+                allowedMoney: moneyOf(outOfPocketMaximum.amount),
+                usedMoney: moneyOf(outOfPocketMaximum.metAmount),
+              },
+            ]
+          : []),
+      ],
+    },
+  ];
+}
+
 function procedureItems(answer: EligibilityAnswer): CoverageEligibilityResponseInsuranceItem[] {
   return answer.procedures.map((procedure) => ({
     productOrService: { coding: [procedureCoding(procedure.procedureCode)] },
@@ -242,7 +278,8 @@ export function coverageEligibilityResponseOf(
     outcome: 'complete',
     ...(answer.notCovered ? { disposition: answer.notCovered.message } : {}),
     insurer: { reference: `Organization/${question.payerId}` },
-    ...(answer.notCovered?.reason === 'member_not_found'
+    ...(answer.notCovered?.reason === 'member_not_found' ||
+    answer.notCovered?.reason === 'patient_not_found'
       ? {}
       : {
           insurance: [
@@ -257,7 +294,15 @@ export function coverageEligibilityResponseOf(
                     },
                   }
                 : {}),
-              ...(benefits ? { item: [planBenefitItem(answer), ...procedureItems(answer)] } : {}),
+              ...(benefits
+                ? {
+                    item: [
+                      planBenefitItem(answer),
+                      ...familyBenefitItems(answer),
+                      ...procedureItems(answer),
+                    ],
+                  }
+                : {}),
             },
           ],
         }),

@@ -1,8 +1,9 @@
 // Reading a 270 Health Care Eligibility Benefit Inquiry (005010X279A1) into the questions it
 // asks: per information source (2000A, the payer, NM1*PR NM109), per information receiver
 // (2000B, the provider asking), per subscriber (2000C) and dependent (2000D): the trace numbers
-// (TRN) to echo, the name segment as sent, the member id (NM109), the date of service (DTP*291,
-// D8 or the first day of RD8) and the procedure codes asked (EQ02 "HC:code"). Pure.
+// (TRN) to echo, the name segment as sent, the member id (NM109), a dependent's names (NM103,
+// NM104) and birth date (DMG*D8), the date of service (DTP*291, D8 or the first day of RD8) and
+// the procedure codes asked (EQ02 "HC:code"). Pure.
 //
 // What the 271 needs back is kept as read (segments' elements), so the answer echoes exactly
 // what was asked. A value we cannot use (a member id of the wrong form, a date that is not one)
@@ -30,6 +31,8 @@ export interface PersonInquiry270 {
   name: string[];
   /** DTP*291's date as YYYY-MM-DD; undefined: the date of processing. */
   date: string | undefined;
+  /** DMG*D8's date as YYYY-MM-DD; undefined: absent or not a date. */
+  birthDate: string | undefined;
   procedureCodes: string[];
   defect: InquiryDefect | null;
 }
@@ -87,7 +90,14 @@ function dateOf(format: string, value: string): string | null {
 }
 
 function newPerson(): PersonInquiry270 {
-  return { traces: [], name: [], date: undefined, procedureCodes: [], defect: null };
+  return {
+    traces: [],
+    name: [],
+    date: undefined,
+    birthDate: undefined,
+    procedureCodes: [],
+    defect: null,
+  };
 }
 
 /** A segment of a subscriber's or dependent's loops (2000C/D, 2100C/D, 2110C/D). */
@@ -98,6 +108,8 @@ function readPersonSegment(person: PersonInquiry270, segment: X12Segment, compon
     const date = dateOf(elementOf(segment, 2), elementOf(segment, 3));
     if (date === null) person.defect ??= 'invalid_date';
     else person.date = date;
+  } else if (segment.id === 'DMG' && elementOf(segment, 1) === 'D8') {
+    person.birthDate = dateOf('D8', elementOf(segment, 2)) ?? undefined;
   } else if (segment.id === 'EQ') {
     const [qualifier, code] = elementOf(segment, 2).split(component);
     // Only codes we can price are asked of the fee schedule; others are left unanswered.

@@ -15,6 +15,7 @@ const covered = eligibilityAnswerOf(
   { payerId, date: '2026-06-15', procedureCodes: ['99213', '97110', '27447', '99499'] },
   {
     memberRowId: 'row-1',
+    notFound: null,
     coverage: {
       effectiveFrom: '2026-01-01',
       effectiveTo: '2026-12-31',
@@ -27,10 +28,13 @@ const covered = eligibilityAnswerOf(
         copayAmount: '25.00',
         coinsurancePercent: '20',
         planYearStartMonth: 1,
+        familyDeductibleAmount: null,
+        familyOutOfPocketMaxAmount: null,
       },
     },
     planYear: '2026',
     accumulators: { deductibleMetAmount: '200.00', outOfPocketMetAmount: '450.00' },
+    familyAccumulators: { deductibleMetAmount: '700.00', outOfPocketMetAmount: '900.00' },
     procedures: [
       { procedureCode: '99213', allowedAmount: '100.00', covered: true, priorAuthRequired: false },
       { procedureCode: '97110', allowedAmount: '40.00', covered: false, priorAuthRequired: false },
@@ -180,5 +184,126 @@ describe('write271', () => {
     ]);
     expect(text).toContain('EB*C*IND*30***22*500~');
     expect(text).toContain('EB*G*IND*30***22*3000~');
+  });
+});
+
+/**
+ * A child under its subscriber (2000D), plan deductible 500 each and 1000 per family,
+ * out-of-pocket 2000 and 2500. The child has met nothing; the family 900 and 920 (the
+ * subscriber 500 and 520, the spouse 400 and 400). Remaining: the child's own 500 and 2000, the
+ * family's 1000 − 900 = 100 and 2500 − 920 = 1580.
+ */
+const child = eligibilityAnswerOf(
+  { payerId, date: '2026-06-15', procedureCodes: [] },
+  {
+    memberRowId: 'row-child',
+    notFound: null,
+    coverage: {
+      effectiveFrom: '2026-01-01',
+      effectiveTo: null,
+      plan: {
+        planId: 'plan-2',
+        code: 'FAMILY-1',
+        name: 'Family PPO',
+        deductibleAmount: '500.00',
+        outOfPocketMaxAmount: '2000.00',
+        copayAmount: '0.00',
+        coinsurancePercent: '20',
+        planYearStartMonth: 1,
+        familyDeductibleAmount: '1000.00',
+        familyOutOfPocketMaxAmount: '2500.00',
+      },
+    },
+    planYear: '2026',
+    accumulators: { deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' },
+    familyAccumulators: { deductibleMetAmount: '900.00', outOfPocketMetAmount: '920.00' },
+    procedures: [],
+    authorizations: [],
+  },
+  true,
+);
+
+const dependentTransaction: Transaction271 = {
+  reference: '10001235',
+  sources: [
+    {
+      name: ['PR', '2', 'ABC COMPANY', '', '', '', '', 'PI', payerId],
+      payerKnown: true,
+      receivers: [
+        {
+          name: ['1P', '1', 'JONES', 'MARCUS', '', '', '', 'SV', '0202034'],
+          subscribers: [
+            {
+              traces: [],
+              name: ['IL', '1', '', '', '', '', '', 'MI', 'FAM100'],
+              outcome: { kind: 'named' },
+              dependents: [
+                {
+                  traces: [['1', '93175-012547', '9877281234']],
+                  name: ['03', '1', 'SMITH', 'TED'],
+                  outcome: { kind: 'answered', answer: child },
+                },
+                {
+                  traces: [['1', '93175-012548', '9877281234']],
+                  name: ['03', '1', 'SMITH', 'NOBODY'],
+                  outcome: { kind: 'rejected', reason: 'patient_not_found' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+describe('write271 for dependents and families', () => {
+  it('answers each dependent in 2000D with its own (IND) and its family’s (FAM) figures', () => {
+    const text = write271(interchange, [dependentTransaction]);
+    const body = text.split('~\n');
+    expect(body.slice(body.indexOf('HL*3*2*22*1'), body.indexOf('SE*29*0001'))).toEqual([
+      'HL*3*2*22*1',
+      'NM1*IL*1******MI*FAM100',
+      'HL*4*3*23*0',
+      'TRN*2*93175-012547*9877281234',
+      'NM1*03*1*SMITH*TED',
+      'DTP*356*D8*20260101',
+      'EB*1**30**Family PPO',
+      'REF*18*FAMILY-1',
+      'EB*C*IND*30***23*500',
+      'EB*C*IND*30***29*500',
+      'EB*C*FAM*30***23*1000',
+      'EB*C*FAM*30***29*100',
+      'EB*G*IND*30***23*2000',
+      'EB*G*IND*30***29*2000',
+      'EB*G*FAM*30***23*2500',
+      'EB*G*FAM*30***29*1580',
+      'EB*B*IND*30***27*0',
+      'EB*A*IND*30*****0.2',
+      'HL*5*3*23*0',
+      'TRN*2*93175-012548*9877281234',
+      'NM1*03*1*SMITH*NOBODY',
+      'AAA*N**67*C',
+    ]);
+    const parsed = new X12Parser(true).parse(text);
+    if (!('functionalGroups' in parsed)) throw new Error('one interchange expected');
+    const segments = parsed.functionalGroups[0]!.transactions[0]!.segments;
+    const fam = segments
+      .filter((segment) => segment.tag === 'EB' && segment.elements[1]?.value === 'FAM')
+      .map((segment) => segment.elements.map((element) => element.value).join('*'));
+    expect(fam).toEqual([
+      'C*FAM*30***23*1000',
+      'C*FAM*30***29*100',
+      'G*FAM*30***23*2500',
+      'G*FAM*30***29*1580',
+    ]);
+    // ST to SE: the 22 segments above, plus ST, BHT, the payer's and the receiver's HL and NM1,
+    // and SE (node-x12 leaves ST and SE out of the segments).
+    expect(segments.length + 2).toBe(29);
+  });
+
+  it('writes no FAM segment for a plan with individual limits only', () => {
+    expect(covered.benefits!.family).toBeNull();
+    expect(write271(interchange, [transaction])).not.toContain('*FAM*');
   });
 });
