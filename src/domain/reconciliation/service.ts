@@ -310,30 +310,47 @@ async function checkJournalEntries(
     }
   }
   if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await countRows(client, 'journal_entries');
-  const expected = scope.checkpoint.journalEntryCount + rows.length;
-  if (count !== expected) {
-    exceptions.push({
-      check: 'journal_entry_without_event',
-      subjectType: 'journal_entry',
-      subjectId: 'journal_entries',
-      partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
-      expected: String(expected),
-      actual: String(count),
-      message:
-        'journal entries were added or removed without a ledger event since the last clean ' +
-        'run; a full run names them',
-    });
-  }
+  const count = await checkCountSince(client, exceptions, {
+    table: 'journal_entries',
+    expected: scope.checkpoint.journalEntryCount + rows.length,
+    check: 'journal_entry_without_event',
+    subjectType: 'journal_entry',
+    what: 'journal entries',
+  });
   return { checked: rows.length, count };
 }
 
-async function countRows(
+/**
+ * The rows of a table now, against the checkpoint's count plus those found through events since:
+ * a row added or removed without its ledger event shows here (a full run names it).
+ */
+async function checkCountSince(
   client: pg.PoolClient,
-  table: 'journal_entries' | 'settlement_batches',
+  exceptions: ReconciliationException[],
+  count: {
+    table: 'journal_entries' | 'settlement_batches';
+    expected: number;
+    check: ReconciliationCheck;
+    subjectType: ReconciliationException['subjectType'];
+    what: string;
+  },
 ): Promise<number> {
-  const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${table}`);
-  return Number(rows[0]!.count);
+  const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${count.table}`);
+  const actual = Number(rows[0]!.count);
+  if (actual !== count.expected) {
+    exceptions.push({
+      check: count.check,
+      subjectType: count.subjectType,
+      subjectId: count.table,
+      partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
+      expected: String(count.expected),
+      actual: String(actual),
+      message:
+        `${count.what} were added or removed without a ledger event since the last clean run; ` +
+        'a full run names them',
+    });
+  }
+  return actual;
 }
 
 async function replayLedger(
@@ -627,21 +644,13 @@ async function checkBatches(
     scope.mode === 'full' ? undefined : rows.map((batch) => batch.id),
   );
   if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await countRows(client, 'settlement_batches');
-  const expected = scope.checkpoint.batchCount + rows.length;
-  if (count !== expected) {
-    exceptions.push({
-      check: 'batch_event_mismatch',
-      subjectType: 'settlement_batch',
-      subjectId: 'settlement_batches',
-      partyOrgIds: null, // whose batch is unknown: like the chain, it concerns everyone
-      expected: String(expected),
-      actual: String(count),
-      message:
-        'settlement batches were added or removed without a ledger event since the last clean ' +
-        'run; a full run names them',
-    });
-  }
+  const count = await checkCountSince(client, exceptions, {
+    table: 'settlement_batches',
+    expected: scope.checkpoint.batchCount + rows.length,
+    check: 'batch_event_mismatch',
+    subjectType: 'settlement_batch',
+    what: 'settlement batches',
+  });
   return { checked: rows.length, count };
 }
 
