@@ -113,6 +113,101 @@ const ENCOUNTER = [
   'is "RP" (reporting: an encounter, not a claim for payment): ClaimChain takes claims for payment only ("CH"); this transaction set is refused',
 ];
 
+/** The guide's claim to payer B, secondary to payer A (both COB examples carry it). */
+const COB_CLAIM_TO_PAYER_B = {
+  patientControlNumber: '26407789',
+  placeOfServiceCode: '11',
+  member: {
+    memberId: '222334444',
+    firstName: 'JACK',
+    lastName: 'SMITH',
+    birthDate: '1943-10-22',
+    gender: 'M',
+  },
+  patient: {
+    firstName: 'TED',
+    lastName: 'SMITH',
+    birthDate: '1973-05-01',
+    gender: 'M',
+    relationshipCode: '19',
+  },
+  payerResponsibilityCode: 'S',
+  priorPayers: [
+    {
+      responsibilityCode: 'P',
+      payerName: 'KEY INSURANCE COMPANY',
+      payerIdentifier: '999996666',
+      paidAmount: '39.15',
+      claimAdjustments: [
+        {
+          group: 'PR',
+          reasonCode: '1',
+          amount: '21.89',
+        },
+        {
+          group: 'PR',
+          reasonCode: '2',
+          amount: '15.00',
+        },
+      ],
+      lines: [
+        {
+          lineNumber: 1,
+          paidAmount: '40.00',
+          adjustments: [
+            {
+              group: 'CO',
+              reasonCode: '42',
+              amount: '3.00',
+            },
+          ],
+          adjudicationDate: '2005-10-15',
+        },
+        {
+          lineNumber: 2,
+          paidAmount: '15.00',
+          adjustments: [],
+          adjudicationDate: '2005-10-15',
+        },
+        {
+          lineNumber: 3,
+          paidAmount: '21.04',
+          adjustments: [],
+          adjudicationDate: '2005-10-15',
+        },
+      ],
+    },
+  ],
+  diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
+  serviceLines: [
+    {
+      procedureCode: '99213',
+      modifiers: [],
+      units: 1,
+      chargeAmount: '43.00',
+      serviceDate: '2005-10-03',
+      diagnosisPointers: [1, 2, 3, 4],
+    },
+    {
+      procedureCode: '90782',
+      modifiers: [],
+      units: 1,
+      chargeAmount: '15.00',
+      serviceDate: '2005-10-03',
+      diagnosisPointers: [1, 2],
+    },
+    {
+      procedureCode: 'J3301',
+      modifiers: [],
+      units: 1,
+      chargeAmount: '21.04',
+      serviceDate: '2005-10-03',
+      diagnosisPointers: [1, 2],
+    },
+  ],
+  totalChargeAmount: '79.04',
+};
+
 type Expectation = { accepted: Record<string, unknown> } | { refused: string[][] };
 
 const EXAMPLES: [name: string, changes: Change[], expected: Expectation][] = [
@@ -439,99 +534,7 @@ const EXAMPLES: [name: string, changes: Change[], expected: Expectation][] = [
     'COB-claim-from-billing-provider-to-payer-b',
     ['icd10', 'npi'],
     {
-      accepted: {
-        patientControlNumber: '26407789',
-        placeOfServiceCode: '11',
-        member: {
-          memberId: '222334444',
-          firstName: 'JACK',
-          lastName: 'SMITH',
-          birthDate: '1943-10-22',
-          gender: 'M',
-        },
-        patient: {
-          firstName: 'TED',
-          lastName: 'SMITH',
-          birthDate: '1973-05-01',
-          gender: 'M',
-          relationshipCode: '19',
-        },
-        payerResponsibilityCode: 'S',
-        priorPayers: [
-          {
-            responsibilityCode: 'P',
-            payerName: 'KEY INSURANCE COMPANY',
-            payerIdentifier: '999996666',
-            paidAmount: '39.15',
-            claimAdjustments: [
-              {
-                group: 'PR',
-                reasonCode: '1',
-                amount: '21.89',
-              },
-              {
-                group: 'PR',
-                reasonCode: '2',
-                amount: '15.00',
-              },
-            ],
-            lines: [
-              {
-                lineNumber: 1,
-                paidAmount: '40.00',
-                adjustments: [
-                  {
-                    group: 'CO',
-                    reasonCode: '42',
-                    amount: '3.00',
-                  },
-                ],
-                adjudicationDate: '2005-10-15',
-              },
-              {
-                lineNumber: 2,
-                paidAmount: '15.00',
-                adjustments: [],
-                adjudicationDate: '2005-10-15',
-              },
-              {
-                lineNumber: 3,
-                paidAmount: '21.04',
-                adjustments: [],
-                adjudicationDate: '2005-10-15',
-              },
-            ],
-          },
-        ],
-        diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
-        serviceLines: [
-          {
-            procedureCode: '99213',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '43.00',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2, 3, 4],
-          },
-          {
-            procedureCode: '90782',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '15.00',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2],
-          },
-          {
-            procedureCode: 'J3301',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '21.04',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2],
-          },
-        ],
-        totalChargeAmount: '79.04',
-      },
+      accepted: COB_CLAIM_TO_PAYER_B,
     },
   ],
   [
@@ -539,97 +542,9 @@ const EXAMPLES: [name: string, changes: Change[], expected: Expectation][] = [
     ['icd10', 'npi'],
     {
       accepted: {
-        patientControlNumber: '26407789',
-        placeOfServiceCode: '11',
-        member: {
-          memberId: '22233444',
-          firstName: 'JACK',
-          lastName: 'SmITH',
-          birthDate: '1943-10-22',
-          gender: 'M',
-        },
-        patient: {
-          firstName: 'TED',
-          lastName: 'SMITH',
-          birthDate: '1973-05-01',
-          gender: 'M',
-          relationshipCode: '19',
-        },
-        payerResponsibilityCode: 'S',
-        priorPayers: [
-          {
-            responsibilityCode: 'P',
-            payerName: 'KEY INSURANCE COMPANY',
-            payerIdentifier: '999996666',
-            paidAmount: '39.15',
-            claimAdjustments: [
-              {
-                group: 'PR',
-                reasonCode: '1',
-                amount: '21.89',
-              },
-              {
-                group: 'PR',
-                reasonCode: '2',
-                amount: '15.00',
-              },
-            ],
-            lines: [
-              {
-                lineNumber: 1,
-                paidAmount: '40.00',
-                adjustments: [
-                  {
-                    group: 'CO',
-                    reasonCode: '42',
-                    amount: '3.00',
-                  },
-                ],
-                adjudicationDate: '2005-10-15',
-              },
-              {
-                lineNumber: 2,
-                paidAmount: '15.00',
-                adjustments: [],
-                adjudicationDate: '2005-10-15',
-              },
-              {
-                lineNumber: 3,
-                paidAmount: '21.04',
-                adjustments: [],
-                adjudicationDate: '2005-10-15',
-              },
-            ],
-          },
-        ],
-        diagnosisCodes: ['J309', 'E785', 'E669', 'K219'],
-        serviceLines: [
-          {
-            procedureCode: '99213',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '43.00',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2, 3, 4],
-          },
-          {
-            procedureCode: '90782',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '15.00',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2],
-          },
-          {
-            procedureCode: 'J3301',
-            modifiers: [],
-            units: 1,
-            chargeAmount: '21.04',
-            serviceDate: '2005-10-03',
-            diagnosisPointers: [1, 2],
-          },
-        ],
-        totalChargeAmount: '79.04',
+        ...COB_CLAIM_TO_PAYER_B,
+        // As payer A forwards it: the member id and name as that file spells them.
+        member: { ...COB_CLAIM_TO_PAYER_B.member, memberId: '22233444', lastName: 'SmITH' },
       },
     },
   ],
