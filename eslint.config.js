@@ -26,5 +26,36 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
   },
+  ...layerRules(),
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );
+
+/**
+ * The layers (ARCHITECTURE.md): imports point downward only. api and workers call the domain;
+ * the domain uses interop, ledger and infra; the ledger knows nothing of claims; infra knows
+ * nothing above it. An import the wrong way fails the lint, and so CI.
+ */
+function layerRules() {
+  const above = {
+    'src/infra': ['api', 'cli', 'workers', 'domain', 'interop', 'ledger'],
+    'src/ledger': ['api', 'cli', 'workers', 'domain', 'interop'],
+    'src/interop': ['api', 'cli', 'workers'],
+    'src/domain': ['api', 'cli', 'workers'],
+    'src/api': ['cli', 'workers'],
+    workers: ['api', 'cli'],
+  };
+  return Object.entries(above).map(([layer, forbidden]) => ({
+    files: [`${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((name) => ({
+            regex: `(^|/)(src/)?${name}/`,
+            message: `${layer} sits below ${name}: imports point downward only (ARCHITECTURE.md)`,
+          })),
+        },
+      ],
+    },
+  }));
+}

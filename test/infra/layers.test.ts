@@ -1,0 +1,57 @@
+// The layer rule in eslint.config.js: an import that points upward fails the lint (and CI).
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname });
+
+/** The no-restricted-imports messages for `source` as if it were the file at `filePath`. */
+async function layerProblems(filePath: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath });
+  return (
+    result!.messages
+      .filter((message) => message.ruleId === 'no-restricted-imports')
+      // ESLint prefixes the import: "'../x.js' import is restricted from being used by a pattern."
+      .map((message) => message.message.replace(/^.* by a pattern\. /, ''))
+  );
+}
+
+describe('the layer rule', () => {
+  it('refuses the ledger importing the domain, and infra importing the ledger', async () => {
+    expect(
+      await layerProblems(
+        'src/ledger/hash.ts',
+        "import { moneyText } from '../domain/claims/schema.js';\nexport const used = moneyText;\n",
+      ),
+    ).toEqual(['src/ledger sits below domain: imports point downward only (ARCHITECTURE.md)']);
+    expect(
+      await layerProblems(
+        'src/infra/errors.ts',
+        "import { sha256Hex } from '../ledger/hash.js';\nexport const used = sha256Hex;\n",
+      ),
+    ).toEqual(['src/infra sits below ledger: imports point downward only (ARCHITECTURE.md)']);
+  });
+
+  it('refuses the domain importing the API, and a worker importing the API', async () => {
+    expect(
+      await layerProblems(
+        'src/domain/cursor.ts',
+        "import { problem } from '../api/errors.js';\nexport const used = problem;\n",
+      ),
+    ).toEqual(['src/domain sits below api: imports point downward only (ARCHITECTURE.md)']);
+    expect(
+      await layerProblems(
+        'workers/scheduled.ts',
+        "import { createApp } from '../src/api/app.js';\nexport const used = createApp;\n",
+      ),
+    ).toEqual(['workers sits below api: imports point downward only (ARCHITECTURE.md)']);
+  });
+
+  it('lets imports point downward', async () => {
+    expect(
+      await layerProblems(
+        'src/api/operations.ts',
+        "import { sha256Hex } from '../ledger/hash.js';\nexport const used = sha256Hex;\n",
+      ),
+    ).toEqual([]);
+  });
+});
