@@ -172,6 +172,12 @@ async function checkBlockEvents(
     const hashed =
       'canonical' in payload ? payload.canonical : canonicalJson(JSON.parse(payload.jsonb));
     if (sha256Hex(hashed) !== envelope.payloadHash) {
+      // The first bad event of the block is named, whichever way it is bad: an earlier event
+      // whose JSON alone changed comes first (that query compares proven texts only).
+      const changed = await jsonChanged;
+      if (changed && BigInt(changed.seq) < BigInt(envelope.seq)) {
+        return jsonChangedFailure(header.height, changed);
+      }
       return {
         height: header.height,
         eventSeq: envelope.seq,
@@ -196,13 +202,15 @@ async function checkBlockEvents(
   }
   // The canonical texts are now proven; the jsonb column that queries read must still agree.
   const changed = await jsonChanged;
-  if (changed) {
-    return {
-      height: header.height,
-      eventSeq: changed.seq,
-      eventId: changed.id,
-      reason: 'payload JSON no longer matches the canonical text that was hashed',
-    };
-  }
+  if (changed) return jsonChangedFailure(header.height, changed);
   return undefined;
+}
+
+function jsonChangedFailure(height: number, event: { seq: string; id: string }): VerifyFailure {
+  return {
+    height,
+    eventSeq: event.seq,
+    eventId: event.id,
+    reason: 'payload JSON no longer matches the canonical text that was hashed',
+  };
 }

@@ -11,6 +11,7 @@ import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js'
 import { findClaimPatient, returnToFamily } from './family.js';
 import type { ClaimRow } from './service.js';
 import type { AdjudicationResult } from './types.js';
+import { moveAuthorizationUnits } from '../payers/prior-authorizations.js';
 
 export type Reversal =
   | { kind: 'reversed'; originalClaimId: string; recoupmentAmount: string }
@@ -123,11 +124,6 @@ async function giveBack(
       [patient.memberRowId, decision.planId, deductible, outOfPocket, decision.planYear],
     );
   }
-  for (const use of decision.priorAuthorizationUnitsUsed) {
-    await client.query(
-      'UPDATE prior_authorizations SET units_used = units_used - $2, updated_at = now() WHERE id = $1',
-      [use.authorizationId, use.units],
-    );
-  }
+  await moveAuthorizationUnits(client, decision.priorAuthorizationUnitsUsed, -1);
   return { deductibleAmount: deductible, outOfPocketAmount: outOfPocket };
 }

@@ -9,9 +9,12 @@ import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
-import type { FeeScheduleEntryRow } from '../payers/fee-schedule.js';
+import { feeScheduleTermsOf } from '../payers/fee-schedule.js';
+import { adjudicationRulesOf } from '../payers/rules.js';
+import { planTermsOf } from '../payers/plans.js';
 import { inForceOn, readAppliedCoverages } from '../payers/coverages.js';
 import { sha256Hex } from '../../ledger/hash.js';
+import { lockAuthorizationsOf, moveAuthorizationUnits } from '../payers/prior-authorizations.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import {
   findClaimPatient,
@@ -23,22 +26,11 @@ import { reverseOriginal, type Reversal } from './reversal.js';
 import type {
   AdjudicationInput,
   AdjudicationResult,
-  CobMethod,
   Coordination,
   Coverage,
   DecidedAdjudication,
-  FeeScheduleEntry,
-  PayerRules,
   Plan,
-  PriorAuthorization,
 } from './types.js';
-
-/** Rules of a payer that has not configured its own: a year to file, nothing pends on size. */
-export const DEFAULT_PAYER_RULES: PayerRules = {
-  timelyFilingDays: 365,
-  autoAdjudicationLimitAmount: '999999999999.99',
-  pendUnknownCodes: true,
-};
 
 /**
  * The plan used when the member has no coverage at all: every line is denied CO-31 first. It
@@ -139,9 +131,13 @@ export async function adjudicateClaim(
     const accumulators = member
       ? await lockAccumulators(client, member, plan.plan.planId, planYear)
       : { planYear, deductibleMetAmount: '0.00', outOfPocketMetAmount: '0.00' };
-    const feeSchedule = await readFeeSchedule(client, claim.payer_org_id, lines);
-    const authorizations = member ? await lockAuthorizations(client, member, claim) : [];
-    const rules = await readPayerRules(client, claim.payer_org_id);
+    const feeSchedule = await feeScheduleTermsOf(
+      client,
+      claim.payer_org_id,
+      lines.map((line) => line.procedure_code),
+    );
+    const authorizations = member ? await lockAuthorizationsOf(client, member, claim) : [];
+    const rules = await adjudicationRulesOf(client, claim.payer_org_id);
     const input: AdjudicationInput = {
       claim: {
         receivedDate: claim.received_date,
@@ -167,7 +163,7 @@ export async function adjudicateClaim(
     if (result.outcome === 'decided' && patient) {
       await saveFamilyAccumulators(client, patient.familyRowId, result);
       await saveAccumulators(client, patient.memberRowId, result);
-      await saveAuthorizationUse(client, result);
+      await moveAuthorizationUnits(client, result.priorAuthorizationUnitsUsed, 1);
     }
     return recordDecision(client, claim, result, versions, 'auto');
   });
@@ -271,39 +267,7 @@ export async function planFor(
   const inForce =
     coverages.find(({ coverage }) => inForceOn(coverage, date)) ?? coverages[coverages.length - 1];
   if (!inForce) return { plan: NO_PLAN, version: null };
-  const { rows } = await client.query<{
-    id: string;
-    version: number;
-    deductible_amount: string;
-    out_of_pocket_max_amount: string;
-    copay_amount: string;
-    coinsurance_percent: string;
-    plan_year_start_month: number;
-    family_deductible_amount: string | null;
-    family_out_of_pocket_max_amount: string | null;
-    cob_method: CobMethod;
-  }>(
-    `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
-            copay_amount::text, coinsurance_percent::text, plan_year_start_month,
-            family_deductible_amount::text, family_out_of_pocket_max_amount::text, cob_method
-       FROM plans WHERE id = $1`,
-    [inForce.coverage.planId],
-  );
-  const row = rows[0]!;
-  return {
-    plan: {
-      planId: row.id,
-      deductibleAmount: row.deductible_amount,
-      outOfPocketMaxAmount: row.out_of_pocket_max_amount,
-      copayAmount: row.copay_amount,
-      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
-      planYearStartMonth: row.plan_year_start_month,
-      familyDeductibleAmount: row.family_deductible_amount,
-      familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
-      cobMethod: row.cob_method,
-    },
-    version: { id: row.id, version: row.version },
-  };
+  return planTermsOf(client, inForce.coverage.planId);
 }
 
 export async function lockAccumulators(
@@ -330,92 +294,6 @@ export async function lockAccumulators(
     planYear,
     deductibleMetAmount: rows[0]!.deductible,
     outOfPocketMetAmount: rows[0]!.out_of_pocket,
-  };
-}
-
-async function readFeeSchedule(client: pg.PoolClient, payerOrgId: string, lines: LineRow[]) {
-  const codes = [...new Set(lines.map((line) => line.procedure_code))];
-  const { rows } = await client.query<FeeScheduleEntryRow>(
-    `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
-            copay_applies, anesthesia_base_units, version
-       FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,
-    [payerOrgId, codes],
-  );
-  return {
-    entries: rows.map((row): FeeScheduleEntry => ({
-      procedureCode: row.procedure_code,
-      modifier: row.modifier === '' ? null : row.modifier,
-      allowedAmount: row.allowed_amount,
-      covered: row.covered,
-      priorAuthRequired: row.prior_auth_required,
-      copayApplies: row.copay_applies,
-      ...(row.anesthesia_base_units === null
-        ? {}
-        : { anesthesiaBaseUnits: row.anesthesia_base_units }),
-    })),
-    versions: rows.map((row) => ({
-      procedureCode: row.procedure_code,
-      modifier: row.modifier,
-      version: row.version,
-    })),
-  };
-}
-
-async function lockAuthorizations(
-  client: pg.PoolClient,
-  memberId: string,
-  claim: ClaimRow,
-): Promise<PriorAuthorization[]> {
-  const { rows } = await client.query<{
-    id: string;
-    procedure_code: string;
-    units_authorized: number;
-    units_used: number;
-    valid_from: string;
-    valid_to: string;
-  }>(
-    `SELECT id, procedure_code, units_authorized, units_used, valid_from::text AS valid_from,
-            valid_to::text AS valid_to
-       FROM prior_authorizations
-      WHERE member_id = $1 AND provider_org_id = $2 AND payer_org_id = $3
-      ORDER BY id FOR UPDATE`,
-    [memberId, claim.provider_org_id, claim.payer_org_id],
-  );
-  return rows.map((row) => ({
-    authorizationId: row.id,
-    procedureCode: row.procedure_code,
-    unitsAuthorized: row.units_authorized,
-    unitsUsed: row.units_used,
-    validFrom: row.valid_from,
-    validTo: row.valid_to,
-  }));
-}
-
-async function readPayerRules(client: pg.PoolClient, payerOrgId: string) {
-  const { rows } = await client.query<{
-    timely_filing_days: number;
-    auto_adjudication_limit_amount: string;
-    pend_unknown_codes: boolean;
-    anesthesia_conversion_factor: string | null;
-    version: number;
-  }>(
-    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes,
-            anesthesia_conversion_factor::text, version
-       FROM payer_rules WHERE payer_org_id = $1`,
-    [payerOrgId],
-  );
-  const row = rows[0];
-  if (!row) return { rules: DEFAULT_PAYER_RULES, version: null };
-  return {
-    rules: {
-      timelyFilingDays: row.timely_filing_days,
-      autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
-      pendUnknownCodes: row.pend_unknown_codes,
-      ...(row.anesthesia_conversion_factor === null
-        ? {}
-        : { anesthesiaConversionFactor: row.anesthesia_conversion_factor }),
-    },
-    version: row.version,
   };
 }
 
@@ -479,18 +357,6 @@ export async function saveAccumulators(
       after.outOfPocketMetAmount,
     ],
   );
-}
-
-async function saveAuthorizationUse(
-  client: pg.PoolClient,
-  result: DecidedAdjudication,
-): Promise<void> {
-  for (const use of result.priorAuthorizationUnitsUsed) {
-    await client.query(
-      'UPDATE prior_authorizations SET units_used = units_used + $2, updated_at = now() WHERE id = $1',
-      [use.authorizationId, use.units],
-    );
-  }
 }
 
 /** A void claim ends as voided itself; its original was reversed by reverseOriginal. */

@@ -6,7 +6,8 @@ import { cursorCodec } from '../cursor.js';
 import { z } from 'zod';
 import type pg from 'pg';
 import type { FeeScheduleEntry } from '../../generated/prisma/client.js';
-import { inTransaction, type Database } from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
+import type { FeeScheduleEntry as FeeScheduleTerms } from '../adjudication/types.js';
 import { InvalidInput } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
@@ -221,4 +222,39 @@ export async function listFeeSchedule(
     modifier: row.modifier,
   }));
   return { entries: page.rows.map(viewOf), nextCursor: page.nextCursor };
+}
+
+// ---- For adjudication
+
+/** The fee schedule's terms for these codes (every modifier), as adjudication reads them. */
+export async function feeScheduleTermsOf(
+  db: Queryable,
+  payerOrgId: string,
+  procedureCodes: readonly string[],
+) {
+  const codes = [...new Set(procedureCodes)];
+  const { rows } = await db.query<FeeScheduleEntryRow>(
+    `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
+            copay_applies, anesthesia_base_units, version
+       FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,
+    [payerOrgId, codes],
+  );
+  return {
+    entries: rows.map((row): FeeScheduleTerms => ({
+      procedureCode: row.procedure_code,
+      modifier: row.modifier === '' ? null : row.modifier,
+      allowedAmount: row.allowed_amount,
+      covered: row.covered,
+      priorAuthRequired: row.prior_auth_required,
+      copayApplies: row.copay_applies,
+      ...(row.anesthesia_base_units === null
+        ? {}
+        : { anesthesiaBaseUnits: row.anesthesia_base_units }),
+    })),
+    versions: rows.map((row) => ({
+      procedureCode: row.procedure_code,
+      modifier: row.modifier,
+      version: row.version,
+    })),
+  };
 }

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import type { Plan } from '../../generated/prisma/client.js';
-import { inTransaction, type Database } from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
+import type { Plan as PlanTerms } from '../adjudication/types.js';
 import { Conflict, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
@@ -249,4 +250,46 @@ export async function listPlans(
     take: PLANS_LIST_MAX,
   });
   return { plans: plans.map(viewOf) };
+}
+
+// ---- For adjudication
+
+/** A plan's terms as the engine applies them, with the version a decision names. */
+export async function planTermsOf(
+  db: Queryable,
+  planId: string,
+): Promise<{ plan: PlanTerms; version: { id: string; version: number } }> {
+  const { rows } = await db.query<{
+    id: string;
+    version: number;
+    deductible_amount: string;
+    out_of_pocket_max_amount: string;
+    copay_amount: string;
+    coinsurance_percent: string;
+    plan_year_start_month: number;
+    family_deductible_amount: string | null;
+    family_out_of_pocket_max_amount: string | null;
+    cob_method: PlanTerms['cobMethod'];
+  }>(
+    `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
+            copay_amount::text, coinsurance_percent::text, plan_year_start_month,
+            family_deductible_amount::text, family_out_of_pocket_max_amount::text, cob_method
+       FROM plans WHERE id = $1`,
+    [planId],
+  );
+  const row = rows[0]!;
+  return {
+    plan: {
+      planId: row.id,
+      deductibleAmount: row.deductible_amount,
+      outOfPocketMaxAmount: row.out_of_pocket_max_amount,
+      copayAmount: row.copay_amount,
+      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
+      planYearStartMonth: row.plan_year_start_month,
+      familyDeductibleAmount: row.family_deductible_amount,
+      familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
+      cobMethod: row.cob_method,
+    },
+    version: { id: row.id, version: row.version },
+  };
 }

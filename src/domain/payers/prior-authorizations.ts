@@ -1,8 +1,11 @@
 // Prior authorizations: the payer's approval, given in advance, for a member to receive a
-// number of units of one procedure from one provider within a date range. Adjudication
-// draws units from them (units_used); here they are only created and read.
+// number of units of one procedure from one provider within a date range. Adjudication draws
+// units from them and a reversal gives them back, through the functions at the end of this
+// file: this area owns the table.
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { PriorAuthorization } from '../../generated/prisma/client.js';
+import type { PriorAuthorization as AuthorizationTerms } from '../adjudication/types.js';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { InvalidInput, type FieldProblem } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
@@ -130,4 +133,54 @@ export async function listPriorAuthorizations(
     take: PRIOR_AUTHORIZATIONS_LIST_MAX,
   });
   return { priorAuthorizations: authorizations.map(viewOf) };
+}
+
+// ---- For adjudication: the authorizations a claim may draw on, row-locked, and their units
+
+/**
+ * The member's authorizations for this provider at this payer, locked in id order (one lock
+ * order, so concurrent claims of a member queue instead of deadlocking).
+ */
+export async function lockAuthorizationsOf(
+  client: pg.PoolClient,
+  memberRowId: string,
+  claim: { provider_org_id: string; payer_org_id: string },
+): Promise<AuthorizationTerms[]> {
+  const { rows } = await client.query<{
+    id: string;
+    procedure_code: string;
+    units_authorized: number;
+    units_used: number;
+    valid_from: string;
+    valid_to: string;
+  }>(
+    `SELECT id, procedure_code, units_authorized, units_used, valid_from::text AS valid_from,
+            valid_to::text AS valid_to
+       FROM prior_authorizations
+      WHERE member_id = $1 AND provider_org_id = $2 AND payer_org_id = $3
+      ORDER BY id FOR UPDATE`,
+    [memberRowId, claim.provider_org_id, claim.payer_org_id],
+  );
+  return rows.map((row) => ({
+    authorizationId: row.id,
+    procedureCode: row.procedure_code,
+    unitsAuthorized: row.units_authorized,
+    unitsUsed: row.units_used,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+  }));
+}
+
+/** Draws (`sign` 1) or gives back (`sign` -1) the units a decision used. */
+export async function moveAuthorizationUnits(
+  client: pg.PoolClient,
+  uses: readonly { authorizationId: string; units: number }[],
+  sign: 1 | -1,
+): Promise<void> {
+  for (const use of uses) {
+    await client.query(
+      'UPDATE prior_authorizations SET units_used = units_used + $2, updated_at = now() WHERE id = $1',
+      [use.authorizationId, sign * use.units],
+    );
+  }
 }

@@ -2,7 +2,8 @@
 // decided automatically. One row per payer; every change bumps its version and is a
 // PayerRulesSet event, so a decision can name the rules it was made under.
 import type { PayerRules } from '../../generated/prisma/client.js';
-import { inTransaction, type Database } from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
+import type { PayerRules as AdjudicationRules } from '../adjudication/types.js';
 import { NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
@@ -138,4 +139,45 @@ export async function getPayerRules(
   const rules = await database.prisma.payerRules.findUnique({ where: { payerOrgId } });
   if (!rules) throw new NotFound('payer rules');
   return viewOf(rules);
+}
+
+// ---- For adjudication
+
+/** Rules of a payer that has not configured its own: a year to file, nothing pends on size. */
+export const DEFAULT_PAYER_RULES: AdjudicationRules = {
+  timelyFilingDays: 365,
+  autoAdjudicationLimitAmount: '999999999999.99',
+  pendUnknownCodes: true,
+};
+
+/** The payer's rules as adjudication applies them, with their version (null: the defaults). */
+export async function adjudicationRulesOf(
+  db: Queryable,
+  payerOrgId: string,
+): Promise<{ rules: AdjudicationRules; version: number | null }> {
+  const { rows } = await db.query<{
+    timely_filing_days: number;
+    auto_adjudication_limit_amount: string;
+    pend_unknown_codes: boolean;
+    anesthesia_conversion_factor: string | null;
+    version: number;
+  }>(
+    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes,
+            anesthesia_conversion_factor::text, version
+       FROM payer_rules WHERE payer_org_id = $1`,
+    [payerOrgId],
+  );
+  const row = rows[0];
+  if (!row) return { rules: DEFAULT_PAYER_RULES, version: null };
+  return {
+    rules: {
+      timelyFilingDays: row.timely_filing_days,
+      autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
+      pendUnknownCodes: row.pend_unknown_codes,
+      ...(row.anesthesia_conversion_factor === null
+        ? {}
+        : { anesthesiaConversionFactor: row.anesthesia_conversion_factor }),
+    },
+    version: row.version,
+  };
 }
