@@ -107,11 +107,20 @@ export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): R
 
   router.get('/claim-status', requireInquirer, async (request, response) => {
     const query = parseOrThrow(claimStatusQuerySchema, request.query, 'query');
-    const answer = await answerClaimStatus(database, principalOf(response), {
-      payerId: query.payerId,
-      patientControlNumber: query.patientControlNumber,
-      serviceDate: query.serviceDate ?? null,
-    });
+    const { serviceDate } = query;
+    const [answer] = await answerClaimStatus(
+      database,
+      principalOf(response),
+      [
+        {
+          payerId: query.payerId,
+          patientControlNumber: query.patientControlNumber,
+          serviceDates: serviceDate === undefined ? null : { from: serviceDate, to: serviceDate },
+          totalChargeAmount: null,
+        },
+      ],
+      { channel: 'json', payerField: 'payerId' },
+    );
     response.json(answer);
   });
 
