@@ -1,12 +1,17 @@
 // Inquiries a billing office makes before and after a visit: eligibility and benefits
-// (GET /v1/eligibility, and as X12 270/271) and claim status. Thin: parse, ask the domain, answer.
+// (GET /v1/eligibility, and as X12 270/271) and claim status (GET /v1/claim-status, and as X12
+// 276/277). Thin: parse, ask the domain, answer.
 import express, { Router, type RequestHandler } from 'express';
 import {
   answerEligibility,
   ELIGIBILITY_QUESTIONS_MAX,
 } from '../domain/inquiries/eligibility-service.js';
 import { inquirerOf } from '../domain/inquiries/access.js';
-import { answerClaimStatus } from '../domain/inquiries/claim-status-service.js';
+import {
+  answerClaimStatus,
+  assertOwnProviderNpis,
+  CLAIM_STATUS_QUESTIONS_MAX,
+} from '../domain/inquiries/claim-status-service.js';
 import {
   claimStatusQuerySchema,
   eligibilityQuerySchema,
@@ -18,6 +23,13 @@ import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { read270 } from '../interop/x12/270-in.js';
 import { write271 } from '../interop/x12/271.js';
+import { read276 } from '../interop/x12/276-in.js';
+import { write277 } from '../interop/x12/277.js';
+import {
+  answersOf276,
+  providerNpisOf276,
+  questionsOf276,
+} from '../interop/x12/claim-status-exchange.js';
 import { answersOf270, questionsOf270 } from '../interop/x12/eligibility-exchange.js';
 import type { X12Interchange } from '../interop/x12/envelope-in.js';
 import { assertWritableParties, type AnswerEnvelope } from '../interop/x12/envelope-out.js';
@@ -107,11 +119,20 @@ export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): R
 
   router.get('/claim-status', requireInquirer, async (request, response) => {
     const query = parseOrThrow(claimStatusQuerySchema, request.query, 'query');
-    const answer = await answerClaimStatus(database, principalOf(response), {
-      payerId: query.payerId,
-      patientControlNumber: query.patientControlNumber,
-      serviceDate: query.serviceDate ?? null,
-    });
+    const { serviceDate } = query;
+    const [answer] = await answerClaimStatus(
+      database,
+      principalOf(response),
+      [
+        {
+          payerId: query.payerId,
+          patientControlNumber: query.patientControlNumber,
+          serviceDates: serviceDate === undefined ? null : { from: serviceDate, to: serviceDate },
+          totalChargeAmount: null,
+        },
+      ],
+      { channel: 'json', payerField: 'payerId' },
+    );
     response.json(answer);
   });
 
@@ -146,6 +167,36 @@ export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): R
       );
       const envelope = await answerEnvelopeOf(database, reading.interchange);
       response.status(200).type(X12_ANSWER_TYPE).send(write271(envelope, answers));
+    },
+  );
+
+  // A 276 answered by a 277, each claim status tracking loop asked and recorded as a JSON inquiry.
+  router.post(
+    '/x12/276',
+    requireRole('provider_biller'),
+    requireX12Text,
+    express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
+    async (request, response) => {
+      const reading = read276(x12TextOrThrow(request.body, '276'));
+      if (reading.status === 'malformed') {
+        throw new MalformedInterchange(reading.problems[0]!.message, reading.problems);
+      }
+      assertAnswerable(reading.interchange);
+      const questions = questionsOf276(reading.transactions);
+      if (questions.length > CLAIM_STATUS_QUESTIONS_MAX) {
+        throw new MalformedInterchange(
+          `at most ${CLAIM_STATUS_QUESTIONS_MAX} claim status tracking loops per file; split it`,
+        );
+      }
+      const principal = principalOf(response);
+      await assertOwnProviderNpis(database, principal, providerNpisOf276(reading.transactions));
+      const answers = await answerClaimStatus(database, principal, questions, {
+        channel: 'x12',
+        payerField: '2100A NM109',
+      });
+      const envelope = await answerEnvelopeOf(database, reading.interchange);
+      const content = answersOf276(reading.transactions, answers, todayUtc());
+      response.status(200).type(X12_ANSWER_TYPE).send(write277(envelope, content));
     },
   );
 

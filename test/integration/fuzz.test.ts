@@ -584,6 +584,7 @@ function inquiryRoutes(): RouteFuzz[] {
       },
     },
     { route: 'POST /v1/x12/270', as: 'biller', text: x12EligibilityFuzz },
+    { route: 'POST /v1/x12/276', as: 'biller', text: x12ClaimStatusFuzz },
     {
       route: 'GET /v1/claim-status',
       as: 'biller',
@@ -653,6 +654,46 @@ function x12EligibilityFuzz(fixture: Fixture): TextFuzz {
       caseOf('GS*', 2, ''),
       caseOf('HL*3', 3, '99'),
       caseOf('TRN*', 2, 'ÿ'.repeat(100)),
+    ],
+  };
+}
+
+/**
+ * The guide's 276 (stupidedi's copy) asking the fixture's payer, its providers named by tax id
+ * (no NPI to match the biller's), one element made hostile.
+ */
+function x12ClaimStatusFuzz(fixture: Fixture): TextFuzz {
+  const file = readFileSync(
+    new URL('../fixtures/x12/276-claim-request.x12', import.meta.url),
+    'utf8',
+  )
+    .replace('PI*12345', `PI*${fixture.payerId}`)
+    .replaceAll(/\*XX\*16666666\d\d/g, '*FI*999999999')
+    .replaceAll('~', '~\n');
+  const segmentCount = file.split('~\n').length - 1;
+  const edit = fc.record({
+    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
+    element: fc.integer({ min: 1, max: 9 }),
+    value: hostileText,
+  });
+  const caseOf = (prefix: string, element: number, value: string) =>
+    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
+  return {
+    contentType: 'application/edi-x12',
+    valid: file,
+    variants: fc.oneof(
+      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      { weight: 1, arbitrary: hostileText },
+    ),
+    cases: [
+      caseOf('REF*EJ', 2, 'PCN\u00001'),
+      caseOf('AMT*T3', 2, '1e400'),
+      caseOf('DTP*472', 3, '20260230-20260101'),
+      caseOf('NM1*PR', 9, '\u0000'),
+      caseOf('NM1*1P', 9, '1'.repeat(1_000)),
+      caseOf('TRN*1', 2, 'ÿ'.repeat(100)),
+      caseOf('HL*4', 3, '23'),
+      caseOf('BHT*', 3, ''),
     ],
   };
 }

@@ -69,14 +69,19 @@ export interface ClaimStatusRow {
   patientResponsibilityAmount: string | null;
 }
 
-/** The provider's claims to the payer with this patient control number, newest first. */
+/**
+ * The provider's claims to the payer with this patient control number, newest first; narrowed,
+ * when given, to those with a service line within `serviceDates` (both days included) and to
+ * those of exactly `totalChargeAmount`.
+ */
 export async function findClaimsByControlNumber(
   queryable: Queryable,
   question: {
     providerOrgId: string;
     payerOrgId: string;
     patientControlNumber: string;
-    serviceDate: string | null;
+    serviceDates: { from: string; to: string } | null;
+    totalChargeAmount: string | null;
   },
 ): Promise<ClaimStatusRow[]> {
   const { rows } = await queryable.query<{
@@ -101,7 +106,7 @@ export async function findClaimsByControlNumber(
        JOIN LATERAL (
          SELECT min(service_date)::text AS first_service_date,
                 max(service_date)::text AS last_service_date,
-                bool_or(service_date = $4::date) AS on_date
+                bool_or(service_date BETWEEN $4::date AND $5::date) AS on_date
            FROM claim_lines WHERE claim_id = c.id
        ) lines ON true
        LEFT JOIN LATERAL (
@@ -110,13 +115,16 @@ export async function findClaimsByControlNumber(
        ) d ON true
       WHERE c.provider_org_id = $1 AND c.payer_org_id = $2 AND c.patient_control_number = $3
         AND ($4::date IS NULL OR lines.on_date)
+        AND ($6::numeric IS NULL OR c.total_charge_amount = $6::numeric)
       ORDER BY c.submitted_at DESC, c.id
       LIMIT ${CLAIM_STATUS_CLAIMS_MAX}`,
     [
       question.providerOrgId,
       question.payerOrgId,
       question.patientControlNumber,
-      question.serviceDate,
+      question.serviceDates?.from ?? null,
+      question.serviceDates?.to ?? null,
+      question.totalChargeAmount,
     ],
   );
   return rows.map((row) => ({

@@ -69,13 +69,13 @@ export type Reading270 =
 
 /**
  * Elements kept to be echoed in the answer. A file with other delimiters than ours may carry
- * ours as data: each becomes a space, as x12TextOf does with free text.
+ * ours as data: each becomes a space, as x12TextOf does with free text. The 276 reader's too.
  */
-const values = (segment: X12Segment) =>
+export const values = (segment: X12Segment) =>
   segment.elements.slice(1).map((element) => element.replace(/[*:^~]|[^ -~]/g, ' '));
 
 /** CCYYMMDD (D8) or CCYYMMDD-CCYYMMDD (RD8, its first day) as YYYY-MM-DD, else null. */
-function dateOf(format: string, value: string): string | null {
+export function dateOf(format: string, value: string): string | null {
   const match =
     format === 'D8'
       ? /^(\d{4})(\d{2})(\d{2})$/.exec(value)
