@@ -101,8 +101,16 @@ function createdClaimOf(answer: SubmissionAnswer, mapping: AcceptedMapping): Cla
   }
   if (answer.status !== 201) throw new Error(`unexpected intake answer ${answer.status}`);
   const summary = JSON.parse(answer.bodyText) as ClaimSummary;
-  const { member, diagnosisCodes, serviceLines } = mapping.submission;
-  return fhirClaimOf({ ...summary, member, diagnosisCodes, serviceLines });
+  const { member, patient, payerResponsibilityCode, priorPayers, diagnosisCodes, serviceLines } =
+    mapping.submission;
+  return fhirClaimOf({
+    ...summary,
+    member,
+    ...(patient ? { patient } : {}),
+    ...(payerResponsibilityCode ? { payerResponsibilityCode, priorPayers } : {}),
+    diagnosisCodes,
+    serviceLines,
+  });
 }
 
 export function fhirRouter(dependencies: FhirDependencies): Router {

@@ -15,6 +15,7 @@ import { bearer, fieldsOf } from '../support/api.js';
 import {
   createActor,
   createTestEnvironment,
+  intakeRowCounts,
   testApp,
   validClaim,
   type TestEnvironment,
@@ -423,6 +424,101 @@ describe('secondary claims', () => {
       expect(`${checked.stdout}${checked.stderr}`.trim()).toBe(`${file}: ok`);
     },
   );
+});
+
+describe('a dependent’s secondary claim through POST /v1/fhir/Claim', () => {
+  const postFhir = (body: unknown) =>
+    request(app)
+      .post('/v1/fhir/Claim')
+      .set(bearer(parties.biller))
+      .set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify(body));
+  const readClaim = async (id: string) =>
+    (await request(app).get(`/v1/claims/${id}`).set(bearer(parties.biller))).body as Record<
+      string,
+      unknown
+    >;
+
+  it('is stored with the patient and earlier payer, and adjudicated, like the same claim sent as JSON', async () => {
+    const planId = await familyPlan({
+      deductibleAmount: '0.00',
+      familyDeductibleAmount: '0.00',
+      cobMethod: 'non_duplication',
+    });
+    // Two families alike: the JSON claim is the first family's; the same claim sent through FHIR
+    // is the second's (the same service twice in one family would be a duplicate, CO-18).
+    await enrollFamily('COB-FHIR-A', planId);
+    await enrollFamily('COB-FHIR-B', planId);
+    const viaJson = await submit('COB-FHIR-A', '99213', '120.00', 'child', primaryPaid70);
+    // The FHIR Claim we answer for it, sent back for the other family under another control number.
+    const written = await request(app).get(`/v1/fhir/Claim/${viaJson}`).set(bearer(parties.biller));
+    expect(written.status).toBe(200);
+    expect(fhirProblemsOf(written.body)).toEqual([]);
+    const fhirClaim = JSON.parse(written.text.replaceAll('COB-FHIR-A', 'COB-FHIR-B')) as {
+      identifier: { value: string }[];
+    };
+    fhirClaim.identifier = [{ value: 'PCN-FHIR-COB' }];
+    const posted = await postFhir(fhirClaim);
+    expect(posted.status, posted.text).toBe(201);
+    const created = JSON.parse(posted.text) as { id: string };
+    expect(fhirProblemsOf(created as never)).toEqual([]);
+    // The 201 answer is the Claim as stored: GET answers it byte for byte.
+    const reread = await request(app)
+      .get(`/v1/fhir/Claim/${created.id}`)
+      .set(bearer(parties.biller));
+    expect(reread.text).toBe(posted.text);
+
+    const [fromFhir, fromJson] = [await readClaim(created.id), await readClaim(viaJson)];
+    const content = ({ id, submittedAt, events, commitment, ...rest }: Record<string, unknown>) => {
+      expect([id, submittedAt, events, commitment]).not.toContain(undefined);
+      return rest;
+    };
+    expect(content(fromFhir)).toStrictEqual({
+      ...content(fromJson),
+      patientControlNumber: 'PCN-FHIR-COB',
+      member: { ...(fromJson.member as object), memberId: 'COB-FHIR-B' },
+    });
+    expect(fromFhir).toMatchObject({
+      patient: { firstName: 'Ted', lastName: 'Smith', relationshipCode: '19' },
+      member: { memberId: 'COB-FHIR-B', firstName: 'Jack' },
+      payerResponsibilityCode: 'S',
+      priorPayers: [{ ...primaryPaid70.priorPayers[0], claimAdjustments: [] }],
+    });
+
+    for (const id of [viaJson, created.id]) await adjudicateClaim(environment.database, id);
+    const [fhirDecision, jsonDecision] = [await decisionOf(created.id), await decisionOf(viaJson)];
+    // Non-duplication as worked by hand above: 80 − 70 = 10 paid, OA-23 70.
+    expect(jsonDecision.totals.paidAmount).toBe('10.00');
+    expect(jsonDecision.lines[0]!.adjustmentsText).toBe('CO-45 20.00, OA-23 70.00, PR-2 20.00');
+    expect({ ...fhirDecision, decidedAt: null }).toStrictEqual({
+      ...jsonDecision,
+      decidedAt: null,
+    });
+  });
+
+  it('refuses a subscriber named with relationship self at its FHIR path, writing nothing', async () => {
+    const viaJson = await submit('COB-FHIR-BAD', '99213', '120.00', 'child');
+    const written = await request(app).get(`/v1/fhir/Claim/${viaJson}`).set(bearer(parties.biller));
+    const fhirClaim = written.body as {
+      identifier: { value: string }[];
+      contained: { resourceType: string; relationship?: unknown }[];
+    };
+    fhirClaim.identifier = [{ value: 'PCN-FHIR-SELF' }];
+    fhirClaim.contained[2]!.relationship = {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/subscriber-relationship', code: 'self' },
+      ],
+    };
+    const before = await intakeRowCounts(environment);
+    const response = await postFhir(fhirClaim);
+    expect(response.status).toBe(422);
+    const outcome = JSON.parse(response.text) as { issue: { expression: string[] }[] };
+    expect(outcome.issue.map((issue) => issue.expression)).toEqual([
+      ['Claim.contained[2].relationship'],
+    ]);
+    expect(response.text).not.toMatch(/Smith|Ted|Jack|COB-FHIR/);
+    expect(await intakeRowCounts(environment)).toEqual(before);
+  });
 });
 
 describe('the guide’s COB example through POST /v1/x12/837', () => {

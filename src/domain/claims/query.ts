@@ -34,6 +34,8 @@ export interface ClaimDetail extends Omit<ClaimSummary, 'ledgerEventId'> {
   patient?: unknown;
   /** "P", "S" or "T": the payer responsibility the claim was sent with. */
   payerResponsibilityCode: string;
+  /** The earlier payers' adjudication as accepted, on a secondary or tertiary claim only. */
+  priorPayers?: unknown;
   diagnosisCodes: string[];
   serviceLines: {
     lineNumber: number;
@@ -144,6 +146,7 @@ export async function getClaim(
           ) as unknown,
         }),
     payerResponsibilityCode: claim.payerResponsibilityCode,
+    ...(claim.priorPayers === null ? {} : { priorPayers: claim.priorPayers }),
     diagnosisCodes: claim.diagnosisCodes,
     serviceLines: claim.lines.map((line) => ({
       lineNumber: line.lineNumber,

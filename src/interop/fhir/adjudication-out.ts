@@ -8,7 +8,6 @@ import type {
   ClaimResponseItemAdjudication,
   ClaimResponseProcessNote,
   ClaimResponseTotal,
-  Coding,
   ExplanationOfBenefit,
 } from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
@@ -29,7 +28,16 @@ import {
   relatedOf,
   type ClaimForFhir,
 } from './claim-out.js';
-import { codeableConcept, extensionUrl, moneyOf, professionalClaimType, system } from './codes.js';
+import {
+  adjudicationCategory,
+  adjustmentAdjudication,
+  categoryNameOf,
+  codeableConcept,
+  moneyOf,
+  professionalClaimType,
+  system,
+  type CategoryName,
+} from './codes.js';
 
 /** The latest row of claim_decisions for the claim. */
 export interface DecisionRecord {
@@ -48,39 +56,6 @@ export function isDecided(decision: DecisionRecord | null): decision is DecidedR
   return decision?.result.outcome === 'decided';
 }
 
-/** Categories of item.adjudication, in the order each line lists them. */
-export const adjudicationCategory = {
-  submitted: { system: system.adjudication, code: 'submitted', display: 'Submitted Amount' },
-  eligible: { system: system.adjudication, code: 'eligible', display: 'Eligible Amount' },
-  /** CO and OA adjustments (and any PR reason other than 1, 2 and 3). */
-  adjustment: {
-    system: system.claimChainAdjudication,
-    code: 'adjustment',
-    display: 'Claim adjustment (835 CAS)',
-  },
-  copay: { system: system.adjudication, code: 'copay', display: 'CoPay' },
-  deductible: { system: system.adjudication, code: 'deductible', display: 'Deductible' },
-  /** R4's AdjudicationValueCodes have no coinsurance amount (eligpercent is a percentage). */
-  coinsurance: { system: system.carinAdjudication, code: 'coinsurance', display: 'Co-insurance' },
-  benefit: { system: system.adjudication, code: 'benefit', display: 'Benefit Amount' },
-} as const satisfies Record<string, Coding>;
-
-type CategoryName = keyof typeof adjudicationCategory;
-
-/** Patient responsibility by CARC, as the engine assigns it (PR-1, PR-2, PR-3). */
-const patientCategoryOfReason: Record<string, CategoryName> = {
-  '1': 'deductible',
-  '2': 'coinsurance',
-  '3': 'copay',
-};
-
-function categoryNameOf(adjustment: Adjustment): CategoryName {
-  return (
-    (adjustment.group === 'PR' ? patientCategoryOfReason[adjustment.reasonCode] : undefined) ??
-    'adjustment'
-  );
-}
-
 interface Entry {
   name: CategoryName;
   amount: string;
@@ -96,19 +71,10 @@ function amountEntry(name: CategoryName, amount: string): Entry {
 }
 
 function adjustmentEntry(adjustment: Adjustment): Entry {
-  const name = categoryNameOf(adjustment);
   return {
-    name,
+    name: categoryNameOf(adjustment),
     amount: adjustment.amount,
-    adjudication: {
-      extension: [{ url: extensionUrl.adjustmentGroup, valueCode: adjustment.group }],
-      category: { coding: [adjudicationCategory[name]] },
-      reason: codeableConcept(
-        { system: system.claimAdjustmentReason, code: adjustment.reasonCode },
-        `${adjustment.group}-${adjustment.reasonCode}`,
-      ),
-      amount: moneyOf(adjustment.amount),
-    },
+    adjudication: adjustmentAdjudication(adjustment),
   };
 }
 

@@ -9,10 +9,29 @@ import {
   SERVICE_LINES_MAX,
   type ClaimSubmission,
 } from '../../domain/claims/schema.js';
-import { cleanString, expected, problemsOf } from '../../domain/validation.js';
+import { expected, problemsOf } from '../../domain/validation.js';
 import type { FieldProblem } from '../../infra/errors.js';
-import { FieldOrigins } from '../field-origins.js';
-import { extensionUrl, hcpcsSystemAliases, moneyTextOfFhirDecimal, system } from './codes.js';
+import { partiesOf } from './claim-in-parties.js';
+import { coordinationOf } from './claim-in-prior-payers.js';
+import {
+  concept,
+  CONTAINED_MAX,
+  decimal,
+  focalInsuranceOf,
+  hasCoding,
+  insuranceShape,
+  list,
+  Mapping,
+  money,
+  moneyText,
+  noModifierExtension,
+  object,
+  positiveInt,
+  reference,
+  text,
+  unsupported,
+} from './claim-in-support.js';
+import { extensionUrl, hcpcsSystemAliases, system } from './codes.js';
 
 export type FhirClaimMapping =
   | {
@@ -28,34 +47,6 @@ export type FhirClaimMapping =
       /** `field` is a FHIR path such as "Claim.item[1].net.value". */
       problems: FieldProblem[];
     };
-
-// Bounds on the lists we walk; the body limit (256 kB) bounds them too, these say it plainly.
-const LIST_MAX = 20;
-const CONTAINED_MAX = 50;
-
-// FHIR strings may hold tab and line breaks but no other control character (R4 2.1.28.0.1);
-// what we store from them is checked again, more strictly, by the claim's own schema.
-const text = (what = 'a string') => cleanString(what, { lineBreaks: true });
-const positiveInt = z
-  .number({ error: expected('a whole number') })
-  .int('must be a whole number')
-  .min(1, 'must be at least 1');
-const decimal = z.number({ error: expected('a JSON number (a FHIR decimal)') });
-const object = <Shape extends z.ZodRawShape>(shape: Shape) =>
-  z.looseObject(shape, { error: expected('a JSON object') });
-const coding = object({ system: text().optional(), code: text().optional() });
-const concept = object({
-  coding: z.array(coding).max(LIST_MAX, `at most ${LIST_MAX} codings`).optional(),
-  text: text().optional(),
-});
-const reference = object({ reference: text().optional() });
-const money = object({ value: decimal.optional(), currency: text().optional() });
-const unsupported = (why: string) => z.undefined({ error: why }).optional();
-const noModifierExtension = unsupported(
-  'is not supported: a modifier extension could change the meaning of the claim',
-);
-const list = <Item extends z.ZodType>(item: Item, max = LIST_MAX) =>
-  z.array(item, { error: expected('a JSON array') }).max(max, `at most ${max} entries`);
 
 const itemShape = object({
   sequence: positiveInt,
@@ -98,6 +89,7 @@ const claimShape = object({
   ).optional(),
   insurer: reference,
   provider: reference.optional(),
+  insurance: list(insuranceShape).optional(),
   related: list(
     object({ claim: reference.optional(), relationship: concept.optional() }),
   ).optional(),
@@ -108,43 +100,8 @@ const claimShape = object({
   modifierExtension: noModifierExtension,
 });
 
-const patientShape = object({
-  resourceType: z.literal('Patient'),
-  identifier: list(object({ type: concept.optional(), value: text().optional() })).optional(),
-  name: list(
-    object({
-      use: text().optional(),
-      family: text().optional(),
-      given: list(text()).optional(),
-    }),
-  ).optional(),
-  birthDate: text('a date YYYY-MM-DD').optional(),
-  gender: z
-    .enum(['male', 'female', 'other', 'unknown'], {
-      error: expected('"male", "female", "other" or "unknown"'),
-    })
-    .optional(),
-  modifierExtension: noModifierExtension,
-});
-
 type ClaimShape = z.output<typeof claimShape>;
 type ItemShape = z.output<typeof itemShape>;
-type Concept = z.output<typeof concept>;
-
-/** Our field names and the FHIR paths they came from; the problems found on the way. */
-class Mapping extends FieldOrigins<string> {
-  readonly problems: FieldProblem[] = [];
-
-  constructor(readonly providerOrgId: string) {
-    super('Claim');
-  }
-
-  /** A problem at a FHIR path; `fields` are ours that it covers, which need no second report. */
-  fail(path: string, message: string, ...fields: string[]): void {
-    this.problems.push({ field: path, message });
-    this.covered(path, fields);
-  }
-}
 
 /** Maps and checks a FHIR Claim; `providerOrgId` is the caller, who is the claim's provider. */
 export function mapFhirClaim(body: unknown, providerOrgId: string): FhirClaimMapping {
@@ -190,20 +147,18 @@ function draftOf(claim: ClaimShape, mapping: Mapping): Record<string, unknown> {
   const { frequencyCode, originalClaimId } = frequencyOf(claim, mapping);
   mapping.map('totalChargeAmount', 'Claim.total.value');
   const total = claim.total && moneyText(claim.total, 'Claim.total', 'totalChargeAmount', mapping);
+  const focalInsurance = focalInsuranceOf(claim, mapping);
   return {
     payerId: payerIdOf(claim, mapping),
     patientControlNumber: claim.identifier[0]!.value,
     frequencyCode,
     ...(originalClaimId === undefined ? {} : { originalClaimId }),
-    member: memberOf(claim, mapping),
+    ...partiesOf(claim, focalInsurance, mapping),
+    ...coordinationOf(claim, focalInsurance, mapping),
     diagnosisCodes: diagnosisCodesOf(claim, mapping),
     serviceLines: serviceLinesOf(claim, mapping),
     ...(total === undefined ? {} : { totalChargeAmount: total }),
   };
-}
-
-function hasCoding(value: Concept | undefined, codingSystem: string, code: string): boolean {
-  return (value?.coding ?? []).some((each) => each.system === codingSystem && each.code === code);
 }
 
 function checkClaimType(claim: ClaimShape, mapping: Mapping): void {
@@ -288,109 +243,6 @@ function originalClaimIdOf(claim: ClaimShape, mapping: Mapping): string | undefi
   }
   mapping.map('originalClaimId', path);
   return match[1];
-}
-
-/** The contained Patient that Claim.patient references ("#id"), or the only one contained. */
-function memberOf(claim: ClaimShape, mapping: Mapping): Record<string, unknown> | undefined {
-  const index = patientIndexOf(claim, mapping);
-  if (index === undefined) return undefined;
-  const path = `Claim.contained[${index}]`;
-  mapping.map('member', path);
-  const shaped = patientShape.safeParse(claim.contained![index]);
-  if (!shaped.success) {
-    for (const problem of problemsOf(shaped.error, ['Claim', 'contained', index])) {
-      mapping.fail(problem.field, problem.message, 'member');
-    }
-    return undefined;
-  }
-  const patient = shaped.data;
-  mapping.map('member.birthDate', `${path}.birthDate`);
-  mapping.map('member.gender', `${path}.gender`);
-  const genders = { female: 'F', male: 'M', other: 'U', unknown: 'U' } as const;
-  return {
-    memberId: memberIdOf(patient.identifier ?? [], path, mapping),
-    ...namesOf(patient.name ?? [], path, mapping),
-    birthDate: patient.birthDate,
-    ...(patient.gender === undefined ? {} : { gender: genders[patient.gender] }),
-  };
-}
-
-function patientIndexOf(claim: ClaimShape, mapping: Mapping): number | undefined {
-  const contained = claim.contained ?? [];
-  const reference = claim.patient?.reference;
-  if (reference === undefined) {
-    const patients = contained.flatMap((each, index) =>
-      each.resourceType === 'Patient' ? [index] : [],
-    );
-    if (patients.length === 1) return patients[0];
-    mapping.fail(
-      'Claim.patient',
-      'is required: a reference to a contained Patient ("#id")',
-      'member',
-    );
-    return undefined;
-  }
-  const index = contained.findIndex(
-    (each) => each.resourceType === 'Patient' && `#${each.id}` === reference,
-  );
-  if (!reference.startsWith('#') || index < 0) {
-    mapping.fail(
-      'Claim.patient.reference',
-      'must reference a Patient contained in the Claim ("#id"): the member travels with the claim',
-      'member',
-    );
-    return undefined;
-  }
-  return index;
-}
-
-type PatientShape = z.output<typeof patientShape>;
-
-/** The identifier of type MB (member number), or the only identifier. */
-function memberIdOf(
-  identifiers: NonNullable<PatientShape['identifier']>,
-  path: string,
-  mapping: Mapping,
-): string | undefined {
-  const typed = identifiers.findIndex((each) => hasCoding(each.type, system.identifierType, 'MB'));
-  const index = typed >= 0 ? typed : identifiers.length === 1 ? 0 : -1;
-  if (index < 0) {
-    mapping.fail(
-      `${path}.identifier`,
-      `needs the member number: one identifier, or one of type ${system.identifierType}|MB`,
-      'member.memberId',
-    );
-    return undefined;
-  }
-  mapping.map('member.memberId', `${path}.identifier[${index}].value`);
-  return identifiers[index]!.value;
-}
-
-/** The official name, or the first: family is the last name, the first given name the first. */
-function namesOf(
-  names: NonNullable<PatientShape['name']>,
-  path: string,
-  mapping: Mapping,
-): { firstName?: string; lastName?: string } {
-  const official = names.findIndex((name) => name.use === 'official');
-  const index = official >= 0 ? official : 0;
-  const name = names[index];
-  if (!name) {
-    mapping.fail(
-      `${path}.name`,
-      'is required: the member name',
-      'member.firstName',
-      'member.lastName',
-    );
-    return {};
-  }
-  const namePath = `${path}.name[${index}]`;
-  mapping.map('member.lastName', `${namePath}.family`);
-  mapping.map(
-    'member.firstName',
-    name.given?.length ? `${namePath}.given[0]` : `${namePath}.given`,
-  );
-  return { firstName: name.given?.[0], lastName: name.family };
 }
 
 /**
@@ -639,27 +491,4 @@ function unitPriceProduct(
     return undefined;
   }
   return new Decimal(unitPrice).times(String(units)).times(String(factor));
-}
-
-/** A FHIR Money in US dollars as our decimal string ("125.5" becomes "125.50"); the caller maps it. */
-function moneyText(
-  value: z.output<typeof money>,
-  path: string,
-  field: string,
-  mapping: Mapping,
-): string | undefined {
-  if (value.currency !== undefined && value.currency !== 'USD') {
-    mapping.fail(`${path}.currency`, 'must be "USD"', field);
-    return undefined;
-  }
-  if (value.value === undefined) {
-    mapping.fail(`${path}.value`, 'is required', field);
-    return undefined;
-  }
-  const converted = moneyTextOfFhirDecimal(value.value);
-  if ('problem' in converted) {
-    mapping.fail(`${path}.value`, converted.problem, field);
-    return undefined;
-  }
-  return converted.text;
 }

@@ -4,6 +4,8 @@
 import type {
   Claim,
   ClaimDiagnosis,
+  ClaimInsurance,
+  ClaimResponse,
   ClaimItem,
   ClaimRelated,
   Coverage,
@@ -11,9 +13,12 @@ import type {
   Patient,
   Reference,
 } from '@medplum/fhirtypes';
+import { Decimal } from 'decimal.js';
 import type { ClaimSummary } from '../../domain/claims/intake.js';
 import type { ClaimSubmission } from '../../domain/claims/schema.js';
 import {
+  adjudicationCategory,
+  adjustmentAdjudication,
   codeableConcept,
   extensionUrl,
   icd10WithDot,
@@ -26,6 +31,7 @@ import {
 
 export type Member = ClaimSubmission['member'];
 export type Dependent = NonNullable<ClaimSubmission['patient']>;
+export type PriorPayer = NonNullable<ClaimSubmission['priorPayers']>[number];
 
 /** What the FHIR resources show of a claim: a stored claim (getClaim) or one just accepted. */
 export interface ClaimForFhir extends Pick<
@@ -43,6 +49,10 @@ export interface ClaimForFhir extends Pick<
   member: Member;
   /** The patient when not the subscriber: Claim.patient, with the member as Coverage.subscriber. */
   patient?: Dependent;
+  /** A secondary ("S") or tertiary ("T") claim; absent on a primary claim. */
+  payerResponsibilityCode?: 'S' | 'T' | undefined;
+  /** The earlier payers' adjudication, on a secondary or tertiary claim. */
+  priorPayers?: readonly PriorPayer[] | undefined;
   /** ICD-10-CM without dots, in order: diagnosis sequence 1, 2, ... */
   diagnosisCodes: readonly string[];
   serviceLines: readonly {
@@ -145,7 +155,11 @@ export function fhirClaimOf(claim: ClaimForFhir): Claim {
     resourceType: 'Claim',
     id: claim.id,
     meta: { lastUpdated: claim.submittedAt },
-    contained: [...partiesOf(claim), coverageOf(claim)],
+    contained: [
+      ...partiesOf(claim),
+      coverageOf(claim),
+      ...(claim.priorPayers ?? []).map((prior) => priorClaimResponseOf(prior, claim.submittedAt)),
+    ],
     extension: [{ url: extensionUrl.frequencyCode, valueCode: claim.frequencyCode }],
     identifier: [{ value: claim.patientControlNumber }],
     status: 'active',
@@ -158,11 +172,93 @@ export function fhirClaimOf(claim: ClaimForFhir): Claim {
     priority: codeableConcept({ system: system.processPriority, code: 'normal' }),
     ...relatedOf(claim),
     diagnosis: diagnosesOf(claim.diagnosisCodes),
-    insurance: [{ sequence: 1, focal: true, coverage: { reference: `#${COVERAGE_ID}` } }],
+    insurance: insuranceOf(claim),
     item: claim.serviceLines.map(itemOf),
     total: moneyOf(claim.totalChargeAmount),
   };
 }
+
+/** Insurance sequence by payer responsibility: 1 primary, 2 secondary, 3 tertiary. */
+export const INSURANCE_SEQUENCES = { P: 1, S: 2, T: 3 } as const;
+
+const priorClaimResponseId = (prior: PriorPayer) =>
+  prior.responsibilityCode === 'P' ? 'primary-payer' : 'secondary-payer';
+
+/**
+ * Our coverage is focal, in the claim's payer sequence; each earlier payer comes before it, its
+ * adjudication a contained ClaimResponse. R4 requires a coverage there: the payer's name says it.
+ */
+function insuranceOf(claim: ClaimForFhir): ClaimInsurance[] {
+  const priors = [...(claim.priorPayers ?? [])].sort(
+    (a, b) => INSURANCE_SEQUENCES[a.responsibilityCode] - INSURANCE_SEQUENCES[b.responsibilityCode],
+  );
+  return [
+    ...priors.map((prior) => ({
+      sequence: INSURANCE_SEQUENCES[prior.responsibilityCode],
+      focal: false,
+      coverage: { display: prior.payerName },
+      claimResponse: { reference: `#${priorClaimResponseId(prior)}` },
+    })),
+    {
+      sequence: INSURANCE_SEQUENCES[claim.payerResponsibilityCode ?? 'P'],
+      focal: true,
+      coverage: { reference: `#${COVERAGE_ID}` },
+    },
+  ];
+}
+
+const cents = (amount: string) => moneyOf(new Decimal(amount).toFixed(2));
+
+/**
+ * An earlier payer's adjudication as it reported it (837P loops 2320, 2330B, 2430): what it paid
+ * on the claim (payment) and per line (benefit), and its CAS adjustments. `created` is when we
+ * received it with the claim: the claim does not say when the payer made it.
+ */
+function priorClaimResponseOf(prior: PriorPayer, receivedAt: string): ClaimResponse {
+  return {
+    resourceType: 'ClaimResponse',
+    id: priorClaimResponseId(prior),
+    status: 'active',
+    type: professionalClaimType,
+    use: 'claim',
+    patient: { reference: `#${PATIENT_ID}` },
+    created: receivedAt,
+    insurer: { identifier: { value: prior.payerIdentifier }, display: prior.payerName },
+    outcome: 'complete',
+    ...(prior.lines.length > 0
+      ? {
+          item: prior.lines.map((line) => ({
+            itemSequence: line.lineNumber,
+            ...(line.adjudicationDate
+              ? {
+                  extension: [
+                    { url: extensionUrl.adjudicationDate, valueDate: line.adjudicationDate },
+                  ],
+                }
+              : {}),
+            adjudication: [
+              {
+                category: { coding: [adjudicationCategory.benefit] },
+                amount: cents(line.paidAmount),
+              },
+              ...line.adjustments.map(priorAdjustment),
+            ],
+          })),
+        }
+      : {}),
+    ...(prior.claimAdjustments.length > 0
+      ? { adjudication: prior.claimAdjustments.map(priorAdjustment) }
+      : {}),
+    payment: {
+      type: codeableConcept({ system: system.paymentType, code: 'complete' }),
+      amount: cents(prior.paidAmount),
+    },
+  };
+}
+
+/** Amounts as sent may lack cents ("20"): FHIR shows them as every amount, in cents. */
+const priorAdjustment = (adjustment: PriorPayer['claimAdjustments'][number]) =>
+  adjustmentAdjudication({ ...adjustment, amount: new Decimal(adjustment.amount).toFixed(2) });
 
 /** Diagnoses numbered 1, 2, ... in the claim's order, as the items' diagnosisSequence counts them. */
 export function diagnosesOf(

@@ -1,6 +1,11 @@
 // FHIR R4 code systems, extensions and money conversion shared by the FHIR mappers. Every system
 // URL is the one HL7 Terminology (THO) or the named implementation guide publishes.
-import type { CodeableConcept, Coding, Money } from '@medplum/fhirtypes';
+import type {
+  ClaimResponseItemAdjudication,
+  CodeableConcept,
+  Coding,
+  Money,
+} from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
 import { MONEY_MAX } from '../../domain/claims/schema.js';
 
@@ -42,11 +47,66 @@ export const extensionUrl = {
   adjustmentGroup: 'https://claimchain.dev/fhir/StructureDefinition/adjustment-group',
   /** 837P REF*6R line item control number on a Claim item (R4 has no item identifier). valueString. */
   lineControlNumber: 'https://claimchain.dev/fhir/StructureDefinition/line-control-number',
+  /** 837P DTP*573: the day an earlier payer adjudicated a line (R4 gives an item no date). valueDate. */
+  adjudicationDate: 'https://claimchain.dev/fhir/StructureDefinition/adjudication-date',
 } as const;
 
 export const professionalClaimType: CodeableConcept = {
   coding: [{ system: system.claimType, code: 'professional' }],
 };
+
+/** Categories of item.adjudication, in the order each line lists them. */
+export const adjudicationCategory = {
+  submitted: { system: system.adjudication, code: 'submitted', display: 'Submitted Amount' },
+  eligible: { system: system.adjudication, code: 'eligible', display: 'Eligible Amount' },
+  /** CO and OA adjustments (and any PR reason other than 1, 2 and 3). */
+  adjustment: {
+    system: system.claimChainAdjudication,
+    code: 'adjustment',
+    display: 'Claim adjustment (835 CAS)',
+  },
+  copay: { system: system.adjudication, code: 'copay', display: 'CoPay' },
+  deductible: { system: system.adjudication, code: 'deductible', display: 'Deductible' },
+  /** R4's AdjudicationValueCodes have no coinsurance amount (eligpercent is a percentage). */
+  coinsurance: { system: system.carinAdjudication, code: 'coinsurance', display: 'Co-insurance' },
+  benefit: { system: system.adjudication, code: 'benefit', display: 'Benefit Amount' },
+} as const satisfies Record<string, Coding>;
+
+export type CategoryName = keyof typeof adjudicationCategory;
+
+/** An X12 claim adjustment (CAS): group, CARC and amount. */
+interface CasAdjustment {
+  group: string;
+  reasonCode: string;
+  amount: string;
+}
+
+/** Patient responsibility by CARC, as the engine assigns it (PR-1, PR-2, PR-3). */
+const patientCategoryOfReason: Record<string, CategoryName> = {
+  '1': 'deductible',
+  '2': 'coinsurance',
+  '3': 'copay',
+};
+
+export function categoryNameOf(adjustment: CasAdjustment): CategoryName {
+  return (
+    (adjustment.group === 'PR' ? patientCategoryOfReason[adjustment.reasonCode] : undefined) ??
+    'adjustment'
+  );
+}
+
+/** A CAS adjustment as an adjudication entry: CARC in `reason`, the group in our extension. */
+export function adjustmentAdjudication(adjustment: CasAdjustment): ClaimResponseItemAdjudication {
+  return {
+    extension: [{ url: extensionUrl.adjustmentGroup, valueCode: adjustment.group }],
+    category: { coding: [adjudicationCategory[categoryNameOf(adjustment)]] },
+    reason: codeableConcept(
+      { system: system.claimAdjustmentReason, code: adjustment.reasonCode },
+      `${adjustment.group}-${adjustment.reasonCode}`,
+    ),
+    amount: moneyOf(adjustment.amount),
+  };
+}
 
 export function codeableConcept(coding: Coding, text?: string): CodeableConcept {
   return text === undefined ? { coding: [coding] } : { coding: [coding], text };

@@ -13,15 +13,24 @@ import {
   isDecided,
   type DecisionRecord,
 } from './adjudication-out.js';
-import { fhirClaimOf, type ClaimForFhir, type Dependent, type Member } from './claim-out.js';
+import {
+  fhirClaimOf,
+  type ClaimForFhir,
+  type Dependent,
+  type Member,
+  type PriorPayer,
+} from './claim-out.js';
 
 function claimForFhirOf(detail: ClaimDetail): ClaimForFhir {
-  // The member was validated by the claim schema before it was encrypted and stored.
-  const { patient, ...claim } = detail;
+  // The member, patient and earlier payers were validated by the claim schema before storing.
+  const { patient, payerResponsibilityCode, priorPayers, ...claim } = detail;
   return {
     ...claim,
     member: detail.member as Member,
     ...(patient === undefined ? {} : { patient: patient as Dependent }),
+    ...(payerResponsibilityCode === 'S' || payerResponsibilityCode === 'T'
+      ? { payerResponsibilityCode, priorPayers: priorPayers as PriorPayer[] }
+      : {}),
   };
 }
 
