@@ -187,16 +187,19 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
     await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
     api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true, maxSockets: SINGLE_CONCURRENCY });
-    const claimBody = (index: number) =>
-      JSON.stringify(demoClaim(payer.id, `B-${index}`, ['125.00', '48.50'], ...claimant(index)));
+    // Each claim its own patient control number: the same claim twice is a duplicate.
+    const claimBody = (prefix: string, index: number) =>
+      JSON.stringify(
+        demoClaim(payer.id, `${prefix}-${index}`, ['125.00', '48.50'], ...claimant(index)),
+      );
 
     console.log(`ledger spine (${eventsTarget} events target)`);
     const singleTotal = Math.max(2_000, Math.round(eventsTarget / 5));
     await drive(500, SINGLE_CONCURRENCY, async (index) => {
-      await post(agent, port, '/v1/claims', key, claimBody(-index)); // warm-up
+      await post(agent, port, '/v1/claims', key, claimBody('W', index)); // warm-up
     });
     const single = await drive(singleTotal, SINGLE_CONCURRENCY, async (index) => {
-      const result = await post(agent, port, '/v1/claims', key, claimBody(index));
+      const result = await post(agent, port, '/v1/claims', key, claimBody('B', index));
       if (result.status !== 201)
         throw new Error(`single intake answered ${result.status}: ${result.body}`);
     });

@@ -230,8 +230,10 @@ export const claimSubmissionSchema = z.unknown().transform((input, context) => {
 export type ClaimSubmission = z.output<typeof claimFields>;
 
 type CrossFieldContext = z.RefinementCtx<unknown>;
+// Built once: a zod schema costs far more to build than to run, and this runs per line.
+const calendarDate = isoDate();
 const isDate = (value: unknown): value is string =>
-  typeof value === 'string' && isoDate().safeParse(value).success;
+  typeof value === 'string' && calendarDate.safeParse(value).success;
 const isMoney = (value: unknown): value is string =>
   typeof value === 'string' && moneyText.safeParse(value).success;
 
