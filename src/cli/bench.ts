@@ -4,7 +4,7 @@
 // verification of everything that was written. Settlement: 100,000 adjudicated claims
 // settled in one run, then one reconciliation run. Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -139,6 +139,9 @@ export async function runBench(
   suite: BenchSuite,
   settlementClaims: number,
 ): Promise<void> {
+  // What this machine's PostgreSQL does raw, measured in the same run: the figures below read
+  // as ratios of these, on any machine.
+  await withScratchDatabase((url) => benchPostgresCeilings(url));
   if (suite !== 'settlement') await withScratchDatabase((url) => benchLedger(url, eventsTarget));
   if (suite !== 'ledger') {
     await withScratchDatabase((url) => benchSettlement(url, settlementClaims));
@@ -146,6 +149,53 @@ export async function runBench(
   console.log(
     `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
   );
+}
+
+const CEILING_SINGLE_ROWS = 2_000;
+const CEILING_MULTI_ROW_STATEMENTS = 50;
+const CEILING_ROWS_PER_STATEMENT = 1_000;
+
+/**
+ * Raw PostgreSQL on this machine, on rows shaped like a claim's (a uuid key, a few columns): single
+ * -row INSERTs each committed alone on one connection, and 1,000-row INSERT … SELECT FROM unnest
+ * statements (what intake and the ledger use), each in its own commit.
+ */
+async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `CREATE TABLE ceiling (id uuid PRIMARY KEY, payer uuid NOT NULL, amount numeric(14,2) NOT NULL,
+         note text NOT NULL)`,
+    );
+    const singleStarted = performance.now();
+    for (let index = 0; index < CEILING_SINGLE_ROWS; index++) {
+      await client.query('INSERT INTO ceiling VALUES ($1, $2, $3, $4)', [
+        randomUUID(),
+        randomUUID(),
+        '173.50',
+        `row ${index}`,
+      ]);
+    }
+    const singleSeconds = (performance.now() - singleStarted) / 1000;
+    const multiStarted = performance.now();
+    for (let statement = 0; statement < CEILING_MULTI_ROW_STATEMENTS; statement++) {
+      const ids = Array.from({ length: CEILING_ROWS_PER_STATEMENT }, () => randomUUID());
+      await client.query(
+        `INSERT INTO ceiling SELECT id, payer, 173.50, 'row'
+           FROM unnest($1::uuid[], $2::uuid[]) AS r(id, payer)`,
+        [ids, ids.map(() => randomUUID())],
+      );
+    }
+    const multiSeconds = (performance.now() - multiStarted) / 1000;
+    const multiRows = CEILING_MULTI_ROW_STATEMENTS * CEILING_ROWS_PER_STATEMENT;
+    console.log(
+      `PostgreSQL ceilings: single-row INSERT, one commit each: ${Math.round(CEILING_SINGLE_ROWS / singleSeconds)} rows/s; ` +
+        `1,000-row INSERT … unnest, one commit each: ${Math.round(multiRows / multiSeconds)} rows/s`,
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 /** A migrated database of its own for `work`, dropped afterwards whatever happens. */
