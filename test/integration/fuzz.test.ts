@@ -630,32 +630,16 @@ function x12EligibilityFuzz(fixture: Fixture): TextFuzz {
     .replace('PI*842610001', `PI*${fixture.payerId}`)
     .replace('MI*11122333301', 'MI*FUZZ-1')
     .replaceAll('~', '~\n');
-  const segmentCount = file.split('~\n').length - 1;
-  const edit = fc.record({
-    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
-    element: fc.integer({ min: 1, max: 9 }),
-    value: hostileText,
-  });
-  const caseOf = (prefix: string, element: number, value: string) =>
-    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
-  return {
-    contentType: 'application/edi-x12',
-    valid: file,
-    variants: fc.oneof(
-      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
-      { weight: 1, arbitrary: hostileText },
-    ),
-    cases: [
-      caseOf('NM1*IL', 9, 'FUZZ\u00001'),
-      caseOf('NM1*IL', 3, 'SMI*TH'),
-      caseOf('NM1*PR', 9, '\u0000'),
-      caseOf('DTP*291', 3, '20260230'),
-      caseOf('EQ*', 2, 'HC:9\u00009213'),
-      caseOf('GS*', 2, ''),
-      caseOf('HL*3', 3, '99'),
-      caseOf('TRN*', 2, 'ÿ'.repeat(100)),
-    ],
-  };
+  return inquiryFileFuzz(file, [
+    ['NM1*IL', 9, 'FUZZ\u00001'],
+    ['NM1*IL', 3, 'SMI*TH'],
+    ['NM1*PR', 9, '\u0000'],
+    ['DTP*291', 3, '20260230'],
+    ['EQ*', 2, 'HC:9\u00009213'],
+    ['GS*', 2, ''],
+    ['HL*3', 3, '99'],
+    ['TRN*', 2, 'ÿ'.repeat(100)],
+  ]);
 }
 
 /**
@@ -670,32 +654,16 @@ function x12ClaimStatusFuzz(fixture: Fixture): TextFuzz {
     .replace('PI*12345', `PI*${fixture.payerId}`)
     .replaceAll(/\*XX\*16666666\d\d/g, '*FI*999999999')
     .replaceAll('~', '~\n');
-  const segmentCount = file.split('~\n').length - 1;
-  const edit = fc.record({
-    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
-    element: fc.integer({ min: 1, max: 9 }),
-    value: hostileText,
-  });
-  const caseOf = (prefix: string, element: number, value: string) =>
-    editedElement(file, { segment: segmentIndexOf(file, prefix), element, value });
-  return {
-    contentType: 'application/edi-x12',
-    valid: file,
-    variants: fc.oneof(
-      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
-      { weight: 1, arbitrary: hostileText },
-    ),
-    cases: [
-      caseOf('REF*EJ', 2, 'PCN\u00001'),
-      caseOf('AMT*T3', 2, '1e400'),
-      caseOf('DTP*472', 3, '20260230-20260101'),
-      caseOf('NM1*PR', 9, '\u0000'),
-      caseOf('NM1*1P', 9, '1'.repeat(1_000)),
-      caseOf('TRN*1', 2, 'ÿ'.repeat(100)),
-      caseOf('HL*4', 3, '23'),
-      caseOf('BHT*', 3, ''),
-    ],
-  };
+  return inquiryFileFuzz(file, [
+    ['REF*EJ', 2, 'PCN\u00001'],
+    ['AMT*T3', 2, '1e400'],
+    ['DTP*472', 3, '20260230-20260101'],
+    ['NM1*PR', 9, '\u0000'],
+    ['NM1*1P', 9, '1'.repeat(1_000)],
+    ['TRN*1', 2, 'ÿ'.repeat(100)],
+    ['HL*4', 3, '23'],
+    ['BHT*', 3, ''],
+  ]);
 }
 
 /** The 837P sample with one element of one segment made hostile (SE01 kept right). */
@@ -728,6 +696,30 @@ function x12Fuzz(fixture: Fixture): TextFuzz {
       caseOf('DTP*472', 3, '20260230'),
       caseOf('SV1*', 2, '1e10'),
     ],
+  };
+}
+
+/** An inquiry file (one segment a line) with one element of one segment made hostile. */
+function inquiryFileFuzz(
+  file: string,
+  cases: [prefix: string, element: number, value: string][],
+): TextFuzz {
+  const segmentCount = file.split('~\n').length - 1;
+  const edit = fc.record({
+    segment: fc.integer({ min: 0, max: segmentCount - 1 }),
+    element: fc.integer({ min: 1, max: 9 }),
+    value: hostileText,
+  });
+  return {
+    contentType: 'application/edi-x12',
+    valid: file,
+    variants: fc.oneof(
+      { weight: 5, arbitrary: edit.map((change) => editedElement(file, change)) },
+      { weight: 1, arbitrary: hostileText },
+    ),
+    cases: cases.map(([prefix, element, value]) =>
+      editedElement(file, { segment: segmentIndexOf(file, prefix), element, value }),
+    ),
   };
 }
 
