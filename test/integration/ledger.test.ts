@@ -145,6 +145,12 @@ describe('ledger end to end', () => {
     await expect(pool.query('DELETE FROM ledger_blocks')).rejects.toThrow(/append-only/);
   });
 
+  /** Rewrites a claim event's charge in the jsonb column only, leaving the hashed text as it was. */
+  const CHANGE_JSON_ALONE = `UPDATE ledger_events
+      SET payload = jsonb_set(payload, '{totalChargeAmount}',
+                              to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
+    WHERE id = $1`;
+
   /** As superuser, around the trigger, as an attacker with database access would. */
   async function tamper(sql: string, eventId: string): Promise<{ seq: string; height: number }> {
     const { rows } = await environment.database.pool.query<{ seq: string; height: number }>(
@@ -192,12 +198,7 @@ describe('ledger end to end', () => {
 
   it('verify names the event and block when the payload JSON alone is changed', async () => {
     const target = (await eventIdsBySeq())[100]!;
-    const place = await tamper(
-      `UPDATE ledger_events
-          SET payload = jsonb_set(payload, '{totalChargeAmount}', to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
-        WHERE id = $1`,
-      target,
-    );
+    const place = await tamper(CHANGE_JSON_ALONE, target);
     const report = await verifyChain(environment.database.pool);
     expect(report.ok).toBe(false);
     expect(report.failure).toMatchObject({
@@ -215,12 +216,7 @@ describe('ledger end to end', () => {
     await tamper('UPDATE ledger_events SET payload_canonical = NULL WHERE id = $1', target);
     const untouched = await verifyChain(environment.database.pool);
     expect(untouched.failure?.eventId).toBe(ordered[100]);
-    const place = await tamper(
-      `UPDATE ledger_events
-          SET payload = jsonb_set(payload, '{totalChargeAmount}', to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
-        WHERE id = $1`,
-      target,
-    );
+    const place = await tamper(CHANGE_JSON_ALONE, target);
     const report = await verifyChain(environment.database.pool);
     expect(report.failure).toMatchObject({
       height: place.height,
