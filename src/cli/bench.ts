@@ -21,15 +21,16 @@ import type { AdjudicationResult } from '../domain/adjudication/types.js';
 import { runReconciliation } from '../domain/reconciliation/service.js';
 import { settleAllPayers } from '../domain/settlement/service.js';
 import { prepareDatabase } from './runtime.js';
+import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
 
 const SINGLE_CONCURRENCY = 64;
 /** Members the claims are spread over: one member's claims queue on its accumulators. */
-const BENCH_MEMBERS = 200;
+export const BENCH_MEMBERS = 200;
 /** Claims adjudicated for the adjudication figure (oldest first). */
 const ADJUDICATED_CLAIMS = 10_000;
 
 /** Member and service date of claim `index`: no two claims repeat a service until day 300. */
-function claimant(index: number): [string, string] {
+export function claimant(index: number): [string, string] {
   const day = Math.floor(index / BENCH_MEMBERS) % 300;
   const serviceDate = new Date(Date.UTC(2026, 0, 1 + day)).toISOString().slice(0, 10);
   return [serviceDate, `BENCH-${index % BENCH_MEMBERS}`];
@@ -39,12 +40,12 @@ const BATCH_CONCURRENCY = 2;
 /** 837P files of BATCH_SIZE claims each for the X12 intake figure. */
 const X12_FILES = 10;
 
-interface HttpResult {
+export interface HttpResult {
   status: number;
   body: string;
 }
 
-function post(
+export function post(
   agent: http.Agent,
   port: number,
   path: string,
@@ -79,7 +80,11 @@ function post(
   });
 }
 
-async function startApi(databaseUrl: string, port: number): Promise<ChildProcess> {
+export async function startApi(
+  databaseUrl: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-workers'],
@@ -90,6 +95,7 @@ async function startApi(databaseUrl: string, port: number): Promise<ChildProcess
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
@@ -107,7 +113,7 @@ async function startApi(databaseUrl: string, port: number): Promise<ChildProcess
   throw new Error('the API did not start');
 }
 
-function percentile(sorted: number[], fraction: number): number {
+export function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
 }
 
@@ -132,23 +138,40 @@ async function drive(total: number, concurrency: number, task: (index: number) =
   };
 }
 
-export type BenchSuite = 'ledger' | 'settlement' | 'all';
+export const BENCH_SUITES = ['ledger', 'settlement', 'pipeline', 'all'] as const;
+export type BenchSuite = (typeof BENCH_SUITES)[number];
 
 export async function runBench(
   eventsTarget: number,
   suite: BenchSuite,
   settlementClaims: number,
+  pipeline: PipelineOptions,
 ): Promise<void> {
   // What this machine's PostgreSQL does raw, measured in the same run: the figures below read
   // as ratios of these, on any machine.
   await withScratchDatabase((url) => benchPostgresCeilings(url));
-  if (suite !== 'settlement') await withScratchDatabase((url) => benchLedger(url, eventsTarget));
-  if (suite !== 'ledger') {
+  if (suite === 'ledger' || suite === 'all') {
+    await withScratchDatabase((url) => benchLedger(url, eventsTarget));
+  }
+  if (suite === 'settlement' || suite === 'all') {
     await withScratchDatabase((url) => benchSettlement(url, settlementClaims));
+  }
+  if (suite === 'pipeline' || suite === 'all') {
+    await withScratchDatabase((url) => benchPipeline(url, pipeline));
   }
   console.log(
     `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
   );
+}
+
+let measuredCeilings:
+  { singleRowCommitsPerSecond: number; rowsPerSecondInStatements: number } | undefined;
+
+/** The ceilings measured at the start of this run, to print beside a figure. */
+export function ceilingsNote(): string {
+  if (!measuredCeilings) return '';
+  const { singleRowCommitsPerSecond, rowsPerSecondInStatements } = measuredCeilings;
+  return ` [PostgreSQL here: ${singleRowCommitsPerSecond} single-row commits/s, ${rowsPerSecondInStatements} rows/s in 1,000-row statements]`;
 }
 
 const CEILING_SINGLE_ROWS = 2_000;
@@ -189,6 +212,10 @@ async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
     }
     const multiSeconds = (performance.now() - multiStarted) / 1000;
     const multiRows = CEILING_MULTI_ROW_STATEMENTS * CEILING_ROWS_PER_STATEMENT;
+    measuredCeilings = {
+      singleRowCommitsPerSecond: Math.round(CEILING_SINGLE_ROWS / singleSeconds),
+      rowsPerSecondInStatements: Math.round(multiRows / multiSeconds),
+    };
     console.log(
       `PostgreSQL ceilings: single-row INSERT, one commit each: ${Math.round(CEILING_SINGLE_ROWS / singleSeconds)} rows/s; ` +
         `1,000-row INSERT … unnest, one commit each: ${Math.round(multiRows / multiSeconds)} rows/s`,

@@ -34,7 +34,6 @@ import { sealPending } from '../ledger/seal.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
-import type { BenchSuite } from './bench.js';
 import {
   describeX12Answer,
   fetchAcknowledgments,
@@ -443,18 +442,34 @@ program
 program
   .command('bench')
   .description(
-    'measure intake, adjudication, sealing, verification, settlement and reconciliation on scratch databases',
+    'measure intake, adjudication, sealing, verification, settlement, reconciliation and the whole pipeline on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement or all', 'all')
+  .option('--suite <name>', 'ledger, settlement, pipeline or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
-  .action(async (options: { events: string; suite: string; claims: string }) => {
-    const { runBench } = await import('./bench.js');
-    if (!['ledger', 'settlement', 'all'].includes(options.suite)) {
-      throw new InvalidArgumentError('--suite must be ledger, settlement or all');
-    }
-    await runBench(Number(options.events), options.suite as BenchSuite, Number(options.claims));
-  });
+  .option('--rate <n>', 'pipeline: single claims offered per second', '1000')
+  .option(
+    '--seconds <n>',
+    'pipeline: seconds the load is offered (and each batch step lasts)',
+    '60',
+  )
+  .action(
+    async (options: {
+      events: string;
+      suite: string;
+      claims: string;
+      rate: string;
+      seconds: string;
+    }) => {
+      const { runBench, BENCH_SUITES } = await import('./bench.js');
+      const suite = BENCH_SUITES.find((name) => name === options.suite);
+      if (!suite) throw new InvalidArgumentError(`--suite must be ${BENCH_SUITES.join(', ')}`);
+      await runBench(Number(options.events), suite, Number(options.claims), {
+        rate: Number(options.rate),
+        seconds: Number(options.seconds),
+      });
+    },
+  );
 
 try {
   await program.parseAsync();

@@ -1,0 +1,385 @@
+// `npm run bench -- --suite pipeline`: the whole engine end to end, as production runs it. The
+// API and the workers run in processes of their own with the engine's default intervals, and
+// the bench drives the API over HTTP while it watches the database:
+//  (a) single-claim intake offered at a steady rate (1,000 claims/s for 60 s by default, open
+//      loop: a claim is sent on its schedule whether or not the last one was answered),
+//      reporting submission → decision visible in GET /v1/claims/:id (polled for a sample of
+//      claims) and, for every claim, submission → decided and → sealed from the database's own
+//      timestamps, and whether the backlog grows;
+//  (b) batch intake offered at rising rates, each for a while, until adjudication or sealing no
+//      longer keeps up: the highest rate at which the backlog stays bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../infra/config.js';
+import { openDatabase, type Database } from '../infra/db.js';
+import { createOrganization, issueApiKey } from '../domain/organizations.js';
+import { phiKeysOf } from '../api/app.js';
+import { configureDemoPayer, demoClaim } from './demo.js';
+import {
+  BENCH_MEMBERS,
+  ceilingsNote,
+  claimant,
+  percentile,
+  post,
+  startApi,
+  type HttpResult,
+} from './bench.js';
+
+export interface PipelineOptions {
+  /** Offered single-claim rate in part (a), claims/s. */
+  rate: number;
+  /** How long part (a) offers claims, and how long each step of part (b) lasts, in seconds. */
+  seconds: number;
+}
+
+/** Claims whose decision is polled through the API in part (a): one in this many. */
+const POLL_ONE_IN = 50;
+const POLL_EVERY_MS = 25;
+/** Requests in flight at most; beyond it the offered rate is not met and the bench says so. */
+const IN_FLIGHT_MAX = 512;
+const STEP_BATCH_SIZE = 500;
+/** Offered rates of part (b), claims/s; stepping stops at the first one not kept up with. */
+const STEP_RATES = [1_000, 2_000, 3_000, 4_000, 6_000, 8_000];
+/** How long the pipeline may take to drain after the offered load stops. */
+const DRAIN_MAX_MS = 180_000;
+
+interface Backlog {
+  undecided: number;
+  unsealed: number;
+}
+
+export async function benchPipeline(databaseUrl: string, options: PipelineOptions): Promise<void> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
+  const database = openDatabase(databaseUrl, 2);
+  const port = 3900 + Math.floor(Math.random() * 90);
+  const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
+  const children: ChildProcess[] = [];
+  try {
+    const provider = await createOrganization(database, {
+      name: 'Bench Provider',
+      kind: 'provider',
+      npi: '1234567893',
+    });
+    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
+    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
+    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
+    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    children.push(await startApi(databaseUrl, port, { QUEUE_PREFIX: queuePrefix }));
+    children.push(startWorkers(databaseUrl, queuePrefix));
+    console.log(
+      `pipeline (API and workers in separate processes; adjudication every ${config.adjudicationIntervalMs} ms, ` +
+        `sealing every ${config.sealIntervalMs} ms; ${BENCH_MEMBERS} members)`,
+    );
+    const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT_MAX });
+    let claimIndex = 0;
+    const nextClaim = (prefix: string) => {
+      const index = claimIndex++;
+      return demoClaim(payer.id, `${prefix}-${index}`, ['125.00', '48.50'], ...claimant(index));
+    };
+
+    // (a) steady single-claim intake.
+    const total = Math.round(options.rate * options.seconds);
+    const partStart = await databaseNow(database);
+    const intakeLatencies: number[] = [];
+    const visibleLatencies: number[] = [];
+    const backlogs: Backlog[] = [];
+    let inFlightMax = 0;
+    let inFlight = 0;
+    let behindSchedule = 0;
+    const watching = watchBacklog(database, backlogs);
+    const polls: Promise<void>[] = [];
+    const started = performance.now();
+    const sends: Promise<void>[] = [];
+    for (let index = 0; index < total; index++) {
+      const due = started + (index * 1000) / options.rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      if (inFlight >= IN_FLIGHT_MAX) {
+        behindSchedule += 1;
+        while (inFlight >= IN_FLIGHT_MAX) await sleep(1);
+      }
+      const body = JSON.stringify(nextClaim('P'));
+      const sentAt = performance.now();
+      inFlight += 1;
+      inFlightMax = Math.max(inFlightMax, inFlight);
+      sends.push(
+        post(agent, port, '/v1/claims', key, body).then((result) => {
+          inFlight -= 1;
+          const answeredAt = performance.now();
+          intakeLatencies.push(answeredAt - sentAt);
+          if (result.status !== 201) {
+            throw new Error(`single intake answered ${result.status}: ${result.body}`);
+          }
+          if (index % POLL_ONE_IN === 0) {
+            const claimId = (JSON.parse(result.body) as { id: string }).id;
+            polls.push(
+              pollDecision(agent, port, key, claimId).then((visibleAt) => {
+                visibleLatencies.push(visibleAt - sentAt);
+              }),
+            );
+          }
+        }),
+      );
+    }
+    await Promise.all(sends);
+    const offeredSeconds = (performance.now() - started) / 1000;
+    await Promise.all(polls);
+    const drained = await drain(database);
+    watching.stop();
+    await watching.done;
+    const fromDatabase = await latenciesSince(database, partStart);
+    intakeLatencies.sort((a, b) => a - b);
+    visibleLatencies.sort((a, b) => a - b);
+    console.log(
+      `(a) single-claim intake offered at ${options.rate} claims/s for ${options.seconds} s: ` +
+        `${Math.round(total / offeredSeconds)} claims/s sent and answered, intake p50 ${percentile(intakeLatencies, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(intakeLatencies, 0.99).toFixed(1)} ms; ${inFlightMax} requests in flight at most` +
+        (behindSchedule > 0 ? `; ${behindSchedule} sends waited for a free connection` : '') +
+        ceilingsNote(),
+    );
+    console.log(
+      `    submission → decision visible in GET /v1/claims/:id (${visibleLatencies.length} claims polled every ${POLL_EVERY_MS} ms): ` +
+        `p50 ${percentile(visibleLatencies, 0.5).toFixed(0)} ms, p99 ${percentile(visibleLatencies, 0.99).toFixed(0)} ms`,
+    );
+    console.log(
+      `    all ${fromDatabase.claims} claims, database timestamps: submission → decided p50 ${fromDatabase.decidedP50} ms, ` +
+        `p99 ${fromDatabase.decidedP99} ms; submission → sealed p50 ${fromDatabase.sealedP50} ms, p99 ${fromDatabase.sealedP99} ms`,
+    );
+    console.log(`    backlog while offered: ${describeBacklog(backlogs)}; ${drained}`);
+
+    // (b) batch intake at rising rates.
+    let sustained = 0;
+    for (const rate of STEP_RATES) {
+      const step = await offerBatches(
+        database,
+        options.seconds,
+        rate,
+        (body) => post(agent, port, '/v1/claims/batch', key, body),
+        () => ({ claims: Array.from({ length: STEP_BATCH_SIZE }, () => nextClaim('S')) }),
+      );
+      const keptUp = step.endBacklog.undecided + step.endBacklog.unsealed <= rate * 2;
+      console.log(
+        `(b) batch intake offered at ${rate} claims/s for ${options.seconds} s: ${step.acceptedPerSecond} claims/s taken in, ` +
+          `${step.decidedPerSecond} decided/s, ${step.sealedPerSecond} decision events sealed/s; ` +
+          `backlog at the end ${step.endBacklog.undecided} undecided, ${step.endBacklog.unsealed} unsealed events: ` +
+          (keptUp ? 'kept up' : 'fell behind') +
+          ceilingsNote(),
+      );
+      const drainedAfter = await drain(database);
+      if (!keptUp || step.acceptedPerSecond < rate * 0.9) {
+        console.log(`    ${drainedAfter}`);
+        break;
+      }
+      sustained = rate;
+    }
+    console.log(
+      sustained > 0
+        ? `(b) highest sustained rate (intake, adjudication and sealing keeping up): ${sustained} claims/s`
+        : `(b) not even ${STEP_RATES[0]} claims/s was sustained`,
+    );
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children
+        .filter((child) => child.exitCode === null)
+        .map((child) => new Promise((resolve) => child.once('exit', resolve))),
+    );
+    await database.close();
+  }
+}
+
+function startWorkers(databaseUrl: string, queuePrefix: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-api'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      QUEUE_PREFIX: queuePrefix,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+function get(agent: http.Agent, port: number, path: string, key: string): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(
+        { agent, host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+        },
+      )
+      .on('error', reject);
+  });
+}
+
+/** When the claim's decision is first visible through the API (performance.now()). */
+async function pollDecision(
+  agent: http.Agent,
+  port: number,
+  key: string,
+  claimId: string,
+): Promise<number> {
+  const deadline = performance.now() + DRAIN_MAX_MS;
+  while (performance.now() < deadline) {
+    const result = await get(agent, port, `/v1/claims/${claimId}`, key);
+    if (result.status !== 200) throw new Error(`claim read answered ${result.status}`);
+    if ((JSON.parse(result.body) as { status: string }).status !== 'submitted') {
+      return performance.now();
+    }
+    await sleep(POLL_EVERY_MS);
+  }
+  throw new Error(`claim ${claimId} was not decided within ${DRAIN_MAX_MS / 1000} s`);
+}
+
+async function databaseNow(database: Database): Promise<Date> {
+  const { rows } = await database.pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+  return rows[0]!.now;
+}
+
+/** Claims not yet decided, and ledger events not yet in a block. */
+async function backlogOf(database: Database): Promise<Backlog> {
+  const { rows } = await database.pool.query<{ undecided: string; unsealed: string }>(
+    `SELECT (SELECT count(*) FROM claims WHERE status = 'submitted') AS undecided,
+            (SELECT next_seq - 1 FROM ledger_sequence WHERE id = 1)
+              - coalesce((SELECT max(last_seq) FROM ledger_blocks), 0) AS unsealed`,
+  );
+  return { undecided: Number(rows[0]!.undecided), unsealed: Number(rows[0]!.unsealed) };
+}
+
+/** Samples the backlog once a second until stopped. */
+function watchBacklog(database: Database, samples: Backlog[]) {
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      samples.push(await backlogOf(database));
+      await sleep(1_000);
+    }
+  })();
+  return {
+    done,
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+function describeBacklog(samples: Backlog[]): string {
+  if (samples.length === 0) return 'not sampled';
+  const third = Math.max(1, Math.floor(samples.length / 3));
+  const mean = (part: Backlog[]) =>
+    Math.round(part.reduce((sum, b) => sum + b.undecided + b.unsealed, 0) / part.length);
+  const first = mean(samples.slice(0, third));
+  const last = mean(samples.slice(-third));
+  const peak = Math.max(...samples.map((b) => b.undecided + b.unsealed));
+  return (
+    `undecided + unsealed averaged ${first} in the first third and ${last} in the last, peak ${peak}` +
+    (last > first * 2 + 500 ? ' (growing)' : ' (not growing)')
+  );
+}
+
+/** Waits until every claim is decided and every event sealed. */
+async function drain(database: Database): Promise<string> {
+  const started = performance.now();
+  for (;;) {
+    const backlog = await backlogOf(database);
+    if (backlog.undecided === 0 && backlog.unsealed === 0) {
+      return `drained in ${((performance.now() - started) / 1000).toFixed(1)} s after the offered load stopped`;
+    }
+    if (performance.now() - started > DRAIN_MAX_MS) {
+      return `not drained after ${DRAIN_MAX_MS / 1000} s: ${backlog.undecided} undecided, ${backlog.unsealed} unsealed`;
+    }
+    await sleep(200);
+  }
+}
+
+/** Percentiles of submission → decided and submission → decision sealed, since `since`. */
+async function latenciesSince(database: Database, since: Date) {
+  const { rows } = await database.pool.query<{
+    claims: string;
+    decided_p50: string;
+    decided_p99: string;
+    sealed_p50: string;
+    sealed_p99: string;
+  }>(
+    `WITH decided AS (
+       SELECT extract(epoch FROM d.decided_at - c.submitted_at) * 1000 AS decided_ms,
+              extract(epoch FROM b.sealed_at - c.submitted_at) * 1000 AS sealed_ms
+         FROM claims c
+         JOIN claim_decisions d ON d.claim_id = c.id
+         JOIN ledger_events e ON e.id = d.ledger_event_id
+         JOIN ledger_blocks b ON e.seq BETWEEN b.first_seq AND b.last_seq
+        WHERE c.submitted_at >= $1
+     )
+     SELECT count(*) AS claims,
+            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY decided_ms)) AS decided_p50,
+            round(percentile_cont(0.99) WITHIN GROUP (ORDER BY decided_ms)) AS decided_p99,
+            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY sealed_ms)) AS sealed_p50,
+            round(percentile_cont(0.99) WITHIN GROUP (ORDER BY sealed_ms)) AS sealed_p99
+       FROM decided`,
+    [since],
+  );
+  const row = rows[0]!;
+  return {
+    claims: Number(row.claims),
+    decidedP50: row.decided_p50,
+    decidedP99: row.decided_p99,
+    sealedP50: row.sealed_p50,
+    sealedP99: row.sealed_p99,
+  };
+}
+
+/** Offers batches at `rate` claims/s for `seconds`; what went in, was decided and was sealed. */
+async function offerBatches(
+  database: Database,
+  seconds: number,
+  rate: number,
+  send: (body: string) => Promise<HttpResult>,
+  makeBatch: () => unknown,
+) {
+  const batches = Math.max(1, Math.round((rate * seconds) / STEP_BATCH_SIZE));
+  const startedAt = await databaseNow(database);
+  const started = performance.now();
+  const sends: Promise<void>[] = [];
+  let accepted = 0;
+  for (let index = 0; index < batches; index++) {
+    const due = started + (index * STEP_BATCH_SIZE * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const body = JSON.stringify(makeBatch());
+    sends.push(
+      send(body).then((result) => {
+        if (result.status !== 200) {
+          throw new Error(`batch intake answered ${result.status}: ${result.body.slice(0, 300)}`);
+        }
+        accepted += (JSON.parse(result.body) as { accepted: number }).accepted;
+      }),
+    );
+  }
+  await Promise.all(sends);
+  const elapsed = (performance.now() - started) / 1000;
+  const endBacklog = await backlogOf(database);
+  const { rows } = await database.pool.query<{ decided: string; sealed: string }>(
+    `SELECT count(*) AS decided,
+            count(*) FILTER (WHERE EXISTS (
+              SELECT 1 FROM ledger_blocks b WHERE e.seq BETWEEN b.first_seq AND b.last_seq
+            )) AS sealed
+       FROM claim_decisions d JOIN ledger_events e ON e.id = d.ledger_event_id
+      WHERE d.decided_at >= $1`,
+    [startedAt],
+  );
+  return {
+    acceptedPerSecond: Math.round(accepted / elapsed),
+    decidedPerSecond: Math.round(Number(rows[0]!.decided) / elapsed),
+    sealedPerSecond: Math.round(Number(rows[0]!.sealed) / elapsed),
+    endBacklog,
+  };
+}
