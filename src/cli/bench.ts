@@ -22,6 +22,7 @@ import { runReconciliation } from '../domain/reconciliation/service.js';
 import { settleAllPayers } from '../domain/settlement/service.js';
 import { prepareDatabase } from './runtime.js';
 import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
+import { benchReconciliation } from './bench-reconciliation.js';
 
 const SINGLE_CONCURRENCY = 64;
 /** Members the claims are spread over: one member's claims queue on its accumulators. */
@@ -138,7 +139,7 @@ async function drive(total: number, concurrency: number, task: (index: number) =
   };
 }
 
-export const BENCH_SUITES = ['ledger', 'settlement', 'pipeline', 'all'] as const;
+export const BENCH_SUITES = ['ledger', 'settlement', 'reconciliation', 'pipeline', 'all'] as const;
 export type BenchSuite = (typeof BENCH_SUITES)[number];
 
 export async function runBench(
@@ -146,6 +147,7 @@ export async function runBench(
   suite: BenchSuite,
   settlementClaims: number,
   pipeline: PipelineOptions,
+  historyClaims: number,
 ): Promise<void> {
   // What this machine's PostgreSQL does raw, measured in the same run: the figures below read
   // as ratios of these, on any machine.
@@ -155,6 +157,9 @@ export async function runBench(
   }
   if (suite === 'settlement' || suite === 'all') {
     await withScratchDatabase((url) => benchSettlement(url, settlementClaims));
+  }
+  if (suite === 'reconciliation' || suite === 'all') {
+    await withScratchDatabase((url) => benchReconciliation(url, historyClaims));
   }
   if (suite === 'pipeline' || suite === 'all') {
     await withScratchDatabase((url) => benchPipeline(url, pipeline));

@@ -445,8 +445,13 @@ program
     'measure intake, adjudication, sealing, verification, settlement, reconciliation and the whole pipeline on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement, pipeline or all', 'all')
+  .option('--suite <name>', 'ledger, settlement, reconciliation, pipeline or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
+  .option(
+    '--history <n>',
+    'reconciliation: claims in the history (1000000 for the recorded figures)',
+    '1000000',
+  )
   .option('--rate <n>', 'pipeline: single claims offered per second', '1000')
   .option(
     '--seconds <n>',
@@ -458,16 +463,23 @@ program
       events: string;
       suite: string;
       claims: string;
+      history: string;
       rate: string;
       seconds: string;
     }) => {
       const { runBench, BENCH_SUITES } = await import('./bench.js');
       const suite = BENCH_SUITES.find((name) => name === options.suite);
       if (!suite) throw new InvalidArgumentError(`--suite must be ${BENCH_SUITES.join(', ')}`);
-      await runBench(Number(options.events), suite, Number(options.claims), {
-        rate: Number(options.rate),
-        seconds: Number(options.seconds),
-      });
+      await runBench(
+        Number(options.events),
+        suite,
+        Number(options.claims),
+        {
+          rate: Number(options.rate),
+          seconds: Number(options.seconds),
+        },
+        Number(options.history),
+      );
     },
   );
 
