@@ -68,12 +68,12 @@ export async function verifyChain(
     const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
     if (blocks.length === 0) break;
     // The database reads a block's rows while this process hashes the block before it.
-    let next = readBlockRows(db, blocks[0]!);
+    let next = readBlockRows(db, blocks[0]!, Promise.resolve());
     for (const [index, block] of blocks.entries()) {
       const rows = next;
       const following = blocks[index + 1];
-      if (following) next = readBlockRows(db, following);
-      const failure = checkLink(block, previous) ?? (await checkBlockEvents(block, await rows));
+      if (following) next = readBlockRows(db, following, rows);
+      const failure = checkLink(block, previous) ?? checkBlockEvents(block, await rows);
       if (failure) {
         return {
           ok: false,
@@ -136,30 +136,36 @@ function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | un
 interface BlockRows {
   events: Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
   /** The first event whose jsonb differs from its canonical text. */
-  jsonChanged: Promise<{ seq: string; id: string } | undefined>;
+  jsonChanged: { seq: string; id: string } | undefined;
 }
 
 /**
- * Starts both reads of a block. A failed read is kept in its promise (awaited where it is
- * used), so an early return on a bad block leaves no rejection unhandled.
+ * Reads a block's rows once the reads of the block before it are done: one query at a time,
+ * since `db` may be a single client (reconciliation's snapshot), which must not be handed a
+ * query while it runs one. A failed read is kept in its promise (awaited where it is used), so
+ * an early return on a bad block leaves no rejection unhandled.
  */
-function readBlockRows(db: Queryable, block: StoredBlock): Promise<BlockRows> {
+function readBlockRows(
+  db: Queryable,
+  block: StoredBlock,
+  after: Promise<unknown>,
+): Promise<BlockRows> {
   const firstSeq = BigInt(block.header.firstSeq);
   const lastSeq = BigInt(block.header.lastSeq);
-  const jsonChanged = firstPayloadJsonChanged(db, firstSeq, lastSeq);
-  jsonChanged.catch(() => undefined);
-  const rows = readEnvelopesWithPayload(db, firstSeq, lastSeq).then((events) => ({
-    events,
-    jsonChanged,
-  }));
+  const rows = after
+    .catch(() => undefined)
+    .then(async () => {
+      const events = await readEnvelopesWithPayload(db, firstSeq, lastSeq);
+      return { events, jsonChanged: await firstPayloadJsonChanged(db, firstSeq, lastSeq) };
+    });
   rows.catch(() => undefined);
   return rows;
 }
 
-async function checkBlockEvents(
+function checkBlockEvents(
   block: StoredBlock,
   { events, jsonChanged }: BlockRows,
-): Promise<VerifyFailure | undefined> {
+): VerifyFailure | undefined {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
   const leaves: Uint8Array[] = [];
@@ -174,9 +180,8 @@ async function checkBlockEvents(
     if (sha256Hex(hashed) !== envelope.payloadHash) {
       // The first bad event of the block is named, whichever way it is bad: an earlier event
       // whose JSON alone changed comes first (that query compares proven texts only).
-      const changed = await jsonChanged;
-      if (changed && BigInt(changed.seq) < BigInt(envelope.seq)) {
-        return jsonChangedFailure(header.height, changed);
+      if (jsonChanged && BigInt(jsonChanged.seq) < BigInt(envelope.seq)) {
+        return jsonChangedFailure(header.height, jsonChanged);
       }
       return {
         height: header.height,
@@ -201,8 +206,7 @@ async function checkBlockEvents(
     };
   }
   // The canonical texts are now proven; the jsonb column that queries read must still agree.
-  const changed = await jsonChanged;
-  if (changed) return jsonChangedFailure(header.height, changed);
+  if (jsonChanged) return jsonChangedFailure(header.height, jsonChanged);
   return undefined;
 }
 
