@@ -50,12 +50,42 @@ function layerRules() {
       'no-restricted-imports': [
         'error',
         {
-          patterns: forbidden.map((name) => ({
-            regex: `(^|/)(src/)?${name}/`,
-            message: `${layer} sits below ${name}: imports point downward only (ARCHITECTURE.md)`,
-          })),
+          patterns: [
+            ...forbidden.map((name) => ({
+              regex: `(^|/)(src/)?${name}/`,
+              message: `${layer} sits below ${name}: imports point downward only (ARCHITECTURE.md)`,
+            })),
+            ...(layer === 'src/interop' ? interopPatterns() : []),
+          ],
         },
       ],
     },
   }));
+}
+
+/**
+ * interop maps formats only: it reads no database and appends nothing to the ledger, and of the
+ * domain it uses types and the pure modules that define what a valid value is (the schemas and
+ * value rules) and what a document holds (the remittance document, adjudication's types). The
+ * caller (api, cli, or a domain service) reads and writes; interop turns one shape into another.
+ */
+function interopPatterns() {
+  const pureDomainModules = [
+    'validation',
+    'claims/schema',
+    'adjudication/types',
+    'inquiries/eligibility',
+    'settlement/remittance-document',
+  ];
+  const message =
+    'interop maps formats only: it may use domain types and the pure domain modules, never the database (ARCHITECTURE.md)';
+  return [
+    { group: ['pg', '@prisma/*', 'ioredis', 'bullmq'], message },
+    { regex: '(^|/)(generated/prisma|infra/db|infra/redis|ledger)(/|\\.js$)', message },
+    {
+      regex: `(^|/)domain/(?!(${pureDomainModules.join('|')})\\.js$)`,
+      allowTypeImports: true,
+      message,
+    },
+  ];
 }

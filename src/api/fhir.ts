@@ -12,7 +12,7 @@ import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js
 import type { Logger } from '../infra/logger.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { mapFhirClaim, type FhirClaimMapping } from '../interop/fhir/claim-in.js';
-import { fhirClaimOf } from '../interop/fhir/claim-out.js';
+import { claimForFhirOf, fhirClaimOf } from '../interop/fhir/claim-out.js';
 import {
   coverageEligibilityResponseOf,
   mapEligibilityRequest,
@@ -20,12 +20,13 @@ import {
 import { answerEligibility } from '../domain/inquiries/eligibility-service.js';
 import { todayUtc } from '../domain/inquiries/schema.js';
 import { operationOutcomeOf } from '../interop/fhir/outcome.js';
-import { readPaymentReconciliation } from '../interop/fhir/payment-reconciliation.js';
-import {
-  readClaimResponse,
-  readExplanationOfBenefit,
-  readFhirClaim,
-} from '../interop/fhir/read.js';
+import { paymentReconciliationOf } from '../interop/fhir/payment-reconciliation.js';
+import { claimResponseOf, explanationOfBenefitOf } from '../interop/fhir/adjudication-out.js';
+import { latestDecisionOf } from '../domain/adjudication/decisions.js';
+import { isDecided } from '../domain/adjudication/types.js';
+import { getClaim } from '../domain/claims/query.js';
+import type { Principal } from '../domain/organizations.js';
+import { getBatch } from '../domain/settlement/service.js';
 import {
   authenticate,
   principalOf,
@@ -273,4 +274,53 @@ function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
     logger.error({ err: error }, 'unhandled error');
     send(500, 'an internal error occurred; the request may be retried');
   };
+}
+
+// Reading a resource: the claim as its provider or payer may see it (getClaim: anyone else gets
+// 404), its latest decision, or a settlement batch (getBatch), mapped to FHIR.
+
+async function readFhirClaim(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  claimId: string,
+): Promise<Claim> {
+  return fhirClaimOf(claimForFhirOf(await getClaim(database, phiKeys, principal, claimId)));
+}
+
+async function readClaimResponse(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  claimId: string,
+) {
+  const claim = await getClaim(database, phiKeys, principal, claimId);
+  return claimResponseOf(claimForFhirOf(claim), await latestDecisionOf(database, claimId));
+}
+
+/** Only a decided claim has an explanation of benefits; a pended or undecided one answers 404. */
+async function readExplanationOfBenefit(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  claimId: string,
+) {
+  const claim = await getClaim(database, phiKeys, principal, claimId);
+  const decision = await latestDecisionOf(database, claimId);
+  if (!isDecided(decision)) {
+    throw new DomainError(
+      'no explanation of benefit: the claim is not decided yet',
+      404,
+      'not_found',
+    );
+  }
+  return explanationOfBenefitOf(claimForFhirOf(claim), decision);
+}
+
+async function readPaymentReconciliation(
+  database: Database,
+  principal: Principal,
+  batchId: string,
+) {
+  return paymentReconciliationOf(await getBatch(database, principal, batchId));
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { inTransaction, type Database } from '../infra/db.js';
 import { InvalidInput, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
-import type { RemittanceAddress } from '../interop/x12/835.js';
+import type { RemittanceAddress } from './settlement/remittance-document.js';
 import { expected } from './validation.js';
 import type { OrganizationKind, Principal } from './organizations.js';
 

@@ -7,9 +7,9 @@ import { inTransaction, type Database } from '../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, isUniqueViolation, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
 import type { Organization as OrganizationRow } from '../generated/prisma/client.js';
-import type { InterchangeQualifier } from '../interop/x12/835.js';
+import type { InterchangeQualifier } from '../interop/x12/envelope-out.js';
 import { profileOf, type OrganizationProfile } from './organization-profile.js';
-import { expected, parseOrThrow, remittableName } from './validation.js';
+import { expected, isValidNpi, parseOrThrow, remittableName } from './validation.js';
 
 export const ORGANIZATION_KINDS = ['provider', 'payer', 'operator', 'clearinghouse'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
@@ -105,26 +105,6 @@ const KEY_PREFIX = 'cck_';
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard). */
-export function isValidNpi(npi: string): boolean {
-  return /^\d{10}$/.test(npi) && npiCheckDigit(npi.slice(0, 9)) === npi[9];
-}
-
-/** The NPI check digit of nine digits: Luhn over the card-issuer prefix 80840 and them. */
-export function npiCheckDigit(firstNine: string): string {
-  const digits = `80840${firstNine}`;
-  let sum = 0;
-  for (let index = 0; index < digits.length; index++) {
-    let digit = Number(digits[digits.length - 1 - index]);
-    if (index % 2 === 0) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return String((10 - (sum % 10)) % 10);
 }
 
 export const npiSchema = z

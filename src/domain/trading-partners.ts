@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { inTransaction, type Database, type Queryable } from '../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, isUniqueViolation, NotFound } from '../infra/errors.js';
 import { appendEvents } from '../ledger/append.js';
-import { INTERCHANGE_QUALIFIERS, type InterchangeQualifier } from '../interop/x12/835.js';
+import { INTERCHANGE_QUALIFIERS, type InterchangeQualifier } from '../interop/x12/envelope-out.js';
 import {
   npiSchema,
   type InterchangeId,

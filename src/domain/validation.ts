@@ -194,3 +194,23 @@ export function wholeNumberParameter(min: number, max: number) {
 export function pageLimit(max: number, fallback: number) {
   return wholeNumberParameter(1, max).default(fallback);
 }
+
+/** NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard). */
+export function isValidNpi(npi: string): boolean {
+  return /^\d{10}$/.test(npi) && npiCheckDigit(npi.slice(0, 9)) === npi[9];
+}
+
+/** The NPI check digit of nine digits: Luhn over the card-issuer prefix 80840 and them. */
+export function npiCheckDigit(firstNine: string): string {
+  const digits = `80840${firstNine}`;
+  let sum = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = Number(digits[digits.length - 1 - index]);
+    if (index % 2 === 0) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return String((10 - (sum % 10)) % 10);
+}

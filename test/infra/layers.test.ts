@@ -46,6 +46,40 @@ describe('the layer rule', () => {
     ).toEqual(['workers sits below api: imports point downward only (ARCHITECTURE.md)']);
   });
 
+  it('refuses interop reading the database or calling a domain service', async () => {
+    const interopOnly =
+      'interop maps formats only: it may use domain types and the pure domain modules, never the database (ARCHITECTURE.md)';
+    expect(
+      await layerProblems(
+        'src/interop/fhir/claim-out.ts',
+        "import { getClaim } from '../../domain/claims/query.js';\nexport const used = getClaim;\n",
+      ),
+    ).toEqual([interopOnly]);
+    expect(
+      await layerProblems(
+        'src/interop/x12/835.ts',
+        "import type { Database } from '../../infra/db.js';\nexport type Used = Database;\n",
+      ),
+    ).toEqual([interopOnly]);
+    expect(
+      await layerProblems(
+        'src/interop/x12/835.ts',
+        "import { appendEvents } from '../../ledger/append.js';\nexport const used = appendEvents;\n",
+      ),
+    ).toEqual([interopOnly]);
+  });
+
+  it('lets interop use domain types and the pure domain modules', async () => {
+    expect(
+      await layerProblems(
+        'src/interop/fhir/claim-out.ts',
+        "import type { ClaimDetail } from '../../domain/claims/query.js';\n" +
+          "import { claimSubmissionSchema } from '../../domain/claims/schema.js';\n" +
+          'export type Used = ClaimDetail;\nexport const schema = claimSubmissionSchema;\n',
+      ),
+    ).toEqual([]);
+  });
+
   it('lets imports point downward', async () => {
     expect(
       await layerProblems(

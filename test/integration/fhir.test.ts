@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdjudicationResult } from '../../src/domain/adjudication/types.js';
 import { canonicalJson } from '../../src/ledger/canonical.js';
 import { sha256Hex } from '../../src/ledger/hash.js';
+import type { DecidedRecord } from '../../src/domain/adjudication/types.js';
 import {
   claimResponseOf,
   explanationOfBenefitOf,
-  type DecidedRecord,
 } from '../../src/interop/fhir/adjudication-out.js';
 import { bearer, postClaim } from '../support/api.js';
 import {

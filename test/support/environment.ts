@@ -11,11 +11,11 @@ import { MIGRATIONS_DIRECTORY } from '../../src/cli/runtime.js';
 import {
   createOrganization,
   issueApiKey,
-  npiCheckDigit,
   type Organization,
   type OrganizationKind,
   type Role,
 } from '../../src/domain/organizations.js';
+import { npiCheckDigit } from '../../src/domain/validation.js';
 
 const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 

@@ -201,3 +201,20 @@ export interface DecidedAdjudication {
 }
 
 export type AdjudicationResult = PendedAdjudication | DecidedAdjudication;
+
+/** The latest row of claim_decisions for the claim. */
+export interface DecisionRecord {
+  id: string;
+  /** ISO 8601 UTC. */
+  decidedAt: string;
+  status: string;
+  paidAmount: string;
+  patientResponsibilityAmount: string;
+  result: AdjudicationResult;
+}
+
+export type DecidedRecord = DecisionRecord & { result: DecidedAdjudication };
+
+export function isDecided(decision: DecisionRecord | null): decision is DecidedRecord {
+  return decision?.result.outcome === 'decided';
+}

@@ -22,7 +22,7 @@ import {
   type RemittanceClaim,
   type RemittanceLine,
   type RemittancePayer,
-} from '../../interop/x12/835.js';
+} from './remittance-document.js';
 import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
 import {
   findOrganizations,

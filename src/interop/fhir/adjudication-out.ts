@@ -11,11 +11,12 @@ import type {
   ExplanationOfBenefit,
 } from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
-import type {
-  AdjudicatedLine,
-  AdjudicationResult,
-  Adjustment,
-  DecidedAdjudication,
+import {
+  isDecided,
+  type AdjudicatedLine,
+  type Adjustment,
+  type DecidedRecord,
+  type DecisionRecord,
 } from '../../domain/adjudication/types.js';
 import {
   coverageOf,
@@ -38,23 +39,6 @@ import {
   system,
   type CategoryName,
 } from './codes.js';
-
-/** The latest row of claim_decisions for the claim. */
-export interface DecisionRecord {
-  id: string;
-  /** ISO 8601 UTC. */
-  decidedAt: string;
-  status: string;
-  paidAmount: string;
-  patientResponsibilityAmount: string;
-  result: AdjudicationResult;
-}
-
-export type DecidedRecord = DecisionRecord & { result: DecidedAdjudication };
-
-export function isDecided(decision: DecisionRecord | null): decision is DecidedRecord {
-  return decision?.result.outcome === 'decided';
-}
 
 interface Entry {
   name: CategoryName;

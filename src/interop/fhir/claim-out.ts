@@ -15,6 +15,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
 import type { ClaimSummary } from '../../domain/claims/intake.js';
+import type { ClaimDetail } from '../../domain/claims/query.js';
 import type { ClaimSubmission } from '../../domain/claims/schema.js';
 import {
   adjudicationCategory,
@@ -70,6 +71,20 @@ export interface ClaimForFhir extends Pick<
     unitType?: string | undefined;
     diagnosisPointers: readonly number[];
   }[];
+}
+
+/** A stored claim (getClaim) as the FHIR resources show it. */
+export function claimForFhirOf(detail: ClaimDetail): ClaimForFhir {
+  // The member, patient and earlier payers were validated by the claim schema before storing.
+  const { patient, payerResponsibilityCode, priorPayers, ...claim } = detail;
+  return {
+    ...claim,
+    member: detail.member as Member,
+    ...(patient === undefined ? {} : { patient: patient as Dependent }),
+    ...(payerResponsibilityCode === 'S' || payerResponsibilityCode === 'T'
+      ? { payerResponsibilityCode, priorPayers: priorPayers as PriorPayer[] }
+      : {}),
+  };
 }
 
 export const PATIENT_ID = 'patient';

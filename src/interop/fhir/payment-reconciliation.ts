@@ -4,13 +4,7 @@
 // adjustment, no claim), so that Σ detail.amount = paymentAmount, as in the batch's 835.
 import type { Money, PaymentReconciliation, PaymentReconciliationDetail } from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
-import type { Principal } from '../../domain/organizations.js';
-import {
-  getBatch,
-  type BatchLine,
-  type SettlementBatchDetail,
-} from '../../domain/settlement/service.js';
-import type { Database } from '../../infra/db.js';
+import type { BatchLine, SettlementBatchDetail } from '../../domain/settlement/service.js';
 import { codeableConcept, moneyOf } from './codes.js';
 
 export const paymentReconciliationSystem = {
@@ -98,13 +92,4 @@ export function paymentReconciliationOf(batch: SettlementBatchDetail): PaymentRe
       ...balanceForwardDetailOf(batch),
     ],
   };
-}
-
-/** The batch as its payer or provider may see it (anyone else: 404), as a PaymentReconciliation. */
-export async function readPaymentReconciliation(
-  database: Database,
-  principal: Principal,
-  batchId: string,
-): Promise<PaymentReconciliation> {
-  return paymentReconciliationOf(await getBatch(database, principal, batchId));
 }

@@ -1,17 +1,29 @@
 // The 835 Health Care Claim Payment/Advice (ASC X12 005010X221A1) of one payment: a pure writer
-// from a typed Remittance to the interchange text. It refuses to write a remittance that does not
-// balance: per service line charge − adjustments = paid, per claim likewise (claim and line
-// adjustments together), CLP05 = the claim's PR adjustments, and BPR02 = Σ CLP04 − Σ PLB.
+// from the settlement area's remittance document (domain/settlement/remittance-document.ts) to
+// the interchange text. It writes nothing of a document that does not balance.
 //
-// Reversals: a recoupment of a claim paid in an earlier 835 is written as the guide's claim
-// reversal, a CLP with status 22 repeating the original claim with every amount negated (CLP03,
-// CLP04, CLP05, SVC02, SVC03 and each CAS amount). It balances on its own, its negative CLP04
-// lowers BPR02 through Σ CLP04, and the provider's posting system can reverse the original
-// posting claim by claim, which a provider-level PLB WO would leave to a person. PLB stays
-// available for adjustments that belong to no claim (its amounts positive when they reduce the
-// payment, as the guide defines them).
+// Reversals: a recoupment is written as the guide's claim reversal, a CLP with status 22 repeating
+// the original claim with every amount negated (CLP03, CLP04, CLP05, SVC02, SVC03 and each CAS
+// amount). It balances on its own, its negative CLP04 lowers BPR02 through Σ CLP04, and the
+// provider's posting system can reverse the original posting claim by claim, which a
+// provider-level PLB WO would leave to a person. PLB stays available for adjustments that belong
+// to no claim (its amounts positive when they reduce the payment, as the guide defines them).
 import { Decimal } from 'decimal.js';
-import { writeInterchange } from './envelope-out.js';
+import {
+  assertRemittanceBalances,
+  type Remittance,
+  type AdjustmentGroupCode,
+  type RemittanceAddress,
+  type RemittanceAdjustment,
+  type RemittanceClaim,
+  type RemittanceClaimStatus,
+  type RemittanceContact,
+  type RemittanceLine,
+  type RemittancePayee,
+  type RemittancePayer,
+  type RemittanceInterchange,
+} from '../../domain/settlement/remittance-document.js';
+import { INTERCHANGE_QUALIFIERS, writeInterchange } from './envelope-out.js';
 import {
   controlNumber,
   dateElement,
@@ -25,182 +37,6 @@ import {
 
 export const IMPLEMENTATION_GUIDE = '005010X221A1';
 
-/** A decimal string of whole cents ("92.00", "-92.00"); never a JS number. */
-export type MoneyText = string;
-/** A calendar date 'YYYY-MM-DD'. */
-export type DateText = string;
-
-/** CAS01 claim adjustment group: contractual, other, payer initiated, patient responsibility. */
-export type AdjustmentGroupCode = 'CO' | 'OA' | 'PI' | 'PR';
-
-export interface RemittanceAdjustment {
-  group: AdjustmentGroupCode;
-  /** Claim adjustment reason code (CARC), e.g. "45". */
-  reasonCode: string;
-  amount: MoneyText;
-}
-
-/** ISA05/ISA07 codes of 005010 (X12 element I05). */
-export const INTERCHANGE_QUALIFIERS = [
-  '01',
-  '14',
-  '20',
-  '27',
-  '28',
-  '29',
-  '30',
-  '33',
-  'ZZ',
-] as const;
-export type InterchangeQualifier = (typeof INTERCHANGE_QUALIFIERS)[number];
-
-export interface RemittanceInterchange {
-  /** ISA05: the sender id's qualifier, e.g. "ZZ" (mutually defined) or "30" (EIN). */
-  senderQualifier: InterchangeQualifier;
-  /** ISA06 and GS02: 1-15 letters, digits or . / _ -. */
-  senderId: string;
-  /** ISA07: the receiver id's qualifier. */
-  receiverQualifier: InterchangeQualifier;
-  /** ISA08 and GS03: 1-15 letters, digits or . / _ -. */
-  receiverId: string;
-  /** ISA13, GS06 and ST02: unique per interchange sent, 1 to 999999999. */
-  controlNumber: number;
-  /** ISA15: P production data, T test data. */
-  usageIndicator: 'P' | 'T';
-  /** ISA09/ISA10 and GS04/GS05 (UTC). */
-  preparedAt: Date;
-}
-
-export interface RemittancePayment {
-  /** BPR02: what is paid to the payee; zero makes the BPR a notification (H, NON). */
-  amount: MoneyText;
-  /** BPR04 when money moves. */
-  method: 'ACH' | 'CHK';
-  /** BPR16: the day the money is (or was) sent. */
-  effectiveDate: DateText;
-  /** TRN02: the check or EFT trace number that ties the money to this 835 (1-50 characters). */
-  traceNumber: string;
-  /** TRN03: "1" + the payer's EIN, or "9" + a number the payer assigned (10 characters). */
-  originatingCompanyId: string;
-}
-
-/** N3/N4 of loop 1000A or 1000B: a US address (N404 only for another country). */
-export interface RemittanceAddress {
-  line1: string;
-  line2: string | null;
-  city: string;
-  /** N402, e.g. "CT". */
-  stateCode: string;
-  /** N403: 5 or 9 digits, no hyphen. */
-  postalCode: string;
-  /** ISO 3166 alpha-2; N404 is written only when it is not "US". */
-  countryCode: string;
-}
-
-/** A PER segment: a name and at least one of a 10-digit phone (TE) and an email (EM). */
-export interface RemittanceContact {
-  name: string;
-  phone: string | null;
-  email: string | null;
-}
-
-export interface RemittancePayer {
-  name: string;
-  /** REF*2U in loop 1000A: the payer id partners address the payer by (AN 1-50). */
-  payerIdentifier: string | null;
-  address: RemittanceAddress | null;
-  /** PER*CX, the payer's business contact (situational in the guide). */
-  businessContact: RemittanceContact | null;
-  /** PER*BL, the payer's technical contact (required by the guide when known to us). */
-  technicalContact: RemittanceContact | null;
-}
-
-export interface RemittancePayee {
-  name: string;
-  /** N104 with N103 = XX. */
-  npi: string | null;
-  /** REF*PQ in loop 1000B when there is no NPI; the payee's id in PLB01 as well. */
-  payerAssignedId: string;
-  address: RemittanceAddress | null;
-  /** EIN, 9 digits: REF*TJ after an NPI, else N103/N104 = FI. */
-  taxId: string | null;
-}
-
-/**
- * CLP02: 1 processed as primary, 2 as secondary, 3 as tertiary, 4 denied, 22 reversal of a
- * previous payment.
- */
-export type RemittanceClaimStatus =
-  'processed' | 'processed_as_secondary' | 'processed_as_tertiary' | 'denied' | 'reversal';
-
-export interface RemittanceLine {
-  procedureCode: string;
-  modifiers: readonly string[];
-  chargeAmount: MoneyText;
-  paidAmount: MoneyText;
-  /** SVC05, e.g. "1" or "2.5". */
-  units: string;
-  serviceDate: DateText;
-  /** The last day of a service period: then DTM*150/151 instead of DTM*472. */
-  serviceDateTo?: DateText | null | undefined;
-  /** REF*6R: the line item control number the 837P sent (the guide requires it back). */
-  lineControlNumber?: string | null | undefined;
-  adjustments: readonly RemittanceAdjustment[];
-  /** Remittance advice remark codes (RARC), each an LQ*HE segment. */
-  remarkCodes: readonly string[];
-}
-
-export interface RemittanceClaim {
-  /** CLP01: the provider's patient control number (837P CLM01). */
-  patientControlNumber: string;
-  status: RemittanceClaimStatus;
-  chargeAmount: MoneyText;
-  paidAmount: MoneyText;
-  patientResponsibilityAmount: MoneyText;
-  /** CLP06, e.g. "12" (PPO). */
-  claimFilingIndicator: string;
-  /** CLP07: the payer's own number for the claim. */
-  payerClaimControlNumber: string;
-  /**
-   * NM1*QC: the patient as the provider billed them (names as stored; see patientName). A
-   * dependent's member id is null: the claim named the subscriber's (NM1*IL).
-   */
-  patient: { lastName: string; firstName: string | null; memberId: string | null };
-  /** NM1*IL: the subscriber, when not the patient (a dependent's claim). */
-  subscriber?: { lastName: string; firstName: string | null; memberId: string };
-  /** Adjustments of the claim as a whole (CAS in loop 2100); usually none. */
-  claimAdjustments: readonly RemittanceAdjustment[];
-  lines: readonly RemittanceLine[];
-}
-
-/** A provider-level adjustment (PLB): positive reduces the payment, negative adds to it. */
-export interface ProviderAdjustment {
-  /** PLB03-1, e.g. "WO" overpayment recovery, "FB" forwarding balance, "L6" interest. */
-  reasonCode: string;
-  /** PLB03-2, e.g. the payer claim control number an overpayment recovery is for. */
-  reference: string | null;
-  amount: MoneyText;
-}
-
-export interface Remittance {
-  interchange: RemittanceInterchange;
-  payment: RemittancePayment;
-  payer: RemittancePayer;
-  payee: RemittancePayee;
-  /** DTM*405: the day the payer produced this remittance. */
-  productionDate: DateText;
-  claims: readonly RemittanceClaim[];
-  providerAdjustments: readonly ProviderAdjustment[];
-}
-
-/** A remittance that does not balance, or a claim whose amounts contradict its status. */
-export class RemittanceBalanceError extends X12WriteError {
-  constructor(message: string) {
-    super(`835 does not balance: ${message}`);
-    this.name = 'RemittanceBalanceError';
-  }
-}
-
 const CLAIM_STATUS_CODES: Record<RemittanceClaimStatus, string> = {
   processed: '1',
   processed_as_secondary: '2',
@@ -208,116 +44,6 @@ const CLAIM_STATUS_CODES: Record<RemittanceClaimStatus, string> = {
   denied: '4',
   reversal: '22',
 };
-
-// ---------------------------------------------------------------------------------------
-// Balancing: asserted before anything is written
-
-const sumOf = (amounts: readonly MoneyText[]) =>
-  amounts.reduce((sum, amount) => sum.plus(amount), new Decimal(0));
-
-const adjustmentTotal = (adjustments: readonly RemittanceAdjustment[]) =>
-  sumOf(adjustments.map((adjustment) => adjustment.amount));
-
-function assertLineBalances(claim: RemittanceClaim, line: RemittanceLine, index: number): void {
-  const expectedPaid = new Decimal(line.chargeAmount).minus(adjustmentTotal(line.adjustments));
-  if (!expectedPaid.equals(line.paidAmount)) {
-    throw new RemittanceBalanceError(
-      `claim ${claim.payerClaimControlNumber} line ${index + 1}: charge ${line.chargeAmount} − ` +
-        `adjustments ${adjustmentTotal(line.adjustments).toFixed(2)} ≠ paid ${line.paidAmount}`,
-    );
-  }
-}
-
-/** A reversal carries only amounts at or below zero, anything else only amounts at or above. */
-function assertSigns(claim: RemittanceClaim): void {
-  const amounts = [
-    claim.chargeAmount,
-    claim.paidAmount,
-    ...claim.lines.flatMap((line) => [line.chargeAmount, line.paidAmount]),
-  ].map((amount) => new Decimal(amount));
-  const wrongSign =
-    claim.status === 'reversal'
-      ? amounts.some((amount) => amount.isPositive() && !amount.isZero())
-      : amounts.some((amount) => amount.isNegative() && !amount.isZero());
-  if (wrongSign) {
-    throw new RemittanceBalanceError(
-      `claim ${claim.payerClaimControlNumber}: a ${claim.status} claim with amounts of the wrong sign`,
-    );
-  }
-  if (claim.status === 'denied' && !new Decimal(claim.paidAmount).isZero()) {
-    throw new RemittanceBalanceError(
-      `claim ${claim.payerClaimControlNumber}: denied, yet paid ${claim.paidAmount}`,
-    );
-  }
-}
-
-function assertClaimBalances(claim: RemittanceClaim): void {
-  if (claim.lines.length === 0) {
-    throw new RemittanceBalanceError(`claim ${claim.payerClaimControlNumber} has no lines`);
-  }
-  assertSigns(claim);
-  claim.lines.forEach((line, index) => assertLineBalances(claim, line, index));
-  const id = claim.payerClaimControlNumber;
-  const lineCharges = sumOf(claim.lines.map((line) => line.chargeAmount));
-  if (!lineCharges.equals(claim.chargeAmount)) {
-    throw new RemittanceBalanceError(
-      `claim ${id}: CLP03 ${claim.chargeAmount} ≠ Σ SVC02 ${lineCharges.toFixed(2)}`,
-    );
-  }
-  const adjustments = [...claim.claimAdjustments, ...claim.lines.flatMap((l) => l.adjustments)];
-  const expectedPaid = new Decimal(claim.chargeAmount).minus(adjustmentTotal(adjustments));
-  if (!expectedPaid.equals(claim.paidAmount)) {
-    throw new RemittanceBalanceError(
-      `claim ${id}: CLP03 ${claim.chargeAmount} − adjustments ` +
-        `${adjustmentTotal(adjustments).toFixed(2)} ≠ CLP04 ${claim.paidAmount}`,
-    );
-  }
-  const patientShare = adjustmentTotal(adjustments.filter((a) => a.group === 'PR'));
-  if (!patientShare.equals(claim.patientResponsibilityAmount)) {
-    throw new RemittanceBalanceError(
-      `claim ${id}: CLP05 ${claim.patientResponsibilityAmount} ≠ Σ PR adjustments ` +
-        patientShare.toFixed(2),
-    );
-  }
-}
-
-/** Throws RemittanceBalanceError naming the first rule the remittance breaks. */
-export function assertRemittanceBalances(remittance: Remittance): void {
-  remittance.claims.forEach(assertClaimBalances);
-  const claimPayments = sumOf(remittance.claims.map((claim) => claim.paidAmount));
-  const providerAdjustments = sumOf(remittance.providerAdjustments.map((plb) => plb.amount));
-  const expected = claimPayments.minus(providerAdjustments);
-  if (!expected.equals(remittance.payment.amount)) {
-    throw new RemittanceBalanceError(
-      `BPR02 ${remittance.payment.amount} ≠ Σ CLP04 ${claimPayments.toFixed(2)} − Σ PLB ` +
-        providerAdjustments.toFixed(2),
-    );
-  }
-  if (expected.isNegative() && !expected.isZero()) {
-    throw new RemittanceBalanceError(`BPR02 ${expected.toFixed(2)} is negative`);
-  }
-}
-
-/** The claim reversal (CLP02 = 22) of a claim as it was paid: every amount negated. */
-export function reversalOf(claim: RemittanceClaim): RemittanceClaim {
-  const negated = (amount: MoneyText) => new Decimal(amount).negated().toFixed(2);
-  const negatedAdjustments = (adjustments: readonly RemittanceAdjustment[]) =>
-    adjustments.map((adjustment) => ({ ...adjustment, amount: negated(adjustment.amount) }));
-  return {
-    ...claim,
-    status: 'reversal',
-    chargeAmount: negated(claim.chargeAmount),
-    paidAmount: negated(claim.paidAmount),
-    patientResponsibilityAmount: negated(claim.patientResponsibilityAmount),
-    claimAdjustments: negatedAdjustments(claim.claimAdjustments),
-    lines: claim.lines.map((line) => ({
-      ...line,
-      chargeAmount: negated(line.chargeAmount),
-      paidAmount: negated(line.paidAmount),
-      adjustments: negatedAdjustments(line.adjustments),
-    })),
-  };
-}
 
 // ---------------------------------------------------------------------------------------
 // Segments

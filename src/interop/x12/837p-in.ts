@@ -5,8 +5,8 @@
 // Messages never repeat names, member ids or birth dates: the answer may be logged or forwarded.
 import { z } from 'zod';
 import { claimSubmissionSchema, type ClaimSubmission } from '../../domain/claims/schema.js';
-import { isValidNpi, type InterchangeId } from '../../domain/organizations.js';
-import { problemsOf } from '../../domain/validation.js';
+import type { InterchangeId } from '../../domain/organizations.js';
+import { isValidNpi, problemsOf } from '../../domain/validation.js';
 import { FieldOrigins } from '../field-origins.js';
 import {
   elementName,

@@ -13,6 +13,20 @@ import {
   X12WriteError,
 } from './segments.js';
 
+/** ISA05/ISA07 codes of 005010 (X12 element I05). */
+export const INTERCHANGE_QUALIFIERS = [
+  '01',
+  '14',
+  '20',
+  '27',
+  '28',
+  '29',
+  '30',
+  '33',
+  'ZZ',
+] as const;
+export type InterchangeQualifier = (typeof INTERCHANGE_QUALIFIERS)[number];
+
 /** The ISA of an interchange we send. */
 export interface InterchangeEnvelope {
   /** ISA05/ISA06: who sends (we do). ISA05 is a code such as "ZZ" (mutually defined) or "30". */

@@ -9,11 +9,10 @@ import type {
 } from '@medplum/fhirtypes';
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
+import type { DecidedRecord, DecisionRecord } from '../../../src/domain/adjudication/types.js';
 import {
   claimResponseOf,
   explanationOfBenefitOf,
-  type DecidedRecord,
-  type DecisionRecord,
 } from '../../../src/interop/fhir/adjudication-out.js';
 import type { ClaimForFhir } from '../../../src/interop/fhir/claim-out.js';
 import { fhirProblemsOf, r4CodeSystemConcepts, sampleDecision } from './samples.js';

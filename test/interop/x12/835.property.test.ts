@@ -5,16 +5,16 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { write835 } from '../../../src/interop/x12/835.js';
 import {
   reversalOf,
-  write835,
   type AdjustmentGroupCode,
   type ProviderAdjustment,
   type Remittance,
   type RemittanceAdjustment,
   type RemittanceClaim,
   type RemittanceLine,
-} from '../../../src/interop/x12/835.js';
+} from '../../../src/domain/settlement/remittance-document.js';
 import { parse835, remittanceProblems } from '../../support/x12.js';
 
 const cents = (value: number) => new Decimal(value).dividedBy(100).toFixed(2);

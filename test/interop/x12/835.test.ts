@@ -1,13 +1,13 @@
 // The 835 writer on a hand-worked remittance (the whole interchange, byte for byte), its
 // balancing assertions, and the details of element formatting.
 import { describe, expect, it } from 'vitest';
+import { write835 } from '../../../src/interop/x12/835.js';
 import {
   RemittanceBalanceError,
   reversalOf,
-  write835,
   type Remittance,
   type RemittanceClaim,
-} from '../../../src/interop/x12/835.js';
+} from '../../../src/domain/settlement/remittance-document.js';
 import { decimalElement, moneyElement, X12WriteError } from '../../../src/interop/x12/segments.js';
 import { parse835, remittanceProblems } from '../../support/x12.js';
 

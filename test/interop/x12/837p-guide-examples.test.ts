@@ -10,7 +10,7 @@
 //    it becomes a valid one.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isValidNpi } from '../../../src/domain/organizations.js';
+import { isValidNpi } from '../../../src/domain/validation.js';
 import { readProfessionalClaims, type X12ClaimReading } from '../../../src/interop/x12/837p-in.js';
 import { samplePayerId, sampleNpi } from './samples.js';
 
