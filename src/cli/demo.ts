@@ -1,9 +1,6 @@
-// `npm run demo`: a running engine with demo organizations, keys printed once, a few claims
-// (JSON, batch and an 837P file) decided and sealed into the ledger, and a settlement batch
-// with its 835, so a newcomer can curl it straight away.
-import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// `npm run demo`: a running engine (API, workers, console) with a payer, two providers, keys
+// printed once, and a steady stream of varied claims decided, sealed and settled as they come,
+// so a newcomer sees the whole life of a claim in a minute.
 import { loadConfig } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import { phiKeysOf } from '../api/app.js';
@@ -17,7 +14,7 @@ import {
   organizationProfileSchema,
   setOrganizationProfile,
 } from '../domain/organization-profile.js';
-import { parseOrThrow } from '../domain/validation.js';
+import { npiCheckDigit, parseOrThrow } from '../domain/validation.js';
 import {
   authenticateKey,
   createOrganization,
@@ -25,10 +22,10 @@ import {
   listOrganizations,
   type Organization,
   type OrganizationKind,
+  type Role,
 } from '../domain/organizations.js';
 import { openRuntime, prepareDatabase } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
-import { submitX12File } from './x12.js';
 
 async function findOrCreate(
   database: Database,
@@ -114,7 +111,12 @@ let demo837Count = 0;
  * 2010AA and the payer's ClaimChain id in 2010BB NM109. Counts and control numbers computed; each
  * file's ISA13 is new, since the same ISA13 again would be a duplicate interchange.
  */
-export function demo837(payerId: string, billingNpi: string, claims: Demo837Claim[]): string {
+export function demo837(
+  payerId: string,
+  billingNpi: string,
+  claims: Demo837Claim[],
+  providerName = 'RIVERSIDE FAMILY MEDICINE',
+): string {
   const now = new Date();
   const ymd = now.toISOString().slice(0, 10).replaceAll('-', '');
   const hhmm = now.toISOString().slice(11, 16).replace(':', '');
@@ -141,11 +143,11 @@ export function demo837(payerId: string, billingNpi: string, claims: Demo837Clai
   const transaction = [
     'ST*837*0001*005010X222A1',
     `BHT*0019*00*${control}*${ymd}*${hhmm}*CH`,
-    'NM1*41*2*RIVERSIDE FAMILY MEDICINE*****46*RFM001',
+    `NM1*41*2*${providerName}*****46*RFM001`,
     'PER*IC*BILLING OFFICE*TE*5555550100',
     'NM1*40*2*ACME HEALTH PLAN*****46*ACME',
     'HL*1**20*1',
-    `NM1*85*2*RIVERSIDE FAMILY MEDICINE*****XX*${billingNpi}`,
+    `NM1*85*2*${providerName}*****XX*${billingNpi}`,
     'N3*1 RIVERSIDE DR',
     'N4*SPRINGFIELD*IL*62701',
     `REF*EI*${DEMO_PROVIDER_PROFILE.taxId}`,
@@ -217,120 +219,254 @@ export async function configureDemoPayer(
   await setFeeScheduleEntries(database, principal, [
     price('99213', '100.00', true),
     price('80053', '40.00', false),
+    price('99214', '150.00', true),
+    price('36415', '12.00', false),
+    // What the demo's stream is denied for: a service the plan does not cover (CO-96).
+    { ...price('97110', '60.00', false), covered: false },
   ]);
 }
 
-export async function runDemo(): Promise<void> {
+/** The demo's members: the subscribers its stream of claims is for. */
+const DEMO_MEMBER_IDS = Array.from(
+  { length: 8 },
+  (_, index) => `W1002003${String(index).padStart(2, '0')}`,
+);
+
+export interface DemoOptions {
+  /** How often the stream sends a claim (or an 837P file). */
+  claimEveryMs: number;
+  /** How often the payer's finance settles what is decided. */
+  settleEveryMs: number;
+}
+
+/** What the stream sends, with how often (weights out of 100). */
+const SCENARIOS = [
+  ['clean', 46],
+  ['second visit', 8],
+  ['not covered', 8],
+  ['over the auto-adjudication limit', 5],
+  ['unknown procedure code', 5],
+  ['same service twice', 6],
+  ['replacement', 8],
+  ['void', 4],
+  ['837P file', 10],
+] as const;
+type Scenario = (typeof SCENARIOS)[number][0];
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)]!;
+}
+
+function pickScenario(): Scenario {
+  let roll = Math.random() * 100;
+  for (const [scenario, weight] of SCENARIOS) {
+    roll -= weight;
+    if (roll < 0) return scenario;
+  }
+  return 'clean';
+}
+
+interface DemoProvider {
+  organization: Organization;
+  billerKey: string;
+  /** Claims it sent that a replacement or a void may still take back. */
+  recent: { id: string; body: ReturnType<typeof demoClaim> }[];
+}
+
+/**
+ * `npm run demo`: a running engine (API, workers and console) with a payer, two providers and a
+ * steady stream of varied claims through every door (JSON, 837P), decided and sealed as they
+ * come, settled on a short cadence. Prints the console's address and the keys.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
   const config = loadConfig();
   await prepareDatabase(config);
   const runtime = openRuntime(config);
   const { database } = runtime;
-  await findOrCreate(database, 'ClaimChain Operator', 'operator');
-  const provider = await findOrCreate(
+  const operator = await findOrCreate(database, 'ClaimChain Operator', 'operator');
+  const riverside = await findOrCreate(
     database,
     'Riverside Family Medicine',
     'provider',
     '1234567893',
   );
+  const lakeside = await findOrCreate(
+    database,
+    'Lakeside Pediatrics',
+    'provider',
+    `123456790${npiCheckDigit('123456790')}`,
+  );
   const payer = await findOrCreate(database, 'Acme Health Plan', 'payer');
   // Sending a profile already in force changes nothing, so a rerun of the demo adds no event.
-  await setDemoProfile(database, provider.id, DEMO_PROVIDER_PROFILE);
-  const providerKey = await issueApiKey(database, {
-    orgId: provider.id,
-    role: 'provider_biller',
-    label: 'demo',
-  });
-  const payerKey = await issueApiKey(database, {
-    orgId: payer.id,
-    role: 'payer_adjudicator',
-    label: 'demo',
-  });
-  const financeKey = (orgId: string) =>
-    issueApiKey(database, { orgId, role: 'finance', label: 'demo' });
-  const payerFinanceKey = await financeKey(payer.id);
-  const providerFinanceKey = await financeKey(provider.id);
-  await configureDemoPayer(database, phiKeysOf(config), payerKey.key);
+  for (const provider of [riverside, lakeside]) {
+    await setDemoProfile(database, provider.id, DEMO_PROVIDER_PROFILE);
+  }
+  const keyOf = async (orgId: string, role: Role) =>
+    (await issueApiKey(database, { orgId, role, label: 'demo' })).key;
+  const keys = {
+    riversideBiller: await keyOf(riverside.id, 'provider_biller'),
+    lakesideBiller: await keyOf(lakeside.id, 'provider_biller'),
+    riversideFinance: await keyOf(riverside.id, 'finance'),
+    payerAdjudicator: await keyOf(payer.id, 'payer_adjudicator'),
+    payerFinance: await keyOf(payer.id, 'finance'),
+    operatorAdmin: await keyOf(operator.id, 'admin'),
+  };
+  await configureDemoPayer(database, phiKeysOf(config), keys.payerAdjudicator, DEMO_MEMBER_IDS);
 
   const engine = await startEngine(runtime, { api: true, workers: true });
+  const base = `http://127.0.0.1:${engine.port}`;
+  const providers: DemoProvider[] = [
+    { organization: riverside, billerKey: keys.riversideBiller, recent: [] },
+    { organization: lakeside, billerKey: keys.lakesideBiller, recent: [] },
+  ];
+  const stream = startStream(base, payer.id, providers, keys.payerFinance, options);
   stopOnSignals(async () => {
+    await stream.stop();
     await engine.stop();
     await runtime.close();
   });
-  const base = `http://127.0.0.1:${engine.port}`;
-  const post = async (path: string, body: unknown, key = providerKey.key) => {
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as {
-      id?: string;
-      ledgerEventId?: string;
-      accepted?: number;
-      batches?: { id: string; amount: string; claimCount: number }[];
-    };
-  };
-  const first = await post(
-    '/v1/claims',
-    demoClaim(payer.id, `DEMO-${Date.now()}`, ['125.00', '48.50']),
-  );
-  const large = await post('/v1/claims', demoClaim(payer.id, `DEMO-L-${Date.now()}`, ['5200.00']));
-  const batch = await post('/v1/claims/batch', {
-    claims: [
-      demoClaim(payer.id, `DEMO-B1-${Date.now()}`, ['90.00']),
-      demoClaim(payer.id, `DEMO-B2-${Date.now()}`, ['210.00', '35.25']),
-    ],
-  });
-  // The same kind of claim as a billing office's 837P file, through the X12 door.
-  const x12File = join(tmpdir(), 'claimchain-demo.837');
-  await writeFile(
-    x12File,
-    demo837(payer.id, provider.npi ?? '', [
-      { patientControlNumber: `DEMO-X-${Date.now()}`, serviceDate: randomServiceDate() },
-    ]),
-  );
-  const x12 = await submitX12File({ file: x12File, url: base, apiKey: providerKey.key });
-  // Once the worker has decided them (its sweep runs every ADJUDICATION_INTERVAL_MS), the
-  // payer's finance settles: one batch for the provider, with its 835.
-  await new Promise((resolve) => setTimeout(resolve, 4 * config.adjudicationIntervalMs + 1_000));
-  const settlement = await post('/v1/settlement/run', {}, payerFinanceKey.key);
-  const settled = settlement.batches?.[0];
 
   console.log(`
-ClaimChain demo is running on ${base} (Ctrl-C to stop)
+ClaimChain demo is running (Ctrl-C to stop)
 
-Organizations: provider ${provider.id} (${provider.name}), payer ${payer.id} (${payer.name})
+  Console        ${base}/          sign in with one of the keys below
+  API reference  ${base}/docs
+  Queue board    ${base}/admin/queues   (operator admin key)
+
+A claim every ${options.claimEveryMs} ms from ${riverside.name} or ${lakeside.name} to ${payer.name}:
+clean visits, denials (a service the plan does not cover, the same service twice), pends for
+a person (over the 5,000.00 auto-adjudication limit, an unknown code), replacements, voids and
+837P files. The payer's finance settles every ${options.settleEveryMs / 1000} s.
+
 Keys (shown once, stored only as hashes):
-  PROVIDER_KEY=${providerKey.key}   # provider_biller
-  PAYER_KEY=${payerKey.key}   # payer_adjudicator
-  PAYER_FINANCE_KEY=${payerFinanceKey.key}   # finance (payer)
-  PROVIDER_FINANCE_KEY=${providerFinanceKey.key}   # finance (provider)
+  RIVERSIDE_BILLER_KEY=${keys.riversideBiller}   # billing office (provider_biller)
+  LAKESIDE_BILLER_KEY=${keys.lakesideBiller}   # billing office (provider_biller)
+  RIVERSIDE_FINANCE_KEY=${keys.riversideFinance}   # provider finance
+  PAYER_KEY=${keys.payerAdjudicator}   # payer adjudicator: review queue, fee schedule
+  PAYER_FINANCE_KEY=${keys.payerFinance}   # payer finance: settlement, payments, reconciliation
+  OPERATOR_KEY=${keys.operatorAdmin}   # operator admin: queue board, operations
 
-Submitted claim ${first.id}, a batch of ${batch.accepted} claims, and claim ${large.id} over the
-payer's 5,000.00 auto-adjudication limit. The worker adjudicates them within a second. Try:
-  curl -s -H "Authorization: Bearer $PROVIDER_KEY" ${base}/v1/claims/${first.id}   # see "decision"
-  curl -s -H "Authorization: Bearer $PAYER_KEY" ${base}/v1/review-queue             # the large one waits here
-  curl -s -H "Authorization: Bearer $PAYER_KEY" '${base}/v1/claims?limit=10'
-  curl -s -H "Authorization: Bearer $PROVIDER_KEY" ${base}/v1/ledger/head
-  curl -s -H "Authorization: Bearer $PROVIDER_KEY" ${base}/v1/ledger/events/${first.ledgerEventId}/proof > proof.json
-  npm run cli -- verify --proof proof.json
+From a shell:
+  curl -s -H "Authorization: Bearer $RIVERSIDE_BILLER_KEY" '${base}/v1/claims?limit=5'
+  curl -s -H "Authorization: Bearer $PAYER_KEY" ${base}/v1/review-queue
+  curl -s -H "Authorization: Bearer $PAYER_FINANCE_KEY" ${base}/v1/settlement/batches
   npm run cli -- verify
-(The sealer runs every ${config.sealIntervalMs} ms; a proof answers 409 until its block is sealed.)
-
-An 837P file went in too (${x12File}, HTTP ${x12.status}); send it again, or your own:
-  npm run cli -- x12 submit ${x12File} --url ${base} --key "$PROVIDER_KEY"
-${
-  settled
-    ? `Settlement made batch ${settled.id}: ${settled.claimCount} claims, ${settled.amount} to pay. Try:
-  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/settlement/batches/${settled.id}/835
-  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/fhir/PaymentReconciliation/${settled.id}
-  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" -H 'content-type: application/json' \\
-    -d '{"traceNumber":"TRN-DEMO-1","amount":"${settled.amount}","paidDate":"${new Date().toISOString().slice(0, 10)}"}' \\
-    ${base}/v1/settlement/batches/${settled.id}/confirmation`
-    : 'Settlement found nothing decided yet; run it again:'
-}
-  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" ${base}/v1/settlement/run
-  curl -s -H "Authorization: Bearer $PROVIDER_FINANCE_KEY" ${base}/v1/balances
-  curl -s -X POST -H "Authorization: Bearer $PAYER_FINANCE_KEY" ${base}/v1/reconciliation/runs
 `);
+}
+
+/** Sends the stream's claims and settles on its cadence until stopped. */
+function startStream(
+  base: string,
+  payerId: string,
+  providers: DemoProvider[],
+  payerFinanceKey: string,
+  options: DemoOptions,
+) {
+  let stopped = false;
+  let sent = 0;
+  const request = async (path: string, key: string, body: string, type = 'application/json') => {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': type },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const sendOne = async () => {
+    const provider = pick(providers);
+    const scenario = pickScenario();
+    const pcn = `DEMO-${Date.now().toString(36)}-${sent++}`;
+    const memberId = pick(DEMO_MEMBER_IDS);
+    if (scenario === '837P file') {
+      const file = demo837(
+        payerId,
+        provider.organization.npi ?? '',
+        [0, 1, 2].map((index) => ({
+          patientControlNumber: `${pcn}-${index}`,
+          serviceDate: randomServiceDate(),
+          memberId: pick(DEMO_MEMBER_IDS),
+        })),
+        provider.organization.name.toUpperCase(),
+      );
+      await request('/v1/x12/837', provider.billerKey, file, 'application/edi-x12');
+      return;
+    }
+    const earlier = provider.recent.length > 0 ? pick(provider.recent) : undefined;
+    let body = demoClaim(payerId, pcn, ['125.00', '48.50'], randomServiceDate(), memberId);
+    if (scenario === 'second visit') {
+      body = withLines(body, [
+        ['99214', '180.00'],
+        ['36415', '15.00'],
+      ]);
+    } else if (scenario === 'not covered') {
+      body = withLines(body, [['97110', '75.00']]);
+    } else if (scenario === 'over the auto-adjudication limit') {
+      body = demoClaim(payerId, pcn, ['5200.00'], randomServiceDate(), memberId);
+    } else if (scenario === 'unknown procedure code') {
+      body = withLines(body, [['99499', '140.00']]);
+    } else if (scenario === 'same service twice' && earlier) {
+      // The same member, service and day as an earlier claim: CO-18, a duplicate service.
+      body = { ...earlier.body, patientControlNumber: pcn };
+    } else if ((scenario === 'replacement' || scenario === 'void') && earlier) {
+      provider.recent.splice(provider.recent.indexOf(earlier), 1);
+      body = {
+        ...earlier.body,
+        frequencyCode: scenario === 'void' ? '8' : '7',
+        originalClaimId: earlier.id,
+        ...(scenario === 'replacement'
+          ? {
+              serviceLines: earlier.body.serviceLines.map((line) => ({
+                ...line,
+                chargeAmount: '110.00',
+              })),
+            }
+          : {}),
+      } as typeof body;
+    }
+    const answer = await request('/v1/claims', provider.billerKey, JSON.stringify(body));
+    if (answer.status === 201 && body.frequencyCode === '1') {
+      provider.recent.push({ id: answer.body.id as string, body });
+      if (provider.recent.length > 50) provider.recent.shift();
+    }
+  };
+  const loop = (everyMs: number, work: () => Promise<void>) =>
+    (async () => {
+      while (!stopped) {
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
+        if (stopped) break;
+        // A refused or failed request is the demo's loss, not the engine's: carry on.
+        await work().catch((error: unknown) => {
+          console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      }
+    })();
+  const claims = loop(options.claimEveryMs, sendOne);
+  const settlement = loop(options.settleEveryMs, async () => {
+    const answer = await request('/v1/settlement/run', payerFinanceKey, '{}');
+    const batches = (answer.body.batches as unknown[] | undefined)?.length ?? 0;
+    if (batches > 0) console.log(`demo: settlement made ${batches} batch(es)`);
+  });
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all([claims, settlement]);
+    },
+  };
+}
+
+/** The claim with these service lines (procedure code, charge) instead of its own. */
+function withLines(
+  claim: ReturnType<typeof demoClaim>,
+  lines: [procedureCode: string, chargeAmount: string][],
+): ReturnType<typeof demoClaim> {
+  const [template] = claim.serviceLines;
+  return {
+    ...claim,
+    serviceLines: lines.map(([procedureCode, chargeAmount]) => ({
+      ...template!,
+      procedureCode,
+      modifiers: [],
+      chargeAmount,
+    })),
+  };
 }

@@ -432,11 +432,23 @@ program
 program
   .command('demo')
   .description(
-    'migrate, create demo organizations and keys, start the engine and submit a few claims',
+    'migrate, create demo organizations and keys, start the engine and the console, and send a steady stream of varied claims',
   )
-  .action(async () => {
+  .option('--claim-every <ms>', 'how often the stream sends a claim or an 837P file', '1500')
+  .option('--settle-every <ms>', "how often the payer's finance settles", '20000')
+  .action(async (options: { claimEvery: string; settleEvery: string }) => {
     const { runDemo } = await import('./demo.js');
-    await runDemo();
+    const every = (value: string, flag: string) => {
+      const ms = Number(value);
+      if (!Number.isInteger(ms) || ms < 10 || ms > 3_600_000) {
+        throw new InvalidArgumentError(`${flag} must be a whole number of ms from 10 to 3600000`);
+      }
+      return ms;
+    };
+    await runDemo({
+      claimEveryMs: every(options.claimEvery, '--claim-every'),
+      settleEveryMs: every(options.settleEvery, '--settle-every'),
+    });
   });
 
 program
