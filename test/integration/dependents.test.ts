@@ -417,9 +417,12 @@ describe('secondary claims', () => {
       const directory = await mkdtemp(join(tmpdir(), 'dependent-835-'));
       const file = join(directory, '835.x12');
       await writeFile(file, text835);
-      const checked = await promisify(execFile)('/work/shared/tools/x12check', [file]).catch(
-        (error: { stdout: string; stderr: string }) => error,
-      );
+      // Debian's python3 (with python3-defusedxml, which .ci/run installs), not whatever python3
+      // is first on the PATH.
+      const checked = await promisify(execFile)('/usr/bin/python3', [
+        '/work/shared/tools/x12check',
+        file,
+      ]).catch((error: { stdout: string; stderr: string }) => error);
       // pyx12 against the 835 guide (005010X221A1): "<file>: ok" when it finds nothing.
       expect(`${checked.stdout}${checked.stderr}`.trim()).toBe(`${file}: ok`);
     },
