@@ -1,9 +1,11 @@
 // `npm run demo` as a newcomer runs it (the command itself, in its own process, on a database it
 // creates): the keys it prints work, and within seconds its stream has taken claims through
 // every door and to every end: paid, denied, pended, replaced, voided, settled, from an 837P
-// file too, sealed into the ledger.
-import { spawn, type ChildProcess } from 'node:child_process';
+// file too, sealed into the ledger. And the README's five-minute tour, run as written against it.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../support/environment.js';
@@ -115,6 +117,41 @@ describe('npm run demo', () => {
     expect(Number(rows[0]!.sealed)).toBeGreaterThan(0);
     expect(Number(rows[0]!.settled_batches)).toBeGreaterThan(0);
   }, 90_000);
+
+  it("runs the README's five-minute tour as written", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const tour = readme.slice(
+      readme.indexOf('## A five-minute tour'),
+      readme.indexOf('\n## ', readme.indexOf('## A five-minute tour') + 1),
+    );
+    const blocks = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(blocks.length).toBe(3);
+    const script = blocks
+      .join('\n')
+      .replace('API=http://localhost:3000', `API=http://127.0.0.1:${port}`);
+    const key = (variable: string) => new RegExp(`${variable}=(\\S+)`).exec(output)![1]!;
+    const run = promisify(execFile)('bash', ['-eu', '-c', script], {
+      env: {
+        ...process.env,
+        DATABASE_URL: `${SERVER_URL}/${name}`,
+        RIVERSIDE_BILLER_KEY: key('RIVERSIDE_BILLER_KEY'),
+        PAYER_KEY: key('PAYER_KEY'),
+        PAYER_FINANCE_KEY: key('PAYER_FINANCE_KEY'),
+        RIVERSIDE_FINANCE_KEY: key('RIVERSIDE_FINANCE_KEY'),
+      },
+      timeout: 120_000,
+    });
+    // A failing step names itself by what it printed.
+    const { stdout } = await run.catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`the tour failed:\n${error.stdout}\n${error.stderr.slice(-2000)}`);
+    });
+    await rm('proof.json', { force: true });
+    const lines = stdout.trim().split('\n');
+    // The claim's status once decided, the queue's and the run's counts, an 835, two verdicts.
+    expect(lines[0]).toMatch(/^(paid|partially_paid|denied)$/);
+    expect(stdout).toMatch(/^ISA\*00\*/m);
+    expect(stdout).toContain('ok');
+  }, 150_000);
 
   it('stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
