@@ -446,12 +446,12 @@ program
     'measure intake, adjudication, sealing, verification, settlement and reconciliation on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement or all', 'all')
+  .option('--suite <name>', 'ledger, adjudication, settlement or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
   .action(async (options: { events: string; suite: string; claims: string }) => {
     const { runBench } = await import('./bench.js');
-    if (!['ledger', 'settlement', 'all'].includes(options.suite)) {
-      throw new InvalidArgumentError('--suite must be ledger, settlement or all');
+    if (!['ledger', 'adjudication', 'settlement', 'all'].includes(options.suite)) {
+      throw new InvalidArgumentError('--suite must be ledger, adjudication, settlement or all');
     }
     await runBench(Number(options.events), options.suite as BenchSuite, Number(options.claims));
   });
