@@ -295,7 +295,10 @@ class BatchState {
     // Only now: a claim another worker decided before we got the locks counts as paid.
     const paid = await readPaidLineKeys(
       client,
-      claims.filter((claim) => contexts.get(claim.id)?.patient),
+      claims.flatMap((claim) => {
+        const context = contexts.get(claim.id);
+        return context?.patient ? [{ claim, lines: context.lines }] : [];
+      }),
     );
     return new BatchState(claims, contexts, family, member, authorizations, paid);
   }
@@ -409,12 +412,23 @@ function uniqueKeys(contexts: ClaimContext[], level: 'familyKey' | 'memberKey'):
 /**
  * Line keys of the earlier claims (same provider, payer, member and patient) that were paid,
  * in whole or in part, and not denied line by line: what the engine calls duplicates (CO-18).
+ * Only lines with a procedure code and service date that a claim of the batch bills are read:
+ * no other key can match, and a member's history is not read whole for every batch.
  */
 async function readPaidLineKeys(
   client: pg.PoolClient,
-  claims: ClaimRow[],
+  claims: { claim: ClaimRow; lines: LineRow[] }[],
 ): Promise<Map<string, Set<string>>> {
-  const groups = new Map(claims.map((claim) => [paidLinesKeyOf(claim), claim]));
+  const groups = new Map<string, { claim: ClaimRow; codes: Set<string>; dates: Set<string> }>();
+  for (const { claim, lines } of claims) {
+    const key = paidLinesKeyOf(claim);
+    const group = groups.get(key) ?? { claim, codes: new Set(), dates: new Set() };
+    for (const line of lines) {
+      group.codes.add(line.procedure_code);
+      group.dates.add(line.service_date);
+    }
+    groups.set(key, group);
+  }
   const wanted = [...groups.values()];
   const { rows } = await client.query<{
     provider_org_id: string;
@@ -427,27 +441,31 @@ async function readPaidLineKeys(
   }>(
     `SELECT c.provider_org_id, c.payer_org_id, c.member_id_index, c.patient_index,
             l.procedure_code, l.modifiers, l.service_date::text AS service_date
-       FROM unnest($1::uuid[], $2::uuid[], $3::char(64)[], $4::char(64)[])
-              AS k(provider_org_id, payer_org_id, member_id_index, patient_index)
-       JOIN claims c ON c.provider_org_id = k.provider_org_id AND c.payer_org_id = k.payer_org_id
-        AND c.member_id_index = k.member_id_index
+       FROM unnest($1::uuid[], $2::uuid[], $3::char(64)[], $4::char(64)[], $5::text[], $6::text[])
+              AS k(provider_org_id, payer_org_id, member_id_index, patient_index, codes, dates)
+       JOIN claims c ON c.payer_org_id = k.payer_org_id AND c.member_id_index = k.member_id_index
+        AND c.provider_org_id = k.provider_org_id
         AND c.patient_index IS NOT DISTINCT FROM k.patient_index
+        AND c.status IN ('paid', 'partially_paid')
        JOIN claim_lines l ON l.claim_id = c.id
+        AND l.procedure_code = ANY(string_to_array(k.codes, ','))
+        AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
        JOIN LATERAL (
          SELECT result FROM claim_decisions d WHERE d.claim_id = c.id
           ORDER BY decided_at DESC LIMIT 1
        ) d ON true
-      WHERE c.status IN ('paid', 'partially_paid')
-        AND EXISTS (
+      WHERE EXISTS (
           SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
            WHERE (decided->>'lineNumber')::int = l.line_number
              AND (decided->>'denied')::boolean = false
         )`,
     [
-      wanted.map((claim) => claim.provider_org_id),
-      wanted.map((claim) => claim.payer_org_id),
-      wanted.map((claim) => claim.member_id_index),
-      wanted.map((claim) => claim.patient_index),
+      wanted.map(({ claim }) => claim.provider_org_id),
+      wanted.map(({ claim }) => claim.payer_org_id),
+      wanted.map(({ claim }) => claim.member_id_index),
+      wanted.map(({ claim }) => claim.patient_index),
+      wanted.map(({ codes }) => [...codes].join(',')),
+      wanted.map(({ dates }) => [...dates].join(',')),
     ],
   );
   const keys = new Map<string, Set<string>>();

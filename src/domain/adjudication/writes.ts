@@ -25,16 +25,17 @@ export interface DecidedClaim {
   payer_org_id: string;
 }
 
+/** A claim_decisions row, named as jsonb_to_recordset reads it. */
 interface DecisionRow {
   id: string;
-  claimId: string;
-  decidedBy: string;
+  claim_id: string;
+  decided_by: string;
   status: string;
-  paidAmount: string;
-  patientAmount: string;
-  result: string;
-  versions: string;
-  eventId: string;
+  paid_amount: string;
+  patient_amount: string;
+  result: AdjudicationResult;
+  versions: unknown;
+  event_id: string;
   note: string | null;
 }
 
@@ -65,14 +66,14 @@ export class DecisionWrites {
     const patient = result.outcome === 'pend' ? '0.00' : result.totals.patientResponsibilityAmount;
     this.decisions.push({
       id: decisionId,
-      claimId: claim.id,
-      decidedBy,
+      claim_id: claim.id,
+      decided_by: decidedBy,
       status,
-      paidAmount: paid,
-      patientAmount: patient,
-      result: JSON.stringify(result),
-      versions: JSON.stringify(versions),
-      eventId,
+      paid_amount: paid,
+      patient_amount: patient,
+      result,
+      versions,
+      event_id: eventId,
       note: note ?? null,
     });
     this.statuses.set(claim.id, status);
@@ -113,30 +114,18 @@ export class DecisionWrites {
 
   /** Writes everything gathered; the events last (appendEvents holds the ledger's lock). */
   async write(client: pg.PoolClient): Promise<void> {
-    const rows = this.decisions;
-    if (rows.length > 0) {
+    if (this.decisions.length > 0) {
+      // One JSON document rather than an array per column: the results are JSON already, and
+      // a text[] of them would be escaped character by character on the way out.
       await client.query(
         `INSERT INTO claim_decisions (id, claim_id, decided_at, decided_by, status, paid_amount,
            patient_responsibility_amount, result, config_versions, ledger_event_id, note)
-         SELECT d.id, d.claim_id, $1, d.decided_by, d.status, d.paid, d.patient, d.result::jsonb,
-                d.versions::jsonb, d.event_id, d.note
-           FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::numeric[],
-                       $7::numeric[], $8::text[], $9::text[], $10::uuid[], $11::text[])
-             AS d(id, claim_id, decided_by, status, paid, patient, result, versions, event_id,
-                  note)`,
-        [
-          this.decidedAt,
-          rows.map((row) => row.id),
-          rows.map((row) => row.claimId),
-          rows.map((row) => row.decidedBy),
-          rows.map((row) => row.status),
-          rows.map((row) => row.paidAmount),
-          rows.map((row) => row.patientAmount),
-          rows.map((row) => row.result),
-          rows.map((row) => row.versions),
-          rows.map((row) => row.eventId),
-          rows.map((row) => row.note),
-        ],
+         SELECT d.id, d.claim_id, $1, d.decided_by, d.status, d.paid_amount, d.patient_amount,
+                d.result, d.versions, d.event_id, d.note
+           FROM jsonb_to_recordset($2::jsonb) AS d(id uuid, claim_id uuid, decided_by text,
+                status text, paid_amount numeric, patient_amount numeric, result jsonb,
+                versions jsonb, event_id uuid, note text)`,
+        [this.decidedAt, JSON.stringify(this.decisions)],
       );
     }
     if (this.statuses.size > 0) {
