@@ -12,9 +12,9 @@ import { phiKeysOf } from '../../src/api/app.js';
 import { configureDemoPayer, demoClaim } from '../../src/cli/demo.js';
 import { adjudicate } from '../../src/domain/adjudication/engine.js';
 import type { Accumulators } from '../../src/domain/adjudication/types.js';
-import { feeScheduleTermsOf } from '../../src/domain/payers/fee-schedule.js';
+import { feeSchedulesOf } from '../../src/domain/payers/fee-schedule.js';
 import { planTermsOf } from '../../src/domain/payers/plans.js';
-import { adjudicationRulesOf } from '../../src/domain/payers/rules.js';
+import { adjudicationRulesOfPayers } from '../../src/domain/payers/rules.js';
 import { bearer } from '../support/api.js';
 import {
   createActor,
@@ -144,8 +144,12 @@ async function expectedPerMember(backlog: Backlog) {
     payerOrgId,
   ]);
   const { plan } = await planTermsOf(pool, planRow.rows[0]!.id);
-  const feeSchedule = await feeScheduleTermsOf(pool, payerOrgId, ['99213', '80053']);
-  const { rules } = await adjudicationRulesOf(pool, payerOrgId);
+  const codes = ['99213', '80053'];
+  const feeSchedule = (await feeSchedulesOf(pool, [{ payerOrgId, procedureCodes: codes }])).termsOf(
+    payerOrgId,
+    codes,
+  );
+  const { rules } = (await adjudicationRulesOfPayers(pool, [payerOrgId])).get(payerOrgId)!;
   const receivedDate = new Date().toISOString().slice(0, 10);
   let accumulators: Accumulators = {
     planYear: '2026',

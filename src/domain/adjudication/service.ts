@@ -8,18 +8,11 @@ import { readAppliedCoverages } from '../payers/coverages.js';
 import { adjudicateBatch } from './batch.js';
 import {
   accumulatorKeyText,
-  findClaimPatient,
   lockAccumulatorRows,
   saveAccumulatorRows,
   type ClaimPatient,
 } from './family.js';
-import {
-  NO_PLAN,
-  planIdFor,
-  type ClaimRow,
-  type LineRow,
-  type StoredCoverage,
-} from './stored-claim.js';
+import { NO_PLAN, planIdFor, type LineRow, type StoredCoverage } from './stored-claim.js';
 import type { Accumulators, AdjudicationResult, DecidedAdjudication, Plan } from './types.js';
 import { DecisionWrites, type AdjudicationOutcome, type DecidedClaim } from './writes.js';
 
@@ -55,14 +48,6 @@ export async function readLines(client: pg.PoolClient, claimId: string): Promise
     [claimId],
   );
   return rows;
-}
-
-/** The row of the member the claim is for (the subscriber or a dependent), if the payer knows them. */
-export async function findMember(
-  client: pg.PoolClient,
-  claim: ClaimRow,
-): Promise<string | undefined> {
-  return (await findClaimPatient(client, claim))?.memberRowId;
 }
 
 /** The patient's coverages, by the rule eligibility answers with too (readAppliedCoverages). */

@@ -232,19 +232,10 @@ export interface FeeScheduleTerms {
   versions: { procedureCode: string; modifier: string; version: number }[];
 }
 
-/** The fee schedule's terms for these codes (every modifier), as adjudication reads them. */
-export async function feeScheduleTermsOf(
-  db: Queryable,
-  payerOrgId: string,
-  procedureCodes: readonly string[],
-): Promise<FeeScheduleTerms> {
-  const schedules = await feeSchedulesOf(db, [{ payerOrgId, procedureCodes }]);
-  return schedules.termsOf(payerOrgId, procedureCodes);
-}
-
 /**
  * The fee schedules of several payers for the codes asked of each, in one statement
- * (adjudication's batches); `termsOf` then answers feeScheduleTermsOf for any of those codes.
+ * (adjudication's batches); `termsOf` then answers, for a payer and some of those codes, their
+ * terms (every modifier) and versions, as adjudication reads them.
  */
 export async function feeSchedulesOf(
   db: Queryable,

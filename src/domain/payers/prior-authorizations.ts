@@ -137,24 +137,6 @@ export async function listPriorAuthorizations(
 
 // ---- For adjudication: the authorizations a claim may draw on, row-locked, and their units
 
-/**
- * The member's authorizations for this provider at this payer, locked in id order (one lock
- * order, so concurrent claims of a member queue instead of deadlocking).
- */
-export async function lockAuthorizationsOf(
-  client: pg.PoolClient,
-  memberRowId: string,
-  claim: { provider_org_id: string; payer_org_id: string },
-): Promise<AuthorizationTerms[]> {
-  const holder = {
-    memberRowId,
-    providerOrgId: claim.provider_org_id,
-    payerOrgId: claim.payer_org_id,
-  };
-  const locked = await lockAuthorizationsOfHolders(client, [holder]);
-  return locked.get(authorizationHolderKey(holder)) ?? [];
-}
-
 /** Whose authorizations: a member, at one provider, of one payer. */
 export interface AuthorizationHolder {
   memberRowId: string;
@@ -166,9 +148,9 @@ export const authorizationHolderKey = (holder: AuthorizationHolder) =>
   `${holder.memberRowId}|${holder.providerOrgId}|${holder.payerOrgId}`;
 
 /**
- * lockAuthorizationsOf for many holders in one statement (adjudication's batches): every row
- * locked in id order, the one order all adjudication uses; by authorizationHolderKey, each
- * holder's list in id order.
+ * The authorizations of these holders (members at providers of payers), row-locked in id order
+ * in one statement: the one order all adjudication locks them in, so concurrent batches queue
+ * instead of deadlocking. By authorizationHolderKey, each holder's list in id order.
  */
 export async function lockAuthorizationsOfHolders(
   client: pg.PoolClient,

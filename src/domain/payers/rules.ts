@@ -150,15 +150,10 @@ export const DEFAULT_PAYER_RULES: AdjudicationRules = {
   pendUnknownCodes: true,
 };
 
-/** The payer's rules as adjudication applies them, with their version (null: the defaults). */
-export async function adjudicationRulesOf(
-  db: Queryable,
-  payerOrgId: string,
-): Promise<{ rules: AdjudicationRules; version: number | null }> {
-  return (await adjudicationRulesOfPayers(db, [payerOrgId])).get(payerOrgId)!;
-}
-
-/** adjudicationRulesOf for many payers in one statement (adjudication's batches), by payer. */
+/**
+ * The payers' rules as adjudication applies them, with their version (null: the defaults), by
+ * payer, in one statement.
+ */
 export async function adjudicationRulesOfPayers(
   db: Queryable,
   payerOrgIds: readonly string[],
