@@ -1,15 +1,19 @@
 // Adjudication worker: decides every submitted claim. A job scheduler runs a sweep every
 // ADJUDICATION_INTERVAL_MS; the claims table is the outbox (every claim with status
 // "submitted" is waiting), so a claim committed just before a crash is decided by the next
-// sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED).
+// sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED). Claims are
+// decided in batches of ADJUDICATION_BATCH_CLAIMS_MAX, one transaction each (batch.ts).
 import { adjudicateSubmitted } from '../src/domain/adjudication/sweep.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
 
-/** Claims one sweep takes; the next sweep takes the rest. */
-const CLAIMS_PER_SWEEP_MAX = 1_000;
-/** Claims decided at once within a sweep (each in its own transaction). */
-const CLAIMS_IN_PARALLEL = 4;
+/** Batches one sweep decides at most; the next sweep takes the rest. */
+const BATCHES_PER_SWEEP_MAX = 10;
+/**
+ * Batches (transactions) deciding at once within a sweep: while one waits for the database the
+ * other decides in memory. More workers (processes) add more.
+ */
+const BATCHES_IN_PARALLEL = 2;
 
 export function initAdjudicationWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
@@ -20,8 +24,9 @@ export function initAdjudicationWorker(dependencies: WorkerDependencies) {
     everyMs: config.adjudicationIntervalMs,
     run: () =>
       adjudicateSubmitted(database, {
-        claimsMax: CLAIMS_PER_SWEEP_MAX,
-        parallel: CLAIMS_IN_PARALLEL,
+        claimsMax: BATCHES_PER_SWEEP_MAX * config.adjudicationBatchClaimsMax,
+        parallel: BATCHES_IN_PARALLEL,
+        batchClaimsMax: config.adjudicationBatchClaimsMax,
         // One claim's failure must not hold up the others; it is tried again next sweep until
         // its attempts run out. The error's message could quote patient data: log its name.
         onFailure: (claimId, _error, recorded) =>

@@ -15,7 +15,8 @@ import { npiCheckDigit } from '../domain/validation.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
-import { phiKeysOf } from '../api/app.js';
+import { createApp, phiKeysOf } from '../api/app.js';
+import { createLogger } from '../infra/logger.js';
 import { recordDecision } from '../domain/adjudication/service.js';
 import { adjudicateSubmitted } from '../domain/adjudication/sweep.js';
 import type { AdjudicationResult } from '../domain/adjudication/types.js';
@@ -30,6 +31,8 @@ const SINGLE_CONCURRENCY = 64;
 export const BENCH_MEMBERS = 200;
 /** Claims adjudicated for the adjudication figure (oldest first). */
 const ADJUDICATED_CLAIMS = 10_000;
+/** Batches (transactions) deciding at once, as the adjudication worker runs them. */
+const ADJUDICATION_BATCHES_IN_PARALLEL = 2;
 
 /** Member and service date of claim `index`: no two claims repeat a service until day 300. */
 export function claimant(index: number): [string, string] {
@@ -140,7 +143,14 @@ async function drive(total: number, concurrency: number, task: (index: number) =
   };
 }
 
-export const BENCH_SUITES = ['ledger', 'settlement', 'reconciliation', 'pipeline', 'all'] as const;
+export const BENCH_SUITES = [
+  'ledger',
+  'adjudication',
+  'settlement',
+  'reconciliation',
+  'pipeline',
+  'all',
+] as const;
 export type BenchSuite = (typeof BENCH_SUITES)[number];
 
 export async function runBench(
@@ -156,6 +166,9 @@ export async function runBench(
   if (suite === 'ledger' || suite === 'all') {
     await withScratchDatabase((url) => benchLedger(url, eventsTarget));
   }
+  // The ledger suite measures adjudication too (the same 10,000 claims of 200 members); this
+  // suite is that figure alone, without the HTTP intake, sealing and verification around it.
+  if (suite === 'adjudication') await withScratchDatabase((url) => benchAdjudication(url));
   if (suite === 'settlement' || suite === 'all') {
     await withScratchDatabase((url) => benchSettlement(url, settlementClaims));
   }
@@ -249,6 +262,81 @@ async function withScratchDatabase(work: (databaseUrl: string) => Promise<void>)
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
+  }
+}
+
+/**
+ * Decides the oldest ADJUDICATED_CLAIMS submitted claims with the worker's sweep: batches of
+ * `batchClaimsMax` claims (ADJUDICATION_BATCH_CLAIMS_MAX), two transactions at a time.
+ */
+async function measureAdjudication(database: Database, batchClaimsMax: number): Promise<void> {
+  const started = performance.now();
+  let decided = 0;
+  while (decided < ADJUDICATED_CLAIMS) {
+    const sweep = await adjudicateSubmitted(database, {
+      claimsMax: ADJUDICATED_CLAIMS - decided,
+      parallel: ADJUDICATION_BATCHES_IN_PARALLEL,
+      batchClaimsMax,
+      onFailure: (_claimId, error) => {
+        throw error;
+      },
+    });
+    if (sweep.decided === 0) break;
+    decided += sweep.decided;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `adjudication (stored claim to recorded decision, batches of ${batchClaimsMax}, ` +
+      `${ADJUDICATION_BATCHES_IN_PARALLEL} at a time, ${BENCH_MEMBERS} members): ` +
+      `${Math.round(decided / seconds)} claims/s (${decided} claims in ${seconds.toFixed(2)} s)`,
+  );
+}
+
+/**
+ * Adjudication alone: ADJUDICATED_CLAIMS claims of BENCH_MEMBERS members sent through the batch
+ * API (an in-process server), then decided as the worker decides them.
+ */
+async function benchAdjudication(databaseUrl: string): Promise<void> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
+  const database = openDatabase(databaseUrl, 8);
+  const app = createApp({ config, database, logger: createLogger('silent') });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const provider = await createOrganization(database, {
+      name: 'Bench Provider',
+      kind: 'provider',
+      npi: '1234567893',
+    });
+    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
+    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
+    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
+    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const agent = new http.Agent({ keepAlive: true });
+    for (let first = 0; first < ADJUDICATED_CLAIMS; first += BATCH_SIZE) {
+      const body = JSON.stringify({
+        claims: Array.from({ length: BATCH_SIZE }, (_, index) =>
+          demoClaim(
+            payer.id,
+            `A-${first + index}`,
+            ['125.00', '48.50'],
+            ...claimant(first + index),
+          ),
+        ),
+      });
+      const result = await post(agent, port, '/v1/claims/batch', key, body);
+      if (result.status !== 200) {
+        throw new Error(`batch intake answered ${result.status}: ${result.body.slice(0, 300)}`);
+      }
+    }
+    agent.destroy();
+    console.log(`adjudication (${ADJUDICATED_CLAIMS} claims submitted)`);
+    await measureAdjudication(database, config.adjudicationBatchClaimsMax);
+  } finally {
+    server.close();
+    await database.close();
   }
 }
 
@@ -347,25 +435,7 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
     api.kill('SIGTERM');
     api = undefined;
 
-    const adjudicationStarted = performance.now();
-    let decided = 0;
-    while (decided < ADJUDICATED_CLAIMS) {
-      const sweep = await adjudicateSubmitted(database, {
-        claimsMax: Math.min(1_000, ADJUDICATED_CLAIMS - decided),
-        parallel: 4,
-        onFailure: (_claimId, error) => {
-          throw error;
-        },
-      });
-      if (sweep.decided === 0) break;
-      decided += sweep.decided;
-    }
-    const adjudicationSeconds = (performance.now() - adjudicationStarted) / 1000;
-    console.log(
-      `adjudication (stored claim to recorded decision, 4 at a time, ${BENCH_MEMBERS} members): ` +
-        `${Math.round(decided / adjudicationSeconds)} claims/s (${decided} claims, ` +
-        `${((adjudicationSeconds * 1000 * 4) / decided).toFixed(1)} ms each)`,
-    );
+    await measureAdjudication(database, loadConfig().adjudicationBatchClaimsMax);
 
     // Sealing and verification are measured on their own: the intake's write burst is
     // checkpointed first, so its flush does not land in their figures.

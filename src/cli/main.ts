@@ -457,7 +457,7 @@ program
     'measure intake, adjudication, sealing, verification, settlement, reconciliation and the whole pipeline on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement, reconciliation, pipeline or all', 'all')
+  .option('--suite <name>', 'ledger, adjudication, settlement, reconciliation, pipeline or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
   .option(
     '--history <n>',

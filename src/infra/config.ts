@@ -52,6 +52,7 @@ const environmentSchema = z.object({
   SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
   ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
+  ADJUDICATION_BATCH_CLAIMS_MAX: integer(1, 5_000, 500),
   SETTLEMENT_INTERVAL_MS: integer(50, 86_400_000, 60_000),
   RECONCILIATION_INTERVAL_MS: integer(1_000, 604_800_000, 3_600_000),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
@@ -83,6 +84,8 @@ export interface Config {
   sealIntervalMs: number;
   /** How often the adjudication worker sweeps for submitted claims. */
   adjudicationIntervalMs: number;
+  /** Claims the adjudication worker decides in one transaction (one batch). */
+  adjudicationBatchClaimsMax: number;
   /** How often the settlement worker batches every payer's adjudicated claims. */
   settlementIntervalMs: number;
   /** How often the reconciliation worker checks the journal, ledger, batches and chain. */
@@ -147,6 +150,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     sealBlockEventsMax: values.SEAL_BLOCK_EVENTS_MAX,
     sealIntervalMs: values.SEAL_INTERVAL_MS,
     adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,
+    adjudicationBatchClaimsMax: values.ADJUDICATION_BATCH_CLAIMS_MAX,
     settlementIntervalMs: values.SETTLEMENT_INTERVAL_MS,
     reconciliationIntervalMs: values.RECONCILIATION_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,

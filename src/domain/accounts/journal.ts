@@ -44,7 +44,11 @@ export async function postJournalEntry(
   client: pg.PoolClient,
   entry: JournalEntryInput,
 ): Promise<string | undefined> {
-  // One posting per account, in a fixed order, so concurrent entries lock accounts alike.
+  return (await postJournalEntries(client, [entry]))[0];
+}
+
+/** One posting per account (merged), zero ones left out, in account key order; must sum to zero. */
+function balancedPostings(entry: JournalEntryInput): Posting[] {
   const merged = new Map<string, Posting>();
   for (const posting of entry.postings) {
     const key = accountKeyText(posting);
@@ -61,43 +65,76 @@ export async function postJournalEntry(
   const total = postings.reduce((sum, posting) => sum.plus(posting.amount), new Decimal(0));
   if (!total.isZero())
     throw new UnbalancedEntry(`journal entry ${entry.kind} sums to ${total.toFixed(2)}`);
-  if (postings.length === 0) return undefined;
-  const entryId = randomUUID();
-  // One statement: the entry, its accounts (created on first use, balances moved) and its
-  // postings. The account rows stay locked until commit, so it comes late in a transaction.
+  return postings;
+}
+
+/**
+ * Posts the entries inside the caller's transaction in one statement: the entries, their
+ * accounts (created on first use; each balance moved once, by the sum of its postings) and the
+ * postings. Returns each entry's id, undefined for an entry whose postings are all zero.
+ */
+export async function postJournalEntries(
+  client: pg.PoolClient,
+  entries: readonly JournalEntryInput[],
+): Promise<(string | undefined)[]> {
+  const posted = entries.map((entry) => ({ entry, postings: balancedPostings(entry) }));
+  const ids = posted.map(({ postings }) => (postings.length > 0 ? randomUUID() : undefined));
+  const written = posted.flatMap(({ entry, postings }, index) =>
+    postings.length > 0 ? [{ entry, postings, id: ids[index]! }] : [],
+  );
+  if (written.length === 0) return ids;
+  // Each account once, in key order, so concurrent transactions lock accounts alike.
+  const moves = new Map<string, Posting>();
+  for (const posting of written.flatMap(({ postings }) => postings)) {
+    const key = accountKeyText(posting);
+    const earlier = moves.get(key);
+    moves.set(key, earlier ? { ...earlier, amount: earlier.amount.plus(posting.amount) } : posting);
+  }
+  const accounts = [...moves.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, move]) => move);
+  const postings = written.flatMap(({ id, postings }) =>
+    postings.map((posting) => ({ id, posting })),
+  );
+  // The account rows stay locked until commit, so this comes late in a transaction.
   await client.query(
     `WITH entry AS (
        INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[])
      ), moved AS (
        INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
        SELECT gen_random_uuid(), owner, counterparty, purpose, amount
-         FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[])
-           AS p(owner, counterparty, purpose, amount)
+         FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[]) WITH ORDINALITY
+           AS m(owner, counterparty, purpose, amount, position)
+        ORDER BY position
        ON CONFLICT (owner_org_id, counterparty_org_id, purpose)
        DO UPDATE SET balance_amount = accounts.balance_amount + EXCLUDED.balance_amount
        RETURNING id, owner_org_id, counterparty_org_id, purpose
      )
      INSERT INTO journal_postings (entry_id, account_id, amount)
-     SELECT entry.id, moved.id, p.amount
-       FROM entry, moved
-       JOIN unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[])
-         AS p(owner, counterparty, purpose, amount)
-         ON p.owner = moved.owner_org_id AND p.counterparty = moved.counterparty_org_id
+     SELECT p.entry_id, moved.id, p.amount
+       FROM unnest($10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $14::numeric[])
+              AS p(entry_id, owner, counterparty, purpose, amount)
+       JOIN moved ON p.owner = moved.owner_org_id AND p.counterparty = moved.counterparty_org_id
         AND p.purpose = moved.purpose`,
     [
-      entryId,
-      entry.kind,
-      entry.claimId,
-      entry.ledgerEventId,
-      entry.createdAt,
-      postings.map((posting) => posting.ownerOrgId),
-      postings.map((posting) => posting.counterpartyOrgId),
-      postings.map((posting) => posting.purpose),
-      postings.map((posting) => posting.amount.toFixed(2)),
+      written.map(({ id }) => id),
+      written.map(({ entry }) => entry.kind),
+      written.map(({ entry }) => entry.claimId),
+      written.map(({ entry }) => entry.ledgerEventId),
+      written.map(({ entry }) => entry.createdAt),
+      accounts.map((account) => account.ownerOrgId),
+      accounts.map((account) => account.counterpartyOrgId),
+      accounts.map((account) => account.purpose),
+      accounts.map((account) => account.amount.toFixed(2)),
+      postings.map(({ id }) => id),
+      postings.map(({ posting }) => posting.ownerOrgId),
+      postings.map(({ posting }) => posting.counterpartyOrgId),
+      postings.map(({ posting }) => posting.purpose),
+      postings.map(({ posting }) => posting.amount.toFixed(2)),
     ],
   );
-  return entryId;
+  return ids;
 }
 
 /** Postings on the payer's books (counterparty the provider) and on the provider's. */

@@ -21,22 +21,147 @@ export interface ClaimPatient {
  */
 export async function findClaimPatient(
   client: Queryable,
-  claim: { payer_org_id: string; member_id_index: string; patient_index: string | null },
+  claim: ClaimPatientQuery,
 ): Promise<ClaimPatient | undefined> {
-  const { rows } = await client.query<{ id: string; subscriber_member_id: string | null }>(
-    claim.patient_index === null
-      ? `SELECT id, subscriber_member_id FROM members
-          WHERE payer_org_id = $1 AND member_id_index = $2`
-      : `SELECT d.id, d.subscriber_member_id FROM members s
-           JOIN members d ON d.subscriber_member_id = s.id AND d.patient_index = $3
-          WHERE s.payer_org_id = $1 AND s.member_id_index = $2`,
-    claim.patient_index === null
-      ? [claim.payer_org_id, claim.member_id_index]
-      : [claim.payer_org_id, claim.member_id_index, claim.patient_index],
+  return (await findClaimPatients(client, [claim]))[0];
+}
+
+export interface ClaimPatientQuery {
+  payer_org_id: string;
+  member_id_index: string;
+  patient_index: string | null;
+}
+
+/** findClaimPatient for many claims in one statement (adjudication's batches), in their order. */
+export async function findClaimPatients(
+  client: Queryable,
+  claims: readonly ClaimPatientQuery[],
+): Promise<(ClaimPatient | undefined)[]> {
+  const { rows } = await client.query<{
+    position: string;
+    id: string;
+    subscriber_member_id: string | null;
+  }>(
+    `SELECT k.position, m.id, m.subscriber_member_id
+       FROM unnest($1::uuid[], $2::char(64)[], $3::char(64)[]) WITH ORDINALITY
+              AS k(payer_org_id, member_id_index, patient_index, position)
+       CROSS JOIN LATERAL (
+         SELECT s.id, s.subscriber_member_id FROM members s
+          WHERE k.patient_index IS NULL
+            AND s.payer_org_id = k.payer_org_id AND s.member_id_index = k.member_id_index
+         UNION ALL
+         SELECT d.id, d.subscriber_member_id FROM members s
+           JOIN members d ON d.subscriber_member_id = s.id AND d.patient_index = k.patient_index
+          WHERE k.patient_index IS NOT NULL
+            AND s.payer_org_id = k.payer_org_id AND s.member_id_index = k.member_id_index
+         LIMIT 1
+       ) m`,
+    [
+      claims.map((claim) => claim.payer_org_id),
+      claims.map((claim) => claim.member_id_index),
+      claims.map((claim) => claim.patient_index),
+    ],
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return { memberRowId: row.id, familyRowId: row.subscriber_member_id ?? row.id };
+  const patients: (ClaimPatient | undefined)[] = claims.map(() => undefined);
+  for (const row of rows) {
+    patients[Number(row.position) - 1] = {
+      memberRowId: row.id,
+      familyRowId: row.subscriber_member_id ?? row.id,
+    };
+  }
+  return patients;
+}
+
+/** Whose accumulators: the member's own, or its family's (kept on the subscriber's row). */
+export type AccumulatorLevel = 'family' | 'member';
+
+/** One accumulator row: the member (or family subscriber) row, the plan, the plan year. */
+export interface AccumulatorKey {
+  ownerRowId: string;
+  planId: string;
+  planYear: string;
+}
+
+export const accumulatorKeyText = (key: AccumulatorKey) =>
+  `${key.ownerRowId}|${key.planId}|${key.planYear}`;
+
+const ACCUMULATOR_TABLES = {
+  family: { table: 'family_accumulators', owner: 'subscriber_member_id' },
+  member: { table: 'accumulators', owner: 'member_id' },
+} as const;
+
+/**
+ * Creates the missing rows at zero and row-locks them all, in key order, in one statement; by
+ * accumulatorKeyText. Adjudication locks every family row it needs, then every member row, then
+ * the prior authorizations: one order for every transaction, so none deadlock.
+ */
+export async function lockAccumulatorRows(
+  client: pg.PoolClient,
+  level: AccumulatorLevel,
+  keys: readonly AccumulatorKey[],
+): Promise<Map<string, Accumulators>> {
+  const locked = new Map<string, Accumulators>();
+  if (keys.length === 0) return locked;
+  const { table, owner } = ACCUMULATOR_TABLES[level];
+  // DO UPDATE (to the same value) rather than DO NOTHING: it locks an existing row in the same
+  // statement and order as it inserts a missing one, and returns both.
+  const { rows } = await client.query<{
+    owner: string;
+    plan_id: string;
+    plan_year: string;
+    deductible: string;
+    out_of_pocket: string;
+  }>(
+    `INSERT INTO ${table} AS a (${owner}, plan_id, plan_year, deductible_met_amount,
+       out_of_pocket_met_amount, updated_at)
+     SELECT k.owner, k.plan_id, k.plan_year, 0, 0, now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(owner, plan_id, plan_year)
+      ORDER BY k.owner, k.plan_id, k.plan_year
+     ON CONFLICT (${owner}, plan_id, plan_year) DO UPDATE SET updated_at = a.updated_at
+     RETURNING ${owner} AS owner, plan_id, plan_year,
+               deductible_met_amount::text AS deductible,
+               out_of_pocket_met_amount::text AS out_of_pocket`,
+    [
+      keys.map((key) => key.ownerRowId),
+      keys.map((key) => key.planId),
+      keys.map((key) => key.planYear),
+    ],
+  );
+  for (const row of rows) {
+    locked.set(
+      accumulatorKeyText({ ownerRowId: row.owner, planId: row.plan_id, planYear: row.plan_year }),
+      {
+        planYear: row.plan_year,
+        deductibleMetAmount: row.deductible,
+        outOfPocketMetAmount: row.out_of_pocket,
+      },
+    );
+  }
+  return locked;
+}
+
+/** Sets the rows (locked by lockAccumulatorRows) to what the decisions left: one statement. */
+export async function saveAccumulatorRows(
+  client: pg.PoolClient,
+  level: AccumulatorLevel,
+  rows: readonly { key: AccumulatorKey; accumulators: Accumulators }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const { table, owner } = ACCUMULATOR_TABLES[level];
+  await client.query(
+    `UPDATE ${table} a SET deductible_met_amount = v.deductible,
+            out_of_pocket_met_amount = v.out_of_pocket, updated_at = now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::numeric[])
+              AS v(owner, plan_id, plan_year, deductible, out_of_pocket)
+      WHERE a.${owner} = v.owner AND a.plan_id = v.plan_id AND a.plan_year = v.plan_year`,
+    [
+      rows.map((row) => row.key.ownerRowId),
+      rows.map((row) => row.key.planId),
+      rows.map((row) => row.key.planYear),
+      rows.map((row) => row.accumulators.deductibleMetAmount),
+      rows.map((row) => row.accumulators.outOfPocketMetAmount),
+    ],
+  );
 }
 
 /** The family's accumulators of a plan year, created at zero and row-locked. */
@@ -46,23 +171,8 @@ export async function lockFamilyAccumulators(
   planId: string,
   planYear: string,
 ): Promise<Accumulators> {
-  await client.query(
-    `INSERT INTO family_accumulators (subscriber_member_id, plan_id, plan_year,
-       deductible_met_amount, out_of_pocket_met_amount, updated_at)
-     VALUES ($1, $2, $3, 0, 0, now()) ON CONFLICT DO NOTHING`,
-    [familyRowId, planId, planYear],
-  );
-  const { rows } = await client.query<{ deductible: string; out_of_pocket: string }>(
-    `SELECT deductible_met_amount::text AS deductible, out_of_pocket_met_amount::text AS out_of_pocket
-       FROM family_accumulators
-      WHERE subscriber_member_id = $1 AND plan_id = $2 AND plan_year = $3 FOR UPDATE`,
-    [familyRowId, planId, planYear],
-  );
-  return {
-    planYear,
-    deductibleMetAmount: rows[0]!.deductible,
-    outOfPocketMetAmount: rows[0]!.out_of_pocket,
-  };
+  const key = { ownerRowId: familyRowId, planId, planYear };
+  return (await lockAccumulatorRows(client, 'family', [key])).get(accumulatorKeyText(key))!;
 }
 
 export async function saveFamilyAccumulators(
@@ -72,18 +182,8 @@ export async function saveFamilyAccumulators(
 ): Promise<void> {
   const after = result.familyAccumulatorsAfter;
   if (!after) return;
-  await client.query(
-    `UPDATE family_accumulators SET deductible_met_amount = $4, out_of_pocket_met_amount = $5,
-            updated_at = now()
-      WHERE subscriber_member_id = $1 AND plan_id = $2 AND plan_year = $3`,
-    [
-      familyRowId,
-      result.planId,
-      after.planYear,
-      after.deductibleMetAmount,
-      after.outOfPocketMetAmount,
-    ],
-  );
+  const key = { ownerRowId: familyRowId, planId: result.planId, planYear: after.planYear };
+  await saveAccumulatorRows(client, 'family', [{ key, accumulators: after }]);
 }
 
 /** Gives a reversed claim's deductible and out-of-pocket back to the family (then the member). */

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
 import { findClaimPatient, returnToFamily } from './family.js';
-import type { ClaimRow } from './service.js';
+import type { ClaimRow } from './stored-claim.js';
 import type { AdjudicationResult } from './types.js';
 import { moveAuthorizationUnits } from '../payers/prior-authorizations.js';
 

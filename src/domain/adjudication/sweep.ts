@@ -1,12 +1,19 @@
-// The adjudication sweep: decides the submitted claims, oldest first, several at a time, each
-// in its own transaction. A claim whose adjudication throws is counted (failures.ts) and tried
-// again by later sweeps until it is sent to review; the others go on being decided. A failure
-// that says nothing about the claim is not counted: a lost serialization race leaves the claim
-// to the next sweep, and a database outage stops the sweep (the next one starts over).
+// The adjudication sweep: decides the submitted claims, oldest first, in batches (batch.ts) of up
+// to `batchClaimsMax` claims, each batch one transaction; `parallel` batches run at once, on
+// disjoint claims (SKIP LOCKED). A batch that throws is rolled back and its claims are decided
+// one by one, so that the claim whose adjudication throws is found, counted (failures.ts) and
+// tried again by later sweeps until it is sent to review, while the others are decided. A
+// failure that says nothing about the claims is not counted: a lost serialization race leaves
+// them to the next batch or sweep, and a database outage stops the sweep (the next one starts
+// over).
 import type { Database } from '../../infra/db.js';
 import { dependencyOutageReason, isLostRace } from '../../infra/errors.js';
+import { adjudicateBatch } from './batch.js';
 import { recordAdjudicationFailure, type RecordedFailure } from './failures.js';
 import { adjudicateClaim } from './service.js';
+
+/** Claims one batch takes when the caller does not say (ADJUDICATION_BATCH_CLAIMS_MAX). */
+export const BATCH_CLAIMS_DEFAULT = 500;
 
 export interface SweepResult {
   decided: number;
@@ -16,49 +23,82 @@ export interface SweepResult {
 }
 
 export interface SweepOptions {
+  /** Claims the whole sweep takes at most. */
   claimsMax: number;
+  /** Batches deciding at once. */
   parallel: number;
+  /** Claims one batch (one transaction) takes at most; default BATCH_CLAIMS_DEFAULT. */
+  batchClaimsMax?: number;
   /** Hears of each claim that failed, after the failure is counted. */
   onFailure: (claimId: string, error: unknown, recorded: RecordedFailure) => void;
 }
 
-/** Decides up to `claimsMax` submitted claims, `parallel` at a time. */
+/** Decides up to `claimsMax` submitted claims, in batches, `parallel` batches at a time. */
 export async function adjudicateSubmitted(
   database: Database,
   options: SweepOptions,
 ): Promise<SweepResult> {
-  const { rows } = await database.pool.query<{ id: string }>(
-    "SELECT id FROM claims WHERE status = 'submitted' ORDER BY submitted_at, id LIMIT $1",
-    [options.claimsMax],
-  );
   const result: SweepResult = { decided: 0, skipped: 0, failed: 0, sentToReview: 0 };
-  let next = 0;
+  const batchClaimsMax = options.batchClaimsMax ?? BATCH_CLAIMS_DEFAULT;
+  let claimsLeft = options.claimsMax;
+  let drained = false;
   let outage: unknown;
   await Promise.all(
     Array.from({ length: options.parallel }, async () => {
-      while (next < rows.length && outage === undefined) {
-        const claimId = rows[next++]!.id;
+      while (claimsLeft > 0 && !drained && outage === undefined) {
+        const size = Math.min(batchClaimsMax, claimsLeft);
+        claimsLeft -= size;
+        const taken: string[] = [];
         try {
-          const outcome = await adjudicateClaim(database, claimId);
-          if (outcome.status === 'skipped') result.skipped += 1;
-          else result.decided += 1;
+          const { outcomes } = await adjudicateBatch(database, { claimsMax: size }, taken);
+          for (const { outcome } of outcomes) {
+            if (outcome.status === 'skipped') result.skipped += 1;
+            else result.decided += 1;
+          }
+          // Fewer than asked: no claim is waiting that another batch has not taken.
+          if (outcomes.length < size) drained = true;
         } catch (error) {
           if (dependencyOutageReason(error) !== undefined) {
             outage = error;
-            break;
+          } else if (isLostRace(error)) {
+            result.skipped += taken.length; // a later batch decides them
+          } else {
+            outage = await decideOneByOne(database, taken, options, result);
           }
-          if (isLostRace(error)) {
-            result.skipped += 1; // a later sweep decides it
-            continue;
-          }
-          const recorded = await recordAdjudicationFailure(database, claimId, error);
-          result.failed += 1;
-          if (recorded.sentToReview) result.sentToReview += 1;
-          options.onFailure(claimId, error, recorded);
         }
       }
     }),
   );
   if (outage !== undefined) throw outage;
   return result;
+}
+
+/**
+ * Decides the claims of a failed batch alone, each in its own transaction, counting the one(s)
+ * that fail. Returns an outage that stopped it, if any.
+ */
+async function decideOneByOne(
+  database: Database,
+  claimIds: string[],
+  options: SweepOptions,
+  result: SweepResult,
+): Promise<unknown> {
+  for (const claimId of claimIds) {
+    try {
+      const outcome = await adjudicateClaim(database, claimId);
+      if (outcome.status === 'skipped') result.skipped += 1;
+      else result.decided += 1;
+    } catch (error) {
+      if (dependencyOutageReason(error) !== undefined) return error;
+      if (isLostRace(error)) {
+        result.skipped += 1; // a later sweep decides it
+        continue;
+      }
+      const recorded = await recordAdjudicationFailure(database, claimId, error);
+      result.failed += 1;
+      if (recorded.sentToReview) result.sentToReview += 1;
+      options.onFailure(claimId, error, recorded);
+    }
+  }
+  return undefined;
 }

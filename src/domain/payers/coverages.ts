@@ -36,9 +36,28 @@ export async function readAppliedCoverages(
   db: Queryable,
   member: { memberRowId: string; familyRowId: string },
 ): Promise<AppliedCoverage[]> {
-  const own = await readCoveragesOf(db, member.memberRowId);
-  if (own.length > 0 || member.familyRowId === member.memberRowId) return own;
-  return readCoveragesOf(db, member.familyRowId);
+  return (await readAppliedCoveragesOf(db, [member])).get(member.memberRowId) ?? [];
+}
+
+/**
+ * readAppliedCoverages for many members in one statement (adjudication's batches): by member
+ * row id, each member's list oldest first, empty when it has none.
+ */
+export async function readAppliedCoveragesOf(
+  db: Queryable,
+  members: readonly { memberRowId: string; familyRowId: string }[],
+): Promise<Map<string, AppliedCoverage[]>> {
+  const rowIds = [
+    ...new Set(members.flatMap((member) => [member.memberRowId, member.familyRowId])),
+  ];
+  const byRow = await readCoveragesOf(db, rowIds);
+  const applied = new Map<string, AppliedCoverage[]>();
+  for (const member of members) {
+    const own = byRow.get(member.memberRowId) ?? [];
+    const useOwn = own.length > 0 || member.familyRowId === member.memberRowId;
+    applied.set(member.memberRowId, useOwn ? own : (byRow.get(member.familyRowId) ?? []));
+  }
+  return applied;
 }
 
 /** Whether the coverage is in force on `date` (YYYY-MM-DD): both ends count. */
@@ -52,27 +71,41 @@ export function inForceOn(
   );
 }
 
-async function readCoveragesOf(db: Queryable, memberRowId: string): Promise<AppliedCoverage[]> {
+async function readCoveragesOf(
+  db: Queryable,
+  memberRowIds: readonly string[],
+): Promise<Map<string, AppliedCoverage[]>> {
   // Bounded as the coverage list is: a member has a handful, one per plan change.
   const { rows } = await db.query<{
     id: string;
+    member_id: string;
     version: number;
     plan_id: string;
     effective_from: string;
     effective_to: string | null;
   }>(
-    `SELECT id, version, plan_id, effective_from::text AS effective_from,
-            effective_to::text AS effective_to
-       FROM coverages WHERE member_id = $1 ORDER BY effective_from LIMIT ${COVERAGES_LIST_MAX}`,
-    [memberRowId],
+    `SELECT id, member_id, version, plan_id, effective_from, effective_to
+       FROM (SELECT id, member_id, version, plan_id, effective_from::text AS effective_from,
+                    effective_to::text AS effective_to,
+                    row_number() OVER (PARTITION BY member_id ORDER BY effective_from) AS position
+               FROM coverages WHERE member_id = ANY($1::uuid[])) numbered
+      WHERE position <= ${COVERAGES_LIST_MAX}
+      ORDER BY member_id, effective_from`,
+    [memberRowIds],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    version: row.version,
-    planId: row.plan_id,
-    effectiveFrom: row.effective_from,
-    effectiveTo: row.effective_to,
-  }));
+  const byMember = new Map<string, AppliedCoverage[]>();
+  for (const row of rows) {
+    const list = byMember.get(row.member_id) ?? [];
+    list.push({
+      id: row.id,
+      version: row.version,
+      planId: row.plan_id,
+      effectiveFrom: row.effective_from,
+      effectiveTo: row.effective_to,
+    });
+    byMember.set(row.member_id, list);
+  }
+  return byMember;
 }
 
 export interface CoverageView {

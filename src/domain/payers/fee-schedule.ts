@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type pg from 'pg';
 import type { FeeScheduleEntry } from '../../generated/prisma/client.js';
 import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
-import type { FeeScheduleEntry as FeeScheduleTerms } from '../adjudication/types.js';
+import type { FeeScheduleEntry as FeeScheduleEntryTerms } from '../adjudication/types.js';
 import { InvalidInput } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import type { Principal } from '../organizations.js';
@@ -226,21 +226,52 @@ export async function listFeeSchedule(
 
 // ---- For adjudication
 
-/** The fee schedule's terms for these codes (every modifier), as adjudication reads them. */
-export async function feeScheduleTermsOf(
+export interface FeeScheduleTerms {
+  entries: FeeScheduleEntryTerms[];
+  /** The version of each entry, by procedure code then modifier. */
+  versions: { procedureCode: string; modifier: string; version: number }[];
+}
+
+/**
+ * The fee schedules of several payers for the codes asked of each, in one statement
+ * (adjudication's batches); `termsOf` then answers, for a payer and some of those codes, their
+ * terms (every modifier) and versions, as adjudication reads them.
+ */
+export async function feeSchedulesOf(
   db: Queryable,
-  payerOrgId: string,
-  procedureCodes: readonly string[],
-) {
-  const codes = [...new Set(procedureCodes)];
-  const { rows } = await db.query<FeeScheduleEntryRow>(
-    `SELECT procedure_code, modifier, allowed_amount::text, covered, prior_auth_required,
-            copay_applies, anesthesia_base_units, version
-       FROM fee_schedule_entries WHERE payer_org_id = $1 AND procedure_code = ANY($2::text[])`,
-    [payerOrgId, codes],
+  wanted: readonly { payerOrgId: string; procedureCodes: readonly string[] }[],
+): Promise<{ termsOf(payerOrgId: string, procedureCodes: readonly string[]): FeeScheduleTerms }> {
+  const pairs = new Set(
+    wanted.flatMap(({ payerOrgId, procedureCodes }) =>
+      procedureCodes.map((code) => `${payerOrgId}|${code}`),
+    ),
   );
+  const split = [...pairs].map((pair) => pair.split('|') as [string, string]);
+  const { rows } = await db.query<FeeScheduleEntryRow & { payer_org_id: string }>(
+    `SELECT f.payer_org_id, f.procedure_code, f.modifier, f.allowed_amount::text, f.covered,
+            f.prior_auth_required, f.copay_applies, f.anesthesia_base_units, f.version
+       FROM unnest($1::uuid[], $2::text[]) AS w(payer_org_id, procedure_code)
+       JOIN fee_schedule_entries f
+         ON f.payer_org_id = w.payer_org_id AND f.procedure_code = w.procedure_code
+      ORDER BY f.payer_org_id, f.procedure_code, f.modifier`,
+    [split.map(([payer]) => payer), split.map(([, code]) => code)],
+  );
+  const byCode = new Map<string, FeeScheduleEntryRow[]>();
+  for (const row of rows) {
+    const key = `${row.payer_org_id}|${row.procedure_code}`;
+    byCode.set(key, [...(byCode.get(key) ?? []), row]);
+  }
   return {
-    entries: rows.map((row): FeeScheduleTerms => ({
+    termsOf(payerOrgId, procedureCodes) {
+      const codes = [...new Set(procedureCodes)].sort();
+      return termsOfRows(codes.flatMap((code) => byCode.get(`${payerOrgId}|${code}`) ?? []));
+    },
+  };
+}
+
+function termsOfRows(rows: readonly FeeScheduleEntryRow[]): FeeScheduleTerms {
+  return {
+    entries: rows.map((row): FeeScheduleEntryTerms => ({
       procedureCode: row.procedure_code,
       modifier: row.modifier === '' ? null : row.modifier,
       allowedAmount: row.allowed_amount,

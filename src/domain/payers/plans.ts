@@ -259,6 +259,14 @@ export async function planTermsOf(
   db: Queryable,
   planId: string,
 ): Promise<{ plan: PlanTerms; version: { id: string; version: number } }> {
+  return (await planTermsOfPlans(db, [planId])).get(planId)!;
+}
+
+/** planTermsOf for many plans in one statement (adjudication's batches), by plan id. */
+export async function planTermsOfPlans(
+  db: Queryable,
+  planIds: readonly string[],
+): Promise<Map<string, { plan: PlanTerms; version: { id: string; version: number } }>> {
   const { rows } = await db.query<{
     id: string;
     version: number;
@@ -274,22 +282,26 @@ export async function planTermsOf(
     `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
             copay_amount::text, coinsurance_percent::text, plan_year_start_month,
             family_deductible_amount::text, family_out_of_pocket_max_amount::text, cob_method
-       FROM plans WHERE id = $1`,
-    [planId],
+       FROM plans WHERE id = ANY($1::uuid[])`,
+    [[...new Set(planIds)]],
   );
-  const row = rows[0]!;
-  return {
-    plan: {
-      planId: row.id,
-      deductibleAmount: row.deductible_amount,
-      outOfPocketMaxAmount: row.out_of_pocket_max_amount,
-      copayAmount: row.copay_amount,
-      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
-      planYearStartMonth: row.plan_year_start_month,
-      familyDeductibleAmount: row.family_deductible_amount,
-      familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
-      cobMethod: row.cob_method,
-    },
-    version: { id: row.id, version: row.version },
-  };
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        plan: {
+          planId: row.id,
+          deductibleAmount: row.deductible_amount,
+          outOfPocketMaxAmount: row.out_of_pocket_max_amount,
+          copayAmount: row.copay_amount,
+          coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
+          planYearStartMonth: row.plan_year_start_month,
+          familyDeductibleAmount: row.family_deductible_amount,
+          familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
+          cobMethod: row.cob_method,
+        },
+        version: { id: row.id, version: row.version },
+      },
+    ]),
+  );
 }

@@ -137,50 +137,88 @@ export async function listPriorAuthorizations(
 
 // ---- For adjudication: the authorizations a claim may draw on, row-locked, and their units
 
+/** Whose authorizations: a member, at one provider, of one payer. */
+export interface AuthorizationHolder {
+  memberRowId: string;
+  providerOrgId: string;
+  payerOrgId: string;
+}
+
+export const authorizationHolderKey = (holder: AuthorizationHolder) =>
+  `${holder.memberRowId}|${holder.providerOrgId}|${holder.payerOrgId}`;
+
 /**
- * The member's authorizations for this provider at this payer, locked in id order (one lock
- * order, so concurrent claims of a member queue instead of deadlocking).
+ * The authorizations of these holders (members at providers of payers), row-locked in id order
+ * in one statement: the one order all adjudication locks them in, so concurrent batches queue
+ * instead of deadlocking. By authorizationHolderKey, each holder's list in id order.
  */
-export async function lockAuthorizationsOf(
+export async function lockAuthorizationsOfHolders(
   client: pg.PoolClient,
-  memberRowId: string,
-  claim: { provider_org_id: string; payer_org_id: string },
-): Promise<AuthorizationTerms[]> {
+  holders: readonly AuthorizationHolder[],
+): Promise<Map<string, AuthorizationTerms[]>> {
   const { rows } = await client.query<{
     id: string;
+    member_id: string;
+    provider_org_id: string;
+    payer_org_id: string;
     procedure_code: string;
     units_authorized: number;
     units_used: number;
     valid_from: string;
     valid_to: string;
   }>(
-    `SELECT id, procedure_code, units_authorized, units_used, valid_from::text AS valid_from,
-            valid_to::text AS valid_to
-       FROM prior_authorizations
-      WHERE member_id = $1 AND provider_org_id = $2 AND payer_org_id = $3
-      ORDER BY id FOR UPDATE`,
-    [memberRowId, claim.provider_org_id, claim.payer_org_id],
+    `SELECT a.id, a.member_id, a.provider_org_id, a.payer_org_id, a.procedure_code,
+            a.units_authorized, a.units_used, a.valid_from::text AS valid_from,
+            a.valid_to::text AS valid_to
+       FROM prior_authorizations a
+      WHERE (a.member_id, a.provider_org_id, a.payer_org_id) IN (
+              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]))
+      ORDER BY a.id FOR UPDATE OF a`,
+    [
+      holders.map((holder) => holder.memberRowId),
+      holders.map((holder) => holder.providerOrgId),
+      holders.map((holder) => holder.payerOrgId),
+    ],
   );
-  return rows.map((row) => ({
-    authorizationId: row.id,
-    procedureCode: row.procedure_code,
-    unitsAuthorized: row.units_authorized,
-    unitsUsed: row.units_used,
-    validFrom: row.valid_from,
-    validTo: row.valid_to,
-  }));
+  const byHolder = new Map<string, AuthorizationTerms[]>();
+  for (const row of rows) {
+    const key = authorizationHolderKey({
+      memberRowId: row.member_id,
+      providerOrgId: row.provider_org_id,
+      payerOrgId: row.payer_org_id,
+    });
+    byHolder.set(key, [
+      ...(byHolder.get(key) ?? []),
+      {
+        authorizationId: row.id,
+        procedureCode: row.procedure_code,
+        unitsAuthorized: row.units_authorized,
+        unitsUsed: row.units_used,
+        validFrom: row.valid_from,
+        validTo: row.valid_to,
+      },
+    ]);
+  }
+  return byHolder;
 }
 
-/** Draws (`sign` 1) or gives back (`sign` -1) the units a decision used. */
+/** Draws (`sign` 1) or gives back (`sign` -1) the units decisions used: one statement. */
 export async function moveAuthorizationUnits(
   client: pg.PoolClient,
   uses: readonly { authorizationId: string; units: number }[],
   sign: 1 | -1,
 ): Promise<void> {
+  const unitsById = new Map<string, number>();
   for (const use of uses) {
-    await client.query(
-      'UPDATE prior_authorizations SET units_used = units_used + $2, updated_at = now() WHERE id = $1',
-      [use.authorizationId, sign * use.units],
-    );
+    unitsById.set(use.authorizationId, (unitsById.get(use.authorizationId) ?? 0) + use.units);
   }
+  if (unitsById.size === 0) return;
+  // Id order, as they are locked.
+  const ids = [...unitsById.keys()].sort();
+  await client.query(
+    `UPDATE prior_authorizations a SET units_used = a.units_used + u.units, updated_at = now()
+       FROM unnest($1::uuid[], $2::int[]) AS u(id, units)
+      WHERE a.id = u.id`,
+    [ids, ids.map((id) => sign * unitsById.get(id)!)],
+  );
 }

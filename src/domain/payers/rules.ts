@@ -150,34 +150,43 @@ export const DEFAULT_PAYER_RULES: AdjudicationRules = {
   pendUnknownCodes: true,
 };
 
-/** The payer's rules as adjudication applies them, with their version (null: the defaults). */
-export async function adjudicationRulesOf(
+/**
+ * The payers' rules as adjudication applies them, with their version (null: the defaults), by
+ * payer, in one statement.
+ */
+export async function adjudicationRulesOfPayers(
   db: Queryable,
-  payerOrgId: string,
-): Promise<{ rules: AdjudicationRules; version: number | null }> {
+  payerOrgIds: readonly string[],
+): Promise<Map<string, { rules: AdjudicationRules; version: number | null }>> {
   const { rows } = await db.query<{
+    payer_org_id: string;
     timely_filing_days: number;
     auto_adjudication_limit_amount: string;
     pend_unknown_codes: boolean;
     anesthesia_conversion_factor: string | null;
     version: number;
   }>(
-    `SELECT timely_filing_days, auto_adjudication_limit_amount::text, pend_unknown_codes,
-            anesthesia_conversion_factor::text, version
-       FROM payer_rules WHERE payer_org_id = $1`,
-    [payerOrgId],
+    `SELECT payer_org_id, timely_filing_days, auto_adjudication_limit_amount::text,
+            pend_unknown_codes, anesthesia_conversion_factor::text, version
+       FROM payer_rules WHERE payer_org_id = ANY($1::uuid[])`,
+    [[...new Set(payerOrgIds)]],
   );
-  const row = rows[0];
-  if (!row) return { rules: DEFAULT_PAYER_RULES, version: null };
-  return {
-    rules: {
-      timelyFilingDays: row.timely_filing_days,
-      autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
-      pendUnknownCodes: row.pend_unknown_codes,
-      ...(row.anesthesia_conversion_factor === null
-        ? {}
-        : { anesthesiaConversionFactor: row.anesthesia_conversion_factor }),
-    },
-    version: row.version,
-  };
+  const found = new Map(rows.map((row) => [row.payer_org_id, row]));
+  return new Map(
+    payerOrgIds.map(
+      (payerOrgId): [string, { rules: AdjudicationRules; version: number | null }] => {
+        const row = found.get(payerOrgId);
+        if (!row) return [payerOrgId, { rules: DEFAULT_PAYER_RULES, version: null }];
+        const rules: AdjudicationRules = {
+          timelyFilingDays: row.timely_filing_days,
+          autoAdjudicationLimitAmount: row.auto_adjudication_limit_amount,
+          pendUnknownCodes: row.pend_unknown_codes,
+          ...(row.anesthesia_conversion_factor === null
+            ? {}
+            : { anesthesiaConversionFactor: row.anesthesia_conversion_factor }),
+        };
+        return [payerOrgId, { rules, version: row.version }];
+      },
+    ),
+  );
 }

@@ -1,0 +1,485 @@
+// Batched adjudication: the one way claims are decided automatically, a single claim being a
+// batch of one. In one transaction: take up to N submitted claims (oldest first, SKIP LOCKED, so
+// concurrent workers take disjoint claims); read everything the engine needs with a few
+// set-based statements; lock the family accumulator rows, then the member rows, then the prior
+// authorizations, each in key order (the one lock order of all adjudication, so concurrent
+// transactions queue instead of deadlocking); decide every claim with the pure engine in
+// submission order, each seeing the accumulators, authorization units and paid lines the ones
+// before it left; write it all with multi-row statements, the ledger events last.
+//
+// Replacements and voids reverse their original with reverseOriginal, which reads and writes the
+// database: the decisions made so far are written first and the in-memory state is read again
+// afterwards, so it stays exact (such a batch holds the ledger's append lock from that point).
+import type pg from 'pg';
+import { inTransaction, type Database } from '../../infra/db.js';
+import { readAppliedCoveragesOf } from '../payers/coverages.js';
+import { feeSchedulesOf, type FeeScheduleTerms } from '../payers/fee-schedule.js';
+import { planTermsOfPlans } from '../payers/plans.js';
+import {
+  authorizationHolderKey,
+  lockAuthorizationsOfHolders,
+  moveAuthorizationUnits,
+  type AuthorizationHolder,
+} from '../payers/prior-authorizations.js';
+import { adjudicationRulesOfPayers } from '../payers/rules.js';
+import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
+import {
+  accumulatorKeyText,
+  findClaimPatients,
+  lockAccumulatorRows,
+  saveAccumulatorRows,
+  type AccumulatorKey,
+  type ClaimPatient,
+} from './family.js';
+import { reverseOriginal } from './reversal.js';
+import {
+  CLAIM_COLUMNS,
+  NO_PLAN,
+  coordinationOf,
+  earliestServiceDate,
+  planIdFor,
+  toEngineLine,
+  type ClaimRow,
+  type LineRow,
+  type StoredCoverage,
+} from './stored-claim.js';
+import type {
+  Accumulators,
+  AdjudicationResult,
+  Plan,
+  PayerRules,
+  PriorAuthorization,
+} from './types.js';
+import { DecisionWrites, type AdjudicationOutcome } from './writes.js';
+
+/** Claims one batch may take at most, whatever the configuration asks. */
+export const BATCH_CLAIMS_MAX = 5_000;
+
+/** Which claims a batch takes: the oldest submitted ones, or one claim by id. */
+export type BatchSelection = { claimsMax: number } | { claimId: string };
+
+export interface BatchResult {
+  /** Each claim taken, in submission order, with what became of it. */
+  outcomes: { claimId: string; outcome: AdjudicationOutcome }[];
+}
+
+/**
+ * Decides the selected submitted claims in one transaction. `taken` receives the ids of the
+ * claims locked, as soon as they are, so that a caller whose batch throws can decide them one by
+ * one. A claim already decided or locked by another worker is not taken.
+ */
+export async function adjudicateBatch(
+  database: Database,
+  selection: BatchSelection,
+  taken: string[] = [],
+): Promise<BatchResult> {
+  return inTransaction(database.pool, async (client) => {
+    const claims = await lockSubmittedClaims(client, selection);
+    taken.push(...claims.map((claim) => claim.id));
+    if (claims.length === 0) return { outcomes: [] };
+    const contexts = await readContexts(client, claims);
+    const state = await BatchState.lock(client, claims, contexts);
+    const outcomes: BatchResult['outcomes'] = [];
+    const ended = new Set<string>();
+    let writes = new DecisionWrites();
+    for (const claim of claims) {
+      if (ended.has(claim.id)) {
+        // Replaced or voided by a later claim of this batch before its turn came.
+        outcomes.push({ claimId: claim.id, outcome: { status: 'skipped' } });
+        continue;
+      }
+      if (claim.original_claim_id !== null) {
+        await state.write(client, writes);
+        writes = new DecisionWrites();
+        const reversal = await reverseOriginal(client, {
+          ...claim,
+          original_claim_id: claim.original_claim_id,
+        });
+        if (reversal.kind === 'already-ended') {
+          const reason = `the original claim ${reversal.originalClaimId} is already ${reversal.originalStatus}`;
+          const pend: AdjudicationResult = { outcome: 'pend', pendReasons: [reason] };
+          outcomes.push({
+            claimId: claim.id,
+            outcome: writes.addDecision(claim, pend, {}, 'auto'),
+          });
+          continue;
+        }
+        ended.add(reversal.originalClaimId);
+        await state.reload(client);
+        if (claim.frequency_code === '8') {
+          const recoupment = reversal.kind === 'reversed' ? reversal.recoupmentAmount : '0.00';
+          const outcome = writes.addVoid(claim, reversal.originalClaimId, recoupment);
+          outcomes.push({ claimId: claim.id, outcome });
+          continue;
+        }
+      }
+      const context = contexts.get(claim.id)!;
+      const { result, versions } = state.decide(claim, context);
+      outcomes.push({
+        claimId: claim.id,
+        outcome: writes.addDecision(claim, result, versions, 'auto'),
+      });
+    }
+    await state.write(client, writes);
+    return { outcomes };
+  });
+}
+
+async function lockSubmittedClaims(
+  client: pg.PoolClient,
+  selection: BatchSelection,
+): Promise<ClaimRow[]> {
+  // SKIP LOCKED: a claim another worker is deciding right now is simply not ours to decide.
+  if ('claimId' in selection) {
+    const { rows } = await client.query<ClaimRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM claims
+        WHERE id = $1 AND status = 'submitted' FOR UPDATE SKIP LOCKED`,
+      [selection.claimId],
+    );
+    return rows;
+  }
+  const { rows } = await client.query<ClaimRow>(
+    `SELECT ${CLAIM_COLUMNS} FROM claims WHERE status = 'submitted'
+      ORDER BY submitted_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [Math.min(selection.claimsMax, BATCH_CLAIMS_MAX)],
+  );
+  return rows;
+}
+
+/** Everything about one claim that no other claim of the batch changes. */
+interface ClaimContext {
+  lines: LineRow[];
+  patient: ClaimPatient | undefined;
+  coverages: StoredCoverage[];
+  plan: Plan;
+  planVersion: { id: string; version: number } | null;
+  planYear: string;
+  feeSchedule: FeeScheduleTerms;
+  rules: { rules: PayerRules; version: number | null };
+  /** Its member's accumulator row and its family's; absent without a patient or a plan. */
+  memberKey: AccumulatorKey | undefined;
+  familyKey: AccumulatorKey | undefined;
+  /** Whose authorizations it may draw on; absent without a patient. */
+  holder: AuthorizationHolder | undefined;
+}
+
+/** Reads the configuration of every claim but voids (which only reverse) in a few statements. */
+async function readContexts(
+  client: pg.PoolClient,
+  claims: ClaimRow[],
+): Promise<Map<string, ClaimContext>> {
+  const deciding = claims.filter((claim) => claim.frequency_code !== '8');
+  const linesOf = await readLinesOf(
+    client,
+    deciding.map((claim) => claim.id),
+  );
+  const patients = await findClaimPatients(client, deciding);
+  const known = patients.filter((patient): patient is ClaimPatient => patient !== undefined);
+  const coveragesOf = await readAppliedCoveragesOf(client, known);
+  const chosen = deciding.map((claim, index) => {
+    const lines = linesOf.get(claim.id) ?? [];
+    const patient = patients[index];
+    const coverages = (patient ? (coveragesOf.get(patient.memberRowId) ?? []) : []).map(
+      ({ id, version, planId, effectiveFrom, effectiveTo }) => ({
+        id,
+        version,
+        coverage: { planId, effectiveFrom, effectiveTo },
+      }),
+    );
+    return { claim, lines, patient, coverages, planId: planIdFor(coverages, lines) };
+  });
+  const plans = await planTermsOfPlans(
+    client,
+    chosen.flatMap(({ planId }) => (planId ? [planId] : [])),
+  );
+  const feeSchedules = await feeSchedulesOf(
+    client,
+    chosen.map(({ claim, lines }) => ({
+      payerOrgId: claim.payer_org_id,
+      procedureCodes: lines.map((line) => line.procedure_code),
+    })),
+  );
+  const rules = await adjudicationRulesOfPayers(client, [
+    ...new Set(deciding.map((claim) => claim.payer_org_id)),
+  ]);
+  const contexts = new Map<string, ClaimContext>();
+  for (const { claim, lines, patient, coverages, planId } of chosen) {
+    const terms = planId ? plans.get(planId)! : { plan: NO_PLAN, version: null };
+    const planYear = planYearOf(earliestServiceDate(lines), terms.plan.planYearStartMonth);
+    const planned = patient !== undefined && terms.plan.planId !== NO_PLAN.planId;
+    const accumulatorKey = (ownerRowId: string) => ({
+      ownerRowId,
+      planId: terms.plan.planId,
+      planYear,
+    });
+    contexts.set(claim.id, {
+      lines,
+      patient,
+      coverages,
+      plan: terms.plan,
+      planVersion: terms.version,
+      planYear,
+      feeSchedule: feeSchedules.termsOf(
+        claim.payer_org_id,
+        lines.map((line) => line.procedure_code),
+      ),
+      rules: rules.get(claim.payer_org_id)!,
+      memberKey: planned ? accumulatorKey(patient.memberRowId) : undefined,
+      familyKey: planned ? accumulatorKey(patient.familyRowId) : undefined,
+      holder: patient && {
+        memberRowId: patient.memberRowId,
+        providerOrgId: claim.provider_org_id,
+        payerOrgId: claim.payer_org_id,
+      },
+    });
+  }
+  return contexts;
+}
+
+async function readLinesOf(
+  client: pg.PoolClient,
+  claimIds: string[],
+): Promise<Map<string, LineRow[]>> {
+  const { rows } = await client.query<LineRow & { claim_id: string }>(
+    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
+            charge_amount::text AS charge_amount, service_date::text AS service_date,
+            service_date_to::text AS service_date_to, unit_type
+       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
+    [claimIds],
+  );
+  const byClaim = new Map<string, LineRow[]>();
+  for (const { claim_id: claimId, ...line } of rows) {
+    byClaim.set(claimId, [...(byClaim.get(claimId) ?? []), line]);
+  }
+  return byClaim;
+}
+
+/** The key of the claims whose paid lines a claim's lines may duplicate. */
+const paidLinesKeyOf = (
+  claim: Pick<ClaimRow, 'provider_org_id' | 'payer_org_id' | 'member_id_index' | 'patient_index'>,
+) =>
+  `${claim.provider_org_id}|${claim.payer_org_id}|${claim.member_id_index}|${claim.patient_index ?? ''}`;
+
+/**
+ * What decisions move, for every claim of the batch: accumulators (family and member), prior
+ * authorizations' used units and the line keys of paid claims, locked where they are rows. Each
+ * decision reads it and leaves its changes in it; `write` stores what changed.
+ */
+class BatchState {
+  private dirtyFamily = new Set<string>();
+  private dirtyMember = new Set<string>();
+  private unitsDrawn: { authorizationId: string; units: number }[] = [];
+
+  private constructor(
+    private readonly claims: ClaimRow[],
+    private readonly contexts: Map<string, ClaimContext>,
+    private family: Map<string, Accumulators>,
+    private member: Map<string, Accumulators>,
+    private authorizations: Map<string, PriorAuthorization[]>,
+    private paidLineKeys: Map<string, Set<string>>,
+  ) {}
+
+  /** Locks family rows, then member rows, then authorizations, and reads paid lines after. */
+  static async lock(
+    client: pg.PoolClient,
+    claims: ClaimRow[],
+    contexts: Map<string, ClaimContext>,
+  ): Promise<BatchState> {
+    const all = [...contexts.values()];
+    const family = await lockAccumulatorRows(client, 'family', uniqueKeys(all, 'familyKey'));
+    const member = await lockAccumulatorRows(client, 'member', uniqueKeys(all, 'memberKey'));
+    const holders = new Map(
+      all.flatMap(({ holder }) => (holder ? [[authorizationHolderKey(holder), holder]] : [])),
+    );
+    const authorizations = await lockAuthorizationsOfHolders(client, [...holders.values()]);
+    // Only now: a claim another worker decided before we got the locks counts as paid.
+    const paid = await readPaidLineKeys(
+      client,
+      claims.flatMap((claim) => {
+        const context = contexts.get(claim.id);
+        return context?.patient ? [{ claim, lines: context.lines }] : [];
+      }),
+    );
+    return new BatchState(claims, contexts, family, member, authorizations, paid);
+  }
+
+  /** Reads the locked rows again (after a reversal changed them in the database). */
+  async reload(client: pg.PoolClient): Promise<void> {
+    const fresh = await BatchState.lock(client, this.claims, this.contexts);
+    this.family = fresh.family;
+    this.member = fresh.member;
+    this.authorizations = fresh.authorizations;
+    this.paidLineKeys = fresh.paidLineKeys;
+  }
+
+  /** Decides one claim with the engine from the current state, and moves the state. */
+  decide(claim: ClaimRow, context: ClaimContext) {
+    const { patient, memberKey, familyKey, holder } = context;
+    const zero = {
+      planYear: context.planYear,
+      deductibleMetAmount: '0.00',
+      outOfPocketMetAmount: '0.00',
+    };
+    const familyAccumulators = familyKey && this.family.get(accumulatorKeyText(familyKey))!;
+    const authorizations = holder
+      ? (this.authorizations.get(authorizationHolderKey(holder)) ?? [])
+      : [];
+    const paidKey = paidLinesKeyOf(claim);
+    const result = adjudicate({
+      claim: {
+        receivedDate: claim.received_date,
+        lines: context.lines.map(toEngineLine),
+        ...coordinationOf(claim),
+      },
+      previouslyAdjudicatedLineKeys: patient
+        ? (this.paidLineKeys.get(paidKey) ?? new Set())
+        : new Set(),
+      plan: context.plan,
+      coverages: context.coverages.map(({ coverage }) => coverage),
+      feeSchedule: context.feeSchedule.entries,
+      priorAuthorizations: authorizations.map((authorization) => ({ ...authorization })),
+      accumulators: memberKey ? this.member.get(accumulatorKeyText(memberKey))! : zero,
+      ...(familyAccumulators ? { familyAccumulators } : {}),
+      payerRules: context.rules.rules,
+    });
+    const versions = {
+      plan: context.planVersion,
+      coverages: context.coverages.map(({ id, version }) => ({ id, version })),
+      payerRules: context.rules.version,
+      feeSchedule: context.feeSchedule.versions,
+    };
+    if (result.outcome === 'decided' && patient) {
+      if (familyKey && result.familyAccumulatorsAfter) {
+        this.family.set(accumulatorKeyText(familyKey), result.familyAccumulatorsAfter);
+        this.dirtyFamily.add(accumulatorKeyText(familyKey));
+      }
+      if (memberKey && result.planId !== NO_PLAN.planId) {
+        this.member.set(accumulatorKeyText(memberKey), result.accumulatorsAfter);
+        this.dirtyMember.add(accumulatorKeyText(memberKey));
+      }
+      this.drawUnits(authorizations, result.priorAuthorizationUnitsUsed);
+      if (result.status !== 'denied') {
+        const keys = this.paidLineKeys.get(paidKey) ?? new Set<string>();
+        for (const line of result.lines.filter((decided) => !decided.denied)) {
+          const stored = context.lines.find((row) => row.line_number === line.lineNumber)!;
+          keys.add(lineKeyOf(toEngineLine(stored)));
+        }
+        this.paidLineKeys.set(paidKey, keys);
+      }
+    }
+    return { result, versions };
+  }
+
+  private drawUnits(
+    authorizations: PriorAuthorization[],
+    uses: readonly { authorizationId: string; units: number }[],
+  ): void {
+    for (const use of uses) {
+      const authorization = authorizations.find(
+        (held) => held.authorizationId === use.authorizationId,
+      );
+      if (authorization) authorization.unitsUsed += use.units;
+      this.unitsDrawn.push(use);
+    }
+  }
+
+  /** Stores what the decisions so far changed, then the decisions themselves (events last). */
+  async write(client: pg.PoolClient, writes: DecisionWrites): Promise<void> {
+    const changed = (level: Map<string, Accumulators>, dirty: Set<string>) =>
+      [...dirty].sort().map((text) => {
+        const [ownerRowId, planId, planYear] = text.split('|') as [string, string, string];
+        return { key: { ownerRowId, planId, planYear }, accumulators: level.get(text)! };
+      });
+    await saveAccumulatorRows(client, 'family', changed(this.family, this.dirtyFamily));
+    await saveAccumulatorRows(client, 'member', changed(this.member, this.dirtyMember));
+    await moveAuthorizationUnits(client, this.unitsDrawn, 1);
+    this.dirtyFamily = new Set();
+    this.dirtyMember = new Set();
+    this.unitsDrawn = [];
+    await writes.write(client);
+  }
+}
+
+function uniqueKeys(contexts: ClaimContext[], level: 'familyKey' | 'memberKey'): AccumulatorKey[] {
+  const keys = new Map<string, AccumulatorKey>();
+  for (const context of contexts) {
+    const key = context[level];
+    if (key) keys.set(accumulatorKeyText(key), key);
+  }
+  return [...keys.values()];
+}
+
+/**
+ * Line keys of the earlier claims (same provider, payer, member and patient) that were paid,
+ * in whole or in part, and not denied line by line: what the engine calls duplicates (CO-18).
+ * Only lines with a procedure code and service date that a claim of the batch bills are read:
+ * no other key can match, and a member's history is not read whole for every batch.
+ */
+async function readPaidLineKeys(
+  client: pg.PoolClient,
+  claims: { claim: ClaimRow; lines: LineRow[] }[],
+): Promise<Map<string, Set<string>>> {
+  const groups = new Map<string, { claim: ClaimRow; codes: Set<string>; dates: Set<string> }>();
+  for (const { claim, lines } of claims) {
+    const key = paidLinesKeyOf(claim);
+    const group = groups.get(key) ?? { claim, codes: new Set(), dates: new Set() };
+    for (const line of lines) {
+      group.codes.add(line.procedure_code);
+      group.dates.add(line.service_date);
+    }
+    groups.set(key, group);
+  }
+  const wanted = [...groups.values()];
+  const { rows } = await client.query<{
+    provider_org_id: string;
+    payer_org_id: string;
+    member_id_index: string;
+    patient_index: string | null;
+    procedure_code: string;
+    modifiers: string[] | null;
+    service_date: string;
+  }>(
+    `SELECT c.provider_org_id, c.payer_org_id, c.member_id_index, c.patient_index,
+            l.procedure_code, l.modifiers, l.service_date::text AS service_date
+       FROM unnest($1::uuid[], $2::uuid[], $3::char(64)[], $4::char(64)[], $5::text[], $6::text[])
+              AS k(provider_org_id, payer_org_id, member_id_index, patient_index, codes, dates)
+       JOIN claims c ON c.payer_org_id = k.payer_org_id AND c.member_id_index = k.member_id_index
+        AND c.provider_org_id = k.provider_org_id
+        AND c.patient_index IS NOT DISTINCT FROM k.patient_index
+        AND c.status IN ('paid', 'partially_paid')
+       JOIN claim_lines l ON l.claim_id = c.id
+        AND l.procedure_code = ANY(string_to_array(k.codes, ','))
+        AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
+       JOIN LATERAL (
+         SELECT result FROM claim_decisions d WHERE d.claim_id = c.id
+          ORDER BY decided_at DESC LIMIT 1
+       ) d ON true
+      WHERE EXISTS (
+          SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
+           WHERE (decided->>'lineNumber')::int = l.line_number
+             AND (decided->>'denied')::boolean = false
+        )`,
+    [
+      wanted.map(({ claim }) => claim.provider_org_id),
+      wanted.map(({ claim }) => claim.payer_org_id),
+      wanted.map(({ claim }) => claim.member_id_index),
+      wanted.map(({ claim }) => claim.patient_index),
+      wanted.map(({ codes }) => [...codes].join(',')),
+      wanted.map(({ dates }) => [...dates].join(',')),
+    ],
+  );
+  const keys = new Map<string, Set<string>>();
+  for (const row of rows) {
+    const group = paidLinesKeyOf(row);
+    const set = keys.get(group) ?? new Set<string>();
+    set.add(
+      lineKeyOf({
+        procedureCode: row.procedure_code,
+        modifiers: row.modifiers ?? [],
+        serviceDate: row.service_date,
+      }),
+    );
+    keys.set(group, set);
+  }
+  return keys;
+}
