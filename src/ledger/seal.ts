@@ -172,3 +172,11 @@ async function signHeadIfUnsigned(client: Queryable, signer: NoteSigner, now: Da
   if (latest && latest.treeSize >= Number(head.tree_size)) return;
   await signCheckpoint(client, signer, Number(head.tree_size), fromHex(head.tree_root), now);
 }
+
+/** For `migrate`: builds the tree of a chain sealed before it existed, waiting for the lock. */
+export async function buildTransparencyTree(pool: pg.Pool): Promise<number> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SEAL_LOCK_ID]);
+    return buildTreeOfOldBlocks(client);
+  });
+}

@@ -25,7 +25,10 @@ import {
   type TileReader,
 } from './tlog/tiles.js';
 import { hashBytes } from './tlog/tree.js';
+import type { JsonValue } from './canonical.js';
+import { eventLeafHash, type EventEnvelope } from './formats.js';
 import { toHex } from './hash.js';
+import { readEnvelopes } from './read.js';
 
 /** Cosignatures kept per checkpoint: the note format asks verifiers to accept at least 16. */
 export const cosignaturesPerCheckpointMax = 32;
@@ -260,4 +263,61 @@ export function consistencyProofAt(db: Queryable, fromSize: number, toSize: numb
 
 export function treeRootAt(db: Queryable, treeSize: number) {
   return treeRootOf(subtreeReaderOf(db), treeSize);
+}
+
+/** The size of the stored tree: the head block's tree size (0 before the first block). */
+export async function readTreeSize(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ tree_size: string | null }>(
+    'SELECT tree_size::text FROM ledger_blocks ORDER BY height DESC LIMIT 1',
+  );
+  return Number(rows[0]?.tree_size ?? 0);
+}
+
+/** One leaf of the tree for a mirror: always its hash; the envelope and payload for parties. */
+export interface LeafEntry {
+  index: number;
+  seq: string;
+  id: string;
+  leafHash: string;
+  envelope?: EventEnvelope;
+  payload?: JsonValue;
+}
+
+/**
+ * Leaves start.. of the tree of `treeSize` leaves, at most `limit`. `mayRead(partyOrgIds)` says
+ * whether the caller may see an event's envelope and payload; everyone sees ids and hashes.
+ */
+export async function readLeafEntries(
+  db: Queryable,
+  start: number,
+  limit: number,
+  treeSize: number,
+  mayRead: (partyOrgIds: readonly string[]) => boolean,
+): Promise<LeafEntry[]> {
+  const end = Math.min(treeSize, start + limit);
+  if (end <= start) return [];
+  const envelopes = await readEnvelopes(db, BigInt(start + 1), BigInt(end));
+  const { rows } = await db.query<{
+    seq: string;
+    party_org_ids: string[] | null;
+    payload: JsonValue;
+  }>(
+    `SELECT seq::text, party_org_ids, payload FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
+    [start + 1, end],
+  );
+  return envelopes.map((envelope, position) => {
+    const row = rows[position]!;
+    if (row.seq !== envelope.seq) throw new TreeCorrupt(`ledger seq gap at ${envelope.seq}`);
+    const entry: LeafEntry = {
+      index: start + position,
+      seq: envelope.seq,
+      id: envelope.id,
+      leafHash: toHex(eventLeafHash(envelope)),
+    };
+    if (mayRead(row.party_org_ids ?? [])) {
+      entry.envelope = envelope;
+      entry.payload = row.payload;
+    }
+    return entry;
+  });
 }
