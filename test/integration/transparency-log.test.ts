@@ -322,7 +322,8 @@ describe('a chain sealed before the transparency log', () => {
     const oldMigrations = await copyMigrations();
     await rm(path.join(oldMigrations, '202612021100_transparency_log'), { recursive: true });
     await applyMigrations(database.url, oldMigrations);
-    const { pool, close } = openDatabase(database.url, 4);
+    const opened = openDatabase(database.url, 4);
+    const { pool } = opened;
     try {
       await appendSyntheticEvents(pool, 40);
       // Three blocks as the sealer before the tree wrote them.
@@ -392,7 +393,7 @@ describe('a chain sealed before the transparency log', () => {
       const all = await leavesOf(pool, 49);
       expect(grown.rootHash).toBe(toHex(merkleRoot(all)));
     } finally {
-      await close();
+      await opened.close();
     }
   });
 });
