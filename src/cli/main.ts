@@ -469,15 +469,23 @@ program
     'measure intake, adjudication, sealing, verification, settlement and reconciliation on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement or all', 'all')
+  .option('--suite <name>', 'ledger, settlement, tlog or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
-  .action(async (options: { events: string; suite: string; claims: string }) => {
-    const { runBench } = await import('./bench.js');
-    if (!['ledger', 'settlement', 'all'].includes(options.suite)) {
-      throw new InvalidArgumentError('--suite must be ledger, settlement or all');
-    }
-    await runBench(Number(options.events), options.suite as BenchSuite, Number(options.claims));
-  });
+  .option('--tree-leaves <n>', 'leaves of the transparency tree proofs are served from', '1000000')
+  .action(
+    async (options: { events: string; suite: string; claims: string; treeLeaves: string }) => {
+      const { runBench } = await import('./bench.js');
+      if (!['ledger', 'settlement', 'tlog', 'all'].includes(options.suite)) {
+        throw new InvalidArgumentError('--suite must be ledger, settlement, tlog or all');
+      }
+      await runBench(
+        Number(options.events),
+        options.suite as BenchSuite,
+        Number(options.claims),
+        Number(options.treeLeaves),
+      );
+    },
+  );
 
 try {
   await program.parseAsync();
