@@ -46,7 +46,8 @@ import {
   type TestEnvironment,
 } from '../support/environment.js';
 import { appendSyntheticEvents } from '../support/ledger.js';
-import type pg from 'pg';
+import pg from 'pg';
+import { verifyChain } from '../../src/ledger/verify.js';
 
 /** Leaf hashes of events 1..count, recomputed from the stored rows. */
 async function leavesOf(pool: pg.Pool, count: number): Promise<Uint8Array[]> {
@@ -316,6 +317,42 @@ describe('the transparency log', () => {
   });
 });
 
+describe('verify and the transparency tree', () => {
+  it('checks every block recorded the root of all events so far, and names one that does not', async () => {
+    const environment = await createTestEnvironment();
+    try {
+      const { pool } = environment.database;
+      await appendSyntheticEvents(pool, 30);
+      await sealPending(pool, 7);
+      const clean = await verifyChain(pool);
+      expect(clean.ok).toBe(true);
+      // Resumed from a block verified before, the tree is rebuilt from the stored tiles.
+      await appendSyntheticEvents(pool, 5);
+      await sealPending(pool, 7);
+      expect((await verifyChain(pool, undefined, clean.head)).ok).toBe(true);
+
+      const client = new pg.Client({ connectionString: environment.databaseUrl });
+      await client.connect();
+      try {
+        // Around the triggers, as only someone with the database's superuser could.
+        await client.query('SET session_replication_role = replica');
+        await client.query(
+          `UPDATE ledger_blocks SET tree_root = (SELECT tree_root FROM ledger_blocks WHERE height = 2)
+            WHERE height = 3`,
+        );
+      } finally {
+        await client.end();
+      }
+      const report = await verifyChain(pool);
+      expect(report.ok).toBe(false);
+      expect(report.failure).toMatchObject({ height: 3 });
+      expect(report.failure!.reason).toMatch(/transparency tree root after the block \(size 21\)/);
+    } finally {
+      await environment.close();
+    }
+  });
+});
+
 describe('a chain sealed before the transparency log', () => {
   it('gets its tree built by migrate, each block root checked, then grows and is signed', async () => {
     const database = await createFreshDatabase();
@@ -388,6 +425,7 @@ describe('a chain sealed before the transparency log', () => {
 
       await appendSyntheticEvents(pool, 9);
       await sealPending(pool, 100, 10, logSigner);
+      expect((await verifyChain(pool)).ok).toBe(true);
       const grown = (await readLatestCheckpoint(pool))!;
       expect(grown.treeSize).toBe(49);
       const all = await leavesOf(pool, 49);
