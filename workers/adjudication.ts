@@ -12,7 +12,7 @@ const CLAIMS_PER_SWEEP_MAX = 1_000;
 const CLAIMS_IN_PARALLEL = 4;
 
 export function initAdjudicationWorker(dependencies: WorkerDependencies) {
-  const { config, database, logger } = dependencies;
+  const { config, database, logger, metrics } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'adjudication',
     schedulerId: 'adjudicate-every-interval',
@@ -31,6 +31,8 @@ export function initAdjudicationWorker(dependencies: WorkerDependencies) {
               ? 'adjudication failed; claim sent to review'
               : 'adjudication failed; will retry',
           ),
+        onTimed: (outcome, durationMs) =>
+          metrics.adjudicationDuration.observe({ outcome }, durationMs / 1000),
       }),
     onCompleted: (result) => {
       if (result.decided > 0 || result.failed > 0) logger.info(result, 'adjudicated claims');

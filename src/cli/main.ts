@@ -229,7 +229,7 @@ program
     stopOnSignals(async () => {
       await engine.stop();
       await runtime.close();
-    });
+    }, runtime);
   });
 
 program

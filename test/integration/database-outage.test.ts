@@ -47,6 +47,7 @@ beforeAll(async () => {
   const dependencies: AppDependencies = {
     config: environment.config,
     database: relayed,
+    redis: environment.redis,
     logger: log.logger,
   };
   app = createApp(dependencies);

@@ -20,6 +20,8 @@ export interface SweepOptions {
   parallel: number;
   /** Hears of each claim that failed, after the failure is counted. */
   onFailure: (claimId: string, error: unknown, recorded: RecordedFailure) => void;
+  /** Hears how long each claim took (its adjudication transaction), for the latency metrics. */
+  onTimed?: (outcome: 'decided' | 'skipped' | 'failed', durationMs: number) => void;
 }
 
 /** Decides up to `claimsMax` submitted claims, `parallel` at a time. */
@@ -38,10 +40,14 @@ export async function adjudicateSubmitted(
     Array.from({ length: options.parallel }, async () => {
       while (next < rows.length && outage === undefined) {
         const claimId = rows[next++]!.id;
+        const startedAt = performance.now();
+        const timed = (outcome: 'decided' | 'skipped' | 'failed') =>
+          options.onTimed?.(outcome, performance.now() - startedAt);
         try {
           const outcome = await adjudicateClaim(database, claimId);
           if (outcome.status === 'skipped') result.skipped += 1;
           else result.decided += 1;
+          timed(outcome.status === 'skipped' ? 'skipped' : 'decided');
         } catch (error) {
           if (dependencyOutageReason(error) !== undefined) {
             outage = error;
@@ -49,8 +55,10 @@ export async function adjudicateSubmitted(
           }
           if (isLostRace(error)) {
             result.skipped += 1; // a later sweep decides it
+            timed('skipped');
             continue;
           }
+          timed('failed');
           const recorded = await recordAdjudicationFailure(database, claimId, error);
           result.failed += 1;
           if (recorded.sentToReview) result.sentToReview += 1;
