@@ -201,7 +201,11 @@ function cachedLoader<T>(load: () => Promise<T>, cacheMs: number): () => Promise
   };
 }
 
-/** Gauges read at scrape time from PostgreSQL (claims, chain, reconciliation) and Redis. */
+/**
+ * Gauges read at scrape time from PostgreSQL (claims, chain, reconciliation) and Redis. When a
+ * source cannot be read its gauges keep the last values read, and claimchain_scrape_source_up
+ * says 0 for it: alert on that, not on the gauges going quiet.
+ */
 function registerScrapeGauges(
   { config, database, metrics }: OperationsEndpointsDependencies,
   queues: QueueViews,
@@ -209,20 +213,14 @@ function registerScrapeGauges(
   const counts = cachedLoader(() => readOperationalCounts(database), config.metricsDatabaseCacheMs);
   const jobCounts = cachedLoader(() => queues.jobCounts(), 0);
   const registers = [metrics.registry];
-  const fromCounts = (
-    name: string,
-    help: string,
-    read: (value: OperationalCounts) => number | undefined,
-  ) =>
+  const fromCounts = (name: string, help: string, read: (value: OperationalCounts) => number) =>
     new Gauge({
       name,
       help,
       registers,
       async collect() {
         const value = await counts();
-        const number = value && read(value);
-        if (number === undefined) this.reset();
-        else this.set(number);
+        if (value) this.set(read(value));
       },
     });
   new Gauge({
@@ -232,7 +230,6 @@ function registerScrapeGauges(
     registers,
     async collect() {
       const value = await counts();
-      this.reset();
       for (const [status, count] of value?.claimsByStatus ?? []) this.set({ status }, count);
     },
   });
@@ -249,7 +246,7 @@ function registerScrapeGauges(
   fromCounts(
     'claimchain_reconciliation_exceptions',
     'Exceptions found by the latest completed reconciliation run',
-    (value) => value.reconciliationExceptions,
+    (value) => value.reconciliationExceptions ?? 0,
   );
   new Gauge({
     name: 'claimchain_queue_jobs',
@@ -258,7 +255,6 @@ function registerScrapeGauges(
     registers,
     async collect() {
       const value = await jobCounts();
-      this.reset();
       for (const [queue, byState] of value ?? []) {
         for (const state of JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
       }
@@ -266,7 +262,7 @@ function registerScrapeGauges(
   });
   new Gauge({
     name: 'claimchain_scrape_source_up',
-    help: 'Whether this scrape could read a source: 1 yes, 0 no (its gauges are then absent)',
+    help: 'Whether this scrape could read a source: 1 yes, 0 no (its gauges keep their last values)',
     labelNames: ['source'],
     registers,
     async collect() {
