@@ -339,6 +339,12 @@ describe('the queue board at /admin/queues', () => {
     expect(page.text).toContain('<base href="/admin/queues/"');
     // The page's web-font link to another site is blocked: everything comes from our server.
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    // Its scripts are served from node_modules by us, behind the same key.
+    const script = /<script defer src="(static\/js\/[^"]+\.js)"/.exec(page.text)![1]!;
+    expectProblem(await request(app).get(`/admin/queues/${script}`), 401);
+    const served = await request(app).get(`/admin/queues/${script}`).set(bearer(operatorAdmin.key));
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toMatch(/javascript/);
     const basic = `Basic ${Buffer.from(`operator:${operatorAdmin.key}`).toString('base64')}`;
     const queues = await request(app).get('/admin/queues/api/queues').set('Authorization', basic);
     expect(queues.status, queues.text).toBe(200);

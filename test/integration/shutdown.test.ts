@@ -56,7 +56,7 @@ async function serve(flags: string[], environmentOverrides: Record<string, strin
   });
   const lines: Served['lines'] = [];
   let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     const complete = pending.split('\n');
     pending = complete.pop()!;
