@@ -41,12 +41,13 @@ export function requestContext(logger: Logger, metrics: Metrics): RequestHandler
     response.locals.logger = log;
     response.set('X-Request-Id', requestId);
     const startedAt = process.hrtime.bigint();
-    response.on('finish', () => {
+    response.on('close', () => {
       const seconds = secondsSince(startedAt);
       const labels = {
         method: request.method,
         route: routePatternOf(request),
-        status: String(response.statusCode),
+        // 499 (as nginx logs it): the client went away before the answer was sent.
+        status: String(response.writableFinished ? response.statusCode : 499),
       };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, seconds);
@@ -70,15 +71,23 @@ export function requestIdOf(response: Response): string | undefined {
  * The matched route as registered ("/v1/claims/:id"), or "unmatched" when no route answered
  * (an unknown path, or a refusal before routing, e.g. a missing key). The mount prefix is the
  * part of the path before the route's own segments: express forgets it once a router is left.
+ * A route registered under several paths is labelled by the longest whose fixed segments match.
  */
 export function routePatternOf(request: Request): string {
-  const pattern = (request.route as { path?: unknown } | undefined)?.path;
-  if (typeof pattern !== 'string') return 'unmatched';
-  const own = pattern.split('/').filter(Boolean);
-  const pathname = request.originalUrl.split('?')[0]!;
-  const all = pathname.split('/').filter(Boolean);
-  const mount = all.slice(0, Math.max(0, all.length - own.length));
-  return `/${[...mount, ...own].join('/')}`;
+  const registered = (request.route as { path?: unknown } | undefined)?.path;
+  // The longest first: "/" fits the end of every path.
+  const patterns = (Array.isArray(registered) ? registered : [registered])
+    .filter((pattern): pattern is string => typeof pattern === 'string')
+    .sort((left, right) => right.split('/').length - left.split('/').length);
+  const all = request.originalUrl.split('?')[0]!.split('/').filter(Boolean);
+  for (const pattern of patterns) {
+    const own = pattern.split('/').filter(Boolean);
+    if (own.length > all.length) continue;
+    const tail = all.slice(all.length - own.length);
+    const fits = own.every((segment, index) => segment.startsWith(':') || segment === tail[index]);
+    if (fits) return `/${[...all.slice(0, all.length - own.length), ...own].join('/')}`;
+  }
+  return 'unmatched';
 }
 
 export interface OperationsEndpointsDependencies {
