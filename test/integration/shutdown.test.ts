@@ -2,7 +2,6 @@
 // finishes the request or job in flight (held here by a table lock the test owns), closes its
 // pools and exits 0. A workers-only process serves its own metrics and probes on METRICS_PORT.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../support/api.js';
@@ -169,9 +168,7 @@ describe('serve on SIGTERM', () => {
   });
 
   it('exits 1 at once on a second signal', async () => {
-    const served = await serve(['--no-workers'], {
-      QUEUE_PREFIX: `shutdown_${randomBytes(3).toString('hex')}`,
-    });
+    const served = await serve(['--no-workers']);
     const lock = await lockTable('claims');
     try {
       void fetch(`http://127.0.0.1:${served.port}/v1/claims`, {
