@@ -10,6 +10,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Router, type RequestHandler } from 'express';
 import { requireOperatorAdmin } from '../domain/organizations.js';
 import type { Database } from '../infra/db.js';
+import { Forbidden } from '../infra/errors.js';
 import type { QueueViews } from '../infra/queues.js';
 import { authenticate, principalOf, type PrincipalCache } from './auth.js';
 
@@ -34,6 +35,21 @@ const basicAsBearer: RequestHandler = (request, response, next) => {
     const key = decoded.slice(decoded.indexOf(':') + 1);
     request.headers.authorization = `Bearer ${key}`;
   }
+  next();
+};
+
+/**
+ * A browser sends Basic credentials with any request to the board, a forged one from another
+ * site included: a request that changes something must come from the board's own page.
+ */
+const sameOriginChanges: RequestHandler = (request, _response, next) => {
+  if (request.method === 'GET' || request.method === 'HEAD') return next();
+  const site = request.header('sec-fetch-site');
+  const origin = request.header('origin');
+  const crossSite =
+    (site !== undefined && site !== 'same-origin') ||
+    (origin !== undefined && origin.replace(/^https?:\/\//, '') !== request.header('host'));
+  if (crossSite) throw new Forbidden('the queue board takes changes only from its own page');
   next();
 };
 
@@ -64,6 +80,7 @@ export function queueBoard(database: Database, cache: PrincipalCache, queues: Qu
     basicAsBearer,
     authenticate(database, cache),
     operatorAdminOnly,
+    sameOriginChanges,
     showQueues,
     serverAdapter.getRouter() as RequestHandler,
   );

@@ -350,5 +350,20 @@ describe('the queue board at /admin/queues', () => {
     expect(queues.status, queues.text).toBe(200);
     const names = (queues.body.queues as { name: string }[]).map((queue) => queue.name).sort();
     expect(names).toEqual(['adjudication', 'reconciliation', 'sealing', 'settlement']);
+    // A change forged by another site, riding on the browser's Basic credentials, is refused.
+    const forged = await request(app)
+      .put('/admin/queues/api/queues/sealing/pause')
+      .set('Authorization', basic)
+      .set('Origin', 'https://elsewhere.example')
+      .set('Sec-Fetch-Site', 'cross-site');
+    expectProblem(forged, 403);
+    // The board's own page may pause and resume a queue.
+    for (const action of ['pause', 'resume']) {
+      const own = await request(app)
+        .put(`/admin/queues/api/queues/sealing/${action}`)
+        .set('Authorization', basic)
+        .set('Sec-Fetch-Site', 'same-origin');
+      expect(own.status, own.text).toBeLessThan(300);
+    }
   });
 });
