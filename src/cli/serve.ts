@@ -43,8 +43,16 @@ export async function startEngine(
     app = createMetricsApp({ config, database, redis: connection!, metrics, logger });
     port = config.metricsPort;
   }
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(port, config.host, () => resolve(listening));
+  // A port already taken (EADDRINUSE) fails the start, with the workers stopped again.
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(port, config.host, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  }).catch(async (error: unknown) => {
+    await workers?.close();
+    connection?.disconnect();
+    observing?.disconnect();
+    throw error;
   });
   // Keep-alive longer than typical load balancers' idle timeout.
   server.keepAliveTimeout = 65_000;
