@@ -16,7 +16,7 @@ const BATCHES_PER_SWEEP_MAX = 10;
 const BATCHES_IN_PARALLEL = 2;
 
 export function initAdjudicationWorker(dependencies: WorkerDependencies) {
-  const { config, database, logger } = dependencies;
+  const { config, database, logger, metrics } = dependencies;
   return startScheduledWorker(dependencies, {
     queueName: 'adjudication',
     schedulerId: 'adjudicate-every-interval',
@@ -36,6 +36,8 @@ export function initAdjudicationWorker(dependencies: WorkerDependencies) {
               ? 'adjudication failed; claim sent to review'
               : 'adjudication failed; will retry',
           ),
+        onTimed: (outcome, durationMs) =>
+          metrics.adjudicationDuration.observe({ outcome }, durationMs / 1000),
       }),
     onCompleted: (result) => {
       if (result.decided > 0 || result.failed > 0) logger.info(result, 'adjudicated claims');

@@ -2,6 +2,7 @@
 import type { Config } from '../src/infra/config.js';
 import type { Database } from '../src/infra/db.js';
 import type { Logger } from '../src/infra/logger.js';
+import { createMetrics, type Metrics } from '../src/infra/metrics.js';
 import { reportConnectionState, type Redis } from '../src/infra/redis.js';
 import { initAdjudicationWorker } from './adjudication.js';
 import { initReconciliationWorker } from './reconciliation.js';
@@ -13,9 +14,11 @@ export interface WorkerDependencies {
   database: Database;
   connection: Redis;
   logger: Logger;
+  metrics: Metrics;
 }
 
 export interface RunningWorkers {
+  /** Stops taking jobs and waits for the running ones to finish (BullMQ's Worker.close). */
   close(): Promise<void>;
 }
 
@@ -23,7 +26,10 @@ export interface RunningWorkers {
  * Starts every worker without waiting for Redis: while it is away they wait, and when it is
  * back (emptied or not) they recreate their job schedulers and carry on.
  */
-export function startWorkers(dependencies: WorkerDependencies): Promise<RunningWorkers> {
+export function startWorkers(
+  started: Omit<WorkerDependencies, 'metrics'> & { metrics?: Metrics },
+): Promise<RunningWorkers> {
+  const dependencies = { ...started, metrics: started.metrics ?? createMetrics() };
   const stopReporting = reportConnectionState(dependencies.connection, dependencies.logger);
   const running = [
     initSealingWorker(dependencies),
@@ -33,7 +39,7 @@ export function startWorkers(dependencies: WorkerDependencies): Promise<RunningW
   ];
   return Promise.resolve({
     async close() {
-      for (const worker of running) await worker.close();
+      await Promise.all(running.map((worker) => worker.close()));
       stopReporting();
     },
   });

@@ -10,13 +10,15 @@
 // twice does nothing the second time.
 import { ErrorCode, Queue, Worker, type DefaultJobOptions } from 'bullmq';
 import { dependencyOutageReason } from '../src/infra/errors.js';
+import { secondsSince } from '../src/infra/metrics.js';
+import { queuePrefixOf, type QueueName } from '../src/infra/queues.js';
 import type { WorkerDependencies } from './index.js';
 
 /** How often each worker checks that its job scheduler still exists. */
 const SCHEDULER_CHECK_INTERVAL_MS = 3_000;
 
 export interface ScheduledWork<Result> {
-  queueName: string;
+  queueName: QueueName;
   schedulerId: string;
   jobName: string;
   everyMs: number;
@@ -46,14 +48,29 @@ export function startScheduledWorker<Result>(
   dependencies: WorkerDependencies,
   work: ScheduledWork<Result>,
 ): RunningWorker {
-  const { config, connection } = dependencies;
-  const options = { connection, prefix: `{${config.queuePrefix}}` };
+  const { config, connection, metrics } = dependencies;
+  const options = { connection, prefix: queuePrefixOf(config) };
   const queue = new Queue<ScheduledJobData, Result>(work.queueName, {
     ...options,
     defaultJobOptions: { removeOnComplete: 100, removeOnFail: 1000, ...work.jobOptions },
   });
   const keeper = keepSchedulerAlive(dependencies, queue, work);
-  const worker = new Worker<ScheduledJobData, Result>(work.queueName, () => work.run(), {
+  const timedRun = async () => {
+    const startedAt = process.hrtime.bigint();
+    const observe = (outcome: 'completed' | 'failed') => {
+      metrics.jobs.inc({ queue: work.queueName, outcome });
+      metrics.jobDuration.observe({ queue: work.queueName, outcome }, secondsSince(startedAt));
+    };
+    try {
+      const result = await work.run();
+      observe('completed');
+      return result;
+    } catch (error) {
+      observe('failed');
+      throw error;
+    }
+  };
+  const worker = new Worker<ScheduledJobData, Result>(work.queueName, timedRun, {
     ...options,
     concurrency: 1,
   });

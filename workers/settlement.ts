@@ -8,7 +8,9 @@ import { DomainError } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
 import { endJobOnOutage, startScheduledWorker } from './scheduled.js';
 
-export async function execSettlementJob(dependencies: WorkerDependencies) {
+export async function execSettlementJob(
+  dependencies: Pick<WorkerDependencies, 'config' | 'database' | 'logger'>,
+) {
   const { database, logger } = dependencies;
   // One payer's failure must not hold up the others; it is tried again next run. A payer that
   // may not settle yet (its remittance profile is incomplete) is told why, not a stack trace.

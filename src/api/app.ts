@@ -5,7 +5,10 @@ import { writeIntakeUnits, type IntakeUnit, type UnitResult } from '../domain/cl
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
+import { createMetrics, type Metrics } from '../infra/metrics.js';
 import type { PhiKeys } from '../infra/phi.js';
+import { QueueViews } from '../infra/queues.js';
+import type { Redis } from '../infra/redis.js';
 import { authenticate, PrincipalCache } from './auth.js';
 import { balancesRouter } from './balances.js';
 import { reconciliationRouter } from './reconciliation.js';
@@ -14,6 +17,8 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
 import { inquiriesRouter } from './inquiries.js';
 import { ledgerRouter } from './ledger.js';
+import { operationsEndpoints, requestContext } from './observability.js';
+import { QUEUE_BOARD_PATH, queueBoard } from './queue-board.js';
 import { operationsRouter } from './operations.js';
 import { organizationsRouter } from './organizations.js';
 import { payersRouter } from './payers.js';
@@ -25,6 +30,10 @@ export interface AppDependencies {
   config: Config;
   database: Database;
   logger: Logger;
+  /** For readiness, queue depths and the queue board (openObservingRedis: fails fast). */
+  redis: Redis;
+  /** The process's metrics, shared with its workers when they run in it. */
+  metrics?: Metrics;
 }
 
 export function phiKeysOf(config: Config): PhiKeys {
@@ -35,10 +44,12 @@ export function phiKeysOf(config: Config): PhiKeys {
   };
 }
 
-export function createApp({ config, database, logger }: AppDependencies): Express {
+export function createApp(dependencies: AppDependencies): Express {
+  const { config, database, logger, redis, metrics = createMetrics() } = dependencies;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestContext(logger, metrics));
   const phiKeys = phiKeysOf(config);
   const writeUnits = (units: IntakeUnit[]) =>
     writeIntakeUnits(database, phiKeys, units, responseOfUnit);
@@ -50,9 +61,9 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   const writeUnit = async (unit: IntakeUnit) => (await writeUnits([unit]))[0]!;
   const cache = new PrincipalCache();
 
-  app.get('/health', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
+  const queues = new QueueViews(config, redis);
+  app.use(operationsEndpoints({ config, database, redis, queues, metrics }));
+  app.use(QUEUE_BOARD_PATH, queueBoard(database, cache, queues));
 
   app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
   const v1 = express.Router();

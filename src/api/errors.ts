@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { dependencyOutageReason, DomainError, InvalidInput } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { loggerOf, requestIdOf } from './observability.js';
 
 interface BodyParserError {
   type?: string;
@@ -28,7 +29,7 @@ export const OUTAGE_DETAIL = 'the database is unavailable for the moment; retry 
 export function isOutageAnswered(error: unknown, response: Response, logger: Logger): boolean {
   const reason = dependencyOutageReason(error);
   if (reason === undefined) return false;
-  logger.warn({ dependency: 'postgresql', reason }, 'dependency outage');
+  loggerOf(response, logger).warn({ dependency: 'postgresql', reason }, 'dependency outage');
   response.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
   return true;
 }
@@ -39,8 +40,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
+    // The request id lets a caller's support ticket be matched with our log lines.
     const send = (status: number, body: object) =>
-      response.status(status).type('application/problem+json').json(body);
+      response
+        .status(status)
+        .type('application/problem+json')
+        .json({ ...body, requestId: requestIdOf(response) });
     if (error instanceof InvalidInput) {
       send(
         error.status,
@@ -79,7 +84,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       send(503, problem(503, 'dependency_unavailable', OUTAGE_DETAIL));
       return;
     }
-    logger.error({ err: error }, 'unhandled error');
+    loggerOf(response, logger).error({ err: error }, 'unhandled error');
     send(500, problem(500, 'internal', 'an internal error occurred; the request may be retried'));
   };
 }
@@ -88,5 +93,5 @@ export const notFoundHandler: RequestHandler = (_request, response) => {
   response
     .status(404)
     .type('application/problem+json')
-    .json(problem(404, 'not_found', 'no such route'));
+    .json({ ...problem(404, 'not_found', 'no such route'), requestId: requestIdOf(response) });
 };

@@ -36,6 +36,7 @@ import {
 } from './auth.js';
 import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
 import { isOutageAnswered, OUTAGE_DETAIL } from './errors.js';
+import { loggerOf } from './observability.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json'];
@@ -271,7 +272,7 @@ function fhirErrorHandler(logger: Logger): ErrorRequestHandler {
       send(503, OUTAGE_DETAIL);
       return;
     }
-    logger.error({ err: error }, 'unhandled error');
+    loggerOf(response, logger).error({ err: error }, 'unhandled error');
     send(500, 'an internal error occurred; the request may be retried');
   };
 }

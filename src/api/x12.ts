@@ -24,6 +24,7 @@ import { DomainError, InvalidInput, NotFound } from '../infra/errors.js';
 import { principalOf, requireRole } from './auth.js';
 import { BATCH_CLAIMS_MAX, idempotencyOf } from './claims.js';
 import { problem } from './errors.js';
+import { requestIdOf } from './observability.js';
 
 export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
 // 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
@@ -103,6 +104,7 @@ function sendReceipt(request: Request, response: Response, receipt: Receipt): vo
         problem(409, 'duplicate_interchange', detail, {
           interchangeId: first.id,
           firstAnswer: JSON.parse(first.answerBody) as unknown,
+          requestId: requestIdOf(response),
         }),
       );
     return;

@@ -199,6 +199,8 @@ function startWorkers(databaseUrl: string, queuePrefix: string): ChildProcess {
       DATABASE_URL: databaseUrl,
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'warn',
+      // Its metrics listener takes any free port: nothing here reads it.
+      METRICS_PORT: '0',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

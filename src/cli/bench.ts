@@ -16,8 +16,7 @@ import { sealPending } from '../ledger/seal.js';
 import { consistencyProofAt, extendTree, inclusionProofAt } from '../ledger/transparency-log.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
-import { createApp, phiKeysOf } from '../api/app.js';
-import { createLogger } from '../infra/logger.js';
+import { phiKeysOf } from '../api/app.js';
 import { recordDecision } from '../domain/adjudication/service.js';
 import { adjudicateSubmitted } from '../domain/adjudication/sweep.js';
 import type { AdjudicationResult } from '../domain/adjudication/types.js';
@@ -310,11 +309,9 @@ async function measureAdjudication(database: Database, batchClaimsMax: number): 
 async function benchAdjudication(databaseUrl: string): Promise<void> {
   const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
   const database = openDatabase(databaseUrl, 8);
-  const app = createApp({ config, database, logger: createLogger('silent') });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const port = 3900 + Math.floor(Math.random() * 90);
+  let api: ChildProcess | undefined;
   try {
-    const port = (server.address() as { port: number }).port;
     const provider = await createOrganization(database, {
       name: 'Bench Provider',
       kind: 'provider',
@@ -325,6 +322,7 @@ async function benchAdjudication(databaseUrl: string): Promise<void> {
     const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
     const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
     await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true });
     for (let first = 0; first < ADJUDICATED_CLAIMS; first += BATCH_SIZE) {
       const body = JSON.stringify({
@@ -343,10 +341,12 @@ async function benchAdjudication(databaseUrl: string): Promise<void> {
       }
     }
     agent.destroy();
+    api.kill('SIGTERM');
+    api = undefined;
     console.log(`adjudication (${ADJUDICATED_CLAIMS} claims submitted)`);
     await measureAdjudication(database, config.adjudicationBatchClaimsMax);
   } finally {
-    server.close();
+    api?.kill('SIGTERM');
     await database.close();
   }
 }

@@ -324,7 +324,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await stream.stop();
     await engine.stop();
     await runtime.close();
-  });
+  }, runtime);
 
   console.log(`
 ClaimChain demo is running (Ctrl-C to stop)

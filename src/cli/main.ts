@@ -251,7 +251,7 @@ program
     stopOnSignals(async () => {
       await engine.stop();
       await runtime.close();
-    });
+    }, runtime);
   });
 
 program

@@ -1,15 +1,10 @@
 // Opening and closing what a command needs: configuration, database, Redis, logger.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db.js';
 import { createLogger, type Logger } from '../infra/logger.js';
-import { applyMigrations, ensureDatabase } from '../infra/migrate.js';
+import { applyMigrations, ensureDatabase, MIGRATIONS_DIRECTORY } from '../infra/migrate.js';
 
-export const MIGRATIONS_DIRECTORY = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../prisma/migrations',
-);
+export { MIGRATIONS_DIRECTORY };
 
 export interface Runtime {
   config: Config;

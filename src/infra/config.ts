@@ -51,6 +51,13 @@ const environmentSchema = z.object({
     .default('claimchain'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: integer(0, 65535, 3000),
+  METRICS_PORT: integer(0, 65535, 9464),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces')
+    .optional(),
+  METRICS_DATABASE_CACHE_MS: integer(0, 300_000, 5_000),
+  SHUTDOWN_TIMEOUT_MS: integer(1_000, 600_000, 30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
@@ -91,6 +98,14 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  /** Where a process without the API (workers only) serves /metrics, /healthz and /readyz. */
+  metricsPort: number;
+  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** How long the database gauges of /metrics (claims by status, ...) are reused between scrapes. */
+  metricsDatabaseCacheMs: number;
+  /** Longest wait for in-flight requests and jobs on SIGTERM/SIGINT before exiting anyway. */
+  shutdownTimeoutMs: number;
   sealBlockEventsMax: number;
   sealIntervalMs: number;
   /** How often the adjudication worker sweeps for submitted claims. */
@@ -165,6 +180,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     host: values.HOST,
     port: values.PORT,
     logLevel: values.LOG_LEVEL,
+    metricsPort: values.METRICS_PORT,
+    metricsToken: values.METRICS_TOKEN,
+    metricsDatabaseCacheMs: values.METRICS_DATABASE_CACHE_MS,
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_MS,
     sealBlockEventsMax: values.SEAL_BLOCK_EVENTS_MAX,
     sealIntervalMs: values.SEAL_INTERVAL_MS,
     adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,

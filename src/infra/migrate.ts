@@ -5,9 +5,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { Queryable } from './db.js';
 
 const PRISMA_MIGRATE_LOCK_ID = 72707369;
+
+/** The project's migrations, resolved from this file so the working directory does not matter. */
+export const MIGRATIONS_DIRECTORY = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../prisma/migrations',
+);
 
 const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -48,6 +56,24 @@ export async function readMigrations(directory: string): Promise<MigrationFile[]
       return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     }),
   );
+}
+
+/**
+ * The migrations in `names` that the database has not finished applying (all of them when it
+ * has no migrations table yet): empty when its schema is current.
+ */
+export async function unappliedMigrations(db: Queryable, names: string[]): Promise<string[]> {
+  const { rows } = await db
+    .query<{ migration_name: string }>(
+      `SELECT migration_name FROM "_prisma_migrations"
+      WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    )
+    .catch((error: { code?: string }) => {
+      if (error.code === '42P01') return { rows: [] }; // undefined_table: never migrated
+      throw error;
+    });
+  const applied = new Set(rows.map((row) => row.migration_name));
+  return names.filter((name) => !applied.has(name));
 }
 
 /** Applies pending migrations; returns the names applied (empty when up to date). */

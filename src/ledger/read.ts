@@ -185,6 +185,18 @@ export async function readHead(db: Queryable): Promise<ChainHead | undefined> {
   return row && { height: row.height, hash: row.hash, lastSeq: BigInt(row.last_seq) };
 }
 
+/** Events not yet in a block: those after the head block's last seq (a range scan of the key). */
+export async function countUnsealedEvents(
+  db: Queryable,
+  head: ChainHead | undefined,
+): Promise<number> {
+  const { rows } = await db.query<{ count: string }>(
+    'SELECT count(*) AS count FROM ledger_events WHERE seq > $1',
+    [String(head?.lastSeq ?? 0n)],
+  );
+  return Number(rows[0]!.count);
+}
+
 /** Blocks with height > afterHeight, ascending, at most `limit`. */
 export async function readBlocks(
   db: Queryable,

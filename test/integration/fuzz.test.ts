@@ -266,6 +266,9 @@ const textField = (valid: string): QueryField => ({
 
 const ROUTES: RouteFuzz[] = [
   { route: 'GET /health', as: 'nobody' },
+  { route: 'GET /healthz', as: 'nobody' },
+  { route: 'GET /readyz', as: 'nobody' },
+  { route: 'GET /metrics', as: 'nobody' },
   ...claimRoutes(),
   ...ledgerRoutes(),
   ...settlementRoutes(),

@@ -257,8 +257,6 @@ describe('the settlement worker', () => {
       config: environment.config,
       database: environment.database,
       logger: createLogger('silent'),
-      // The job itself does not use the queue connection.
-      connection: undefined as never,
     });
     expect(result.failed).toBe(0);
     expect(await batchCount(first.payerId)).toBe(1);

@@ -6,6 +6,7 @@ import { createApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/infra/config.js';
 import { openDatabase, type Database } from '../../src/infra/db.js';
 import { createLogger } from '../../src/infra/logger.js';
+import { openObservingRedis, type Redis } from '../../src/infra/redis.js';
 import { applyMigrations, ensureDatabase } from '../../src/infra/migrate.js';
 import { MIGRATIONS_DIRECTORY } from '../../src/cli/runtime.js';
 import {
@@ -22,6 +23,8 @@ const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgre
 export interface TestEnvironment {
   config: Config;
   database: Database;
+  /** The API's Redis connection (readiness, queue depths, the queue board). */
+  redis: Redis;
   /** Superuser connection for tests that must go around the application (e.g. tampering). */
   databaseUrl: string;
   close(): Promise<void>;
@@ -44,11 +47,14 @@ export async function createTestEnvironment(
     ...overrides,
   });
   const database = openDatabase(config.databaseUrl, config.databasePoolSize);
+  const redis = openObservingRedis(config.redisUrl);
   return {
     config,
     database,
+    redis,
     databaseUrl,
     async close() {
+      redis.disconnect();
       await database.close();
       await dropDatabase(name);
     },
@@ -66,7 +72,12 @@ export async function dropDatabase(name: string): Promise<void> {
 }
 
 export function testApp(environment: TestEnvironment, logger = createLogger('silent')) {
-  return createApp({ config: environment.config, database: environment.database, logger });
+  return createApp({
+    config: environment.config,
+    database: environment.database,
+    redis: environment.redis,
+    logger,
+  });
 }
 
 export interface Actor {

@@ -6,6 +6,7 @@
 // failure that says nothing about the claims is not counted: a lost serialization race leaves
 // them to the next batch or sweep, and a database outage stops the sweep (the next one starts
 // over).
+import { performance } from 'node:perf_hooks';
 import type { Database } from '../../infra/db.js';
 import { dependencyOutageReason, isLostRace } from '../../infra/errors.js';
 import { adjudicateBatch } from './batch.js';
@@ -31,6 +32,11 @@ export interface SweepOptions {
   batchClaimsMax?: number;
   /** Hears of each claim that failed, after the failure is counted. */
   onFailure: (claimId: string, error: unknown, recorded: RecordedFailure) => void;
+  /**
+   * Hears how long each claim's adjudication transaction took (its batch's, for a claim decided
+   * in a batch), for the latency metrics.
+   */
+  onTimed?: (outcome: 'decided' | 'skipped' | 'failed', durationMs: number) => void;
 }
 
 /** Decides up to `claimsMax` submitted claims, in batches, `parallel` batches at a time. */
@@ -49,11 +55,15 @@ export async function adjudicateSubmitted(
         const size = Math.min(batchClaimsMax, claimsLeft);
         claimsLeft -= size;
         const taken: string[] = [];
+        const startedAt = performance.now();
         try {
           const { outcomes } = await adjudicateBatch(database, { claimsMax: size }, taken);
+          const durationMs = performance.now() - startedAt;
           for (const { outcome } of outcomes) {
-            if (outcome.status === 'skipped') result.skipped += 1;
+            const skipped = outcome.status === 'skipped';
+            if (skipped) result.skipped += 1;
             else result.decided += 1;
+            options.onTimed?.(skipped ? 'skipped' : 'decided', durationMs);
           }
           // Fewer than asked: no claim is waiting that another batch has not taken.
           if (outcomes.length < size) drained = true;
@@ -84,16 +94,22 @@ async function decideOneByOne(
   result: SweepResult,
 ): Promise<unknown> {
   for (const claimId of claimIds) {
+    const startedAt = performance.now();
+    const timed = (outcome: 'decided' | 'skipped' | 'failed') =>
+      options.onTimed?.(outcome, performance.now() - startedAt);
     try {
       const outcome = await adjudicateClaim(database, claimId);
       if (outcome.status === 'skipped') result.skipped += 1;
       else result.decided += 1;
+      timed(outcome.status === 'skipped' ? 'skipped' : 'decided');
     } catch (error) {
       if (dependencyOutageReason(error) !== undefined) return error;
       if (isLostRace(error)) {
         result.skipped += 1; // a later sweep decides it
+        timed('skipped');
         continue;
       }
+      timed('failed');
       const recorded = await recordAdjudicationFailure(database, claimId, error);
       result.failed += 1;
       if (recorded.sentToReview) result.sentToReview += 1;
