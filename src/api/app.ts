@@ -20,6 +20,8 @@ import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
 import { x12Router } from './x12.js';
+import { apiReferenceAssets, buildOpenApiDocument, referenceRoutes } from './openapi.js';
+import type { MountedRoutes } from './routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -50,25 +52,39 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   const writeUnit = async (unit: IntakeUnit) => (await writeUnits([unit]))[0]!;
   const cache = new PrincipalCache();
 
-  app.get('/health', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
-
-  app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
-  const v1 = express.Router();
-  v1.use(authenticate(database, cache));
-  v1.use(claimsRouter({ database, phiKeys, intakeGroup, writeUnit }));
-  v1.use(x12Router({ database, writeUnit }));
-  v1.use(ledgerRouter(database));
-  v1.use(reviewRouter(database));
-  v1.use(settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }));
-  v1.use(balancesRouter(database));
-  v1.use(reconciliationRouter(database));
-  v1.use(organizationsRouter(database, cache));
-  v1.use(payersRouter({ database, phiKeys }));
-  v1.use(operationsRouter(database));
-  v1.use(inquiriesRouter({ database, phiKeys }));
-  app.use('/v1', v1);
+  // Built on the first request for it, from the routers as mounted here.
+  let document: object | undefined;
+  const mounts: MountedRoutes[] = [
+    { prefix: '', routers: [referenceRoutes(() => (document ??= buildOpenApiDocument(mounts)))] },
+    {
+      prefix: '/v1/fhir',
+      routers: [fhirRouter({ database, phiKeys, intakeGroup, cache, logger })],
+    },
+    {
+      prefix: '/v1',
+      routers: [
+        claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
+        x12Router({ database, writeUnit }),
+        ledgerRouter(database),
+        reviewRouter(database),
+        settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),
+        balancesRouter(database),
+        reconciliationRouter(database),
+        organizationsRouter(database, cache),
+        payersRouter({ database, phiKeys }),
+        operationsRouter(database),
+        inquiriesRouter({ database, phiKeys }),
+      ],
+    },
+  ];
+  const [reference, fhir, v1] = mounts;
+  app.use(reference!.routers[0]!.router);
+  app.use(apiReferenceAssets());
+  app.use('/v1/fhir', fhir!.routers[0]!.router);
+  const v1Router = express.Router();
+  v1Router.use(authenticate(database, cache));
+  for (const router of v1!.routers) v1Router.use(router.router);
+  app.use('/v1', v1Router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

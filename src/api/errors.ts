@@ -5,12 +5,22 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { dependencyOutageReason, DomainError, InvalidInput } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { z } from 'zod';
 
 interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
 }
+
+/** The body of every error answer outside /v1/fhir (application/problem+json). */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
 
 export function problem(status: number, code: string, detail: string, extra: object = {}) {
   return { type: `https://claimchain.dev/problems/${code}`, title: code, status, detail, ...extra };

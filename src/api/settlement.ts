@@ -1,22 +1,26 @@
 // Settlement: running the payer's settlement now, reading batches (the payer's and the
 // provider's finance see their own only) and their 835 remittance, and confirming a payment.
-import express, { Router } from 'express';
+import express from 'express';
 import { z } from 'zod';
 import { Forbidden } from '../infra/errors.js';
 import { loadRemittance } from '../domain/settlement/remittance.js';
-import { getSchedule, setSchedule } from '../domain/settlement/schedule.js';
+import { getSchedule, scheduleSchema, setSchedule } from '../domain/settlement/schedule.js';
 import {
+  batchListQuery,
+  confirmationSchema,
   confirmBatch,
   getBatch,
   listBatches,
   reopenBatch,
+  reopeningSchema,
   settlePayer,
 } from '../domain/settlement/service.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { write835 } from '../interop/x12/835.js';
-import { principalOf, requireRole } from './auth.js';
+import { principalOf } from './auth.js';
+import { documentedRouter, type DocumentedRouter } from './routes.js';
 
 const batchPath = z.object({ id: z.uuid('must be a UUID') });
 
@@ -31,39 +35,76 @@ export function settlementRouter({
   database,
   phiKeys,
   x12UsageIndicator,
-}: SettlementDependencies): Router {
-  const router = Router();
+}: SettlementDependencies): DocumentedRouter {
+  const router = documentedRouter('Settlement');
 
-  router.post('/settlement/run', requireRole('finance', 'admin'), async (_request, response) => {
-    const principal = principalOf(response);
-    if (principal.orgKind !== 'payer') throw new Forbidden('only a payer runs its settlement');
-    response.json({ batches: await settlePayer(database, principal.orgId) });
-  });
+  router.route(
+    {
+      method: 'post',
+      path: '/settlement/run',
+      summary: "Settle the payer's adjudicated, unsettled claims now",
+      description: 'One batch per provider, reversals and recoupments netted. Payers only.',
+      roles: ['finance', 'admin'],
+      responses: { 200: { description: 'The batches issued' } },
+    },
+    async (_request, response) => {
+      const principal = principalOf(response);
+      if (principal.orgKind !== 'payer') throw new Forbidden('only a payer runs its settlement');
+      response.json({ batches: await settlePayer(database, principal.orgId) });
+    },
+  );
 
-  router.get(
-    '/settlement/schedule',
-    requireRole('finance', 'admin'),
+  router.route(
+    {
+      method: 'get',
+      path: '/settlement/schedule',
+      summary: "The payer's settlement schedule",
+      roles: ['finance', 'admin'],
+      responses: { 200: { description: 'The schedule' } },
+    },
     async (_request, response) => {
       response.json(await getSchedule(database, principalOf(response)));
     },
   );
 
-  router.put(
-    '/settlement/schedule',
-    requireRole('finance', 'admin'),
+  router.route(
+    {
+      method: 'put',
+      path: '/settlement/schedule',
+      summary: "Set the payer's settlement schedule",
+      roles: ['finance', 'admin'],
+      body: scheduleSchema,
+      responses: { 200: { description: 'The schedule as set' } },
+    },
     express.json({ limit: '16kb' }),
     async (request, response) => {
       response.json(await setSchedule(database, principalOf(response), request.body));
     },
   );
 
-  router.get('/settlement/batches', requireRole('finance', 'admin'), async (request, response) => {
-    response.json(await listBatches(database, principalOf(response), request.query));
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/settlement/batches',
+      summary: "The caller's organization's settlement batches, newest first",
+      roles: ['finance', 'admin'],
+      query: batchListQuery,
+      responses: { 200: { description: 'A page of batches' } },
+    },
+    async (request, response) => {
+      response.json(await listBatches(database, principalOf(response), request.query));
+    },
+  );
 
-  router.get(
-    '/settlement/batches/:id',
-    requireRole('finance', 'admin'),
+  router.route(
+    {
+      method: 'get',
+      path: '/settlement/batches/:id',
+      summary: 'A settlement batch with its claims',
+      roles: ['finance', 'admin'],
+      params: batchPath,
+      responses: { 200: { description: 'The batch' } },
+    },
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
       response.json(await getBatch(database, principalOf(response), id));
@@ -71,9 +112,15 @@ export function settlementRouter({
   );
 
   // The batch's 835. It names patients (PHI), so no cache may keep it.
-  router.get(
-    '/settlement/batches/:id/835',
-    requireRole('finance', 'admin'),
+  router.route(
+    {
+      method: 'get',
+      path: '/settlement/batches/:id/835',
+      summary: "The batch's 835 health care claim payment/advice",
+      roles: ['finance', 'admin'],
+      params: batchPath,
+      responses: { 200: { description: 'The 835 file', contentType: 'application/edi-x12' } },
+    },
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
       const principal = principalOf(response);
@@ -93,9 +140,16 @@ export function settlementRouter({
     },
   );
 
-  router.post(
-    '/settlement/batches/:id/confirmation',
-    requireRole('finance'),
+  router.route(
+    {
+      method: 'post',
+      path: '/settlement/batches/:id/confirmation',
+      summary: "Confirm the batch's payment with its trace number and amount",
+      roles: ['finance'],
+      params: batchPath,
+      body: confirmationSchema,
+      responses: { 200: { description: 'The batch, confirmed' } },
+    },
     express.json({ limit: '16kb' }),
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
@@ -103,9 +157,16 @@ export function settlementRouter({
     },
   );
 
-  router.post(
-    '/settlement/batches/:id/reopen',
-    requireRole('finance'),
+  router.route(
+    {
+      method: 'post',
+      path: '/settlement/batches/:id/reopen',
+      summary: 'Reopen a confirmed batch whose payment failed',
+      roles: ['finance'],
+      params: batchPath,
+      body: reopeningSchema,
+      responses: { 200: { description: 'The batch, reopened' } },
+    },
     express.json({ limit: '16kb' }),
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
