@@ -151,6 +151,30 @@ function sendAnswer(response: Response, answer: SubmissionAnswer): void {
 
 const claimIdParameter = z.object({ id: z.uuid('must be a UUID') });
 
+/** Money in answers: a decimal string, never a JSON number. */
+const moneyString = z.string().regex(/^-?\d+(\.\d+)?$/);
+
+const claimListItemSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(CLAIM_STATUSES),
+  providerId: z.uuid(),
+  payerId: z.uuid(),
+  patientControlNumber: z.string(),
+  frequencyCode: z.string(),
+  originalClaimId: z.uuid().nullable(),
+  totalChargeAmount: moneyString,
+  lineCount: z.number().int().min(1),
+  submittedAt: z.string(),
+});
+
+/** A claim as its submission answers it: with the ledger event that recorded it. */
+const claimSummarySchema = claimListItemSchema.extend({ ledgerEventId: z.uuid() });
+
+const claimsPageSchema = z.object({
+  claims: z.array(claimListItemSchema),
+  nextCursor: z.string().nullable(),
+});
+
 export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter {
   const { database, phiKeys } = dependencies;
   const router = documentedRouter('Claims');
@@ -180,8 +204,11 @@ export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter
       body: claimFields,
       idempotent: true,
       responses: {
-        201: { description: 'Accepted: the claim as stored' },
-        200: { description: 'The same claim was received before: the first claim' },
+        201: { description: 'Accepted: the claim as stored', schema: claimSummarySchema },
+        200: {
+          description: 'The same claim was received before: the first claim',
+          schema: claimSummarySchema.extend({ duplicate: z.literal(true) }),
+        },
       },
     },
     requireProviderSubmitter,
@@ -229,7 +256,9 @@ export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter
       path: '/claims',
       summary: 'List claims the caller may see, newest first',
       query: listQuerySchema,
-      responses: { 200: { description: 'A page of claims and the next page cursor' } },
+      responses: {
+        200: { description: 'A page of claims and the next page cursor', schema: claimsPageSchema },
+      },
     },
     async (request, response) => {
       const query = parseOrThrow(listQuerySchema, request.query, 'query');

@@ -13,13 +13,17 @@ interface BodyParserError {
   limit?: number;
 }
 
-/** The body of every error answer outside /v1/fhir (application/problem+json). */
-export const problemSchema = z.object({
+/**
+ * The body of every error answer outside /v1/fhir (application/problem+json). Open to more
+ * members, as RFC 9457 allows: an X12 problem names its segment and line, a duplicate
+ * interchange its first answer.
+ */
+export const problemSchema = z.looseObject({
   type: z.string(),
   title: z.string(),
   status: z.number().int().min(400).max(599),
   detail: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  errors: z.array(z.looseObject({ field: z.string(), message: z.string() })).optional(),
 });
 
 export function problem(status: number, code: string, detail: string, extra: object = {}) {

@@ -21,12 +21,50 @@ const eventPath = z.object({ id: z.uuid('must be a UUID') });
 /** Sequence numbers are bigints: decimal strings in JSON. */
 const seqText = z.string().regex(/^\d+$/);
 
+/** Lowercase hex SHA-256. */
+const hashHex = z.string().regex(/^[0-9a-f]{64}$/);
+
+// The ledger's formats as ARCHITECTURE.md states them, so that a verifier's client can be
+// generated from the document.
+const blockSchema = z.object({
+  header: z.object({
+    v: z.literal(1),
+    height: z.number().int().min(1),
+    prevHash: hashHex,
+    merkleRoot: hashHex,
+    firstSeq: seqText,
+    lastSeq: seqText,
+    eventCount: z.number().int().min(1),
+    sealedAt: z.string(),
+  }),
+  hash: hashHex,
+});
+
+const blocksPageSchema = z.object({
+  blocks: z.array(blockSchema),
+  nextAfterHeight: z.number().int().nullable(),
+});
+
+const eventProofSchema = z.object({
+  envelope: z.object({
+    v: z.literal(1),
+    seq: seqText,
+    id: z.uuid(),
+    type: z.string(),
+    aggregateId: z.string(),
+    actorOrgId: z.string(),
+    createdAt: z.string(),
+    payloadHash: hashHex,
+  }),
+  payload: z.unknown().optional(),
+  leafIndex: z.number().int().min(0),
+  auditPath: z.array(hashHex),
+  block: blockSchema,
+});
+
 const headSchema = z.object({
   height: z.number().int().min(0),
-  hash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
+  hash: hashHex.nullable(),
   lastSealedSeq: seqText,
   lastSeq: seqText,
   unsealedEvents: seqText,
@@ -65,7 +103,9 @@ export function ledgerRouter(database: Database): DocumentedRouter {
       path: '/ledger/blocks',
       summary: 'Blocks in height order',
       query: blocksQuerySchema,
-      responses: { 200: { description: 'A page of block headers and hashes' } },
+      responses: {
+        200: { description: 'A page of block headers and hashes', schema: blocksPageSchema },
+      },
     },
     async (request, response) => {
       const query = parseOrThrow(blocksQuerySchema, request.query, 'query');
@@ -74,7 +114,7 @@ export function ledgerRouter(database: Database): DocumentedRouter {
       response.json({
         blocks,
         nextAfterHeight: blocks.length === query.limit && last ? last.header.height : null,
-      });
+      } satisfies z.output<typeof blocksPageSchema>);
     },
   );
 
@@ -84,13 +124,13 @@ export function ledgerRouter(database: Database): DocumentedRouter {
       path: '/ledger/blocks/:height',
       summary: 'One block',
       params: blockPath,
-      responses: { 200: { description: "The block's header and hash" } },
+      responses: { 200: { description: "The block's header and hash", schema: blockSchema } },
     },
     async (request, response) => {
       const { height } = parseOrThrow(blockPath, request.params, 'block height');
       const block = await readBlock(pool, height);
       if (!block) throw new NotFound('block');
-      response.json(block);
+      response.json(block satisfies z.output<typeof blockSchema>);
     },
   );
 
@@ -103,7 +143,7 @@ export function ledgerRouter(database: Database): DocumentedRouter {
         'The envelope, its leaf index, the RFC 6962 audit path, and the block header with its ' +
         "hash. For the organizations party to the event and the operator's auditors.",
       params: eventPath,
-      responses: { 200: { description: 'The proof' } },
+      responses: { 200: { description: 'The proof', schema: eventProofSchema } },
     },
     async (request, response) => {
       const { id } = parseOrThrow(eventPath, request.params, 'event id');
@@ -117,7 +157,7 @@ export function ledgerRouter(database: Database): DocumentedRouter {
       }
       const proof = await buildEventProof(pool, event);
       if (!proof) throw new Conflict('the event is not sealed into a block yet; retry shortly');
-      response.json(proof);
+      response.json(proof satisfies z.output<typeof eventProofSchema>);
     },
   );
 

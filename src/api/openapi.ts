@@ -21,11 +21,11 @@ const PROBLEM_TYPE = 'application/problem+json';
 const FHIR_TYPE = 'application/fhir+json';
 
 /** FHIR R4 OperationOutcome as the FHIR routes answer errors (interop/fhir/outcome.ts). */
-export const operationOutcomeSchema = z.object({
+export const operationOutcomeSchema = z.looseObject({
   resourceType: z.literal('OperationOutcome'),
   issue: z
     .array(
-      z.object({
+      z.looseObject({
         severity: z.enum(['fatal', 'error', 'warning', 'information']),
         code: z.string(),
         details: z.object({ text: z.string() }).optional(),

@@ -43,6 +43,11 @@ const profilePath = z.object({
   id: z.union([z.literal('me'), z.uuid()], 'must be "me" or a UUID'),
 });
 const organizationListQuery = z.strictObject({ kind: z.enum(ORGANIZATION_KINDS).optional() });
+const organizationListSchema = z.object({
+  organizations: z.array(
+    z.object({ id: z.uuid(), name: z.string(), kind: z.enum(ORGANIZATION_KINDS) }),
+  ),
+});
 
 export function organizationsRouter(database: Database, cache: PrincipalCache): DocumentedRouter {
   const router = documentedRouter('Organizations');
@@ -71,14 +76,16 @@ export function organizationsRouter(database: Database, cache: PrincipalCache): 
       path: '/organizations',
       summary: 'Organizations, by kind',
       query: organizationListQuery,
-      responses: { 200: { description: 'Their ids, names and kinds' } },
+      responses: {
+        200: { description: 'Their ids, names and kinds', schema: organizationListSchema },
+      },
     },
     async (request, response) => {
       const { kind } = parseOrThrow(organizationListQuery, request.query, 'query');
       const organizations = await listOrganizations(database, kind);
       response.json({
         organizations: organizations.map(({ id, name, kind }) => ({ id, name, kind })),
-      });
+      } satisfies z.output<typeof organizationListSchema>);
     },
   );
 
