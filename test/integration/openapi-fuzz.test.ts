@@ -100,15 +100,13 @@ const operations = () =>
 
 /** A value of `schema` from json-schema-faker, reproducible from a seed fast-check chose. */
 function generated(schema: Schema): fc.Arbitrary<unknown> {
-  return fc
-    .integer({ min: 1, max: 2 ** 31 - 1 })
-    .map((seed) =>
-      generateSync(schema as JsonSchema, {
-        seed,
-        optionalsProbability: 0.7,
-        useExamplesValue: true,
-      }),
-    );
+  return fc.integer({ min: 1, max: 2 ** 31 - 1 }).map((seed) =>
+    generateSync(schema as JsonSchema, {
+      seed,
+      optionalsProbability: 0.7,
+      useExamplesValue: true,
+    }),
+  );
 }
 
 /** Valid by the schema, or made hostile in one or two places. */
@@ -151,10 +149,12 @@ function realIdsOf(segment: string): string[] {
 }
 
 function pathValue(path: string, parameter: Parameter): fc.Arbitrary<string> {
+  // The segment before the parameter: "/v1/payer/members/{id}/coverages" → "members".
   const segment =
-    /\/([^/]+)\/\{\w+\}/.exec(
-      path.slice(0, path.indexOf(`{${parameter.name}}`) + parameter.name.length + 2),
-    )?.[1] ?? '';
+    path
+      .slice(0, path.indexOf(`/{${parameter.name}}`))
+      .split('/')
+      .pop() ?? '';
   const real = realIdsOf(segment);
   const fromSchema = generated(parameter.schema).map((value) => encodeURIComponent(text(value)));
   return fc.oneof(
