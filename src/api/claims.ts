@@ -170,6 +170,69 @@ const claimListItemSchema = z.object({
 /** A claim as its submission answers it: with the ledger event that recorded it. */
 const claimSummarySchema = claimListItemSchema.extend({ ledgerEventId: z.uuid() });
 
+const adjustmentSchema = z.object({
+  group: z.enum(['CO', 'PR', 'OA']),
+  reasonCode: z.string(),
+  amount: moneyString,
+});
+
+/** A claim as GET /v1/claims/:id answers it: its lines, latest decision and ledger events. */
+const claimDetailSchema = claimListItemSchema.extend({
+  placeOfServiceCode: z.string().nullable(),
+  member: z.unknown(),
+  patient: z.unknown().optional(),
+  payerResponsibilityCode: z.string(),
+  priorPayers: z.unknown().optional(),
+  diagnosisCodes: z.array(z.string()),
+  serviceLines: z.array(
+    z.object({
+      lineNumber: z.number().int().min(1),
+      procedureCode: z.string(),
+      modifiers: z.array(z.string()),
+      units: z.string(),
+      chargeAmount: moneyString,
+      serviceDate: z.string(),
+      serviceDateTo: z.string().nullable(),
+      placeOfServiceCode: z.string().nullable(),
+      lineControlNumber: z.string().nullable(),
+      unitType: z.string(),
+      diagnosisPointers: z.array(z.number().int()),
+    }),
+  ),
+  commitment: z.object({ salt: z.string() }),
+  decision: z
+    .object({
+      status: z.string(),
+      decidedAt: z.string(),
+      decidedBy: z.string(),
+      pendReasons: z.array(z.string()),
+      totals: z
+        .object({
+          chargeAmount: moneyString,
+          allowedAmount: moneyString,
+          paidAmount: moneyString,
+          patientResponsibilityAmount: moneyString,
+          adjustmentAmount: moneyString,
+        })
+        .nullable(),
+      lines: z.array(
+        z.object({
+          lineNumber: z.number().int().min(1),
+          allowedAmount: moneyString,
+          paidAmount: moneyString,
+          patientResponsibilityAmount: moneyString,
+          adjustments: z.array(adjustmentSchema),
+          remarkCodes: z.array(z.string()),
+          adjustmentsText: z.string(),
+        }),
+      ),
+    })
+    .nullable(),
+  events: z.array(
+    z.object({ id: z.uuid(), seq: z.string(), type: z.string(), createdAt: z.string() }),
+  ),
+});
+
 const claimsPageSchema = z.object({
   claims: z.array(claimListItemSchema),
   nextCursor: z.string().nullable(),
@@ -279,7 +342,7 @@ export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter
       path: '/claims/:id',
       summary: 'A claim with its lines, adjudication and adjustments',
       params: claimIdParameter,
-      responses: { 200: { description: 'The claim' } },
+      responses: { 200: { description: 'The claim', schema: claimDetailSchema } },
     },
     async (request, response) => {
       const { id } = parseOrThrow(claimIdParameter, request.params, 'claim id');
