@@ -21,7 +21,6 @@ import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
 import { x12Router } from './x12.js';
 import { apiReferenceAssets, buildOpenApiDocument, referenceRoutes } from './openapi.js';
-import type { MountedRoutes } from './routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -52,38 +51,35 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   const writeUnit = async (unit: IntakeUnit) => (await writeUnits([unit]))[0]!;
   const cache = new PrincipalCache();
 
-  // Built on the first request for it, from the routers as mounted here.
-  let document: object | undefined;
-  const mounts: MountedRoutes[] = [
-    { prefix: '', routers: [referenceRoutes(() => (document ??= buildOpenApiDocument(mounts)))] },
-    {
-      prefix: '/v1/fhir',
-      routers: [fhirRouter({ database, phiKeys, intakeGroup, cache, logger })],
-    },
-    {
-      prefix: '/v1',
-      routers: [
-        claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
-        x12Router({ database, writeUnit }),
-        ledgerRouter(database),
-        reviewRouter(database),
-        settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),
-        balancesRouter(database),
-        reconciliationRouter(database),
-        organizationsRouter(database, cache),
-        payersRouter({ database, phiKeys }),
-        operationsRouter(database),
-        inquiriesRouter({ database, phiKeys }),
-      ],
-    },
+  const reference = referenceRoutes(() => document);
+  const fhir = fhirRouter({ database, phiKeys, intakeGroup, cache, logger });
+  const v1Routers = [
+    claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
+    x12Router({ database, writeUnit }),
+    ledgerRouter(database),
+    reviewRouter(database),
+    settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),
+    balancesRouter(database),
+    reconciliationRouter(database),
+    organizationsRouter(database, cache),
+    payersRouter({ database, phiKeys }),
+    operationsRouter(database),
+    inquiriesRouter({ database, phiKeys }),
   ];
-  const [reference, fhir, v1] = mounts;
-  app.use(reference!.routers[0]!.router);
+  // The document of the routers as mounted below, built now: a schema that JSON Schema cannot
+  // express stops the start rather than a request for /openapi.json.
+  const document = buildOpenApiDocument([
+    { prefix: '', routers: [reference] },
+    { prefix: '/v1/fhir', routers: [fhir] },
+    { prefix: '/v1', routers: v1Routers },
+  ]);
+
+  app.use(reference.router);
   app.use(apiReferenceAssets());
-  app.use('/v1/fhir', fhir!.routers[0]!.router);
+  app.use('/v1/fhir', fhir.router);
   const v1Router = express.Router();
   v1Router.use(authenticate(database, cache));
-  for (const router of v1!.routers) v1Router.use(router.router);
+  for (const router of v1Routers) v1Router.use(router.router);
   app.use('/v1', v1Router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -69,7 +69,8 @@ function batchResult(outcome: ClaimOutcome, index: number) {
     : { index, status: outcome.status, claimId: outcome.claim.id, claim: outcome.claim };
 }
 
-const idempotencyKeySchema = z
+/** The Idempotency-Key header of the submission routes. */
+export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { idempotencyKeySchema } from './claims.js';
 import { problemSchema } from './errors.js';
 import {
   documentedRouter,
@@ -85,7 +86,7 @@ function parametersOf(spec: RouteSpec): object[] {
           required: false,
           description:
             'The same key with the same body answers the first response again; with another body, 409.',
-          schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+          schema: jsonSchemaOf(idempotencyKeySchema, 'input'),
         },
       ]
     : [];
