@@ -21,7 +21,7 @@ import { CanonicalJsonError, canonicalJson } from '../ledger/canonical.js';
 import { sha256Hex } from '../ledger/hash.js';
 import { principalOf, requireProviderSubmitter } from './auth.js';
 import { problem } from './errors.js';
-import { documentedRouter, type DocumentedRouter } from './routes.js';
+import { documentedRouter, moneyString, type DocumentedRouter } from './routes.js';
 
 export const BATCH_CLAIMS_MAX = 1_000;
 const SINGLE_BODY_LIMIT = '256kb';
@@ -151,9 +151,6 @@ function sendAnswer(response: Response, answer: SubmissionAnswer): void {
 }
 
 const claimIdParameter = z.object({ id: z.uuid('must be a UUID') });
-
-/** Money in answers: a decimal string, never a JSON number. */
-const moneyString = z.string().regex(/^-?\d+(\.\d+)?$/);
 
 const claimListItemSchema = z.object({
   id: z.uuid(),

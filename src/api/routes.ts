@@ -3,9 +3,12 @@
 // role check) and documents it in the OpenAPI document (openapi.ts). So the document cannot name
 // a route the app lacks, nor miss one a router declares, nor state roles the route does not check.
 import { Router, type RequestHandler } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Role } from '../domain/organizations.js';
 import { requireRole } from './auth.js';
+
+/** Money in an answer: a decimal string ("125.00", "-40.00"), never a JSON number. */
+export const moneyString = z.string().regex(/^-?\d+(\.\d+)?$/);
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 

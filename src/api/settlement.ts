@@ -20,9 +20,45 @@ import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { write835 } from '../interop/x12/835.js';
 import { principalOf } from './auth.js';
-import { documentedRouter, type DocumentedRouter } from './routes.js';
+import { documentedRouter, moneyString, type DocumentedRouter } from './routes.js';
 
 const batchPath = z.object({ id: z.uuid('must be a UUID') });
+
+const batchSchema = z.object({
+  id: z.uuid(),
+  payerId: z.uuid(),
+  providerId: z.uuid(),
+  status: z.enum(['issued', 'confirmed', 'exception']),
+  amount: moneyString,
+  claimCount: z.number().int().min(0),
+  createdAt: z.string(),
+  ledgerEventId: z.uuid(),
+  traceNumber: z.string().nullable(),
+  confirmedAmount: moneyString.nullable(),
+  confirmedDate: z.string().nullable(),
+  remittanceControlNumber: z.number().int().min(1),
+  balanceForwardAmount: moneyString,
+});
+
+const batchLineSchema = z.object({ claimId: z.uuid(), amount: moneyString });
+
+/** A batch with its claims and the recoupments of claims paid in an earlier batch. */
+const batchDetailSchema = batchSchema.extend({
+  claims: z.array(batchLineSchema),
+  adjustments: z.array(batchLineSchema),
+});
+
+const confirmationOutcomeSchema = z.object({
+  outcome: z.enum(['confirmed', 'exception']),
+  batch: batchSchema,
+});
+
+const settledSchema = z.object({ batches: z.array(batchDetailSchema) });
+
+const batchesPageSchema = z.object({
+  batches: z.array(batchSchema),
+  nextCursor: z.string().nullable(),
+});
 
 export interface SettlementDependencies {
   database: Database;
@@ -45,12 +81,18 @@ export function settlementRouter({
       summary: "Settle the payer's adjudicated, unsettled claims now",
       description: 'One batch per provider, reversals and recoupments netted. Payers only.',
       roles: ['finance', 'admin'],
-      responses: { 200: { description: 'The batches issued' } },
+      responses: {
+        200: {
+          description: 'The batches issued',
+          schema: settledSchema,
+        },
+      },
     },
     async (_request, response) => {
       const principal = principalOf(response);
       if (principal.orgKind !== 'payer') throw new Forbidden('only a payer runs its settlement');
-      response.json({ batches: await settlePayer(database, principal.orgId) });
+      const batches = await settlePayer(database, principal.orgId);
+      response.json({ batches } satisfies z.output<typeof settledSchema>);
     },
   );
 
@@ -89,10 +131,11 @@ export function settlementRouter({
       summary: "The caller's organization's settlement batches, newest first",
       roles: ['finance', 'admin'],
       query: batchListQuery,
-      responses: { 200: { description: 'A page of batches' } },
+      responses: { 200: { description: 'A page of batches', schema: batchesPageSchema } },
     },
     async (request, response) => {
-      response.json(await listBatches(database, principalOf(response), request.query));
+      const page = await listBatches(database, principalOf(response), request.query);
+      response.json(page satisfies z.output<typeof batchesPageSchema>);
     },
   );
 
@@ -103,11 +146,12 @@ export function settlementRouter({
       summary: 'A settlement batch with its claims',
       roles: ['finance', 'admin'],
       params: batchPath,
-      responses: { 200: { description: 'The batch' } },
+      responses: { 200: { description: 'The batch', schema: batchDetailSchema } },
     },
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
-      response.json(await getBatch(database, principalOf(response), id));
+      const batch = await getBatch(database, principalOf(response), id);
+      response.json(batch satisfies z.output<typeof batchDetailSchema>);
     },
   );
 
@@ -148,12 +192,19 @@ export function settlementRouter({
       roles: ['finance'],
       params: batchPath,
       body: confirmationSchema,
-      responses: { 200: { description: 'The batch, confirmed' } },
+      responses: {
+        200: {
+          description:
+            'confirmed when the amount matches; exception (for finance to resolve) when not',
+          schema: confirmationOutcomeSchema,
+        },
+      },
     },
     express.json({ limit: '16kb' }),
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
-      response.json(await confirmBatch(database, principalOf(response), id, request.body));
+      const outcome = await confirmBatch(database, principalOf(response), id, request.body);
+      response.json(outcome satisfies z.output<typeof confirmationOutcomeSchema>);
     },
   );
 
@@ -165,12 +216,13 @@ export function settlementRouter({
       roles: ['finance'],
       params: batchPath,
       body: reopeningSchema,
-      responses: { 200: { description: 'The batch, reopened' } },
+      responses: { 200: { description: 'The batch, reopened', schema: batchSchema } },
     },
     express.json({ limit: '16kb' }),
     async (request, response) => {
       const { id } = parseOrThrow(batchPath, request.params, 'path');
-      response.json(await reopenBatch(database, principalOf(response), id, request.body));
+      const batch = await reopenBatch(database, principalOf(response), id, request.body);
+      response.json(batch satisfies z.output<typeof batchSchema>);
     },
   );
 

@@ -257,9 +257,43 @@ async function send(method: string, fuzzed: FuzzRequest) {
   return { status: answer.status, type, bodyText: await answer.text() };
 }
 
+/** Reads of the seed data's records, each answered 200 with the body its schema documents. */
+function recordReads(): [path: string, template: string, caller: Exclude<Caller, 'nobody'>][] {
+  const { claimId, batchId, eventId } = fixture;
+  return [
+    [`/v1/claims/${claimId}`, '/v1/claims/{id}', 'biller'],
+    ['/v1/claims', '/v1/claims', 'payerAdjudicator'],
+    [`/v1/settlement/batches/${batchId}`, '/v1/settlement/batches/{id}', 'payerFinance'],
+    ['/v1/settlement/batches', '/v1/settlement/batches', 'providerFinance'],
+    ['/v1/balances', '/v1/balances', 'payerFinance'],
+    ['/v1/ledger/head', '/v1/ledger/head', 'operatorAuditor'],
+    ['/v1/ledger/blocks', '/v1/ledger/blocks', 'operatorAuditor'],
+    ['/v1/ledger/blocks/1', '/v1/ledger/blocks/{height}', 'operatorAuditor'],
+    [`/v1/ledger/events/${eventId}/proof`, '/v1/ledger/events/{id}/proof', 'operatorAuditor'],
+    ['/v1/organizations', '/v1/organizations', 'biller'],
+  ];
+}
+
 describe('fuzzing every documented route from the document', () => {
   it('has every route of the document to fuzz', () => {
     expect(operations().length).toBeGreaterThan(60);
+  });
+
+  it('answers the seed records with the bodies their schemas document', async () => {
+    for (const [path, template, caller] of recordReads()) {
+      const operation = document.paths[template]!.get!;
+      // A schema of its own, not the bare "an object" of a route without one.
+      const documented = operation.responses['200']?.content?.['application/json']?.schema;
+      expect(documented?.properties, template).toBeDefined();
+      const answer = await send('get', {
+        path,
+        headers: { authorization: `Bearer ${fixture.keys[caller]}` },
+      });
+      expect(answer.status, `${path}: ${answer.bodyText.slice(0, 300)}`).toBe(200);
+      expect(undocumented(operation, answer.status, answer.type, answer.bodyText), path).toBe(
+        undefined,
+      );
+    }
   });
 
   it('answers no 5xx, and every answer as documented', async () => {
