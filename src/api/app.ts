@@ -25,6 +25,7 @@ import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
 import { x12Router } from './x12.js';
+import { apiReferenceAssets, buildOpenApiDocument, referenceRoutes } from './openapi.js';
 
 export interface AppDependencies {
   config: Config;
@@ -62,24 +63,40 @@ export function createApp(dependencies: AppDependencies): Express {
   const cache = new PrincipalCache();
 
   const queues = new QueueViews(config, redis);
-  app.use(operationsEndpoints({ config, database, redis, queues, metrics }));
+  const operations = operationsEndpoints({ config, database, redis, queues, metrics });
+  app.use(operations.router);
   app.use(QUEUE_BOARD_PATH, queueBoard(database, cache, queues));
 
-  app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
-  const v1 = express.Router();
-  v1.use(authenticate(database, cache));
-  v1.use(claimsRouter({ database, phiKeys, intakeGroup, writeUnit }));
-  v1.use(x12Router({ database, writeUnit }));
-  v1.use(ledgerRouter(database));
-  v1.use(reviewRouter(database));
-  v1.use(settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }));
-  v1.use(balancesRouter(database));
-  v1.use(reconciliationRouter(database));
-  v1.use(organizationsRouter(database, cache));
-  v1.use(payersRouter({ database, phiKeys }));
-  v1.use(operationsRouter(database));
-  v1.use(inquiriesRouter({ database, phiKeys }));
-  app.use('/v1', v1);
+  const reference = referenceRoutes(() => document);
+  const fhir = fhirRouter({ database, phiKeys, intakeGroup, cache, logger });
+  const v1Routers = [
+    claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
+    x12Router({ database, writeUnit }),
+    ledgerRouter(database),
+    reviewRouter(database),
+    settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),
+    balancesRouter(database),
+    reconciliationRouter(database),
+    organizationsRouter(database, cache),
+    payersRouter({ database, phiKeys }),
+    operationsRouter(database),
+    inquiriesRouter({ database, phiKeys }),
+  ];
+  // The document of the routers as mounted below, built now: a schema that JSON Schema cannot
+  // express stops the start rather than a request for /openapi.json.
+  const document = buildOpenApiDocument([
+    { prefix: '', routers: [reference, operations] },
+    { prefix: '/v1/fhir', routers: [fhir] },
+    { prefix: '/v1', routers: v1Routers },
+  ]);
+
+  app.use(reference.router);
+  app.use(apiReferenceAssets());
+  app.use('/v1/fhir', fhir.router);
+  const v1Router = express.Router();
+  v1Router.use(authenticate(database, cache));
+  for (const router of v1Routers) v1Router.use(router.router);
+  app.use('/v1', v1Router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

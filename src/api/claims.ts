@@ -1,5 +1,5 @@
 // Claim intake and reads: POST /v1/claims, POST /v1/claims/batch, GET /v1/claims[/:id].
-import express, { type Request, type Response, Router } from 'express';
+import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { IntakeGroup } from '../domain/claims/group.js';
 import {
@@ -11,7 +11,7 @@ import {
   type UnitResult,
 } from '../domain/claims/intake.js';
 import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
-import { claimSubmissionSchema } from '../domain/claims/schema.js';
+import { claimFields, claimSubmissionSchema } from '../domain/claims/schema.js';
 import { cursorParameter } from '../domain/cursor.js';
 import { isoTimestamp, pageLimit, parseOrThrow, problemsOf } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
@@ -19,8 +19,9 @@ import { Conflict, InvalidInput } from '../infra/errors.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { CanonicalJsonError, canonicalJson } from '../ledger/canonical.js';
 import { sha256Hex } from '../ledger/hash.js';
-import { principalOf, requireProviderSubmitter, requireRole } from './auth.js';
+import { principalOf, requireProviderSubmitter } from './auth.js';
 import { problem } from './errors.js';
+import { documentedRouter, moneyString, type DocumentedRouter } from './routes.js';
 
 export const BATCH_CLAIMS_MAX = 1_000;
 const SINGLE_BODY_LIMIT = '256kb';
@@ -68,7 +69,8 @@ function batchResult(outcome: ClaimOutcome, index: number) {
     : { index, status: outcome.status, claimId: outcome.claim.id, claim: outcome.claim };
 }
 
-const idempotencyKeySchema = z
+/** The Idempotency-Key header of the submission routes. */
+export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters');
 
@@ -148,9 +150,95 @@ function sendAnswer(response: Response, answer: SubmissionAnswer): void {
     .send(answer.bodyText);
 }
 
-export function claimsRouter(dependencies: ClaimsDependencies): Router {
+const claimIdParameter = z.object({ id: z.uuid('must be a UUID') });
+
+const claimListItemSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(CLAIM_STATUSES),
+  providerId: z.uuid(),
+  payerId: z.uuid(),
+  patientControlNumber: z.string(),
+  frequencyCode: z.string(),
+  originalClaimId: z.uuid().nullable(),
+  totalChargeAmount: moneyString,
+  lineCount: z.number().int().min(1),
+  submittedAt: z.string(),
+});
+
+/** A claim as its submission answers it: with the ledger event that recorded it. */
+const claimSummarySchema = claimListItemSchema.extend({ ledgerEventId: z.uuid() });
+
+const adjustmentSchema = z.object({
+  group: z.enum(['CO', 'PR', 'OA']),
+  reasonCode: z.string(),
+  amount: moneyString,
+});
+
+/** A claim as GET /v1/claims/:id answers it: its lines, latest decision and ledger events. */
+const claimDetailSchema = claimListItemSchema.extend({
+  placeOfServiceCode: z.string().nullable(),
+  member: z.unknown(),
+  patient: z.unknown().optional(),
+  payerResponsibilityCode: z.string(),
+  priorPayers: z.unknown().optional(),
+  diagnosisCodes: z.array(z.string()),
+  serviceLines: z.array(
+    z.object({
+      lineNumber: z.number().int().min(1),
+      procedureCode: z.string(),
+      modifiers: z.array(z.string()),
+      units: z.string(),
+      chargeAmount: moneyString,
+      serviceDate: z.string(),
+      serviceDateTo: z.string().nullable(),
+      placeOfServiceCode: z.string().nullable(),
+      lineControlNumber: z.string().nullable(),
+      unitType: z.string(),
+      diagnosisPointers: z.array(z.number().int()),
+    }),
+  ),
+  commitment: z.object({ salt: z.string() }),
+  decision: z
+    .object({
+      status: z.string(),
+      decidedAt: z.string(),
+      decidedBy: z.string(),
+      pendReasons: z.array(z.string()),
+      totals: z
+        .object({
+          chargeAmount: moneyString,
+          allowedAmount: moneyString,
+          paidAmount: moneyString,
+          patientResponsibilityAmount: moneyString,
+          adjustmentAmount: moneyString,
+        })
+        .nullable(),
+      lines: z.array(
+        z.object({
+          lineNumber: z.number().int().min(1),
+          allowedAmount: moneyString,
+          paidAmount: moneyString,
+          patientResponsibilityAmount: moneyString,
+          adjustments: z.array(adjustmentSchema),
+          remarkCodes: z.array(z.string()),
+          adjustmentsText: z.string(),
+        }),
+      ),
+    })
+    .nullable(),
+  events: z.array(
+    z.object({ id: z.uuid(), seq: z.string(), type: z.string(), createdAt: z.string() }),
+  ),
+});
+
+const claimsPageSchema = z.object({
+  claims: z.array(claimListItemSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter {
   const { database, phiKeys } = dependencies;
-  const router = Router();
+  const router = documentedRouter('Claims');
 
   async function submit(
     request: Request,
@@ -167,9 +255,23 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
 
   // The role is checked before the body is read: a caller who may not submit learns that
   // first, whatever it sent.
-  router.post(
-    '/claims',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/claims',
+      summary: 'Submit a claim',
+      description: "A provider's own claim; it is adjudicated by the payer's rules shortly after.",
+      roles: ['provider_biller'],
+      body: claimFields,
+      idempotent: true,
+      responses: {
+        201: { description: 'Accepted: the claim as stored', schema: claimSummarySchema },
+        200: {
+          description: 'The same claim was received before: the first claim',
+          schema: claimSummarySchema.extend({ duplicate: z.literal(true) }),
+        },
+      },
+    },
     requireProviderSubmitter,
     express.json({ limit: SINGLE_BODY_LIMIT }),
     (request, response) =>
@@ -185,9 +287,19 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
       ),
   );
 
-  router.post(
-    '/claims/batch',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/claims/batch',
+      summary: 'Submit up to 1,000 claims',
+      description:
+        'Each claim is validated on its own (as POST /v1/claims): one bad claim is rejected, ' +
+        'the rest go ahead.',
+      roles: ['provider_biller'],
+      body: batchEnvelopeSchema,
+      idempotent: true,
+      responses: { 200: { description: 'Per claim: accepted, duplicate or rejected' } },
+    },
     requireProviderSubmitter,
     express.json({ limit: BATCH_BODY_LIMIT }),
     (request, response) =>
@@ -199,33 +311,49 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
       ),
   );
 
-  router.get('/claims', async (request, response) => {
-    const query = parseOrThrow(listQuerySchema, request.query, 'query');
-    const page = await listClaims(database, principalOf(response), {
-      status: query.status,
-      submittedFrom: query.submittedFrom ? new Date(query.submittedFrom) : undefined,
-      submittedTo: query.submittedTo ? new Date(query.submittedTo) : undefined,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
-    response.json(page);
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/claims',
+      summary: 'List claims the caller may see, newest first',
+      query: listQuerySchema,
+      responses: {
+        200: { description: 'A page of claims and the next page cursor', schema: claimsPageSchema },
+      },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(listQuerySchema, request.query, 'query');
+      const page = await listClaims(database, principalOf(response), {
+        status: query.status,
+        submittedFrom: query.submittedFrom ? new Date(query.submittedFrom) : undefined,
+        submittedTo: query.submittedTo ? new Date(query.submittedTo) : undefined,
+        limit: query.limit,
+        cursor: query.cursor,
+      });
+      response.json(page);
+    },
+  );
 
-  router.get('/claims/:id', async (request, response) => {
-    const { id } = parseOrThrow(
-      z.object({ id: z.uuid('must be a UUID') }),
-      request.params,
-      'claim id',
-    );
-    response.json(await getClaim(database, phiKeys, principalOf(response), id));
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/claims/:id',
+      summary: 'A claim with its lines, adjudication and adjustments',
+      params: claimIdParameter,
+      responses: { 200: { description: 'The claim', schema: claimDetailSchema } },
+    },
+    async (request, response) => {
+      const { id } = parseOrThrow(claimIdParameter, request.params, 'claim id');
+      response.json(await getClaim(database, phiKeys, principalOf(response), id));
+    },
+  );
 
   return router;
 }
 
 const batchEnvelopeSchema = z.strictObject({
   claims: z
-    .array(z.unknown())
+    .array(z.unknown().meta({ description: 'A claim as POST /v1/claims takes it' }))
     .min(1, 'at least one claim is required')
     .max(BATCH_CLAIMS_MAX, `at most ${BATCH_CLAIMS_MAX} claims per batch`),
 });

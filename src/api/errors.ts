@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { dependencyOutageReason, DomainError, InvalidInput } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { z } from 'zod';
 import { loggerOf, requestIdOf } from './observability.js';
 
 interface BodyParserError {
@@ -12,6 +13,19 @@ interface BodyParserError {
   status?: number;
   limit?: number;
 }
+
+/**
+ * The body of every error answer outside /v1/fhir (application/problem+json). Open to more
+ * members, as RFC 9457 allows: an X12 problem names its segment and line, a duplicate
+ * interchange its first answer.
+ */
+export const problemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  errors: z.array(z.looseObject({ field: z.string(), message: z.string() })).optional(),
+});
 
 export function problem(status: number, code: string, detail: string, extra: object = {}) {
   return { type: `https://claimchain.dev/problems/${code}`, title: code, status, detail, ...extra };

@@ -3,7 +3,7 @@
 // settlement batch id. Every answer is FHIR JSON, errors included (OperationOutcome), so this
 // router authenticates and maps its own errors.
 import type { Claim } from '@medplum/fhirtypes';
-import express, { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { IntakeGroup } from '../domain/claims/group.js';
 import type { ClaimSummary, IntakeUnit, UnitResult } from '../domain/claims/intake.js';
@@ -31,12 +31,12 @@ import {
   authenticate,
   principalOf,
   requireProviderSubmitter,
-  requireRole,
   type PrincipalCache,
 } from './auth.js';
 import { submitIntakeUnit, type SubmissionAnswer } from './claims.js';
 import { isOutageAnswered, OUTAGE_DETAIL } from './errors.js';
 import { loggerOf } from './observability.js';
+import { documentedRouter, type DocumentedBody, type DocumentedRouter } from './routes.js';
 
 const FHIR_JSON = 'application/fhir+json';
 const ACCEPTED_TYPES = [FHIR_JSON, 'application/json'];
@@ -115,16 +115,40 @@ function createdClaimOf(answer: SubmissionAnswer, mapping: AcceptedMapping): Cla
   });
 }
 
-export function fhirRouter(dependencies: FhirDependencies): Router {
+/** A FHIR R4 resource body: checked against its StructureDefinition, not a zod schema. */
+function fhirBody(resourceType: string): DocumentedBody {
+  return {
+    contentType: FHIR_JSON,
+    description: `A FHIR R4 ${resourceType} (application/json is taken too); a body that is not one is 400, a ${resourceType} we refuse is 422`,
+    jsonSchema: {
+      type: 'object',
+      required: ['resourceType'],
+      properties: { resourceType: { const: resourceType } },
+    },
+  };
+}
+
+export function fhirRouter(dependencies: FhirDependencies): DocumentedRouter {
   const { database, phiKeys, intakeGroup } = dependencies;
-  const router = Router();
-  router.use(authenticate(database, dependencies.cache));
+  const router = documentedRouter('FHIR R4', 'fhir');
+  router.router.use(authenticate(database, dependencies.cache));
 
   // As FHIR's create: 201 with the Claim as stored (its id assigned) and its Location. The
   // idempotency record holds the JSON API's answer; the same body maps to the same Claim again.
-  router.post(
-    '/Claim',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/Claim',
+      summary: 'Submit a FHIR R4 Claim',
+      description: 'The same intake, validation and idempotency as POST /v1/claims.',
+      roles: ['provider_biller'],
+      body: fhirBody('Claim'),
+      idempotent: true,
+      responses: {
+        201: { description: 'The Claim as stored, with its id' },
+        200: { description: 'The same claim was received before: the stored Claim' },
+      },
+    },
     requireProviderSubmitter,
     requireFhirJson,
     express.json({ type: ACCEPTED_TYPES, limit: CLAIM_BODY_LIMIT }),
@@ -156,9 +180,16 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
   );
 
   // An eligibility inquiry, answered and recorded exactly as GET /v1/eligibility is.
-  router.post(
-    '/CoverageEligibilityRequest',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/CoverageEligibilityRequest',
+      summary: 'A FHIR R4 eligibility inquiry',
+      description: 'Answered and recorded as GET /v1/eligibility.',
+      roles: ['provider_biller'],
+      body: fhirBody('CoverageEligibilityRequest'),
+      responses: { 200: { description: 'The CoverageEligibilityResponse' } },
+    },
     requireFhirJson,
     express.json({ type: ACCEPTED_TYPES, limit: INQUIRY_BODY_LIMIT }),
     async (request, response) => {
@@ -187,33 +218,63 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
     },
   );
 
-  router.get('/Claim/:id', async (request, response) => {
-    const claimId = resourceIdOf(request.params.id);
-    const claim = await readFhirClaim(database, phiKeys, principalOf(response), claimId);
-    response.type(FHIR_JSON).send(JSON.stringify(claim));
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/Claim/:id',
+      summary: 'A claim as a FHIR Claim',
+      responses: { 200: { description: 'The Claim' } },
+    },
+    async (request, response) => {
+      const claimId = resourceIdOf(request.params.id);
+      const claim = await readFhirClaim(database, phiKeys, principalOf(response), claimId);
+      response.type(FHIR_JSON).send(JSON.stringify(claim));
+    },
+  );
 
-  router.get('/ClaimResponse/:id', async (request, response) => {
-    const claimId = resourceIdOf(request.params.id);
-    const resource = await readClaimResponse(database, phiKeys, principalOf(response), claimId);
-    response.type(FHIR_JSON).send(JSON.stringify(resource));
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ClaimResponse/:id',
+      summary: "A claim's adjudication as a FHIR ClaimResponse",
+      responses: { 200: { description: 'The ClaimResponse' } },
+    },
+    async (request, response) => {
+      const claimId = resourceIdOf(request.params.id);
+      const resource = await readClaimResponse(database, phiKeys, principalOf(response), claimId);
+      response.type(FHIR_JSON).send(JSON.stringify(resource));
+    },
+  );
 
-  router.get('/ExplanationOfBenefit/:id', async (request, response) => {
-    const claimId = resourceIdOf(request.params.id);
-    const resource = await readExplanationOfBenefit(
-      database,
-      phiKeys,
-      principalOf(response),
-      claimId,
-    );
-    response.type(FHIR_JSON).send(JSON.stringify(resource));
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ExplanationOfBenefit/:id',
+      summary: "A claim's adjudication as a FHIR ExplanationOfBenefit",
+      responses: { 200: { description: 'The ExplanationOfBenefit' } },
+    },
+    async (request, response) => {
+      const claimId = resourceIdOf(request.params.id);
+      const resource = await readExplanationOfBenefit(
+        database,
+        phiKeys,
+        principalOf(response),
+        claimId,
+      );
+      response.type(FHIR_JSON).send(JSON.stringify(resource));
+    },
+  );
 
   // A settlement batch, for the finance of its payer and of its provider only.
-  router.get(
-    '/PaymentReconciliation/:id',
-    requireRole('finance', 'admin'),
+  router.route(
+    {
+      method: 'get',
+      path: '/PaymentReconciliation/:id',
+      summary: 'A settlement batch as a FHIR PaymentReconciliation',
+      description: 'For the finance of its payer and of its provider only.',
+      roles: ['finance', 'admin'],
+      responses: { 200: { description: 'The PaymentReconciliation' } },
+    },
     async (request, response) => {
       const batchId = resourceIdOf(request.params.id);
       const resource = await readPaymentReconciliation(database, principalOf(response), batchId);
@@ -221,10 +282,10 @@ export function fhirRouter(dependencies: FhirDependencies): Router {
     },
   );
 
-  router.use(() => {
+  router.router.use(() => {
     throw new DomainError('no such FHIR interaction here', 404, 'not_found');
   });
-  router.use(fhirErrorHandler(dependencies.logger));
+  router.router.use(fhirErrorHandler(dependencies.logger));
   return router;
 }
 

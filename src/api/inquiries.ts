@@ -1,7 +1,7 @@
 // Inquiries a billing office makes before and after a visit: eligibility and benefits
 // (GET /v1/eligibility, and as X12 270/271) and claim status (GET /v1/claim-status, and as X12
 // 276/277). Thin: parse, ask the domain, answer.
-import express, { Router, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import {
   answerEligibility,
   ELIGIBILITY_QUESTIONS_MAX,
@@ -34,8 +34,15 @@ import { answersOf270, questionsOf270 } from '../interop/x12/eligibility-exchang
 import type { X12Interchange } from '../interop/x12/envelope-in.js';
 import { assertWritableParties, type AnswerEnvelope } from '../interop/x12/envelope-out.js';
 import { X12WriteError } from '../interop/x12/segments.js';
-import { principalOf, requireRole } from './auth.js';
-import { FILE_BODY_LIMIT, MalformedInterchange, requireX12Text, X12_MEDIA_TYPES } from './x12.js';
+import { principalOf } from './auth.js';
+import { documentedRouter, type DocumentedRouter } from './routes.js';
+import {
+  FILE_BODY_LIMIT,
+  MalformedInterchange,
+  requireX12Text,
+  x12Body,
+  X12_MEDIA_TYPES,
+} from './x12.js';
 
 export interface InquiriesDependencies {
   database: Database;
@@ -96,50 +103,86 @@ async function answerEnvelopeOf(
   };
 }
 
-export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): Router {
-  const router = Router();
+const INQUIRER =
+  "A provider's provider_biller and admin keys, and a payer's payer_adjudicator and admin " +
+  'keys; the inquiry is recorded on the ledger.';
 
-  router.get('/eligibility', requireInquirer, async (request, response) => {
-    const query = parseOrThrow(eligibilityQuerySchema, request.query, 'query');
-    const question = {
-      payerId: query.payerId,
-      memberId: query.memberId,
-      date: query.date ?? todayUtc(),
-      procedureCodes: query.procedureCode ?? [],
-    };
-    const [outcome] = await answerEligibility(
-      database,
-      phiKeys,
-      principalOf(response),
-      [question],
-      { channel: 'json', payerField: 'payerId' },
-    );
-    response.json({ ...outcome!.answer, ledgerEventId: outcome!.ledgerEventId });
-  });
+export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): DocumentedRouter {
+  const router = documentedRouter('Inquiries');
 
-  router.get('/claim-status', requireInquirer, async (request, response) => {
-    const query = parseOrThrow(claimStatusQuerySchema, request.query, 'query');
-    const { serviceDate } = query;
-    const [answer] = await answerClaimStatus(
-      database,
-      principalOf(response),
-      [
-        {
-          payerId: query.payerId,
-          patientControlNumber: query.patientControlNumber,
-          serviceDates: serviceDate === undefined ? null : { from: serviceDate, to: serviceDate },
-          totalChargeAmount: null,
+  router.route(
+    {
+      method: 'get',
+      path: '/eligibility',
+      summary: "A member's eligibility and benefits with a payer (as a 271 answers)",
+      description: INQUIRER,
+      query: eligibilityQuerySchema,
+      responses: {
+        200: {
+          description: 'Coverage, plan and benefits, and the ledger event recording the inquiry',
         },
-      ],
-      { channel: 'json', payerField: 'payerId' },
-    );
-    response.json(answer);
-  });
+      },
+    },
+    requireInquirer,
+    async (request, response) => {
+      const query = parseOrThrow(eligibilityQuerySchema, request.query, 'query');
+      const question = {
+        payerId: query.payerId,
+        memberId: query.memberId,
+        date: query.date ?? todayUtc(),
+        procedureCodes: query.procedureCode ?? [],
+      };
+      const [outcome] = await answerEligibility(
+        database,
+        phiKeys,
+        principalOf(response),
+        [question],
+        { channel: 'json', payerField: 'payerId' },
+      );
+      response.json({ ...outcome!.answer, ledgerEventId: outcome!.ledgerEventId });
+    },
+  );
+
+  router.route(
+    {
+      method: 'get',
+      path: '/claim-status',
+      summary: "A claim's status with a payer (as a 277 answers)",
+      description: INQUIRER,
+      query: claimStatusQuerySchema,
+      responses: { 200: { description: 'The claim status' } },
+    },
+    requireInquirer,
+    async (request, response) => {
+      const query = parseOrThrow(claimStatusQuerySchema, request.query, 'query');
+      const { serviceDate } = query;
+      const [answer] = await answerClaimStatus(
+        database,
+        principalOf(response),
+        [
+          {
+            payerId: query.payerId,
+            patientControlNumber: query.patientControlNumber,
+            serviceDates: serviceDate === undefined ? null : { from: serviceDate, to: serviceDate },
+            totalChargeAmount: null,
+          },
+        ],
+        { channel: 'json', payerField: 'payerId' },
+      );
+      response.json(answer);
+    },
+  );
 
   // A 270 answered by a 271, each subscriber's inquiry recorded like a JSON one.
-  router.post(
-    '/x12/270',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/x12/270',
+      summary: 'An X12 270 eligibility inquiry, answered by a 271',
+      roles: ['provider_biller'],
+      body: x12Body('005010X279A1 270'),
+      responses: { 200: { description: 'The 271', contentType: X12_ANSWER_TYPE } },
+    },
     requireX12Text,
     express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
     async (request, response) => {
@@ -171,9 +214,15 @@ export function inquiriesRouter({ database, phiKeys }: InquiriesDependencies): R
   );
 
   // A 276 answered by a 277, each claim status tracking loop asked and recorded as a JSON inquiry.
-  router.post(
-    '/x12/276',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/x12/276',
+      summary: 'An X12 276 claim status inquiry, answered by a 277',
+      roles: ['provider_biller'],
+      body: x12Body('005010X212 276'),
+      responses: { 200: { description: 'The 277', contentType: X12_ANSWER_TYPE } },
+    },
     requireX12Text,
     express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
     async (request, response) => {

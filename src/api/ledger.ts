@@ -1,7 +1,7 @@
 // Reading the ledger: blocks, the head, and proofs that anyone can check offline. Blocks
 // hold only hashes and are readable by every participant; an event and its proof only by
 // the organizations party to it (and the platform operator's auditors).
-import { Router, type Response } from 'express';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { INT4_MAX, pageLimit, parseOrThrow, wholeNumberParameter } from '../domain/validation.js';
 import type { Database, Queryable } from '../infra/db.js';
@@ -21,6 +21,7 @@ import {
   treeRootAt,
 } from '../ledger/transparency-log.js';
 import { principalOf } from './auth.js';
+import { documentedRouter, type DocumentedRouter } from './routes.js';
 
 // Tree sizes are leaf counts: safe integers (a bigint seq past 2^53 is beyond any real ledger).
 const treeSizeParameter = wholeNumberParameter(0, Number.MAX_SAFE_INTEGER);
@@ -68,156 +69,348 @@ const blocksQuerySchema = z.strictObject({
   limit: pageLimit(500, 100),
 });
 
-export function ledgerRouter(database: Database): Router {
-  const router = Router();
+const blockPath = z.object({ height: wholeNumberParameter(1, INT4_MAX) });
+const eventPath = z.object({ id: z.uuid('must be a UUID') });
+
+/** Sequence numbers are bigints: decimal strings in JSON. */
+const seqText = z.string().regex(/^\d+$/);
+
+/** Lowercase hex SHA-256. */
+const hashHex = z.string().regex(/^[0-9a-f]{64}$/);
+
+// The ledger's formats as ARCHITECTURE.md states them, so that a verifier's client can be
+// generated from the document.
+const blockSchema = z.object({
+  header: z.object({
+    v: z.literal(1),
+    height: z.number().int().min(1),
+    prevHash: hashHex,
+    merkleRoot: hashHex,
+    firstSeq: seqText,
+    lastSeq: seqText,
+    eventCount: z.number().int().min(1),
+    sealedAt: z.string(),
+  }),
+  hash: hashHex,
+});
+
+const blocksPageSchema = z.object({
+  blocks: z.array(blockSchema),
+  nextAfterHeight: z.number().int().nullable(),
+});
+
+const eventProofSchema = z.object({
+  envelope: z.object({
+    v: z.literal(1),
+    seq: seqText,
+    id: z.uuid(),
+    type: z.string(),
+    aggregateId: z.string(),
+    actorOrgId: z.string(),
+    createdAt: z.string(),
+    payloadHash: hashHex,
+  }),
+  payload: z.unknown().optional(),
+  leafIndex: z.number().int().min(0),
+  auditPath: z.array(hashHex),
+  block: blockSchema,
+  /** The same event in the one tree over the whole history (RFC 9162), at a signed checkpoint. */
+  tree: z.object({
+    leafIndex: z.number().int().min(0),
+    treeSize: z.number().int().min(1),
+    rootHash: hashHex,
+    inclusionProof: z.array(hashHex),
+    checkpoint: z.string().nullable(),
+  }),
+});
+
+const consistencySchema = z.object({
+  fromSize: z.number().int().min(0),
+  toSize: z.number().int().min(0),
+  fromRoot: hashHex,
+  toRoot: hashHex,
+  proof: z.array(hashHex),
+  fromCheckpoint: z.string().nullable(),
+  toCheckpoint: z.string().nullable(),
+});
+
+const checkpointsPageSchema = z.object({
+  checkpoints: z.array(
+    z.object({
+      treeSize: z.number().int().min(0),
+      rootHash: hashHex,
+      /** The checkpoint's body: origin, size and root lines (C2SP tlog-checkpoint). */
+      body: z.string(),
+      note: z.string(),
+      signedAt: z.string(),
+      cosignatureCount: z.number().int().min(0),
+    }),
+  ),
+  nextBeforeSize: z.number().int().nullable(),
+});
+
+const entriesPageSchema = z.object({
+  treeSize: z.number().int().min(0),
+  entries: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      seq: seqText,
+      id: z.uuid(),
+      leafHash: hashHex,
+      envelope: z.unknown().optional(),
+      payload: z.unknown().optional(),
+    }),
+  ),
+  nextStart: z.number().int().nullable(),
+});
+
+const tilePath = z.object({ tile: z.array(z.string()).or(z.string()) });
+
+const headSchema = z.object({
+  height: z.number().int().min(0),
+  hash: hashHex.nullable(),
+  lastSealedSeq: seqText,
+  lastSeq: seqText,
+  unsealedEvents: seqText,
+});
+
+export function ledgerRouter(database: Database): DocumentedRouter {
+  const router = documentedRouter('Ledger');
   const { pool } = database;
 
-  router.get('/ledger/head', async (_request, response) => {
-    const head = await readHead(pool);
-    const pending = await pool.query<{ next_seq: string }>(
-      'SELECT next_seq FROM ledger_sequence WHERE id = 1',
-    );
-    const lastSeq = BigInt(pending.rows[0]!.next_seq) - 1n;
-    response.json({
-      height: head?.height ?? 0,
-      hash: head?.hash ?? null,
-      lastSealedSeq: (head?.lastSeq ?? 0n).toString(),
-      lastSeq: lastSeq.toString(),
-      unsealedEvents: (lastSeq - (head?.lastSeq ?? 0n)).toString(),
-    });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/head',
+      summary: "The chain's last block and how many events await sealing",
+      responses: { 200: { description: 'The head', schema: headSchema } },
+    },
+    async (_request, response) => {
+      const head = await readHead(pool);
+      const pending = await pool.query<{ next_seq: string }>(
+        'SELECT next_seq FROM ledger_sequence WHERE id = 1',
+      );
+      const lastSeq = BigInt(pending.rows[0]!.next_seq) - 1n;
+      response.json({
+        height: head?.height ?? 0,
+        hash: head?.hash ?? null,
+        lastSealedSeq: (head?.lastSeq ?? 0n).toString(),
+        lastSeq: lastSeq.toString(),
+        unsealedEvents: (lastSeq - (head?.lastSeq ?? 0n)).toString(),
+      } satisfies z.output<typeof headSchema>);
+    },
+  );
 
-  router.get('/ledger/blocks', async (request, response) => {
-    const query = parseOrThrow(blocksQuerySchema, request.query, 'query');
-    const blocks = await readBlocks(pool, query.afterHeight, query.limit);
-    const last = blocks[blocks.length - 1];
-    response.json({
-      blocks,
-      nextAfterHeight: blocks.length === query.limit && last ? last.header.height : null,
-    });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/blocks',
+      summary: 'Blocks in height order',
+      query: blocksQuerySchema,
+      responses: {
+        200: { description: 'A page of block headers and hashes', schema: blocksPageSchema },
+      },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(blocksQuerySchema, request.query, 'query');
+      const blocks = await readBlocks(pool, query.afterHeight, query.limit);
+      const last = blocks[blocks.length - 1];
+      response.json({
+        blocks,
+        nextAfterHeight: blocks.length === query.limit && last ? last.header.height : null,
+      } satisfies z.output<typeof blocksPageSchema>);
+    },
+  );
 
-  router.get('/ledger/blocks/:height', async (request, response) => {
-    const { height } = parseOrThrow(
-      z.object({ height: wholeNumberParameter(1, INT4_MAX) }),
-      request.params,
-      'block height',
-    );
-    const block = await readBlock(pool, height);
-    if (!block) throw new NotFound('block');
-    response.json(block);
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/blocks/:height',
+      summary: 'One block',
+      params: blockPath,
+      responses: { 200: { description: "The block's header and hash", schema: blockSchema } },
+    },
+    async (request, response) => {
+      const { height } = parseOrThrow(blockPath, request.params, 'block height');
+      const block = await readBlock(pool, height);
+      if (!block) throw new NotFound('block');
+      response.json(block satisfies z.output<typeof blockSchema>);
+    },
+  );
 
-  router.get('/ledger/events/:id/proof', async (request, response) => {
-    const id = parseOrThrow(z.uuid('must be a UUID'), request.params.id, 'event id');
-    const query = parseOrThrow(proofQuerySchema, request.query, 'query');
-    const event = await readEvent(pool, id);
-    if (!event || !mayReadEvent(response, event.partyOrgIds)) throw new NotFound('event');
-    const proof = await buildEventProof(pool, event);
-    if (!proof) throw new Conflict('the event is not sealed into a block yet; retry shortly');
-    const treeSize = await proofTreeSize(pool, query.treeSize, 'treeSize');
-    const leafIndex = Number(event.seq) - 1;
-    if (leafIndex >= treeSize) {
-      if (query.treeSize !== undefined) {
-        throw new InvalidInput('invalid treeSize', [
-          { field: 'treeSize', message: `must be above the event's leaf index ${leafIndex}` },
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/events/:id/proof',
+      summary: "An event's inclusion proof, checkable offline",
+      description:
+        'The envelope, its leaf index, the RFC 6962 audit path, and the block header with its ' +
+        'hash; and `tree`: the RFC 9162 inclusion proof in the tree of size `treeSize` (default: ' +
+        "the latest signed checkpoint's), with that checkpoint. For the organizations party to " +
+        "the event and the operator's auditors.",
+      params: eventPath,
+      query: proofQuerySchema,
+      responses: { 200: { description: 'The proof', schema: eventProofSchema } },
+    },
+    async (request, response) => {
+      const { id } = parseOrThrow(eventPath, request.params, 'event id');
+      const query = parseOrThrow(proofQuerySchema, request.query, 'query');
+      const event = await readEvent(pool, id);
+      if (!event || !mayReadEvent(response, event.partyOrgIds)) throw new NotFound('event');
+      const proof = await buildEventProof(pool, event);
+      if (!proof) throw new Conflict('the event is not sealed into a block yet; retry shortly');
+      const treeSize = await proofTreeSize(pool, query.treeSize, 'treeSize');
+      const leafIndex = Number(event.seq) - 1;
+      if (leafIndex >= treeSize) {
+        if (query.treeSize !== undefined) {
+          throw new InvalidInput('invalid treeSize', [
+            { field: 'treeSize', message: `must be above the event's leaf index ${leafIndex}` },
+          ]);
+        }
+        throw new Conflict('the event is not in a signed checkpoint yet; retry shortly');
+      }
+      const inclusionProof = await inclusionProofAt(pool, leafIndex, treeSize);
+      const rootHash = await treeRootAt(pool, treeSize);
+      const checkpoint = await readCheckpoint(pool, treeSize);
+      response.json({
+        ...proof,
+        tree: {
+          leafIndex,
+          treeSize,
+          rootHash: toHex(rootHash),
+          inclusionProof: inclusionProof.map(toHex),
+          checkpoint: checkpoint?.note ?? null,
+        },
+      } satisfies z.output<typeof eventProofSchema>);
+    },
+  );
+
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/consistency',
+      summary: 'The RFC 9162 consistency proof between two tree sizes',
+      description:
+        'Proves the tree of size `to` (default: the latest signed checkpoint) extends the tree of ' +
+        'size `from`: the history seen at `from` was not rewritten. With both roots and checkpoints.',
+      query: consistencyQuerySchema,
+      responses: { 200: { description: 'The proof', schema: consistencySchema } },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(consistencyQuerySchema, request.query, 'query');
+      const to = await proofTreeSize(pool, query.to, 'to');
+      if (query.from > to) {
+        throw new InvalidInput('invalid query', [
+          { field: 'from', message: `must be at most ${to}` },
         ]);
       }
-      throw new Conflict('the event is not in a signed checkpoint yet; retry shortly');
-    }
-    const [inclusionProof, rootHash, checkpoint] = await Promise.all([
-      inclusionProofAt(pool, leafIndex, treeSize),
-      treeRootAt(pool, treeSize),
-      readCheckpoint(pool, treeSize),
-    ]);
-    response.json({
-      ...proof,
-      tree: {
-        leafIndex,
-        treeSize,
-        rootHash: toHex(rootHash),
-        inclusionProof: inclusionProof.map(toHex),
-        checkpoint: checkpoint?.note ?? null,
+      const proof = await consistencyProofAt(pool, query.from, to);
+      const fromRoot = await treeRootAt(pool, query.from);
+      const toRoot = await treeRootAt(pool, to);
+      const fromCheckpoint = await readCheckpoint(pool, query.from);
+      const toCheckpoint = await readCheckpoint(pool, to);
+      response.json({
+        fromSize: query.from,
+        toSize: to,
+        fromRoot: toHex(fromRoot),
+        toRoot: toHex(toRoot),
+        proof: proof.map(toHex),
+        fromCheckpoint: fromCheckpoint?.note ?? null,
+        toCheckpoint: toCheckpoint?.note ?? null,
+      } satisfies z.output<typeof consistencySchema>);
+    },
+  );
+
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/checkpoint',
+      summary: 'The latest checkpoint, a C2SP signed note with every cosignature collected',
+      responses: {
+        200: {
+          description: 'The signed checkpoint (C2SP tlog-checkpoint)',
+          contentType: 'text/plain',
+        },
       },
-    });
-  });
+    },
+    async (_request, response) => {
+      const checkpoint = await readLatestCheckpoint(pool);
+      if (!checkpoint) throw new NotFound('checkpoint');
+      response.set('Cache-Control', 'no-cache');
+      response.type('text/plain; charset=utf-8').send(checkpoint.note);
+    },
+  );
 
-  router.get('/ledger/consistency', async (request, response) => {
-    const query = parseOrThrow(consistencyQuerySchema, request.query, 'query');
-    const to = await proofTreeSize(pool, query.to, 'to');
-    if (query.from > to) {
-      throw new InvalidInput('invalid query', [
-        { field: 'from', message: `must be at most ${to}` },
-      ]);
-    }
-    const [proof, fromRoot, toRoot, fromCheckpoint, toCheckpoint] = await Promise.all([
-      consistencyProofAt(pool, query.from, to),
-      treeRootAt(pool, query.from),
-      treeRootAt(pool, to),
-      readCheckpoint(pool, query.from),
-      readCheckpoint(pool, to),
-    ]);
-    response.json({
-      fromSize: query.from,
-      toSize: to,
-      fromRoot: toHex(fromRoot),
-      toRoot: toHex(toRoot),
-      proof: proof.map(toHex),
-      fromCheckpoint: fromCheckpoint?.note ?? null,
-      toCheckpoint: toCheckpoint?.note ?? null,
-    });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/checkpoints',
+      summary: 'Older checkpoints, newest first',
+      query: checkpointsQuerySchema,
+      responses: { 200: { description: 'A page of checkpoints', schema: checkpointsPageSchema } },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(checkpointsQuerySchema, request.query, 'query');
+      const checkpoints = await readCheckpoints(
+        pool,
+        query.beforeSize ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+      );
+      const last = checkpoints[checkpoints.length - 1];
+      response.json({
+        checkpoints,
+        nextBeforeSize: checkpoints.length === query.limit && last ? last.treeSize : null,
+      });
+    },
+  );
 
-  // C2SP tlog-tiles: the latest checkpoint as a signed note, with every cosignature collected.
-  router.get('/ledger/checkpoint', async (_request, response) => {
-    const checkpoint = await readLatestCheckpoint(pool);
-    if (!checkpoint) throw new NotFound('checkpoint');
-    response.set('Cache-Control', 'no-cache');
-    response.type('text/plain; charset=utf-8').send(checkpoint.note);
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/tile/*tile',
+      summary: 'A C2SP tlog-tiles tile: tile/<L>/<N>[.p/<W>], the hashes as bytes',
+      params: tilePath,
+      responses: {
+        200: { description: 'W × 32 bytes of hashes', contentType: 'application/octet-stream' },
+      },
+    },
+    async (request, response) => {
+      const segments = (request.params as { tile?: string[] }).tile ?? [];
+      const tile = parseTilePath(segments.join('/'));
+      if (!tile) {
+        throw new InvalidInput('invalid tile path', [
+          { field: 'tile', message: 'must be <L>/<N>[.p/<W>] as in C2SP tlog-tiles' },
+        ]);
+      }
+      const treeSize = await readTreeSize(pool);
+      const entries = tileLevelEntryCount(tile.level, treeSize) - tile.index * tileWidthMax;
+      const hashes = entries >= tile.width ? await readTile(pool, tile) : undefined;
+      if (!hashes) throw new NotFound('tile');
+      if (tile.width === tileWidthMax)
+        response.set('Cache-Control', 'public, max-age=31536000, immutable');
+      response.type('application/octet-stream').send(Buffer.from(hashes));
+    },
+  );
 
-  router.get('/ledger/checkpoints', async (request, response) => {
-    const query = parseOrThrow(checkpointsQuerySchema, request.query, 'query');
-    const checkpoints = await readCheckpoints(
-      pool,
-      query.beforeSize ?? Number.MAX_SAFE_INTEGER,
-      query.limit,
-    );
-    const last = checkpoints[checkpoints.length - 1];
-    response.json({
-      checkpoints,
-      nextBeforeSize: checkpoints.length === query.limit && last ? last.treeSize : null,
-    });
-  });
-
-  // C2SP tlog-tiles tile paths: tile/<L>/<N>[.p/<W>], the hashes as bytes.
-  router.get('/ledger/tile/*tile', async (request, response) => {
-    const segments = (request.params as { tile?: string[] }).tile ?? [];
-    const tile = parseTilePath(segments.join('/'));
-    if (!tile) {
-      throw new InvalidInput('invalid tile path', [
-        { field: 'tile', message: 'must be <L>/<N>[.p/<W>] as in C2SP tlog-tiles' },
-      ]);
-    }
-    const treeSize = await readTreeSize(pool);
-    const entries = tileLevelEntryCount(tile.level, treeSize) - tile.index * tileWidthMax;
-    const hashes = entries >= tile.width ? await readTile(pool, tile) : undefined;
-    if (!hashes) throw new NotFound('tile');
-    if (tile.width === tileWidthMax)
-      response.set('Cache-Control', 'public, max-age=31536000, immutable');
-    response.type('application/octet-stream').send(Buffer.from(hashes));
-  });
-
-  // Mirrors: every leaf's id and hash in pages; the envelope and payload where the caller is party.
-  router.get('/ledger/entries', async (request, response) => {
-    const query = parseOrThrow(entriesQuerySchema, request.query, 'query');
-    const treeSize = await readTreeSize(pool);
-    const entries = await readLeafEntries(pool, query.start, query.limit, treeSize, (parties) =>
-      mayReadEvent(response, parties),
-    );
-    const next = query.start + entries.length;
-    response.json({ treeSize, entries, nextStart: next < treeSize ? next : null });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/entries',
+      summary: "Every leaf's id and hash in pages, for mirrors",
+      description: 'The envelope and payload only where the caller is party to the event.',
+      query: entriesQuerySchema,
+      responses: { 200: { description: 'A page of leaves', schema: entriesPageSchema } },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(entriesQuerySchema, request.query, 'query');
+      const treeSize = await readTreeSize(pool);
+      const entries = await readLeafEntries(pool, query.start, query.limit, treeSize, (parties) =>
+        mayReadEvent(response, parties),
+      );
+      const next = query.start + entries.length;
+      response.json({ treeSize, entries, nextStart: next < treeSize ? next : null });
+    },
+  );
 
   return router;
 }

@@ -3,14 +3,9 @@
 // /metrics. None of it carries patient data: metrics are labelled by route pattern (never the
 // URL, whose ids and query could identify a patient) and the request log line likewise.
 import { randomUUID } from 'node:crypto';
-import express, {
-  Router,
-  type Express,
-  type RequestHandler,
-  type Request,
-  type Response,
-} from 'express';
+import express, { type Express, type RequestHandler, type Request, type Response } from 'express';
 import { Gauge } from 'prom-client';
+import { z } from 'zod';
 import { readOperationalCounts, type OperationalCounts } from '../domain/operations.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
@@ -22,6 +17,7 @@ import { JOB_STATES, type QueueViews } from '../infra/queues.js';
 import type { Redis } from '../infra/redis.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { safeEqual } from './tokens.js';
+import { documentedRouter, type DocumentedRouter } from './routes.js';
 
 /** An incoming X-Request-Id is kept when it looks like an id; anything else is replaced. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -99,30 +95,70 @@ export interface OperationsEndpointsDependencies {
   queues?: QueueViews;
 }
 
-/** /healthz (and the older /health), /readyz and /metrics: no API key, nothing private. */
-export function operationsEndpoints(dependencies: OperationsEndpointsDependencies): Router {
+const readinessSchema = z.object({
+  status: z.enum(['ready', 'unready']),
+  checks: z.object({ postgresql: z.string(), redis: z.string(), migrations: z.string() }),
+});
+
+/**
+ * /healthz, /readyz and /metrics: no API key, nothing private. (GET /health, the older name of
+ * /healthz, is the API reference's: referenceRoutes in openapi.ts.)
+ */
+export function operationsEndpoints(
+  dependencies: OperationsEndpointsDependencies,
+): DocumentedRouter {
   const { config, metrics, queues } = dependencies;
   if (queues) registerScrapeGauges(dependencies, queues);
-  const router = Router();
-  const alive: RequestHandler = (_request, response) => {
-    response.json({ status: 'ok' });
-  };
-  router.get('/healthz', alive);
-  router.get('/health', alive);
+  const router = documentedRouter('Operations');
+  router.route(
+    {
+      method: 'get',
+      path: '/healthz',
+      summary: 'Liveness: 200 while the process is up',
+      public: true,
+      responses: { 200: { description: '{"status":"ok"}' } },
+    },
+    (_request, response) => {
+      response.json({ status: 'ok' });
+    },
+  );
   const readiness = readinessCheck(dependencies);
-  router.get('/readyz', async (_request, response) => {
-    const checks = await readiness();
-    const ready = Object.values(checks).every((state) => state === 'ok');
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });
-  });
-  router.get('/metrics', async (request, response) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '')?.[1];
-    if (config.metricsToken !== undefined && !safeEqual(token ?? '', config.metricsToken)) {
-      throw new Unauthenticated('/metrics needs the scrape token (Authorization: Bearer <token>)');
-    }
-    const text = await metrics.registry.metrics();
-    response.type(metrics.registry.contentType).send(text);
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/readyz',
+      summary: 'Readiness: PostgreSQL and Redis reachable, every migration applied',
+      description: '503 with the same body, naming what failed, when the process is not ready.',
+      public: true,
+      responses: { 200: { description: 'Ready', schema: readinessSchema } },
+    },
+    async (_request, response) => {
+      const checks = await readiness();
+      const ready = Object.values(checks).every((state) => state === 'ok');
+      response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unready', checks });
+    },
+  );
+  router.route(
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics (text format 0.0.4)',
+      description:
+        'No API key; when METRICS_TOKEN is set, `Authorization: Bearer <METRICS_TOKEN>` is needed.',
+      public: true,
+      responses: { 200: { description: 'The metrics', contentType: 'text/plain' } },
+    },
+    async (request, response) => {
+      const token = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '')?.[1];
+      if (config.metricsToken !== undefined && !safeEqual(token ?? '', config.metricsToken)) {
+        throw new Unauthenticated(
+          '/metrics needs the scrape token (Authorization: Bearer <token>)',
+        );
+      }
+      const text = await metrics.registry.metrics();
+      response.type(metrics.registry.contentType).send(text);
+    },
+  );
   return router;
 }
 
@@ -136,7 +172,7 @@ export function createMetricsApp(
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(dependencies.logger, dependencies.metrics));
-  app.use(operationsEndpoints({ ...dependencies, queues: undefined }));
+  app.use(operationsEndpoints({ ...dependencies, queues: undefined }).router);
   app.use(notFoundHandler);
   app.use(errorHandler(dependencies.logger));
   return app;

@@ -1,15 +1,24 @@
 // What the platform operator watches: claims the adjudication engine could not decide.
-import { Router } from 'express';
 import { adjudicationFailureCounts } from '../domain/adjudication/failures.js';
 import { requireOperatorAdmin } from '../domain/organizations.js';
 import type { Database } from '../infra/db.js';
 import { principalOf } from './auth.js';
+import { documentedRouter, type DocumentedRouter } from './routes.js';
 
-export function operationsRouter(database: Database): Router {
-  const router = Router();
-  router.get('/operations/adjudication-failures', async (_request, response) => {
-    requireOperatorAdmin(principalOf(response));
-    response.json(await adjudicationFailureCounts(database));
-  });
+export function operationsRouter(database: Database): DocumentedRouter {
+  const router = documentedRouter('Operations');
+  router.route(
+    {
+      method: 'get',
+      path: '/operations/adjudication-failures',
+      summary: 'Claims the adjudication engine could not decide, counted by reason',
+      description: "For the platform operator's admin keys only.",
+      responses: { 200: { description: 'The counts' } },
+    },
+    async (_request, response) => {
+      requireOperatorAdmin(principalOf(response));
+      response.json(await adjudicationFailureCounts(database));
+    },
+  );
   return router;
 }

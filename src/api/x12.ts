@@ -7,7 +7,7 @@
 // it, each stored as its provider's; the interchange is the clearinghouse's. The interchanges,
 // answers and acknowledgments are read back under /v1/x12/interchanges by the organization that
 // sent them.
-import express, { type Request, type RequestHandler, type Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { findOrganization } from '../domain/organizations.js';
 import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
@@ -21,10 +21,11 @@ import { cursorParameter } from '../domain/cursor.js';
 import { pageLimit, parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { DomainError, InvalidInput, NotFound } from '../infra/errors.js';
-import { principalOf, requireRole } from './auth.js';
+import { principalOf } from './auth.js';
 import { BATCH_CLAIMS_MAX, idempotencyOf } from './claims.js';
 import { problem } from './errors.js';
 import { requestIdOf } from './observability.js';
+import { documentedRouter, type DocumentedBody, type DocumentedRouter } from './routes.js';
 
 export const X12_MEDIA_TYPES = ['application/edi-x12', 'text/plain'];
 // 1,000 claims of 50 lines each are about 4 MB of 837P; the JSON batch of as many is 16 MB.
@@ -137,14 +138,48 @@ function summaryOf(interchange: StoredInterchange) {
   };
 }
 
-export function x12Router(dependencies: X12Dependencies): Router {
+/** The body of the X12 routes: an interchange as text. */
+export function x12Body(transaction: string): DocumentedBody {
+  return {
+    contentType: 'application/edi-x12',
+    description: `An X12 ${transaction} interchange (ISA … IEA); text/plain is taken too`,
+  };
+}
+
+const X12_FILE = 'application/edi-x12';
+const PROBLEM = 'application/problem+json';
+
+export function x12Router(dependencies: X12Dependencies): DocumentedRouter {
   const { database, writeUnit } = dependencies;
-  const router = Router();
+  const router = documentedRouter('X12');
 
   // The role is checked before the body is read, as for POST /v1/claims.
-  router.post(
-    '/x12/837',
-    requireRole('provider_biller'),
+  router.route(
+    {
+      method: 'post',
+      path: '/x12/837',
+      summary: 'Submit an 837P file of professional claims',
+      description:
+        'Answers per claim as JSON, or as the 999 with Accept: application/edi-x12. A file whose ' +
+        'envelope is wrong is refused whole (400, or a TA1); the same interchange again is 409.',
+      roles: ['provider_biller'],
+      body: x12Body('005010X222A1 837P'),
+      idempotent: true,
+      responses: {
+        200: {
+          description: 'Per claim: accepted with its id, or rejected with the segment at fault',
+          contentType: ['application/json', X12_FILE],
+        },
+        400: {
+          description: 'The envelope cannot be read (TA1 as X12)',
+          contentType: [PROBLEM, X12_FILE],
+        },
+        409: {
+          description: 'A duplicate interchange (TA1 as X12)',
+          contentType: [PROBLEM, X12_FILE],
+        },
+      },
+    },
     requireX12Text,
     express.text({ type: X12_MEDIA_TYPES, limit: FILE_BODY_LIMIT }),
     async (request, response) => {
@@ -167,44 +202,80 @@ export function x12Router(dependencies: X12Dependencies): Router {
     },
   );
 
-  router.get('/x12/interchanges', async (request, response) => {
-    const query = parseOrThrow(listQuerySchema, request.query, 'query');
-    const page = await listInterchanges(database, principalOf(response).orgId, query);
-    response.json({ interchanges: page.rows.map(summaryOf), nextCursor: page.nextCursor });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/x12/interchanges',
+      summary: 'The interchanges the caller sent, newest first',
+      query: listQuerySchema,
+      responses: { 200: { description: 'A page of interchanges' } },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(listQuerySchema, request.query, 'query');
+      const page = await listInterchanges(database, principalOf(response).orgId, query);
+      response.json({ interchanges: page.rows.map(summaryOf), nextCursor: page.nextCursor });
+    },
+  );
 
-  router.get('/x12/interchanges/:id', async (request, response) => {
-    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
-    const interchange = await getInterchange(database, principalOf(response).orgId, id);
-    response.json({
-      ...summaryOf(interchange),
-      answer: JSON.parse(interchange.answerBody) as unknown,
-    });
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/x12/interchanges/:id',
+      summary: 'An interchange with its answer',
+      params: interchangeIdSchema,
+      responses: { 200: { description: 'The interchange' } },
+    },
+    async (request, response) => {
+      const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+      const interchange = await getInterchange(database, principalOf(response).orgId, id);
+      response.json({
+        ...summaryOf(interchange),
+        answer: JSON.parse(interchange.answerBody) as unknown,
+      });
+    },
+  );
 
-  router.get('/x12/interchanges/:id/999', async (request, response) => {
-    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
-    const interchange = await getInterchange(database, principalOf(response).orgId, id);
-    sendX12(
-      response,
-      200,
-      interchange.acknowledgment999,
-      `999-${interchange.controlNumber}-${id}.x12`,
-    );
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/x12/interchanges/:id/999',
+      summary: "The interchange's 999 implementation acknowledgment",
+      params: interchangeIdSchema,
+      responses: { 200: { description: 'The 999', contentType: X12_FILE } },
+    },
+    async (request, response) => {
+      const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+      const interchange = await getInterchange(database, principalOf(response).orgId, id);
+      sendX12(
+        response,
+        200,
+        interchange.acknowledgment999,
+        `999-${interchange.controlNumber}-${id}.x12`,
+      );
+    },
+  );
 
-  router.get('/x12/interchanges/:id/277ca', async (request, response) => {
-    const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
-    const interchange = await getInterchange(database, principalOf(response).orgId, id);
-    // None when the 999 rejected every transaction set: no claim went on to be acknowledged.
-    if (interchange.acknowledgment277ca === null) throw new NotFound('277CA of this interchange');
-    sendX12(
-      response,
-      200,
-      interchange.acknowledgment277ca,
-      `277ca-${interchange.controlNumber}-${id}.x12`,
-    );
-  });
+  router.route(
+    {
+      method: 'get',
+      path: '/x12/interchanges/:id/277ca',
+      summary: "The interchange's 277CA claim acknowledgment",
+      params: interchangeIdSchema,
+      responses: { 200: { description: 'The 277CA', contentType: X12_FILE } },
+    },
+    async (request, response) => {
+      const { id } = parseOrThrow(interchangeIdSchema, request.params, 'interchange id');
+      const interchange = await getInterchange(database, principalOf(response).orgId, id);
+      // None when the 999 rejected every transaction set: no claim went on to be acknowledged.
+      if (interchange.acknowledgment277ca === null) throw new NotFound('277CA of this interchange');
+      sendX12(
+        response,
+        200,
+        interchange.acknowledgment277ca,
+        `277ca-${interchange.controlNumber}-${id}.x12`,
+      );
+    },
+  );
 
   return router;
 }

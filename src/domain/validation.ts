@@ -131,6 +131,9 @@ export function isoDate() {
         message: `must be between ${DATE_MIN} and ${DATE_MAX}`,
         abort: true,
       })
+      // For the API reference (and the requests its fuzz test makes): a pattern alone admits
+      // "0000-99-99".
+      .meta({ examples: ['2026-11-02'] })
   );
 }
 
@@ -151,18 +154,25 @@ function instantOf(value: string, dateAllowed: boolean): Date | undefined {
  */
 export function isoTimestamp({ dateAllowed = false } = {}) {
   const format = `${dateAllowed ? 'a date YYYY-MM-DD or ' : ''}an ISO 8601 timestamp such as "2026-11-25T09:30:00Z"`;
-  return z.string({ error: expected(format) }).transform((value, context) => {
-    const instant = instantOf(value, dateAllowed);
-    if (!instant) {
-      context.addIssue({ code: 'custom', message: `must be ${format}` });
-      return z.NEVER;
-    }
-    if (instant < INSTANT_MIN || instant > INSTANT_MAX) {
-      context.addIssue({ code: 'custom', message: `must be between ${DATE_MIN} and ${DATE_MAX}` });
-      return z.NEVER;
-    }
-    return instant.toISOString();
-  });
+  const example = dateAllowed ? '2026-11-25' : '2026-11-25T09:30:00Z';
+  return z
+    .string({ error: expected(format) })
+    .meta({ examples: [example] })
+    .transform((value, context) => {
+      const instant = instantOf(value, dateAllowed);
+      if (!instant) {
+        context.addIssue({ code: 'custom', message: `must be ${format}` });
+        return z.NEVER;
+      }
+      if (instant < INSTANT_MIN || instant > INSTANT_MAX) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be between ${DATE_MIN} and ${DATE_MAX}`,
+        });
+        return z.NEVER;
+      }
+      return instant.toISOString();
+    });
 }
 
 /** A whole JSON number from `min` to `max`. */
@@ -192,7 +202,9 @@ export function wholeNumberParameter(min: number, max: number) {
 
 /** A page size in a query: 1 to `max`, `fallback` when absent. */
 export function pageLimit(max: number, fallback: number) {
-  return wholeNumberParameter(1, max).default(fallback);
+  return wholeNumberParameter(1, max)
+    .meta({ examples: [String(fallback)] })
+    .default(fallback);
 }
 
 /** NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard). */

@@ -178,7 +178,8 @@ export const patientControlNumber = x12Identifier(
   'it is CLM01 in the 837P and CLP01 in the 835',
 );
 
-const claimFields = z.strictObject({
+/** A claim's fields; claimSubmissionSchema adds the checks across fields (and the docs show these). */
+export const claimFields = z.strictObject({
   payerId: uuid,
   patientControlNumber,
   frequencyCode: z.enum(['1', '7', '8'], {
