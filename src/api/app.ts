@@ -10,6 +10,7 @@ import { authenticate, PrincipalCache } from './auth.js';
 import { balancesRouter } from './balances.js';
 import { reconciliationRouter } from './reconciliation.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
+import { consoleAssets } from './console.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
 import { inquiriesRouter } from './inquiries.js';
@@ -69,6 +70,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(operationsRouter(database));
   v1.use(inquiriesRouter({ database, phiKeys }));
   app.use('/v1', v1);
+  app.use(consoleAssets());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

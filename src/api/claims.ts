@@ -11,7 +11,8 @@ import {
   type UnitResult,
 } from '../domain/claims/intake.js';
 import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
-import { claimSubmissionSchema } from '../domain/claims/schema.js';
+import { claimStats, claimStatsQuerySchema } from '../domain/claims/stats.js';
+import { claimSubmissionSchema, patientControlNumber } from '../domain/claims/schema.js';
 import { cursorParameter } from '../domain/cursor.js';
 import { isoTimestamp, pageLimit, parseOrThrow, problemsOf } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
@@ -107,6 +108,7 @@ function replay(result: Extract<UnitResult, { kind: 'replayed' }>, requestHash: 
 
 const listQuerySchema = z.strictObject({
   status: z.enum(CLAIM_STATUSES).optional(),
+  patientControlNumber: patientControlNumber.optional(),
   submittedFrom: isoTimestamp({ dateAllowed: true }).optional(),
   submittedTo: isoTimestamp({ dateAllowed: true }).optional(),
   limit: pageLimit(200, 50),
@@ -203,12 +205,19 @@ export function claimsRouter(dependencies: ClaimsDependencies): Router {
     const query = parseOrThrow(listQuerySchema, request.query, 'query');
     const page = await listClaims(database, principalOf(response), {
       status: query.status,
+      patientControlNumber: query.patientControlNumber,
       submittedFrom: query.submittedFrom ? new Date(query.submittedFrom) : undefined,
       submittedTo: query.submittedTo ? new Date(query.submittedTo) : undefined,
       limit: query.limit,
       cursor: query.cursor,
     });
     response.json(page);
+  });
+
+  // Counts and sums for charts, over a window of submission days.
+  router.get('/stats/claims', async (request, response) => {
+    const query = parseOrThrow(claimStatsQuerySchema, request.query, 'query');
+    response.json(await claimStats(database, principalOf(response), query));
   });
 
   router.get('/claims/:id', async (request, response) => {
