@@ -219,9 +219,7 @@ export async function listClaims(
     where: {
       ...visibleTo(principal),
       ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.patientControlNumber
-        ? { patientControlNumber: filter.patientControlNumber }
-        : {}),
+      ...(filter.patientControlNumber ? { patientControlNumber: filter.patientControlNumber } : {}),
       submittedAt: {
         ...(filter.submittedFrom ? { gte: filter.submittedFrom } : {}),
         ...(filter.submittedTo ? { lt: filter.submittedTo } : {}),
