@@ -73,14 +73,14 @@ export async function blockPage(height: string): Promise<Node> {
     h('h1', {}, `Block ${header.height}`),
     h(
       'dl',
-      { class: 'grid' },
+      { class: 'facts' },
       [
         ['Hash', block.hash],
         ['Previous hash', header.prevHash],
         ['Merkle root', header.merkleRoot],
         ['Events', `${header.eventCount} (seq ${header.firstSeq}–${header.lastSeq})`],
         ['Sealed', header.sealedAt],
-      ].map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', { class: 'mono' }, value))),
+      ].flatMap(([term, value]) => [h('dt', {}, term), h('dd', { class: 'mono' }, value)]),
     ),
     h('h2', {}, 'Events you are party to'),
     table(
