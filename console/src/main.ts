@@ -121,9 +121,10 @@ async function render(): Promise<void> {
     try {
       me = await getJson<Me>('/organizations/me');
     } catch (error) {
-      forgetKey();
+      // A key the API no longer knows is forgotten; an outage keeps it for the next try.
+      if (error instanceof ApiError && error.status === 401) forgetKey();
       drawChrome('');
-      replace(main, signInPage(error instanceof ApiError ? error.detail : undefined));
+      replace(main, signInPage(error instanceof ApiError ? error.detail : String(error)));
       return;
     }
   }

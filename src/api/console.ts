@@ -8,11 +8,10 @@ import express, { type RequestHandler } from 'express';
 
 export const CONSOLE_DIRECTORY = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
-// Chart.js sizes its canvases through style attributes, hence 'unsafe-inline' for styles only.
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "frame-ancestors 'none'",

@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIRECTORY } from '../../src/api/console.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import {
@@ -40,6 +40,8 @@ let provider: Actor;
 let payer: Actor;
 let payerFinance: string;
 let providerFinance: string;
+/** What went wrong inside the page itself; each test ends with none. */
+const pageProblems: string[] = [];
 
 beforeAll(async () => {
   // `npm test` builds the console first (pretest); a single-file run builds it here if missing.
@@ -82,6 +84,10 @@ beforeAll(async () => {
   });
 });
 
+afterEach(() => {
+  expect(pageProblems.splice(0)).toEqual([]);
+});
+
 afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => server?.close(resolve));
@@ -91,10 +97,16 @@ afterAll(async () => {
 async function openPage(width = 1280, height = 900): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
   const page = await context.newPage();
-  // Everything the page loads must come from our server.
+  // Everything the page loads must come from our server; no script error, no policy violation.
   page.on('request', (request) => {
     if (!request.url().startsWith(baseUrl) && !request.url().startsWith('blob:')) {
-      throw new Error(`the console loaded ${request.url()} from elsewhere`);
+      pageProblems.push(`loaded ${request.url()} from elsewhere`);
+    }
+  });
+  page.on('pageerror', (error) => pageProblems.push(`script error: ${error.message}`));
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/.test(message.text())) {
+      pageProblems.push(`policy: ${message.text()}`);
     }
   });
   await page.goto(`${baseUrl}/`);
