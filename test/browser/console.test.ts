@@ -317,8 +317,29 @@ describe('the console in Chromium', () => {
     await page.getByText('Payment confirmed.').waitFor();
     await shot(page, '15-payment-confirmed');
 
+    // A payment of another amount makes an exception, which finance reopens.
+    const another = await submitByApi({ chargeAmount: '125.00', pcn: 'PCN-EXC-1' });
+    expect((await adjudicateClaim(environment.database, another)).status).toBe('paid');
+    await visit(page, '#/batches', 'Settlement batches');
+    await page.getByRole('button', { name: 'Run settlement now' }).click();
+    await page.getByText(/Settlement ran: 1 new batch\./).waitFor();
+    await page.getByRole('cell', { name: 'issued' }).waitFor();
+    await page
+      .getByRole('link', { name: /^Batch / })
+      .first()
+      .click();
+    await page.getByLabel('Trace number').fill('TRACE-0002');
+    await page.getByLabel('Amount paid').fill('1.00');
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await page.getByText('The amount differs from the batch: it is now an exception.').waitFor();
+    await page.reload();
+    await page.getByLabel('Reason').selectOption('payment_returned');
+    await page.getByRole('button', { name: 'Reopen batch' }).click();
+    await page.getByText('Batch reopened').waitFor();
+    await shot(page, '16-exception-reopened');
+
     await visit(page, '#/balances', 'Balances');
-    await shot(page, '16-balances');
+    await shot(page, '17-balances');
     await visit(page, '#/reconciliation', 'Reconciliation');
     await page.getByRole('button', { name: 'Run reconciliation now' }).click();
     await page.getByText(/Run finished: completed/).waitFor();
@@ -327,7 +348,7 @@ describe('the console in Chromium', () => {
       .first()
       .click();
     await page.getByRole('heading', { level: 1, name: /Reconciliation run/ }).waitFor();
-    await shot(page, '17-reconciliation-run');
+    await shot(page, '18-reconciliation-run');
     await page.context().close();
 
     // The provider's finance sees the same batch, confirmed, and may not confirm it.
@@ -361,7 +382,7 @@ describe('the console in Chromium', () => {
       'Chain link to the previous block',
       'Chain link from the next block',
     ]);
-    await shot(page, '18-event-verified');
+    await shot(page, '19-event-verified');
     await page.context().close();
   });
 });
