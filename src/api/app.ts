@@ -13,6 +13,7 @@ import { authenticate, PrincipalCache } from './auth.js';
 import { balancesRouter } from './balances.js';
 import { reconciliationRouter } from './reconciliation.js';
 import { claimsRouter, responseOfUnit } from './claims.js';
+import { consoleAssets } from './console.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { fhirRouter } from './fhir.js';
 import { inquiriesRouter } from './inquiries.js';
@@ -97,6 +98,7 @@ export function createApp(dependencies: AppDependencies): Express {
   v1Router.use(authenticate(database, cache));
   for (const router of v1Routers) v1Router.use(router.router);
   app.use('/v1', v1Router);
+  app.use(consoleAssets());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -11,7 +11,12 @@ import {
   type UnitResult,
 } from '../domain/claims/intake.js';
 import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
-import { claimFields, claimSubmissionSchema } from '../domain/claims/schema.js';
+import { claimStats, claimStatsQuerySchema } from '../domain/claims/stats.js';
+import {
+  claimFields,
+  claimSubmissionSchema,
+  patientControlNumber,
+} from '../domain/claims/schema.js';
 import { cursorParameter } from '../domain/cursor.js';
 import { isoTimestamp, pageLimit, parseOrThrow, problemsOf } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
@@ -109,6 +114,7 @@ function replay(result: Extract<UnitResult, { kind: 'replayed' }>, requestHash: 
 
 const listQuerySchema = z.strictObject({
   status: z.enum(CLAIM_STATUSES).optional(),
+  patientControlNumber: patientControlNumber.optional(),
   submittedFrom: isoTimestamp({ dateAllowed: true }).optional(),
   submittedTo: isoTimestamp({ dateAllowed: true }).optional(),
   limit: pageLimit(200, 50),
@@ -325,12 +331,30 @@ export function claimsRouter(dependencies: ClaimsDependencies): DocumentedRouter
       const query = parseOrThrow(listQuerySchema, request.query, 'query');
       const page = await listClaims(database, principalOf(response), {
         status: query.status,
+        patientControlNumber: query.patientControlNumber,
         submittedFrom: query.submittedFrom ? new Date(query.submittedFrom) : undefined,
         submittedTo: query.submittedTo ? new Date(query.submittedTo) : undefined,
         limit: query.limit,
         cursor: query.cursor,
       });
       response.json(page);
+    },
+  );
+
+  router.route(
+    {
+      method: 'get',
+      path: '/stats/claims',
+      summary: 'Counts and sums for charts over a window of submission days (at most 92)',
+      description:
+        'Claims per day by status, paid amounts by provider (a payer) or by payer (a provider), ' +
+        'and denied lines by CARC, for the claims the caller may see.',
+      query: claimStatsQuerySchema,
+      responses: { 200: { description: 'The figures' } },
+    },
+    async (request, response) => {
+      const query = parseOrThrow(claimStatsQuerySchema, request.query, 'query');
+      response.json(await claimStats(database, principalOf(response), query));
     },
   );
 

@@ -7,7 +7,14 @@ import { INT4_MAX, pageLimit, parseOrThrow, wholeNumberParameter } from '../doma
 import type { Database, Queryable } from '../infra/db.js';
 import { Conflict, InvalidInput, NotFound } from '../infra/errors.js';
 import { toHex } from '../ledger/hash.js';
-import { buildEventProof, readBlock, readBlocks, readEvent, readHead } from '../ledger/read.js';
+import {
+  buildEventProof,
+  readBlock,
+  readBlockEnvelopesVisible,
+  readBlocks,
+  readEvent,
+  readHead,
+} from '../ledger/read.js';
 import { parseTilePath, tileLevelEntryCount, tileWidthMax } from '../ledger/tlog/tiles.js';
 import {
   consistencyProofAt,
@@ -40,13 +47,16 @@ const entriesQuerySchema = z.strictObject({
   limit: pageLimit(1_000, 256),
 });
 
-/** Operator auditors (and admins) read every event; anyone else only the events it is party to. */
-function mayReadEvent(response: Response, partyOrgIds: readonly string[]): boolean {
+/** The operator's auditors and admins read every event; anyone else only those it is party to. */
+function readsEveryEvent(response: Response): boolean {
   const principal = principalOf(response);
-  const operatorAuditor =
-    principal.orgKind === 'operator' &&
-    (principal.role === 'auditor' || principal.role === 'admin');
-  return operatorAuditor || partyOrgIds.includes(principal.orgId);
+  return (
+    principal.orgKind === 'operator' && (principal.role === 'auditor' || principal.role === 'admin')
+  );
+}
+
+function mayReadEvent(response: Response, partyOrgIds: readonly string[]): boolean {
+  return readsEveryEvent(response) || partyOrgIds.includes(principalOf(response).orgId);
 }
 
 /** The tree size a proof is asked at, by default the latest signed checkpoint's. */
@@ -70,6 +80,15 @@ const blocksQuerySchema = z.strictObject({
 });
 
 const blockPath = z.object({ height: wholeNumberParameter(1, INT4_MAX) });
+
+const blockEventsQuerySchema = z.strictObject({
+  // A seq is a bigint: 18 digits stay below 2^63 and are read exactly as BigInt.
+  afterSeq: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be a whole number of at most 18 digits')
+    .default('0'),
+  limit: pageLimit(500, 100),
+});
 const eventPath = z.object({ id: z.uuid('must be a UUID') });
 
 /** Sequence numbers are bigints: decimal strings in JSON. */
@@ -235,6 +254,37 @@ export function ledgerRouter(database: Database): DocumentedRouter {
       const block = await readBlock(pool, height);
       if (!block) throw new NotFound('block');
       response.json(block satisfies z.output<typeof blockSchema>);
+    },
+  );
+
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/blocks/:height/events',
+      summary: "A block's events the caller is party to (envelopes; payloads are behind the proof)",
+      description: "The operator's auditors and admins read every event of the block.",
+      params: blockPath,
+      query: blockEventsQuerySchema,
+      responses: { 200: { description: 'The block and a page of its events' } },
+    },
+    async (request, response) => {
+      const { height } = parseOrThrow(blockPath, request.params, 'block height');
+      const query = parseOrThrow(blockEventsQuerySchema, request.query, 'query');
+      const block = await readBlock(pool, height);
+      if (!block) throw new NotFound('block');
+      const events = await readBlockEnvelopesVisible(
+        pool,
+        block,
+        readsEveryEvent(response) ? null : principalOf(response).orgId,
+        BigInt(query.afterSeq),
+        query.limit,
+      );
+      const last = events[events.length - 1];
+      response.json({
+        block,
+        events,
+        nextAfterSeq: events.length === query.limit && last ? last.seq : null,
+      });
     },
   );
 

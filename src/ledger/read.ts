@@ -272,3 +272,30 @@ export async function buildEventProof(
     block,
   };
 }
+
+/**
+ * A page of a block's event envelopes in seq order, only those `orgId` is party to (all of them
+ * when `orgId` is null: the operator's auditors). Envelopes carry no payload, only its hash.
+ */
+export async function readBlockEnvelopesVisible(
+  db: Queryable,
+  block: StoredBlock,
+  orgId: string | null,
+  afterSeq: bigint,
+  limit: number,
+): Promise<EventEnvelope[]> {
+  const from = BigInt(block.header.firstSeq);
+  const { rows } = await db.query<EnvelopeRow>({
+    text: `SELECT ${ENVELOPE_COLUMNS} FROM ledger_events
+            WHERE seq BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR $3::uuid = ANY(party_org_ids))
+            ORDER BY ledger_events.seq LIMIT $4`,
+    values: [
+      (afterSeq >= from ? afterSeq + 1n : from).toString(),
+      block.header.lastSeq,
+      orgId,
+      limit,
+    ],
+    rowMode: 'array',
+  });
+  return rows.map(envelopeOfRow);
+}

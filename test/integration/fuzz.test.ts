@@ -187,11 +187,17 @@ function claimRoutes(): RouteFuzz[] {
       as: 'payerAdjudicator',
       query: {
         status: textField('pended'),
+        patientControlNumber: textField('PCN-1'),
         submittedFrom: timestampField,
         submittedTo: timestampField,
         limit: limitField,
         cursor: cursorField('submittedAt'),
       },
+    },
+    {
+      route: 'GET /v1/stats/claims',
+      as: 'payerAdjudicator',
+      query: { from: timestampField, to: timestampField },
     },
     { route: 'GET /v1/claims/:id', as: 'biller', params: claimId },
     { route: 'GET /v1/fhir/Claim/:id', as: 'biller', params: claimId },
@@ -229,6 +235,12 @@ function ledgerRoutes(): RouteFuzz[] {
       route: 'GET /v1/ledger/blocks/:height',
       as: 'operatorAuditor',
       params: () => ({ height: '1' }),
+    },
+    {
+      route: 'GET /v1/ledger/blocks/:height/events',
+      as: 'operatorAuditor',
+      params: () => ({ height: '1' }),
+      query: { afterSeq: limitField, limit: limitField },
     },
     {
       route: 'GET /v1/ledger/events/:id/proof',

@@ -108,6 +108,7 @@ describe('the OpenAPI document', () => {
     const list = operation('get', '/v1/claims').parameters!;
     expect(list.map((parameter) => parameter.name)).toEqual([
       'status',
+      'patientControlNumber',
       'submittedFrom',
       'submittedTo',
       'limit',

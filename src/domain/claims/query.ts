@@ -82,6 +82,8 @@ export interface ClaimDecisionView {
 
 export interface ClaimListFilter {
   status?: (typeof CLAIM_STATUSES)[number] | undefined;
+  /** Exact match: the billing office's own number for the claim (CLM01). */
+  patientControlNumber?: string | undefined;
   submittedFrom?: Date | undefined;
   submittedTo?: Date | undefined;
   limit: number;
@@ -217,6 +219,7 @@ export async function listClaims(
     where: {
       ...visibleTo(principal),
       ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.patientControlNumber ? { patientControlNumber: filter.patientControlNumber } : {}),
       submittedAt: {
         ...(filter.submittedFrom ? { gte: filter.submittedFrom } : {}),
         ...(filter.submittedTo ? { lt: filter.submittedTo } : {}),
