@@ -28,6 +28,8 @@ export default tseslint.config(
   },
   ...layerRules(),
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The /verify page's module runs in the browser as it is: plain JavaScript, no type service.
+  { files: ['public/**/*.js'], ...tseslint.configs.disableTypeChecked },
 );
 
 /**

@@ -1,4 +1,5 @@
 // The HTTP API: every /v1 route is authenticated; errors go through one handler.
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import { IntakeGroup } from '../domain/claims/group.js';
 import { writeIntakeUnits, type IntakeUnit, type UnitResult } from '../domain/claims/intake.js';
@@ -27,6 +28,9 @@ export interface AppDependencies {
   logger: Logger;
 }
 
+/** The in-browser proof verifier: static files, no server calls once loaded (README "/verify"). */
+const VERIFY_PAGE_DIRECTORY = fileURLToPath(new URL('../../public/verify', import.meta.url));
+
 export function phiKeysOf(config: Config): PhiKeys {
   return {
     keys: config.phiKeys,
@@ -54,6 +58,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
     response.json({ status: 'ok' });
   });
 
+  app.use('/verify', express.static(VERIFY_PAGE_DIRECTORY, { index: 'index.html', maxAge: 0 }));
   app.use('/v1/fhir', fhirRouter({ database, phiKeys, intakeGroup, cache, logger }));
   const v1 = express.Router();
   v1.use(authenticate(database, cache));

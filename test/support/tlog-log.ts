@@ -2,15 +2,18 @@
 // with a fixed Ed25519 key, roots and proofs computed by brute force from the leaves (RFC 9162's
 // recursive definitions), independent of the tile store the real log uses.
 import { createPublicKey, verify } from 'node:crypto';
-import { checkpointBody } from '../../src/ledger/tlog/checkpoint.js';
+import { checkpointBody, cosign } from '../../src/ledger/tlog/checkpoint.js';
 import {
   ed25519NoteSigner,
   formatNote,
+  parseNote,
+  signerKeyOf,
   signNote,
   verifierKeyOf,
   ed25519PublicKeyOf,
   signatureTypeEd25519,
 } from '../../src/ledger/tlog/note.js';
+import { parseWitnessKey } from '../../src/witness/keys.js';
 import { emptyTreeRoot, leafHashOf, nodeHashOf, splitPoint } from '../../src/ledger/tlog/tree.js';
 
 export const toyOrigin = 'claimchain.test/log';
@@ -90,4 +93,37 @@ export function nodeEd25519Verify(
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]);
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   return verify(null, message, key, signature);
+}
+
+/** A witness's key for tests: a fixed seed, its cosigner and its cosignature/v1 vkey. */
+export function testWitness(name: string, seedByte: number) {
+  return parseWitnessKey(signerKeyOf(name, new Uint8Array(32).fill(seedByte)));
+}
+
+/** The note `note` with each witness's cosignature added after the log's signature. */
+export function cosignNote(
+  note: string,
+  witnesses: readonly ReturnType<typeof testWitness>[],
+  timestampSeconds = 1_790_000_000n,
+): string {
+  const parsed = parseNote(note);
+  const cosignatures = witnesses.map((witness) =>
+    cosign(parsed.text, witness.keyName, witness.publicKey, timestampSeconds, witness.sign),
+  );
+  return formatNote({ text: parsed.text, signatures: [...parsed.signatures, ...cosignatures] });
+}
+
+/** A policy file naming `log`, the witnesses and the quorum. */
+export function policyText(
+  log: ToyLog,
+  witnesses: readonly ReturnType<typeof testWitness>[],
+  quorum: number,
+): string {
+  return [
+    '# test policy',
+    `log ${log.verifierKey}`,
+    ...witnesses.map((witness) => `witness ${witness.keyName} ${witness.cosignerVerifierKey}`),
+    `quorum ${quorum}`,
+    '',
+  ].join('\n');
 }
