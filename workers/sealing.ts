@@ -4,6 +4,7 @@
 // by the next run. A duplicate or concurrent job finds the advisory lock taken or
 // nothing pending, and the block table rejects a second block at the same height.
 import { sealPending } from '../src/ledger/seal.js';
+import { parseSignerKey } from '../src/ledger/tlog/note.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
 
@@ -12,13 +13,21 @@ const BLOCKS_PER_JOB_MAX = 100;
 
 export function initSealingWorker(dependencies: WorkerDependencies) {
   const { config, database, logger } = dependencies;
+  // Each block's checkpoint is signed with the log's key, in the block's own transaction.
+  const signer = parseSignerKey(config.ledgerLogKey);
+  if (config.ledgerLogKeyIsDevelopment) {
+    logger.warn(
+      { origin: signer.keyName },
+      'ledger checkpoints are signed with the published DEVELOPMENT key: they prove nothing; set LEDGER_LOG_KEY',
+    );
+  }
   return startScheduledWorker(dependencies, {
     queueName: 'sealing',
     schedulerId: 'seal-every-interval',
     jobName: 'seal',
     everyMs: config.sealIntervalMs,
     jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 } },
-    run: () => sealPending(database.pool, config.sealBlockEventsMax, BLOCKS_PER_JOB_MAX),
+    run: () => sealPending(database.pool, config.sealBlockEventsMax, BLOCKS_PER_JOB_MAX, signer),
     onCompleted: (result) => {
       if (result.blocks > 0) logger.info(result, 'sealed blocks');
     },

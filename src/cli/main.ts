@@ -2,6 +2,7 @@
 // The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, x12,
 // remittance, demo, bench.
 import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { loadConfig, ConfigError } from '../infra/config.js';
@@ -30,7 +31,8 @@ import {
 } from '../domain/trading-partners.js';
 import { parseOrThrow } from '../domain/validation.js';
 import { getRun, runReconciliation } from '../domain/reconciliation/service.js';
-import { sealPending } from '../ledger/seal.js';
+import { buildTransparencyTree, sealPending } from '../ledger/seal.js';
+import { parseSignerKey, signerKeyOf } from '../ledger/tlog/note.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
@@ -74,6 +76,26 @@ program
     }
     const applied = await prepareDatabase(config);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    // A chain sealed before the transparency log gets its tree once, from its stored events.
+    await withRuntime(async ({ database }) => {
+      const built = await buildTransparencyTree(database.pool);
+      if (built > 0) console.log(`built the transparency tree over ${built} existing blocks`);
+    });
+  });
+
+program
+  .command('ledger-key')
+  .description(
+    "generate the ledger log's Ed25519 checkpoint key (LEDGER_LOG_KEY) and its public key",
+  )
+  .requiredOption(
+    '--name <origin>',
+    'the log origin and key name, e.g. ledger.example.com/claimchain',
+  )
+  .action((options: { name: string }) => {
+    const signerKey = signerKeyOf(options.name, new Uint8Array(randomBytes(32)));
+    console.log(`LEDGER_LOG_KEY=${signerKey}`);
+    console.log(`verifier key (publish this): ${parseSignerKey(signerKey).verifierKey}`);
   });
 
 const org = program.command('org').description('organizations');
@@ -284,6 +306,7 @@ program
         database.pool,
         config.sealBlockEventsMax,
         Number.MAX_SAFE_INTEGER,
+        parseSignerKey(config.ledgerLogKey),
       );
       console.log(
         `sealed ${result.events} events into ${result.blocks} blocks${result.busy ? ' (another sealer is running)' : ''}`,

@@ -5,6 +5,9 @@ import { z } from 'zod';
 
 const DEV_PHI_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='; // 32 ASCII bytes, dev only
 const DEV_PHI_INDEX_KEY = 'ZGV2LWluZGV4LWtleS1kZXYtaW5kZXgta2V5LWRldi0='; // 32 ASCII bytes, dev only
+/** The ledger log's checkpoint key outside production: published, so it proves nothing. */
+export const DEV_LEDGER_LOG_KEY =
+  'PRIVATE+KEY+claimchain.localhost/ledger-development+6b760e48+AcAKfdCZpQEnLkbA2wdw9NEKCua8+ertcWSOkTxGVBM0';
 
 const integer = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -65,6 +68,14 @@ const environmentSchema = z.object({
       'must be base64 of at least 32 bytes',
     )
     .optional(),
+  // Go note signer key syntax; the ledger parses and checks it (key ID against the seed) at start.
+  LEDGER_LOG_KEY: z
+    .string()
+    .regex(
+      /^PRIVATE\+KEY\+[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}$/,
+      'must be a signer key PRIVATE+KEY+<name>+<key id>+<base64 key> (claimchain ledger-key)',
+    )
+    .optional(),
   X12_USAGE_INDICATOR: z
     .enum(['P', 'T'], { error: 'must be P (production) or T (test)' })
     .optional(),
@@ -96,6 +107,10 @@ export interface Config {
   phiIndexKey: Buffer;
   /** ISA15 of the X12 we send: P (production data) or T (test data). */
   x12UsageIndicator: 'P' | 'T';
+  /** The transparency log's Ed25519 checkpoint signer key (its name is the checkpoint origin). */
+  ledgerLogKey: string;
+  /** True when ledgerLogKey is the published development key. */
+  ledgerLogKeyIsDevelopment: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +144,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   const phi = phiSchema.safeParse(environment);
   if (phi.success) problems.push(...phiProblems(phi.data));
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.LEDGER_LOG_KEY) {
+    problems.push('LEDGER_LOG_KEY must be set in production (no development key)');
+  }
   if (!parsed.success || problems.length > 0) {
     const lines = problems.map((problem) => `  ${problem}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -157,5 +175,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     // Only a production engine sends production data unless told otherwise: a 835 from a test
     // or development machine must never be taken for a real payment's remittance.
     x12UsageIndicator: values.X12_USAGE_INDICATOR ?? (values.NODE_ENV === 'production' ? 'P' : 'T'),
+    ledgerLogKey: values.LEDGER_LOG_KEY ?? DEV_LEDGER_LOG_KEY,
+    ledgerLogKeyIsDevelopment: values.LEDGER_LOG_KEY === undefined,
   };
 }

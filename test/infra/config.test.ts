@@ -8,6 +8,9 @@ const KEY_ONE = randomBytes(32);
 const KEY_TWO = randomBytes(32);
 const INDEX_KEY = randomBytes(32).toString('base64');
 const PHI_KEYS = `1:${KEY_ONE.toString('base64')}`;
+// Go's sumdb/note documentation example key: any well-formed signer key will do here.
+const LEDGER_LOG_KEY =
+  'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 
 function configError(environment: Record<string, string>): ConfigError {
   try {
@@ -41,7 +44,12 @@ describe('loadConfig', () => {
   });
 
   it('marks X12 as test data (ISA15 T) unless in production or told otherwise', () => {
-    const production = { NODE_ENV: 'production', PHI_KEYS, PHI_INDEX_KEY: INDEX_KEY };
+    const production = {
+      NODE_ENV: 'production',
+      PHI_KEYS,
+      PHI_INDEX_KEY: INDEX_KEY,
+      LEDGER_LOG_KEY,
+    };
     expect(loadConfig({}).x12UsageIndicator).toBe('T');
     expect(loadConfig(production).x12UsageIndicator).toBe('P');
     expect(loadConfig({ ...production, X12_USAGE_INDICATOR: 'T' }).x12UsageIndicator).toBe('T');
@@ -139,10 +147,26 @@ describe('loadConfig', () => {
     expect(both).toMatch(/PHI_KEYS and PHI_INDEX_KEY must be set/);
   });
 
+  it('refuses production without the ledger log key, and a malformed one anywhere', () => {
+    const production = { NODE_ENV: 'production', PHI_KEYS, PHI_INDEX_KEY: INDEX_KEY };
+    expect(configError(production).message).toMatch(/LEDGER_LOG_KEY must be set in production/);
+    expect(configError({ LEDGER_LOG_KEY: 'PeterNeumann+c74f20a3+AQ==' }).message).toMatch(
+      /^\s+LEDGER_LOG_KEY: must be a signer key/m,
+    );
+    expect(loadConfig({}).ledgerLogKeyIsDevelopment).toBe(true);
+  });
+
   it('accepts production with its own keys and uses them instead of the development keys', () => {
     const development = loadConfig({});
-    const config = loadConfig({ NODE_ENV: 'production', PHI_KEYS, PHI_INDEX_KEY: INDEX_KEY });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PHI_KEYS,
+      PHI_INDEX_KEY: INDEX_KEY,
+      LEDGER_LOG_KEY,
+    });
     expect(config.environment).toBe('production');
+    expect(config.ledgerLogKey).toBe(LEDGER_LOG_KEY);
+    expect(config.ledgerLogKeyIsDevelopment).toBe(false);
     expect(config.phiKeys).toEqual(new Map([[1, KEY_ONE]]));
     expect(config.phiIndexKey).toEqual(Buffer.from(INDEX_KEY, 'base64'));
     expect(config.phiKeys.get(1)).not.toEqual(development.phiKeys.get(1));

@@ -12,6 +12,7 @@ import { issueApiKey } from '../../src/domain/organizations.js';
 import { runReconciliation } from '../../src/domain/reconciliation/service.js';
 import { settlePayer } from '../../src/domain/settlement/service.js';
 import { sealPending } from '../../src/ledger/seal.js';
+import { parseSignerKey } from '../../src/ledger/tlog/note.js';
 import { bearer } from '../support/api.js';
 import {
   createActor,
@@ -119,7 +120,12 @@ async function createFixture(): Promise<Fixture> {
     .set('Content-Type', 'application/edi-x12')
     .send(withFreshControlNumber(sampleFile('commercial-health-insurance', parties.payerId)));
   const run = await runReconciliation(environment.database, { trigger: 'request' });
-  await sealPending(environment.database.pool, 10_000);
+  await sealPending(
+    environment.database.pool,
+    10_000,
+    undefined,
+    parseSignerKey(environment.config.ledgerLogKey),
+  );
   const event = await environment.database.pool.query<{ id: string }>(
     `SELECT id FROM ledger_events WHERE type = 'ClaimSubmitted' ORDER BY seq LIMIT 1`,
   );
@@ -353,6 +359,24 @@ function ledgerRoutes(): RouteFuzz[] {
       route: 'GET /v1/ledger/events/:id/proof',
       as: 'operatorAuditor',
       params: (fixture) => ({ id: fixture.eventId }),
+      query: { treeSize: limitField },
+    },
+    {
+      route: 'GET /v1/ledger/consistency',
+      as: 'biller',
+      query: { from: limitField, to: limitField },
+    },
+    { route: 'GET /v1/ledger/checkpoint', as: 'payerFinance' },
+    {
+      route: 'GET /v1/ledger/checkpoints',
+      as: 'providerFinance',
+      query: { beforeSize: limitField, limit: limitField },
+    },
+    { route: 'GET /v1/ledger/tile/*tile', as: 'biller', params: () => ({ tile: '0/000.p/1' }) },
+    {
+      route: 'GET /v1/ledger/entries',
+      as: 'biller',
+      query: { start: limitField, limit: limitField },
     },
     { route: 'GET /v1/balances', as: 'payerFinance', query: { asOfHeight: limitField } },
   ];
@@ -790,7 +814,7 @@ const mapValues = <In, Out>(record: Record<string, In>, map: (value: In) => Out)
 
 function pathOf(entry: RouteFuzz, params: Record<string, string>, query = ''): string {
   const pattern = entry.route.split(' ')[1]!;
-  const path = pattern.replace(/:(\w+)/g, (_, name: string) => params[name]!);
+  const path = pattern.replace(/[:*](\w+)/g, (_, name: string) => params[name]!);
   return query ? `${path}?${query}` : path;
 }
 
@@ -868,7 +892,9 @@ function send(entry: RouteFuzz, fuzzed: FuzzRequest): Promise<Response> {
 
 function described(entry: RouteFuzz, fuzzed: FuzzRequest, response: Response): string {
   const body = fuzzed.body === undefined ? '' : JSON.stringify(fuzzed.body).slice(0, 400);
-  return `${entry.route} as ${entry.as}: ${fuzzed.path.slice(0, 300)} ${body} → ${response.status} ${response.text.slice(0, 300)}`;
+  // A binary answer (a tile) has no text: name its type instead.
+  const answer = (response.text as string | undefined) ?? `<${String(response.type)}>`;
+  return `${entry.route} as ${entry.as}: ${fuzzed.path.slice(0, 300)} ${body} → ${response.status} ${answer.slice(0, 300)}`;
 }
 
 describe('fuzzing every route', () => {
