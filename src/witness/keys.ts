@@ -2,8 +2,12 @@
 // (PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)); it cosigns as cosignature/v1, so the key
 // others configure for it is the vkey of type 0x04: <name>+<hex id>+base64(0x04 || public key).
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { signatureTypeCosignatureV1, signerKeyOf, verifierKeyOf } from '../ledger/tlog/note.js';
-import { parseSignerKeyText } from './vkey.js';
+import {
+  parseSignerKey,
+  signatureTypeCosignatureV1,
+  signerKeyOf,
+  verifierKeyOf,
+} from '../ledger/tlog/note.js';
 import type { Cosigner } from './witness.js';
 
 export interface WitnessKey extends Cosigner {
@@ -12,7 +16,7 @@ export interface WitnessKey extends Cosigner {
 }
 
 export function parseWitnessKey(text: string): WitnessKey {
-  const signer = parseSignerKeyText(text.trim());
+  const signer = parseSignerKey(text.trim());
   return {
     keyName: signer.keyName,
     publicKey: signer.publicKey,

@@ -17,13 +17,13 @@ import {
   NoteFormatError,
   noteSignedBy,
   parseNote,
+  parseVerifierKey,
   signatureTypeCosignatureV1,
   signatureTypeEd25519,
   signaturesBy,
   type Note,
   type VerifierKey,
 } from '../ledger/tlog/note.js';
-import { parseVerifierKeyText } from './vkey.js';
 
 export const policyWitnessesMax = 64;
 const policyBytesMax = 64 * 1024;
@@ -96,7 +96,7 @@ export function parsePolicy(text: string): Policy {
 function verifierKeyOf(text: string, signatureType: number, where: string): VerifierKey {
   let key: VerifierKey;
   try {
-    key = parseVerifierKeyText(text);
+    key = parseVerifierKey(text);
   } catch (error) {
     if (error instanceof NoteFormatError) throw new PolicyError(`${where}: ${error.message}`);
     throw error;

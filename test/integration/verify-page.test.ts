@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventLeafHash, type EventEnvelope } from '../../src/ledger/formats.js';
-import { base64Of } from '../../src/ledger/tlog/note.js';
+import { toHex } from '../../src/ledger/hash.js';
 import { createTestEnvironment, testApp, type TestEnvironment } from '../support/environment.js';
 import { cosignNote, policyText, testWitness, ToyLog } from '../support/tlog-log.js';
 
@@ -29,7 +29,7 @@ function proofFile(log: ToyLog, cosigners: typeof witnesses): string {
     tree: {
       leafIndex,
       treeSize: log.leaves.length,
-      inclusionProof: log.inclusion(leafIndex).map(base64Of),
+      inclusionProof: log.inclusion(leafIndex).map(toHex),
       checkpoint: cosignNote(log.checkpoint(), cosigners),
     },
   });

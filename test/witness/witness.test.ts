@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { formatAddCheckpoint, parseAddCheckpoint } from '../../src/witness/protocol.js';
 import { parseWitnessKey } from '../../src/witness/keys.js';
 import { addCheckpoint, type CosignedCheckpoint } from '../../src/witness/witness.js';
-import { base64Decode, parseNote, signerKeyOf, utf8Bytes } from '../../src/ledger/tlog/note.js';
-import { parseVerifierKeyText } from '../../src/witness/vkey.js';
+import {
+  base64Decode,
+  parseNote,
+  parseVerifierKey,
+  signerKeyOf,
+  utf8Bytes,
+} from '../../src/ledger/tlog/note.js';
 import { nodeEd25519Verify, ToyLog } from '../support/tlog-log.js';
 
 const witnessKey = parseWitnessKey(signerKeyOf('witness.test/w1', new Uint8Array(32).fill(9)));
@@ -11,7 +16,7 @@ const now = new Date('2026-12-01T12:00:00.000Z');
 
 function setup() {
   const log = new ToyLog();
-  const logs = [{ origin: log.origin, keys: [parseVerifierKeyText(log.verifierKey)] }];
+  const logs = [{ origin: log.origin, keys: [parseVerifierKey(log.verifierKey)] }];
   const state = new Map<string, CosignedCheckpoint>();
   const submit = (body: string) => {
     const outcome = addCheckpoint({
@@ -61,7 +66,7 @@ describe('witness', () => {
     if (outcome.status !== 200) return;
     const [line] = parseNote(`x\n\n${outcome.body}`).signatures;
     expect(line!.keyName).toBe('witness.test/w1');
-    const key = parseVerifierKeyText(witnessKey.cosignerVerifierKey);
+    const key = parseVerifierKey(witnessKey.cosignerVerifierKey);
     expect(line!.keyId).toBe(key.keyId);
     const timestamp = new DataView(line!.signature.buffer).getBigUint64(0);
     expect(timestamp).toBe(BigInt(now.getTime() / 1000));
@@ -173,7 +178,7 @@ describe('key text', () => {
   it("reads a vkey whose base64 key holds '+' (Go splits at the first two '+' only)", () => {
     const key = testWitnessKey();
     expect(key.cosignerVerifierKey.split('+').length).toBeGreaterThan(3);
-    expect(parseVerifierKeyText(key.cosignerVerifierKey).keyName).toBe('witness.test/w1');
+    expect(parseVerifierKey(key.cosignerVerifierKey).keyName).toBe('witness.test/w1');
   });
 });
 
