@@ -7,6 +7,7 @@ import { initAdjudicationWorker } from './adjudication.js';
 import { initReconciliationWorker } from './reconciliation.js';
 import { initSealingWorker } from './sealing.js';
 import { initSettlementWorker } from './settlement.js';
+import { initWitnessPushWorker } from './witness-push.js';
 
 export interface WorkerDependencies {
   config: Config;
@@ -30,6 +31,7 @@ export function startWorkers(dependencies: WorkerDependencies): Promise<RunningW
     initAdjudicationWorker(dependencies),
     initSettlementWorker(dependencies),
     initReconciliationWorker(dependencies),
+    initWitnessPushWorker(dependencies),
   ];
   return Promise.resolve({
     async close() {

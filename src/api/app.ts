@@ -21,6 +21,8 @@ import { payersRouter } from './payers.js';
 import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
 import { x12Router } from './x12.js';
+import { witnessesRouter } from './witnesses.js';
+import { loadWitnessList } from '../witness/policy.js';
 
 export interface AppDependencies {
   config: Config;
@@ -65,6 +67,7 @@ export function createApp({ config, database, logger }: AppDependencies): Expres
   v1.use(claimsRouter({ database, phiKeys, intakeGroup, writeUnit }));
   v1.use(x12Router({ database, writeUnit }));
   v1.use(ledgerRouter(database));
+  v1.use(witnessesRouter(database, loadWitnessList(config.ledgerWitnessesFile)));
   v1.use(reviewRouter(database));
   v1.use(settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }));
   v1.use(balancesRouter(database));

@@ -7,7 +7,8 @@
 //   quorum <k>
 //
 // The same file configures the log's witnesses (the URLs) and the clients' verdicts (the keys
-// and k). Pure: `verify --policy` and the mirror run it; the /verify page has its own copy.
+// and k). Pure but for loadWitnessList; the /verify page has its own copy in JavaScript.
+import { readFileSync } from 'node:fs';
 import {
   parseCheckpointBody,
   verifyCosignature,
@@ -45,6 +46,35 @@ export interface Policy {
 export class PolicyError extends Error {}
 
 export function parsePolicy(text: string): Policy {
+  const { log, witnesses, quorum } = parseDirectives(text);
+  if (!log) throw new PolicyError('the policy has no "log <vkey>" line');
+  if (quorum === undefined) throw new PolicyError('the policy has no "quorum <k>" line');
+  if (quorum > witnesses.length) {
+    throw new PolicyError(`quorum ${quorum} is more than the ${witnesses.length} witnesses named`);
+  }
+  return { log: log.key, logVerifierKey: log.text, witnesses, quorum };
+}
+
+/** The witness lines of a policy-format file (its log and quorum lines, if any, are checked too). */
+export function parseWitnessList(text: string): PolicyWitness[] {
+  return parseDirectives(text).witnesses;
+}
+
+/** The log's witness list (LEDGER_WITNESSES_FILE), read once at start; none without a file. */
+export function loadWitnessList(file: string | undefined): PolicyWitness[] {
+  if (file === undefined) return [];
+  try {
+    return parseWitnessList(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new PolicyError(`LEDGER_WITNESSES_FILE ${file}: ${(error as Error).message}`);
+  }
+}
+
+function parseDirectives(text: string): {
+  log?: { key: VerifierKey; text: string };
+  witnesses: PolicyWitness[];
+  quorum?: number;
+} {
   if (text.length > policyBytesMax)
     throw new PolicyError(`the policy is over ${policyBytesMax} bytes`);
   let log: { key: VerifierKey; text: string } | undefined;
@@ -85,12 +115,7 @@ export function parsePolicy(text: string): Policy {
       throw new PolicyError(`${where}: unknown directive "${directive}" (log, witness, quorum)`);
     }
   });
-  if (!log) throw new PolicyError('the policy has no "log <vkey>" line');
-  if (quorum === undefined) throw new PolicyError('the policy has no "quorum <k>" line');
-  if (quorum > witnesses.length) {
-    throw new PolicyError(`quorum ${quorum} is more than the ${witnesses.length} witnesses named`);
-  }
-  return { log: log.key, logVerifierKey: log.text, witnesses, quorum };
+  return { ...(log ? { log } : {}), witnesses, ...(quorum !== undefined ? { quorum } : {}) };
 }
 
 function verifierKeyOf(text: string, signatureType: number, where: string): VerifierKey {
