@@ -2,7 +2,7 @@
 // POST /v1/ledger/checkpoints/:size/cosignatures { "cosignature": "— <name> <base64>\n" }.
 // A cosignature proves itself: it is stored only when it verifies against the key of a witness
 // configured for this log (LEDGER_WITNESSES_FILE), so who relays it does not matter.
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow, wholeNumberParameter } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
@@ -23,29 +23,33 @@ const cosignatureBodySchema = z.strictObject({
 
 export function witnessesRouter(database: Database, witnesses: readonly PolicyWitness[]): Router {
   const router = Router();
-  router.post('/ledger/checkpoints/:size/cosignatures', async (request, response) => {
-    const { size } = parseOrThrow(
-      z.object({ size: wholeNumberParameter(0, Number.MAX_SAFE_INTEGER) }),
-      request.params,
-      'path',
-    );
-    const body = parseOrThrow(cosignatureBodySchema, request.body, 'body');
-    const lines = signatureLinesOf(body.cosignature);
-    const added: string[] = [];
-    for (const line of lines) {
-      const witness = witnesses.find(
-        (each) => each.key.keyName === line.keyName && each.key.keyId === line.keyId,
+  router.post(
+    '/ledger/checkpoints/:size/cosignatures',
+    express.json({ limit: '8kb' }),
+    async (request, response) => {
+      const { size } = parseOrThrow(
+        z.object({ size: wholeNumberParameter(0, Number.MAX_SAFE_INTEGER) }),
+        request.params,
+        'path',
       );
-      if (!witness) {
-        throw new InvalidInput('unknown witness', [
-          { field: 'cosignature', message: `${line.keyName} is not a witness of this log` },
-        ]);
+      const body = parseOrThrow(cosignatureBodySchema, request.body, 'body');
+      const lines = signatureLinesOf(body.cosignature);
+      const added: string[] = [];
+      for (const line of lines) {
+        const witness = witnesses.find(
+          (each) => each.key.keyName === line.keyName && each.key.keyId === line.keyId,
+        );
+        if (!witness) {
+          throw new InvalidInput('unknown witness', [
+            { field: 'cosignature', message: `${line.keyName} is not a witness of this log` },
+          ]);
+        }
+        await addCosignature(database.pool, size, witness.key, line, new Date());
+        added.push(witness.name);
       }
-      await addCosignature(database.pool, size, witness.key, line, new Date());
-      added.push(witness.name);
-    }
-    response.status(201).json({ treeSize: size, cosignedBy: added });
-  });
+      response.status(201).json({ treeSize: size, cosignedBy: added });
+    },
+  );
   return router;
 }
 

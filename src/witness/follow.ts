@@ -31,6 +31,12 @@ export async function followOnce(witness: Witness, options: FollowOptions): Prom
   const cosigned = witness.cosignedFor(checkpoint.origin);
   const oldSize = cosigned?.treeSize ?? 0;
   if (cosigned && cosigned.treeSize === checkpoint.treeSize && sameRoot(cosigned.note, note)) {
+    // Cosigned before, but the log may not have stored it (it was down, or the POST failed).
+    const ours = ownCosignatureLine(cosigned.note);
+    if (!note.includes(ours)) {
+      await postCosignature(options, checkpoint.treeSize, ours);
+      return { outcome: 'cosigned', treeSize: checkpoint.treeSize };
+    }
     return { outcome: 'unchanged', treeSize: checkpoint.treeSize };
   }
   let proof: Uint8Array[] = [];
@@ -60,6 +66,7 @@ export async function follow(
   while (!signal.aborted) {
     try {
       const result = await followOnce(witness, options);
+      options.logger.debug(result, 'witness: polled the log');
       if (result.outcome === 'cosigned') {
         options.logger.info({ treeSize: result.treeSize }, 'witness: cosigned the log checkpoint');
       } else if (result.outcome === 'refused') {
@@ -75,6 +82,12 @@ export async function follow(
       });
     });
   }
+}
+
+/** The witness stores its cosignature as the note's last line (witness.ts cosignCheckpoint). */
+function ownCosignatureLine(storedNote: string): string {
+  const lines = storedNote.trimEnd().split('\n');
+  return `${lines[lines.length - 1]!}\n`;
 }
 
 function sameRoot(cosignedNote: string, offeredNote: string): boolean {

@@ -25,9 +25,9 @@ export class ToyLog {
 
   constructor(
     readonly origin = toyOrigin,
-    seedByte = 7,
+    seed: number | Uint8Array = 7,
   ) {
-    this.seed = new Uint8Array(32).fill(seedByte);
+    this.seed = typeof seed === 'number' ? new Uint8Array(32).fill(seed) : seed;
     this.verifierKey = verifierKeyOf(origin, signatureTypeEd25519, ed25519PublicKeyOf(this.seed));
   }
 
