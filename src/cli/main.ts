@@ -531,7 +531,7 @@ program
     'measure intake, adjudication, sealing, verification, settlement, reconciliation and the whole pipeline on scratch databases',
   )
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
-  .option('--suite <name>', 'ledger, settlement, pipeline or all', 'all')
+  .option('--suite <name>', 'ledger, settlement, pipeline, tlog or all', 'all')
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')
   .option('--rate <n>', 'pipeline: single claims offered per second', '1000')
   .option(
@@ -539,6 +539,7 @@ program
     'pipeline: seconds the load is offered (and each batch step lasts)',
     '60',
   )
+  .option('--tree-leaves <n>', 'leaves of the transparency tree proofs are served from', '1000000')
   .action(
     async (options: {
       events: string;
@@ -546,14 +547,18 @@ program
       claims: string;
       rate: string;
       seconds: string;
+      treeLeaves: string;
     }) => {
       const { runBench, BENCH_SUITES } = await import('./bench.js');
       const suite = BENCH_SUITES.find((name) => name === options.suite);
       if (!suite) throw new InvalidArgumentError(`--suite must be ${BENCH_SUITES.join(', ')}`);
-      await runBench(Number(options.events), suite, Number(options.claims), {
-        rate: Number(options.rate),
-        seconds: Number(options.seconds),
-      });
+      await runBench(
+        Number(options.events),
+        suite,
+        Number(options.claims),
+        { rate: Number(options.rate), seconds: Number(options.seconds) },
+        Number(options.treeLeaves),
+      );
     },
   );
 

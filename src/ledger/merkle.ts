@@ -1,5 +1,6 @@
 // RFC 6962 Merkle trees: roots and audit paths over a block's leaves; RFC 9162 inclusion checks.
-import { bytesEqual, sha256, sha256Bytes, sha256Text } from './hash.js';
+import { sha256, sha256Bytes, sha256Text } from './hash.js';
+import { verifyInclusion as verifyTreeInclusion } from './tlog/tree.js';
 
 // Domain separation (RFC 6962 section 2.1): a leaf can never be mistaken for an interior node.
 const leafPrefix = 0x00;
@@ -119,9 +120,10 @@ function reduceLevelInPlace(level: Uint8Array[], width: number, nodeInput: Uint8
 }
 
 /**
- * RFC 9162 section 2.1.3.2, step by step. Returns false, never throws, for any proof that does not
- * prove `leafHash` is leaf `index` of the `treeSize`-leaf tree whose root is `expectedRoot`:
- * wrong hashes, a path too short or too long, index >= treeSize, malformed sizes or byte lengths.
+ * RFC 9162 section 2.1.3.2 (the transparency log's implementation, one for the whole ledger).
+ * Returns false, never throws, for any proof that does not prove `leafHash` is leaf `index` of
+ * the `treeSize`-leaf tree whose root is `expectedRoot`: wrong hashes, a path too short or too
+ * long, index >= treeSize, malformed sizes or byte lengths.
  */
 export function verifyInclusion(
   leafHash: Uint8Array,
@@ -130,31 +132,8 @@ export function verifyInclusion(
   auditPath: readonly Uint8Array[],
   expectedRoot: Uint8Array,
 ): boolean {
-  if (!isLeafPosition(index, treeSize)) return false; // step 1
   if (auditPath.length > auditPathLengthMax) return false;
-  if (!isHash(leafHash) || !isHash(expectedRoot) || !auditPath.every(isHash)) return false;
-  // Numbers, not 32-bit bitwise operators: treeSize may exceed 2^32 (it is a safe integer).
-  let fn = index; // step 2
-  let sn = treeSize - 1;
-  let r = leafHash; // step 3
-  const nodeInput = newNodeInput();
-  for (const p of auditPath) {
-    if (sn === 0) return false; // step 4a: the path is longer than the tree is deep
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHashInto(nodeInput, p, r); // step 4b1
-      // Step 4b2: climb past the levels where this node was a promoted lone last node. At most 53
-      // iterations, since fn halves each time.
-      while (fn % 2 === 0 && fn !== 0) {
-        fn /= 2;
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      r = nodeHashInto(nodeInput, r, p);
-    }
-    fn = Math.floor(fn / 2); // step 4c
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && bytesEqual(r, expectedRoot); // step 5
+  return verifyTreeInclusion(leafHash, index, treeSize, auditPath, expectedRoot);
 }
 
 function isLeafPosition(index: number, treeSize: number): boolean {

@@ -142,12 +142,13 @@ interface CheckpointRow {
   signed_at: Date;
 }
 
+// Sort by the table's column, never the text alias of the same name ("9" > "305" as text).
 const CHECKPOINT_COLUMNS = 'tree_size::text, root_hash, body, log_signature, signed_at';
 
 async function withCosignatures(db: Queryable, row: CheckpointRow): Promise<StoredCheckpoint> {
   const { rows } = await db.query<{ key_name: string; key_id: string; signature: Buffer }>(
     `SELECT key_name, key_id::text, signature FROM ledger_cosignatures
-      WHERE tree_size = $1 ORDER BY key_name, key_id LIMIT $2`,
+      WHERE tree_size = $1 ORDER BY key_name, ledger_cosignatures.key_id LIMIT $2`,
     [row.tree_size, cosignaturesPerCheckpointMax],
   );
   const logSignature = parseNote(`${row.body}\n${row.log_signature}`).signatures[0]!;
@@ -168,7 +169,7 @@ async function withCosignatures(db: Queryable, row: CheckpointRow): Promise<Stor
 
 export async function readLatestCheckpoint(db: Queryable): Promise<StoredCheckpoint | undefined> {
   const { rows } = await db.query<CheckpointRow>(
-    `SELECT ${CHECKPOINT_COLUMNS} FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1`,
+    `SELECT ${CHECKPOINT_COLUMNS} FROM ledger_checkpoints ORDER BY ledger_checkpoints.tree_size DESC LIMIT 1`,
   );
   return rows[0] && withCosignatures(db, rows[0]);
 }
@@ -192,7 +193,7 @@ export async function readCheckpoints(
 ): Promise<StoredCheckpoint[]> {
   const { rows } = await db.query<CheckpointRow>(
     `SELECT ${CHECKPOINT_COLUMNS} FROM ledger_checkpoints WHERE tree_size < $1
-      ORDER BY tree_size DESC LIMIT $2`,
+      ORDER BY ledger_checkpoints.tree_size DESC LIMIT $2`,
     [String(beforeSize), limit],
   );
   const checkpoints: StoredCheckpoint[] = [];

@@ -1,10 +1,13 @@
 // Chain verification: recomputes every payload hash, leaf, Merkle root and block hash
-// from the stored rows, checks the links and that blocks cover every event exactly once.
+// from the stored rows, checks the links and that blocks cover every event exactly once,
+// and that the transparency tree root each block records is the root of all events so far.
 // Streams block by block, so memory stays bounded by the largest block, not the chain.
 import { canonicalJson } from './canonical.js';
 import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
-import { merkleRoot } from './merkle.js';
+import { merkleRoot, nodeHash } from './merkle.js';
+import { CompactRange, subtreesOfRange } from './tlog/tree.js';
+import { subtreeReaderOf } from './transparency-log.js';
 import type { Queryable } from '../infra/db.js';
 import {
   firstPayloadJsonChanged,
@@ -64,16 +67,22 @@ export async function verifyChain(
   let previous: ChainPoint = from;
   let blocksChecked = 0;
   let eventsChecked = 0;
+  const tree = await treeAt(db, from);
   for (;;) {
     const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
     if (blocks.length === 0) break;
+    const treeRoots = await readTreeRoots(db, previous.height, blocks.length);
     // The database reads a block's rows while this process hashes the block before it.
     let next = readBlockRows(db, blocks[0]!);
     for (const [index, block] of blocks.entries()) {
       const rows = next;
       const following = blocks[index + 1];
       if (following) next = readBlockRows(db, following);
-      const failure = checkLink(block, previous) ?? (await checkBlockEvents(block, await rows));
+      const leaves: Uint8Array[] = [];
+      const failure =
+        checkLink(block, previous) ??
+        (await checkBlockEvents(block, await rows, leaves)) ??
+        checkTreeRoot(block, leaves, tree, treeRoots.get(block.header.height));
       if (failure) {
         return {
           ok: false,
@@ -113,6 +122,55 @@ export async function verifyChain(
     };
   }
   return { ok: true, blocksChecked, eventsChecked, unsealedEvents, head: previous };
+}
+
+/**
+ * The tree as of `from`: empty at genesis; otherwise rebuilt from the stored tiles (trusted as
+ * the block was when it was verified). Undefined when that block predates the tree (a chain not
+ * yet migrated): the tree is then not checked.
+ */
+async function treeAt(db: Queryable, from: ChainPoint): Promise<CompactRange | undefined> {
+  if (from.height === 0) return new CompactRange(nodeHash);
+  const { rows } = await db.query<{ built: boolean }>(
+    'SELECT tree_root IS NOT NULL AS built FROM ledger_blocks WHERE height = $1',
+    [from.height],
+  );
+  if (!rows[0]?.built) return undefined;
+  const size = Number(from.lastSeq);
+  const hashes = await subtreeReaderOf(db)(subtreesOfRange({ start: 0, end: size }));
+  return CompactRange.of(size, hashes, nodeHash);
+}
+
+/** The tree roots blocks recorded (null for blocks older than the tree, until it is built). */
+async function readTreeRoots(
+  db: Queryable,
+  afterHeight: number,
+  limit: number,
+): Promise<Map<number, string | null>> {
+  const { rows } = await db.query<{ height: number; tree_root: string | null }>(
+    'SELECT height, tree_root FROM ledger_blocks WHERE height > $1 ORDER BY height LIMIT $2',
+    [afterHeight, limit],
+  );
+  return new Map(rows.map((row) => [row.height, row.tree_root]));
+}
+
+/** Grows the tree by the block's (already checked) leaves and compares the root it recorded. */
+function checkTreeRoot(
+  block: StoredBlock,
+  leaves: readonly Uint8Array[],
+  tree: CompactRange | undefined,
+  treeRoot: string | null | undefined,
+): VerifyFailure | undefined {
+  if (!tree) return undefined;
+  for (const leaf of leaves) tree.append(leaf);
+  if (treeRoot === null || treeRoot === undefined) return undefined;
+  if (toHex(tree.root()) !== treeRoot) {
+    return {
+      height: block.header.height,
+      reason: `transparency tree root after the block (size ${tree.size}) does not match the events`,
+    };
+  }
+  return undefined;
 }
 
 function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | undefined {
@@ -156,13 +214,14 @@ function readBlockRows(db: Queryable, block: StoredBlock): Promise<BlockRows> {
   return rows;
 }
 
+/** Checks a block's events; their leaves are left in `leaves` for the tree check after it. */
 async function checkBlockEvents(
   block: StoredBlock,
   { events, jsonChanged }: BlockRows,
+  leaves: Uint8Array[],
 ): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
-  const leaves: Uint8Array[] = [];
   for (const [index, { envelope, payload }] of events.entries()) {
     const expectedSeq = (firstSeq + BigInt(index)).toString();
     if (envelope.seq !== expectedSeq) {

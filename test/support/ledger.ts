@@ -21,18 +21,19 @@ export function syntheticEvent(
   };
 }
 
-/** Appends `count` synthetic events in transactions of `chunk`. */
+/** Appends `count` synthetic events in transactions of `chunk`, acted by (and party to) an org. */
 export async function appendSyntheticEvents(
   pool: pg.Pool,
   count: number,
   chunk = 10_000,
+  actorOrgId?: string,
 ): Promise<void> {
   for (let start = 0; start < count; start += chunk) {
     const size = Math.min(chunk, count - start);
     await inTransaction(pool, (client) =>
       appendEvents(
         client,
-        Array.from({ length: size }, (_, offset) => syntheticEvent(start + offset)),
+        Array.from({ length: size }, (_, offset) => syntheticEvent(start + offset, actorOrgId)),
       ),
     );
   }

@@ -257,3 +257,62 @@ function isPowerOfTwo(value: number): boolean {
   while (power < value) power *= 2;
   return power === value;
 }
+
+/**
+ * The root of a growing tree in O(log n) memory: the hashes of the complete subtrees of its
+ * binary decomposition (what subtreesOfRange({ start: 0, end: size }) names), largest first.
+ * Verifiers and mirrors stream leaves through it and compare each root with a signed one.
+ */
+export class CompactRange {
+  private readonly levels: number[] = [];
+  private readonly hashes: Uint8Array[] = [];
+  private leafCount = 0;
+
+  /** `nodeHash` may be swapped for a faster SHA-256(0x01 ‖ l ‖ r) where one exists (Node). */
+  constructor(
+    private readonly nodeHash: (left: Uint8Array, right: Uint8Array) => Uint8Array = nodeHashOf,
+  ) {}
+
+  /** A range over a tree of `size` leaves, given its subtrees' hashes (largest first). */
+  static of(
+    size: number,
+    subtreeHashes: readonly Uint8Array[],
+    nodeHash?: (left: Uint8Array, right: Uint8Array) => Uint8Array,
+  ): CompactRange {
+    const range = new CompactRange(nodeHash);
+    if (size === 0) return range;
+    const subtrees = subtreesOfRange({ start: 0, end: size });
+    if (subtrees.length !== subtreeHashes.length || !subtreeHashes.every(isHash)) {
+      throw new RangeError(`a tree of ${size} leaves has ${subtrees.length} subtree hashes`);
+    }
+    subtrees.forEach((subtree, position) => {
+      range.levels.push(subtree.level);
+      range.hashes.push(subtreeHashes[position]!.slice());
+    });
+    range.leafCount = size;
+    return range;
+  }
+
+  get size(): number {
+    return this.leafCount;
+  }
+
+  append(leafHash: Uint8Array): void {
+    if (!isHash(leafHash)) throw new TypeError('CompactRange.append: a leaf hash is 32 bytes');
+    let level = 0;
+    let hash = leafHash;
+    // Two complete subtrees of one height merge, as a binary counter carries.
+    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
+      this.levels.pop();
+      hash = this.nodeHash(this.hashes.pop()!, hash);
+      level += 1;
+    }
+    this.levels.push(level);
+    this.hashes.push(hash);
+    this.leafCount += 1;
+  }
+
+  root(): Uint8Array {
+    return this.hashes.length === 0 ? emptyTreeRoot() : foldSubtreeHashes(this.hashes);
+  }
+}

@@ -14,12 +14,14 @@ import {
   type Tile,
 } from '../../../src/ledger/tlog/tiles.js';
 import {
+  CompactRange,
   consistencyProofRanges,
   emptyTreeRoot,
   inclusionProofRanges,
   leafHashOf,
   nodeHashOf,
   rootFromInclusionProof,
+  subtreesOfRange,
   verifyConsistency,
   verifyInclusion,
 } from '../../../src/ledger/tlog/tree.js';
@@ -294,5 +296,37 @@ describe('every tree of 1..64 leaves, every leaf and every pair of sizes, agains
       false,
     );
     expect(rootFromInclusionProof(leaves[0]!, 0, 1, [])).toEqual(leaves[0]);
+  });
+});
+
+describe('CompactRange', () => {
+  const leaves = Array.from({ length: 300 }, (_, index) =>
+    refLeaf(Uint8Array.of(index % 256, index >> 8)),
+  );
+
+  it('gives the RFC 9162 root after every append, from empty and from a stored prefix', () => {
+    const range = new CompactRange();
+    expect(toHex(range.root())).toBe(roots[0]);
+    for (const [index, leaf] of leaves.entries()) {
+      range.append(leaf);
+      expect(range.size).toBe(index + 1);
+      expect(toHex(range.root()), `size ${index + 1}`).toBe(
+        toHex(merkleRoot(leaves.slice(0, index + 1))),
+      );
+    }
+    for (const size of [1, 5, 64, 255, 256, 299]) {
+      const hashes = subtreesOfRange({ start: 0, end: size }).map((subtree) =>
+        refMth(
+          leaves.slice(
+            subtree.index * 2 ** subtree.level,
+            (subtree.index + 1) * 2 ** subtree.level,
+          ),
+        ),
+      );
+      const resumed = CompactRange.of(size, hashes);
+      for (const leaf of leaves.slice(size)) resumed.append(leaf);
+      expect(toHex(resumed.root())).toBe(toHex(merkleRoot(leaves)));
+    }
+    expect(() => CompactRange.of(5, [leaves[0]!])).toThrow(/2 subtree hashes/);
   });
 });
