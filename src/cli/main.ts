@@ -37,6 +37,8 @@ import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
 import {
+  runMirror,
+  type MirrorCommandOptions,
   runWitness,
   verifyProofWithPolicy,
   WitnessSetupError,
@@ -393,6 +395,23 @@ program
     console.error(
       `verifier key (put it in the log's witness list and in policies): ${verifierKey}`,
     );
+  });
+
+program
+  .command('mirror')
+  .description(
+    "keep a verified local copy of the log's leaves: fetch what is new, rebuild the tree, check every signed checkpoint",
+  )
+  .requiredOption('--url <url>', 'the log API base URL')
+  .requiredOption('--dir <directory>', 'the local copy (created if missing)')
+  .requiredOption('--log <vkey>', "the log's verifier key")
+  .option('--policy <file>', "also require the policy's witness quorum on the latest checkpoint")
+  .option('--api-key <key>', 'API key to read the log (default: $CLAIMCHAIN_API_KEY)')
+  .option('--verify-only', 'check the local copy against its saved checkpoint; fetch nothing')
+  .action(async (options: MirrorCommandOptions) => {
+    const result = await runMirror(options);
+    console.log(result.message);
+    process.exitCode = result.ok ? 0 : 1;
   });
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,11 +1,17 @@
 // `witness`: a participant's witness process (C2SP tlog-witness), serving add-checkpoint or,
 // with --follow, pulling the log's checkpoints itself. `verify --policy`: the offline verdict.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../infra/logger.js';
 import { verifyEventProof } from '../ledger/proof.js';
 import { parseVerifierKey, signatureTypeEd25519 } from '../ledger/tlog/note.js';
 import { follow } from '../witness/follow.js';
+import {
+  MirrorMismatch,
+  updateMirror,
+  verifyMirror,
+  type MirrorOptions,
+} from '../witness/mirror.js';
 import { parseWitnessKey } from '../witness/keys.js';
 import { parsePolicy, PolicyError } from '../witness/policy.js';
 import { createWitnessServer, Witness } from '../witness/server.js';
@@ -121,6 +127,49 @@ export async function verifyProofWithPolicy(
       `proof OK: the event is leaf ${tree.leafIndex} of the log's tree of size ${tree.treeSize}, ` +
       `signed by the log and cosigned by ${tree.cosignedBy.join(', ')} (quorum ${policy.quorum})`,
   };
+}
+
+export interface MirrorCommandOptions {
+  url: string;
+  dir: string;
+  log: string;
+  policy?: string;
+  apiKey?: string;
+  verifyOnly?: boolean;
+}
+
+/** `mirror`: update (or only verify) the local copy; a mismatch is a clear message, exit 1. */
+export async function runMirror(
+  options: MirrorCommandOptions,
+): Promise<{ ok: boolean; message: string }> {
+  await mkdir(options.dir, { recursive: true });
+  const mirrorOptions: MirrorOptions = {
+    logUrl: options.url,
+    apiKey: options.apiKey ?? process.env.CLAIMCHAIN_API_KEY,
+    directory: options.dir,
+    logKey: parseVerifierKey(options.log),
+    ...(options.policy ? { policy: parsePolicy(await readFile(options.policy, 'utf8')) } : {}),
+  };
+  try {
+    if (options.verifyOnly) {
+      const { checkpoint } = await verifyMirror(mirrorOptions);
+      return {
+        ok: true,
+        message: `mirror OK: ${checkpoint?.treeSize ?? 0} leaves match the saved signed checkpoint`,
+      };
+    }
+    const result = await updateMirror(mirrorOptions);
+    return {
+      ok: true,
+      message:
+        `mirror OK: ${result.treeSize} leaves (${result.leavesFetched} fetched), ` +
+        `${result.checkpointsChecked} signed checkpoints rebuilt and matched`,
+    };
+  } catch (error) {
+    if (error instanceof MirrorMismatch)
+      return { ok: false, message: `mirror MISMATCH: ${error.message}` };
+    throw error;
+  }
 }
 
 export type { Logger };
