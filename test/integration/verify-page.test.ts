@@ -6,7 +6,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventLeafHash, type EventEnvelope } from '../../src/ledger/formats.js';
 import { toHex } from '../../src/ledger/hash.js';
-import { createTestEnvironment, testApp, type TestEnvironment } from '../support/environment.js';
+import request from 'supertest';
+import { sealPending } from '../../src/ledger/seal.js';
+import { parseNote, parseSignerKey, parseVerifierKey } from '../../src/ledger/tlog/note.js';
+import { addCosignature, readLatestCheckpoint } from '../../src/ledger/transparency-log.js';
+import {
+  createActor,
+  createTestEnvironment,
+  testApp,
+  type TestEnvironment,
+} from '../support/environment.js';
+import { appendSyntheticEvents } from '../support/ledger.js';
 import { cosignNote, policyText, testWitness, ToyLog } from '../support/tlog-log.js';
 
 const envelope: EventEnvelope = {
@@ -119,6 +129,45 @@ describe('/verify in a browser', () => {
   it('rejects a checkpoint without enough cosignatures, naming who cosigned', async () => {
     expect(await verdictOf(proofFile(log, witnesses.slice(0, 1)), policy)).toBe(
       "REJECTED: 1 of the policy's witnesses cosigned the checkpoint (witness.test/w1); the quorum is 2",
+    );
+  });
+
+  it('accepts a real proof served by the log, with cosignatures the log stored', async () => {
+    const pool = environment.database.pool;
+    const signer = parseSignerKey(environment.config.ledgerLogKey);
+    const auditor = await createActor(environment, 'operator', 'auditor');
+    await appendSyntheticEvents(pool, 20);
+    await sealPending(pool, 8, 1_000, signer);
+    const latest = (await readLatestCheckpoint(pool))!;
+    for (const witness of witnesses.slice(0, 2)) {
+      const [line] = parseNote(cosignNote(latest.note, [witness])).signatures.slice(-1);
+      await addCosignature(
+        pool,
+        latest.treeSize,
+        parseVerifierKey(witness.cosignerVerifierKey),
+        line!,
+        new Date(),
+      );
+    }
+    const { rows } = await pool.query<{ id: string }>(
+      'SELECT id FROM ledger_events ORDER BY seq DESC LIMIT 1 OFFSET 3',
+    );
+    const proof = await request(server)
+      .get(`/v1/ledger/events/${rows[0]!.id}/proof`)
+      .set('authorization', `Bearer ${auditor.key}`);
+    expect(proof.status).toBe(200);
+    const realPolicy = [
+      `log ${signer.verifierKey}`,
+      ...witnesses.map((witness) => `witness ${witness.keyName} ${witness.cosignerVerifierKey}`),
+      'quorum 2',
+    ].join('\n');
+    expect(await verdictOf(JSON.stringify(proof.body), realPolicy)).toBe(
+      'VALID: the event is in the log, as the policy requires',
+    );
+    expect(
+      await verdictOf(JSON.stringify(proof.body), realPolicy.replace('quorum 2', 'quorum 3')),
+    ).toBe(
+      "REJECTED: 2 of the policy's witnesses cosigned the checkpoint (witness.test/w1, witness.test/w2); the quorum is 3",
     );
   });
 
