@@ -1,7 +1,7 @@
 // Witness push: the log offers its latest checkpoint to each configured witness (C2SP
 // tlog-witness add-checkpoint) and stores the cosignatures they answer with. A sweep every
 // WITNESS_PUSH_INTERVAL_MS adds one job per witness that has not cosigned the latest checkpoint
-// (job id witness-push:<name>:<size>:<minute>, so sweeps within a minute add it once, and a
+// (job id witness-push.<name>.<size>.<minute>, so sweeps within a minute add it once, and a
 // witness whose job ran out of attempts is offered the checkpoint again the next minute); each
 // job retries with exponential backoff. Sealing never waits on any of this: a witness that is down only leaves
 // its cosignature missing until it is back, and the next checkpoint is offered to it then.
@@ -97,7 +97,8 @@ export async function addWitnessPushJobs(
       'push',
       { witnessName: witness.name, treeSize: latest.treeSize },
       {
-        jobId: `witness-push:${witness.name}:${latest.treeSize}:${Math.floor(Date.now() / WITNESS_REOFFER_MS)}`,
+        // BullMQ refuses ':' in custom job ids.
+        jobId: `witness-push.${witness.name.replaceAll(':', '_')}.${latest.treeSize}.${Math.floor(Date.now() / WITNESS_REOFFER_MS)}`,
       },
     );
     added++;

@@ -16,6 +16,9 @@ import { formatAddCheckpoint } from '../../src/witness/protocol.js';
 import { checkCheckpoint, loadWitnessList, parsePolicy } from '../../src/witness/policy.js';
 import { verifyProofWithPolicy } from '../../src/cli/witness.js';
 import { execWitnessPushJob } from '../../workers/witness-push.js';
+import { startWorkers } from '../../workers/index.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { openRedis } from '../../src/infra/redis.js';
 import {
   createActor,
   createTestEnvironment,
@@ -87,7 +90,11 @@ describe('witnesses against a real log', () => {
         .map((w, i) => `witness w${i + 1} ${w.cosignerVerifierKey} http://127.0.0.1:${ports[i]}`)
         .join('\n'),
     );
-    environment = await createTestEnvironment({ LEDGER_WITNESSES_FILE: witnessListFile });
+    environment = await createTestEnvironment({
+      LEDGER_WITNESSES_FILE: witnessListFile,
+      WITNESS_PUSH_INTERVAL_MS: '200',
+      SEAL_INTERVAL_MS: '100',
+    });
     logVerifierKey = signer().verifierKey;
     const keyText = environment.config.ledgerLogKey;
     // PRIVATE+KEY+<name>+<id>+<base64>: the base64 (which may hold '+') after the fourth '+'.
@@ -156,6 +163,32 @@ describe('witnesses against a real log', () => {
       ok: true,
       message: `proof OK: the event is leaf 7 of the log's tree of size ${treeSize}, signed by the log and cosigned by w1, w2, w3 (quorum 2)`,
     });
+  });
+
+  it('the workers seal and push by themselves: a new checkpoint is cosigned without a call', async () => {
+    const redis = openRedis(environment.config.redisUrl);
+    const workers = await startWorkers({
+      config: environment.config,
+      database: environment.database,
+      connection: redis,
+      logger: createLogger('silent'),
+    });
+    try {
+      const before = (await readLatestCheckpoint(environment.database.pool))!.treeSize;
+      await appendSyntheticEvents(environment.database.pool, 12);
+      await expect
+        .poll(
+          async () => {
+            const latest = (await readLatestCheckpoint(environment.database.pool))!;
+            return latest.treeSize > before && latest.cosignatureCount === 3;
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toBe(true);
+    } finally {
+      await workers.close();
+      redis.disconnect();
+    }
   });
 
   it('a killed witness does not hold up the others and catches up when restarted with --follow', async () => {
