@@ -5,7 +5,8 @@
 // witness whose job ran out of attempts is offered the checkpoint again the next minute); each
 // job retries with exponential backoff. Sealing never waits on any of this: a witness that is down only leaves
 // its cosignature missing until it is back, and the next checkpoint is offered to it then.
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ErrorCode, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { dependencyOutageReason } from '../src/infra/errors.js';
 import { parseTreeSize, formatAddCheckpoint } from '../src/witness/protocol.js';
 import { loadWitnessList, type PolicyWitness } from '../src/witness/policy.js';
 import { parseNote } from '../src/ledger/tlog/note.js';
@@ -52,7 +53,16 @@ export function initWitnessPushWorker(dependencies: WorkerDependencies) {
     (job) => execWitnessPushJob(database.pool, witnesses, job),
     { ...options, concurrency: Math.max(1, witnesses.length) },
   );
+  // Redis being away is reported once by reportConnectionState; BullMQ repeats it per retry.
+  const onError = (error: Error & { code?: unknown }) => {
+    if (dependencyOutageReason(error) !== undefined) return;
+    if (error.code === ErrorCode.JobNotExist || error.code === ErrorCode.JobLockNotExist) return;
+    logger.error({ queue: WITNESS_PUSH_QUEUE, err: error }, 'queue error');
+  };
+  queue.on('error', onError);
+  worker.on('error', onError);
   worker.on('failed', (job, error) => {
+    if (dependencyOutageReason(error) !== undefined) return;
     logger.warn(
       { witness: job?.data.witnessName, treeSize: job?.data.treeSize, attempt: job?.attemptsMade },
       `witness push failed: ${error.message}`,
