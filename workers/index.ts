@@ -8,6 +8,7 @@ import { initAdjudicationWorker } from './adjudication.js';
 import { initReconciliationWorker } from './reconciliation.js';
 import { initSealingWorker } from './sealing.js';
 import { initSettlementWorker } from './settlement.js';
+import { initWitnessPushWorker } from './witness-push.js';
 
 export interface WorkerDependencies {
   config: Config;
@@ -36,6 +37,7 @@ export function startWorkers(
     initAdjudicationWorker(dependencies),
     initSettlementWorker(dependencies),
     initReconciliationWorker(dependencies),
+    initWitnessPushWorker(dependencies),
   ];
   return Promise.resolve({
     async close() {

@@ -1,4 +1,5 @@
 // The HTTP API: every /v1 route is authenticated; errors go through one handler.
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import { IntakeGroup } from '../domain/claims/group.js';
 import { writeIntakeUnits, type IntakeUnit, type UnitResult } from '../domain/claims/intake.js';
@@ -27,6 +28,8 @@ import { reviewRouter } from './review.js';
 import { settlementRouter } from './settlement.js';
 import { x12Router } from './x12.js';
 import { apiReferenceAssets, buildOpenApiDocument, referenceRoutes } from './openapi.js';
+import { witnessesRouter } from './witnesses.js';
+import { loadWitnessList } from '../witness/policy.js';
 
 export interface AppDependencies {
   config: Config;
@@ -37,6 +40,9 @@ export interface AppDependencies {
   /** The process's metrics, shared with its workers when they run in it. */
   metrics?: Metrics;
 }
+
+/** The in-browser proof verifier: static files, no server calls once loaded (README "/verify"). */
+const VERIFY_PAGE_DIRECTORY = fileURLToPath(new URL('../../public/verify', import.meta.url));
 
 export function phiKeysOf(config: Config): PhiKeys {
   return {
@@ -74,6 +80,7 @@ export function createApp(dependencies: AppDependencies): Express {
     claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
     x12Router({ database, writeUnit }),
     ledgerRouter(database),
+    witnessesRouter(database, loadWitnessList(config.ledgerWitnessesFile)),
     reviewRouter(database),
     settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),
     balancesRouter(database),
@@ -92,6 +99,7 @@ export function createApp(dependencies: AppDependencies): Express {
   ]);
 
   app.use(reference.router);
+  app.use('/verify', express.static(VERIFY_PAGE_DIRECTORY, { index: 'index.html', maxAge: 0 }));
   app.use(apiReferenceAssets());
   app.use('/v1/fhir', fhir.router);
   const v1Router = express.Router();

@@ -37,6 +37,18 @@ import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';
 import { startEngine, stopOnSignals } from './serve.js';
 import { describeReport, verifyChainCommand, verifyProofFile } from './verify.js';
 import {
+  runMirror,
+  type MirrorCommandOptions,
+  runWitness,
+  verifyProofWithPolicy,
+  WitnessSetupError,
+  type WitnessCommandOptions,
+} from './witness.js';
+import { generateWitnessKey } from '../witness/keys.js';
+import { PolicyError } from '../witness/policy.js';
+import { WitnessStateError } from '../witness/state.js';
+import { NoteFormatError } from '../ledger/tlog/note.js';
+import {
   describeX12Answer,
   fetchAcknowledgments,
   interchangeIdOf,
@@ -321,20 +333,90 @@ program
     '--proof <file>',
     'verify one proof file (GET /v1/ledger/events/:id/proof) without the database',
   )
+  .option(
+    '--policy <file>',
+    "with --proof: also require the checkpoint signed by the policy's log and a quorum of its witnesses",
+  )
   .option('--json', 'print the report as JSON')
-  .action(async (options: { proof?: string; json?: boolean }) => {
+  .action(async (options: { proof?: string; policy?: string; json?: boolean }) => {
     if (options.proof) {
-      const result = await verifyProofFile(options.proof);
+      const result = options.policy
+        ? await verifyProofWithPolicy(options.proof, options.policy)
+        : await verifyProofFile(options.proof);
       console.log(result.message);
       process.exitCode = result.ok ? 0 : 1;
       return;
     }
+    if (options.policy) throw new InvalidArgumentError('--policy needs --proof');
     await withRuntime(async (runtime) => {
       const report = await verifyChainCommand(runtime, !options.json && process.stderr.isTTY);
       console.log(options.json ? JSON.stringify(report) : describeReport(report));
       process.exitCode = report.ok ? 0 : 1;
     });
   });
+
+program
+  .command('witness')
+  .description(
+    "run a witness (C2SP tlog-witness): cosign the log's checkpoints that are consistent with the last one cosigned",
+  )
+  .option('--key-file <file>', 'the witness signer key (default: $WITNESS_KEY); see witness-keygen')
+  .option(
+    '--log <vkey>',
+    "a log's verifier key (its name is the log's origin); repeatable",
+    collect,
+    [],
+  )
+  .requiredOption('--state <file>', 'the state file: the last checkpoint cosigned per log')
+  .option(
+    '--evidence <file>',
+    'where alarms are appended as JSON lines (default: <state>.evidence.jsonl)',
+  )
+  .option('--listen <host:port>', 'serve POST /add-checkpoint here', '127.0.0.1:3100')
+  .option('--follow <url>', "pull instead: poll this log's API and hand it the cosignatures")
+  .option(
+    '--api-key <key>',
+    'with --follow: the API key to read the log (default: $CLAIMCHAIN_API_KEY)',
+  )
+  .option('--interval-ms <ms>', 'with --follow: how often to poll', '2000')
+  .action(async (options: WitnessCommandOptions) => {
+    await runWitness(options);
+  });
+
+program
+  .command('witness-keygen')
+  .description("generate a witness's Ed25519 key and print its cosignature/v1 verifier key")
+  .requiredOption('--name <name>', 'the witness key name, e.g. witness.payer.example/w1')
+  .option('--out <file>', 'write the signer key here (mode 600) instead of standard output')
+  .action(async (options: { name: string; out?: string }) => {
+    const { signerKey, verifierKey } = generateWitnessKey(options.name);
+    if (options.out) await writeFile(options.out, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });
+    else console.log(signerKey);
+    console.error(
+      `verifier key (put it in the log's witness list and in policies): ${verifierKey}`,
+    );
+  });
+
+program
+  .command('mirror')
+  .description(
+    "keep a verified local copy of the log's leaves: fetch what is new, rebuild the tree, check every signed checkpoint",
+  )
+  .requiredOption('--url <url>', 'the log API base URL')
+  .requiredOption('--dir <directory>', 'the local copy (created if missing)')
+  .requiredOption('--log <vkey>', "the log's verifier key")
+  .option('--policy <file>', "also require the policy's witness quorum on the latest checkpoint")
+  .option('--api-key <key>', 'API key to read the log (default: $CLAIMCHAIN_API_KEY)')
+  .option('--verify-only', 'check the local copy against its saved checkpoint; fetch nothing')
+  .action(async (options: MirrorCommandOptions) => {
+    const result = await runMirror(options);
+    console.log(result.message);
+    process.exitCode = result.ok ? 0 : 1;
+  });
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 const x12 = program.command('x12').description('X12 files');
 x12
@@ -528,7 +610,14 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof MigrationError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof MigrationError ||
+    error instanceof WitnessSetupError ||
+    error instanceof WitnessStateError ||
+    error instanceof PolicyError ||
+    error instanceof NoteFormatError
+  ) {
     console.error(error.message);
   } else if (error instanceof InvalidInput) {
     console.error(

@@ -84,6 +84,9 @@ const environmentSchema = z.object({
       'must be a signer key PRIVATE+KEY+<name>+<key id>+<base64 key> (claimchain ledger-key)',
     )
     .optional(),
+  // The log's witnesses: a file of "witness <name> <vkey> [<url>]" lines (README "Witnesses").
+  LEDGER_WITNESSES_FILE: z.string().min(1).optional(),
+  WITNESS_PUSH_INTERVAL_MS: integer(100, 3_600_000, 2_000),
   X12_USAGE_INDICATOR: z
     .enum(['P', 'T'], { error: 'must be P (production) or T (test)' })
     .optional(),
@@ -129,6 +132,10 @@ export interface Config {
   ledgerLogKey: string;
   /** True when ledgerLogKey is the published development key. */
   ledgerLogKeyIsDevelopment: boolean;
+  /** The witness list file; without it the log asks no witness and accepts no cosignature. */
+  ledgerWitnessesFile: string | undefined;
+  /** How often the log offers its latest checkpoint to witnesses that have not cosigned it. */
+  witnessPushIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -200,5 +207,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     x12UsageIndicator: values.X12_USAGE_INDICATOR ?? (values.NODE_ENV === 'production' ? 'P' : 'T'),
     ledgerLogKey: values.LEDGER_LOG_KEY ?? DEV_LEDGER_LOG_KEY,
     ledgerLogKeyIsDevelopment: values.LEDGER_LOG_KEY === undefined,
+    ledgerWitnessesFile: values.LEDGER_WITNESSES_FILE,
+    witnessPushIntervalMs: values.WITNESS_PUSH_INTERVAL_MS,
   };
 }

@@ -4,7 +4,15 @@ import { Queue } from 'bullmq';
 import type { Config } from './config.js';
 import type { Redis } from './redis.js';
 
-export const QUEUE_NAMES = ['sealing', 'adjudication', 'settlement', 'reconciliation'] as const;
+export const QUEUE_NAMES = [
+  'sealing',
+  'adjudication',
+  'settlement',
+  'reconciliation',
+  // The log's pushes of each new checkpoint to its witnesses: a sweep, and a job per witness.
+  'witness-push-sweep',
+  'witness-push',
+] as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[number];
 

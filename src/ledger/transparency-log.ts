@@ -303,7 +303,7 @@ export async function readLeafEntries(
     party_org_ids: string[] | null;
     payload: JsonValue;
   }>(
-    `SELECT seq::text, party_org_ids, payload FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
+    `SELECT seq::text, party_org_ids, payload FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
     [start + 1, end],
   );
   return envelopes.map((envelope, position) => {

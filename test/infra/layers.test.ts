@@ -31,6 +31,21 @@ describe('the layer rule', () => {
     ).toEqual(['src/infra sits below ledger: imports point downward only (ARCHITECTURE.md)']);
   });
 
+  it('refuses the witness importing the domain, and the ledger importing the witness', async () => {
+    expect(
+      await layerProblems(
+        'src/witness/policy.ts',
+        "import { moneyText } from '../domain/claims/schema.js';\nexport const used = moneyText;\n",
+      ),
+    ).toEqual(['src/witness sits below domain: imports point downward only (ARCHITECTURE.md)']);
+    expect(
+      await layerProblems(
+        'src/ledger/hash.ts',
+        "import { parsePolicy } from '../witness/policy.js';\nexport const used = parsePolicy;\n",
+      ),
+    ).toEqual(['src/ledger sits below witness: imports point downward only (ARCHITECTURE.md)']);
+  });
+
   it('refuses the domain importing the API, and a worker importing the API', async () => {
     expect(
       await layerProblems(

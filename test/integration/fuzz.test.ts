@@ -259,6 +259,12 @@ function ledgerRoutes(): RouteFuzz[] {
       as: 'providerFinance',
       query: { beforeSize: limitField, limit: limitField },
     },
+    {
+      route: 'POST /v1/ledger/checkpoints/:size/cosignatures',
+      as: 'biller',
+      params: () => ({ size: '1' }),
+      template: () => ({ cosignature: `\u2014 witness.test/w1 ${'A'.repeat(96)}\n` }),
+    },
     { route: 'GET /v1/ledger/tile/*tile', as: 'biller', params: () => ({ tile: '0/000.p/1' }) },
     {
       route: 'GET /v1/ledger/entries',

@@ -250,6 +250,9 @@ describe('the transparency log', () => {
     expect(otherPage.entries.map((entry) => entry.leafHash)).toEqual(leaves.slice(0, 2).map(toHex));
     expect(otherPage.entries[0]).not.toHaveProperty('envelope');
     expect(otherPage.entries[0]).not.toHaveProperty('payload');
+    // Across seq 9 → 10 and 99 → 100 (where text order and number order part ways).
+    const across = (await get('/v1/ledger/entries?start=5&limit=100')).body as typeof page;
+    expect(across.entries.map((entry) => entry.leafHash)).toEqual(leaves.slice(5, 105).map(toHex));
   });
 
   it('keeps a verified witness cosignature and serves it with the checkpoint; refuses a bad one', async () => {

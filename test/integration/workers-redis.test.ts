@@ -18,7 +18,7 @@ import { capturingLogger, LOG_LEVEL, type LogLine } from '../support/log.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
 
-const QUEUES = ['adjudication', 'reconciliation', 'sealing', 'settlement'];
+const QUEUES = ['adjudication', 'reconciliation', 'sealing', 'settlement', 'witness-push-sweep'];
 const RECONNECT_ATTEMPTS_MIN = 5;
 /** The worker's own info lines while the test waits (a sweep or seal every 100 ms at most). */
 const WORK_LINES_MAX = 40;
