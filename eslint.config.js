@@ -1,4 +1,5 @@
 // Type-checked linting: floating promises and unsafe any are the bugs that lose money here.
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -35,7 +36,11 @@ export default tseslint.config(
 /**
  * The layers (ARCHITECTURE.md): imports point downward only. api and workers call the domain;
  * the domain uses interop, ledger and infra; the ledger knows nothing of claims; infra knows
- * nothing above it. An import the wrong way fails the lint, and so CI.
+ * nothing above it. And the areas of the domain (src/domain/<area>/): each owns its tables, and
+ * everyone outside an area (another area, the API, the CLI, the workers) uses it through its
+ * entry module, src/domain/<area>/index.ts, or its pure modules (schemas,
+ * types, the adjudication engine; they touch no table). interop has its own, narrower rule
+ * (interopPatterns). An import the wrong way fails the lint, and so CI.
  */
 function layerRules() {
   const above = {
@@ -46,25 +51,47 @@ function layerRules() {
     'src/interop': ['api', 'cli', 'workers'],
     'src/domain': ['api', 'cli', 'workers'],
     'src/api': ['cli', 'workers'],
+    'src/cli': [],
     workers: ['api', 'cli'],
   };
-  return Object.entries(above).map(([layer, forbidden]) => ({
-    files: [`${layer}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...forbidden.map((name) => ({
-              regex: `(^|/)(src/)?${name}/`,
-              message: `${layer} sits below ${name}: imports point downward only (ARCHITECTURE.md)`,
-            })),
-            ...(layer === 'src/interop' ? interopPatterns() : []),
-          ],
-        },
-      ],
-    },
-  }));
+  const areas = readdirSync(new URL('src/domain', import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  // An area's modules that hold no state and touch no table: anyone may import them.
+  const pureModules = ['schema', 'types', 'engine', 'remittance-document', 'eligibility'];
+  const open = ['index', ...pureModules].join('|');
+  const throughEntryModules = (except) =>
+    areas
+      .filter((area) => area !== except)
+      .map((area) => ({
+        // domain/<area>/… from anywhere, or ../<area>/… and ./<area>/… from inside the domain.
+        regex: `((^|/)domain/|^\\.\\.?/)${area}/(?!(${open})\\.js$)`,
+        message: `use the ${area} area through its entry module, domain/${area}/index.js: only the area's own code touches its tables (ARCHITECTURE.md)`,
+      }));
+  const restrict = (files, patterns) => ({
+    files,
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  });
+  return Object.entries(above).flatMap(([layer, forbidden]) => {
+    const downward = forbidden.map((name) => ({
+      regex: `(^|/)(src/)?${name}/`,
+      message: `${layer} sits below ${name}: imports point downward only (ARCHITECTURE.md)`,
+    }));
+    if (layer === 'src/interop') {
+      return [restrict([`${layer}/**/*.ts`], [...downward, ...interopPatterns()])];
+    }
+    // Flat config replaces a rule's options file by file: an area's own files come last, with
+    // every pattern again but the one about the area itself.
+    const ownAreas =
+      layer === 'src/domain'
+        ? areas.map((area) =>
+            restrict([`src/domain/${area}/**/*.ts`], [...downward, ...throughEntryModules(area)]),
+          )
+        : [];
+    // Below the domain, the downward rule already refuses every import of it.
+    const areaRule = forbidden.includes('domain') ? [] : throughEntryModules();
+    return [restrict([`${layer}/**/*.ts`], [...downward, ...areaRule]), ...ownAreas];
+  });
 }
 
 /**

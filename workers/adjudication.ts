@@ -3,7 +3,7 @@
 // "submitted" is waiting), so a claim committed just before a crash is decided by the next
 // sweep, and a claim another worker is deciding is skipped (row lock, SKIP LOCKED). Claims are
 // decided in batches of ADJUDICATION_BATCH_CLAIMS_MAX, one transaction each (batch.ts).
-import { adjudicateSubmitted } from '../src/domain/adjudication/sweep.js';
+import { adjudicateSubmitted } from '../src/domain/adjudication/index.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
 

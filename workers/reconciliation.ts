@@ -2,7 +2,7 @@
 // RECONCILIATION_INTERVAL_MS: incremental (what came after the last clean run), and a full run
 // at least once a day. A run only reads (and stores what it found), so a run cut short loses
 // nothing: the next run marks it abandoned and checks again.
-import { lastFullRunAt, runReconciliation } from '../src/domain/reconciliation/service.js';
+import { lastFullRunAt, runReconciliation } from '../src/domain/reconciliation/index.js';
 import { Conflict } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';

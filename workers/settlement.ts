@@ -3,7 +3,7 @@
 // batch), so a run that fails or is cut short leaves them for the next; a pair's batch is
 // built under an advisory lock, so overlapping runs (or a manual run through the API) never
 // pay twice.
-import { settleAllPayers } from '../src/domain/settlement/service.js';
+import { settleAllPayers } from '../src/domain/settlement/index.js';
 import { DomainError } from '../src/infra/errors.js';
 import type { WorkerDependencies } from './index.js';
 import { endJobOnOutage, startScheduledWorker } from './scheduled.js';

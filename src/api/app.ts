@@ -1,8 +1,12 @@
 // The HTTP API: every /v1 route is authenticated; errors go through one handler.
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
-import { IntakeGroup } from '../domain/claims/group.js';
-import { writeIntakeUnits, type IntakeUnit, type UnitResult } from '../domain/claims/intake.js';
+import {
+  IntakeGroup,
+  type IntakeUnit,
+  type UnitResult,
+  writeIntakeUnits,
+} from '../domain/claims/index.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';

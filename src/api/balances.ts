@@ -1,6 +1,6 @@
 // GET /v1/balances: an organization's double-entry balances, now or as of a block height.
 import { z } from 'zod';
-import { balancesOf } from '../domain/accounts/balances.js';
+import { balancesOf } from '../domain/accounts/index.js';
 import { INT4_MAX, parseOrThrow, wholeNumberParameter } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf } from './auth.js';

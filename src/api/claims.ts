@@ -1,17 +1,20 @@
 // Claim intake and reads: POST /v1/claims, POST /v1/claims/batch, GET /v1/claims[/:id].
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { IntakeGroup } from '../domain/claims/group.js';
 import {
-  findIdempotencyRecord,
+  CLAIM_STATUSES,
   type ClaimOutcome,
+  claimStats,
+  claimStatsQuerySchema,
+  findIdempotencyRecord,
+  getClaim,
   type IntakeEntry,
+  type IntakeGroup,
   type IntakeUnit,
+  listClaims,
   type ResponseOf,
   type UnitResult,
-} from '../domain/claims/intake.js';
-import { CLAIM_STATUSES, getClaim, listClaims } from '../domain/claims/query.js';
-import { claimStats, claimStatsQuerySchema } from '../domain/claims/stats.js';
+} from '../domain/claims/index.js';
 import {
   claimFields,
   claimSubmissionSchema,

@@ -5,8 +5,13 @@
 import type { Claim } from '@medplum/fhirtypes';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { IntakeGroup } from '../domain/claims/group.js';
-import type { ClaimSummary, IntakeUnit, UnitResult } from '../domain/claims/intake.js';
+import {
+  type ClaimSummary,
+  getClaim,
+  type IntakeGroup,
+  type IntakeUnit,
+  type UnitResult,
+} from '../domain/claims/index.js';
 import type { Database } from '../infra/db.js';
 import { DomainError, InvalidInput, type FieldProblem } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
@@ -17,16 +22,15 @@ import {
   coverageEligibilityResponseOf,
   mapEligibilityRequest,
 } from '../interop/fhir/coverage-eligibility.js';
-import { answerEligibility } from '../domain/inquiries/eligibility-service.js';
+import { answerEligibility } from '../domain/inquiries/index.js';
 import { todayUtc } from '../domain/inquiries/schema.js';
 import { operationOutcomeOf } from '../interop/fhir/outcome.js';
 import { paymentReconciliationOf } from '../interop/fhir/payment-reconciliation.js';
 import { claimResponseOf, explanationOfBenefitOf } from '../interop/fhir/adjudication-out.js';
-import { latestDecisionOf } from '../domain/adjudication/decisions.js';
+import { latestDecisionOf } from '../domain/adjudication/index.js';
 import { isDecided } from '../domain/adjudication/types.js';
-import { getClaim } from '../domain/claims/query.js';
 import type { Principal } from '../domain/organizations.js';
-import { getBatch } from '../domain/settlement/service.js';
+import { getBatch } from '../domain/settlement/index.js';
 import {
   authenticate,
   principalOf,

@@ -3,21 +3,19 @@
 // 276/277). Thin: parse, ask the domain, answer.
 import express, { type RequestHandler } from 'express';
 import {
-  answerEligibility,
-  ELIGIBILITY_QUESTIONS_MAX,
-} from '../domain/inquiries/eligibility-service.js';
-import { inquirerOf } from '../domain/inquiries/access.js';
-import {
   answerClaimStatus,
+  answerEligibility,
   assertOwnProviderNpis,
   CLAIM_STATUS_QUESTIONS_MAX,
-} from '../domain/inquiries/claim-status-service.js';
+  ELIGIBILITY_QUESTIONS_MAX,
+  inquirerOf,
+} from '../domain/inquiries/index.js';
 import {
   claimStatusQuerySchema,
   eligibilityQuerySchema,
   todayUtc,
 } from '../domain/inquiries/schema.js';
-import { nextAnswerControlNumber } from '../domain/interchanges/store.js';
+import { nextAnswerControlNumber } from '../domain/interchanges/index.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';

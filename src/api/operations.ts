@@ -1,5 +1,5 @@
 // What the platform operator watches: claims the adjudication engine could not decide.
-import { adjudicationFailureCounts } from '../domain/adjudication/failures.js';
+import { adjudicationFailureCounts } from '../domain/adjudication/index.js';
 import { requireOperatorAdmin } from '../domain/organizations.js';
 import type { Database } from '../infra/db.js';
 import { principalOf } from './auth.js';

@@ -2,20 +2,26 @@
 // prior authorizations. Open to a payer organization's adjudicators and admins only, and
 // always scoped to the caller's organization.
 import express, { type RequestHandler } from 'express';
-import { setPayerRules, getPayerRules } from '../domain/payers/rules.js';
-import { createPlan, getPlan, listPlans, updatePlan } from '../domain/payers/plans.js';
-import { enrollMember, getMember } from '../domain/payers/members.js';
-import { addCoverage, listCoverages, updateCoverage } from '../domain/payers/coverages.js';
 import {
+  addCoverage,
+  createPlan,
   createPriorAuthorization,
-  listPriorAuthorizations,
-} from '../domain/payers/prior-authorizations.js';
-import { listFeeSchedule, setFeeScheduleEntries } from '../domain/payers/fee-schedule.js';
-import {
+  enrollMember,
   feeScheduleEntriesOf,
   feeScheduleEntriesOfCsv,
-} from '../domain/payers/fee-schedule-input.js';
-import { payerOrgOf } from '../domain/payers/access.js';
+  getMember,
+  getPayerRules,
+  getPlan,
+  listCoverages,
+  listFeeSchedule,
+  listPlans,
+  listPriorAuthorizations,
+  payerOrgOf,
+  setFeeScheduleEntries,
+  setPayerRules,
+  updateCoverage,
+  updatePlan,
+} from '../domain/payers/index.js';
 import {
   coverageSchema,
   feeScheduleEnvelopeSchema,

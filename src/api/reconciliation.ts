@@ -7,7 +7,7 @@ import {
   listRuns,
   runListQuery,
   runReconciliation,
-} from '../domain/reconciliation/service.js';
+} from '../domain/reconciliation/index.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf } from './auth.js';

@@ -5,7 +5,7 @@ import {
   decidePendedClaim,
   listReviewQueue,
   manualDecisionSchema,
-} from '../domain/adjudication/review.js';
+} from '../domain/adjudication/index.js';
 import { pageLimit, parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import { principalOf } from './auth.js';

@@ -3,18 +3,20 @@
 import express from 'express';
 import { z } from 'zod';
 import { Forbidden } from '../infra/errors.js';
-import { loadRemittance } from '../domain/settlement/remittance.js';
-import { getSchedule, scheduleSchema, setSchedule } from '../domain/settlement/schedule.js';
 import {
   batchListQuery,
   confirmationSchema,
   confirmBatch,
   getBatch,
+  getSchedule,
   listBatches,
+  loadRemittance,
   reopenBatch,
   reopeningSchema,
+  scheduleSchema,
+  setSchedule,
   settlePayer,
-} from '../domain/settlement/service.js';
+} from '../domain/settlement/index.js';
 import { parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';
 import type { PhiKeys } from '../infra/phi.js';

@@ -10,13 +10,14 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { findOrganization } from '../domain/organizations.js';
-import type { IntakeUnit, UnitResult } from '../domain/claims/intake.js';
-import { receiveProfessionalClaims, type Receipt } from '../domain/interchanges/receive.js';
+import type { IntakeUnit, UnitResult } from '../domain/claims/index.js';
 import {
   getInterchange,
   listInterchanges,
+  type Receipt,
+  receiveProfessionalClaims,
   type StoredInterchange,
-} from '../domain/interchanges/store.js';
+} from '../domain/interchanges/index.js';
 import { cursorParameter } from '../domain/cursor.js';
 import { pageLimit, parseOrThrow } from '../domain/validation.js';
 import type { Database } from '../infra/db.js';

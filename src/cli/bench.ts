@@ -17,11 +17,10 @@ import { consistencyProofAt, extendTree, inclusionProofAt } from '../ledger/tran
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
 import { phiKeysOf } from '../api/app.js';
-import { recordDecision } from '../domain/adjudication/service.js';
-import { adjudicateSubmitted } from '../domain/adjudication/sweep.js';
+import { adjudicateSubmitted, recordDecision } from '../domain/adjudication/index.js';
 import type { AdjudicationResult } from '../domain/adjudication/types.js';
-import { runReconciliation } from '../domain/reconciliation/service.js';
-import { settleAllPayers } from '../domain/settlement/service.js';
+import { runReconciliation } from '../domain/reconciliation/index.js';
+import { settleAllPayers } from '../domain/settlement/index.js';
 import { prepareDatabase } from './runtime.js';
 import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
 import { benchReconciliation } from './bench-reconciliation.js';

@@ -4,11 +4,14 @@
 import { loadConfig } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import { phiKeysOf } from '../api/app.js';
-import { addCoverage } from '../domain/payers/coverages.js';
-import { setFeeScheduleEntries } from '../domain/payers/fee-schedule.js';
-import { enrollMember } from '../domain/payers/members.js';
-import { createPlan, listPlans } from '../domain/payers/plans.js';
-import { setPayerRules } from '../domain/payers/rules.js';
+import {
+  addCoverage,
+  createPlan,
+  enrollMember,
+  listPlans,
+  setFeeScheduleEntries,
+  setPayerRules,
+} from '../domain/payers/index.js';
 import type { PhiKeys } from '../infra/phi.js';
 import {
   organizationProfileSchema,

@@ -9,7 +9,7 @@ import { loadConfig, ConfigError } from '../infra/config.js';
 import { MigrationError, resolveRolledBack } from '../infra/migrate.js';
 import { DomainError, InvalidInput } from '../infra/errors.js';
 import { phiKeysOf } from '../api/app.js';
-import { loadRemittance } from '../domain/settlement/remittance.js';
+import { loadRemittance } from '../domain/settlement/index.js';
 import { write835 } from '../interop/x12/835.js';
 import {
   createOrganization,
@@ -30,7 +30,7 @@ import {
   setOrganizationIdentifiers,
 } from '../domain/trading-partners.js';
 import { parseOrThrow } from '../domain/validation.js';
-import { getRun, runReconciliation } from '../domain/reconciliation/service.js';
+import { getRun, runReconciliation } from '../domain/reconciliation/index.js';
 import { buildTransparencyTree, sealPending } from '../ledger/seal.js';
 import { parseSignerKey, signerKeyOf } from '../ledger/tlog/note.js';
 import { openRuntime, prepareDatabase, type Runtime } from './runtime.js';

@@ -3,7 +3,7 @@
 // transaction with a statement timeout, so a scrape can never hold the database for long.
 import { inTransaction, type Database } from '../infra/db.js';
 import { countUnsealedEvents, readHead } from '../ledger/read.js';
-import { CLAIM_STATUSES } from './claims/query.js';
+import { CLAIM_STATUSES } from './claims/index.js';
 
 /** Longest a scrape's queries may run; past it the scrape reports the database as failed. */
 const STATEMENT_TIMEOUT_MS = 2_000;

@@ -1,4 +1,5 @@
-// The layer rule in eslint.config.js: an import that points upward fails the lint (and CI).
+// The layer rule in eslint.config.js: an import that points upward, or into another area than
+// through its entry module, fails the lint (and CI).
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
@@ -91,6 +92,40 @@ describe('the layer rule', () => {
         "import type { ClaimDetail } from '../../domain/claims/query.js';\n" +
           "import { claimSubmissionSchema } from '../../domain/claims/schema.js';\n" +
           'export type Used = ClaimDetail;\nexport const schema = claimSubmissionSchema;\n',
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses using an area other than through its entry module', async () => {
+    const message =
+      "use the adjudication area through its entry module, domain/adjudication/index.js: only the area's own code touches its tables (ARCHITECTURE.md)";
+    expect(
+      await layerProblems(
+        'src/domain/settlement/service.ts',
+        "import { adjudicateClaim } from '../adjudication/service.js';\nexport const used = adjudicateClaim;\n",
+      ),
+    ).toEqual([message]);
+    expect(
+      await layerProblems(
+        'src/api/review.ts',
+        "import { adjudicateClaim } from '../domain/adjudication/service.js';\nexport const used = adjudicateClaim;\n",
+      ),
+    ).toEqual([message]);
+  });
+
+  it('lets an area use its own modules, and others use its entry module and pure modules', async () => {
+    expect(
+      await layerProblems(
+        'src/domain/adjudication/sweep.ts',
+        "import { adjudicateClaim } from './service.js';\nexport const used = adjudicateClaim;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await layerProblems(
+        'src/api/review.ts',
+        "import { adjudicateClaim } from '../domain/adjudication/index.js';\n" +
+          "import { adjudicate } from '../domain/adjudication/engine.js';\n" +
+          'export const used = [adjudicateClaim, adjudicate];\n',
       ),
     ).toEqual([]);
   });

@@ -12,16 +12,17 @@
 // afterwards, so it stays exact (such a batch holds the ledger's append lock from that point).
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
-import { readAppliedCoveragesOf } from '../payers/coverages.js';
-import { feeSchedulesOf, type FeeScheduleTerms } from '../payers/fee-schedule.js';
-import { planTermsOfPlans } from '../payers/plans.js';
 import {
+  adjudicationRulesOfPayers,
+  type AuthorizationHolder,
   authorizationHolderKey,
+  feeSchedulesOf,
+  type FeeScheduleTerms,
   lockAuthorizationsOfHolders,
   moveAuthorizationUnits,
-  type AuthorizationHolder,
-} from '../payers/prior-authorizations.js';
-import { adjudicationRulesOfPayers } from '../payers/rules.js';
+  planTermsOfPlans,
+  readAppliedCoveragesOf,
+} from '../payers/index.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import {
   accumulatorKeyText,

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { appendEvents } from '../../ledger/append.js';
-import { claimDecisionPostings, postJournalEntry } from '../accounts/journal.js';
+import { claimDecisionPostings, postJournalEntry } from '../accounts/index.js';
 import { findClaimPatient, returnToFamily } from './family.js';
 import type { ClaimRow } from './stored-claim.js';
 import type { AdjudicationResult } from './types.js';
-import { moveAuthorizationUnits } from '../payers/prior-authorizations.js';
+import { moveAuthorizationUnits } from '../payers/index.js';
 
 export type Reversal =
   | { kind: 'reversed'; originalClaimId: string; recoupmentAmount: string }

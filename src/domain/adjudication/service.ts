@@ -3,8 +3,7 @@
 // decided the same way whether it comes alone or with 499 others.
 import type pg from 'pg';
 import type { Database } from '../../infra/db.js';
-import { planTermsOf } from '../payers/plans.js';
-import { readAppliedCoverages } from '../payers/coverages.js';
+import { planTermsOf, readAppliedCoverages } from '../payers/index.js';
 import { adjudicateBatch } from './batch.js';
 import {
   accumulatorKeyText,

@@ -1,6 +1,6 @@
 // A submitted claim as adjudication reads it from the claims area's tables, and how its stored
 // lines become the engine's input.
-import { inForceOn } from '../payers/coverages.js';
+import { inForceOn } from '../payers/index.js';
 import type { Coordination, Coverage, Plan } from './types.js';
 
 /**

@@ -8,9 +8,9 @@ import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import {
   claimDecisionPostings,
-  postJournalEntries,
   type JournalEntryInput,
-} from '../accounts/journal.js';
+  postJournalEntries,
+} from '../accounts/index.js';
 import type { AdjudicationResult } from './types.js';
 
 export type AdjudicationOutcome =

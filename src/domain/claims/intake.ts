@@ -11,7 +11,7 @@ import { appendEvents, type NewEvent } from '../../ledger/append.js';
 import { canonicalJson } from '../../ledger/canonical.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import { Decimal } from 'decimal.js';
-import { patientIndexOf } from '../payers/dependents.js';
+import { patientIndexOf } from '../payers/index.js';
 import { totalChargeOf, type ClaimSubmission } from './schema.js';
 
 export interface ClaimSummary {

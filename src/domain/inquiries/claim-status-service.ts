@@ -6,13 +6,13 @@ import type { Database } from '../../infra/db.js';
 import { Forbidden, InvalidInput } from '../../infra/errors.js';
 import {
   categoryOf,
-  findClaimsByControlNumber,
-  statusCategoryOf,
   type ClaimStatusRow,
+  findClaimsByControlNumber,
   type StatusCategory,
-} from '../claims/status.js';
+  statusCategoryOf,
+} from '../claims/index.js';
 import { findOrganization, type Principal } from '../organizations.js';
-import { paymentsOfClaims, type ClaimPayment } from '../settlement/payments.js';
+import { type ClaimPayment, paymentsOfClaims } from '../settlement/index.js';
 import { inquirerOf, recordInquiries, resolvePayers, type InquiryChannel } from './access.js';
 import { NOT_COVERED_MESSAGES } from './eligibility.js';
 

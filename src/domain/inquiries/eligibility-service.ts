@@ -2,8 +2,7 @@
 // configuration read once per question, the pure answer, and one ledger event per question.
 import type { Database } from '../../infra/db.js';
 import { blindIndex, type PhiKeys } from '../../infra/phi.js';
-import { readMemberBenefits } from '../payers/benefits.js';
-import { patientIndexOf } from '../payers/dependents.js';
+import { patientIndexOf, readMemberBenefits } from '../payers/index.js';
 import type { Principal } from '../organizations.js';
 import { InvalidInput } from '../../infra/errors.js';
 import {

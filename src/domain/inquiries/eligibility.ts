@@ -5,7 +5,7 @@
 // the plan has family limits, of its family, cost sharing, and per procedure code asked its
 // terms and the asking provider's authorization.
 import { Decimal } from 'decimal.js';
-import type { MemberBenefits } from '../payers/benefits.js';
+import type { MemberBenefits } from '../payers/index.js';
 
 /** At most this many procedure codes per inquiry (a 270's EQ01 repeats at most 99 times). */
 export const PROCEDURE_CODES_PER_INQUIRY_MAX = 20;

@@ -6,8 +6,12 @@
 // answer, its 999 and its 277CA in the transaction that stores its claims. A test interchange
 // (ISA15 "T") is answered in full and recorded; none of its claims is written. A clearinghouse's
 // interchange is the clearinghouse's: it alone reads it back, and its claims are its providers'.
-import type { ClaimOutcome, IntakeUnit, UnitResult } from '../claims/intake.js';
-import { findIdempotencyRecord } from '../claims/intake.js';
+import {
+  type ClaimOutcome,
+  findIdempotencyRecord,
+  type IntakeUnit,
+  type UnitResult,
+} from '../claims/index.js';
 import type { Database } from '../../infra/db.js';
 import type { Organization } from '../organizations.js';
 import { authorizedProvidersByNpi, payersByPayerId } from '../trading-partners.js';

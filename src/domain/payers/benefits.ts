@@ -7,10 +7,10 @@
 import type { Queryable } from '../../infra/db.js';
 import { planYearOf } from '../adjudication/engine.js';
 import {
+  type ClaimPatient,
   findClaimPatient,
   readFamilyAccumulators,
-  type ClaimPatient,
-} from '../adjudication/family.js';
+} from '../adjudication/index.js';
 import { inForceOn, readAppliedCoverages } from './coverages.js';
 
 export interface CoveredPlan {

@@ -3,7 +3,7 @@
 // account's postings total and the counts of journal entries and batches at that point.
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
-import type { AccountKey } from '../accounts/journal.js';
+import type { AccountKey } from '../accounts/index.js';
 import type { ChainPoint } from '../../ledger/verify.js';
 
 export interface Checkpoint {

@@ -4,12 +4,12 @@
 // difference. Pure: the events come in, account balances come out.
 import { Decimal } from 'decimal.js';
 import {
+  type AccountKey,
   accountKeyText,
   claimDecisionPostings,
-  settlementPostings,
-  type AccountKey,
   type Posting,
-} from '../accounts/journal.js';
+  settlementPostings,
+} from '../accounts/index.js';
 
 /** The event types that move money, and the ones a reversal needs to look back at. */
 export const MONEY_EVENT_TYPES = [

@@ -24,7 +24,7 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
-import { accountKeyText, type AccountPurpose } from '../accounts/journal.js';
+import { accountKeyText, type AccountPurpose } from '../accounts/index.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
 import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';

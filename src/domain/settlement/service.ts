@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, Forbidden, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
-import { postJournalEntry, settlementPostings } from '../accounts/journal.js';
+import { postJournalEntry, settlementPostings } from '../accounts/index.js';
 import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
 import { remittanceProfileGaps } from '../organization-profile.js';

@@ -1,0 +1,22 @@
+// The claims area's entry module: what other areas, the API, the CLI and the workers use of it.
+// Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
+export { IntakeGroup } from './group.js';
+export {
+  type ClaimOutcome,
+  type ClaimSummary,
+  findIdempotencyRecord,
+  type IntakeEntry,
+  type IntakeUnit,
+  type ResponseOf,
+  type UnitResult,
+  writeIntakeUnits,
+} from './intake.js';
+export { CLAIM_STATUSES, getClaim, listClaims } from './query.js';
+export { claimStats, claimStatsQuerySchema } from './stats.js';
+export {
+  categoryOf,
+  type ClaimStatusRow,
+  findClaimsByControlNumber,
+  type StatusCategory,
+  statusCategoryOf,
+} from './status.js';
