@@ -1,5 +1,6 @@
 // Type-checked linting: floating promises and unsafe any are the bugs that lose money here.
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -54,7 +55,7 @@ function layerRules() {
     'src/cli': [],
     workers: ['api', 'cli'],
   };
-  const areas = readdirSync(new URL('src/domain', import.meta.url), { withFileTypes: true })
+  const areas = readdirSync(join(import.meta.dirname, 'src/domain'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name);
   // An area's modules that hold no state and touch no table: anyone may import them.
