@@ -349,7 +349,14 @@ describe('the queue board at /admin/queues', () => {
     const queues = await request(app).get('/admin/queues/api/queues').set('Authorization', basic);
     expect(queues.status, queues.text).toBe(200);
     const names = (queues.body.queues as { name: string }[]).map((queue) => queue.name).sort();
-    expect(names).toEqual(['adjudication', 'reconciliation', 'sealing', 'settlement']);
+    expect(names).toEqual([
+      'adjudication',
+      'reconciliation',
+      'sealing',
+      'settlement',
+      'witness-push',
+      'witness-push-sweep',
+    ]);
     // A change forged by another site, riding on the browser's Basic credentials, is refused.
     const forged = await request(app)
       .put('/admin/queues/api/queues/sealing/pause')
