@@ -151,7 +151,8 @@ describe('npm run demo', () => {
     // Decided, or already settled by the demo's finance (every 3 s here).
     expect(lines[0]).toMatch(/^(paid|partially_paid|denied|settled)$/);
     expect(stdout).toMatch(/^ISA\*00\*/m);
-    expect(stdout).toContain('ok');
+    expect(stdout).toMatch(/^proof OK: /m);
+    expect(stdout).toMatch(/^chain OK: /m);
   }, 150_000);
 
   it('stops cleanly on SIGTERM', async () => {
