@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
 import { settleAllPayers, settlePayer } from '../../src/domain/settlement/service.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -14,6 +15,7 @@ import {
   createActor,
   createTestEnvironment,
   testApp,
+  validClaim,
   type TestEnvironment,
 } from '../support/environment.js';
 import { createParties, paidClaim as paidClaimOf, type Parties } from '../support/settlement.js';
@@ -70,6 +72,53 @@ async function batchCount(payerId: string): Promise<number> {
   );
   return Number(rows[0]!.count);
 }
+
+describe('a service paid and settled, billed again', () => {
+  it('is denied CO-18 as already paid: settling a claim does not forget what it paid', async () => {
+    const parties = await createParties(environment);
+    const first = await paidClaim(parties);
+    expect(first.status).toBe('paid');
+    await settlePayer(environment.database, parties.payerId);
+    const { rows } = await environment.database.pool.query<{ status: string }>(
+      'SELECT status FROM claims WHERE id = $1',
+      [first.id],
+    );
+    expect(rows[0]!.status).toBe('settled');
+    // The same lines on the same day under another patient control number.
+    const stored = await request(app).get(`/v1/claims/${first.id}`).set(bearer(parties.biller));
+    const again = await request(app)
+      .post('/v1/claims')
+      .set(bearer(parties.biller))
+      .send({
+        ...validClaim(parties.payerId),
+        member: stored.body.member,
+        patientControlNumber: 'AGAIN-1',
+        serviceLines: (
+          stored.body.serviceLines as { procedureCode: string; serviceDate: string }[]
+        ).map((line, index) => ({
+          procedureCode: line.procedureCode,
+          units: 1,
+          chargeAmount: index === 0 ? '125.00' : '48.50',
+          serviceDate: line.serviceDate,
+        })),
+      });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(await adjudicateClaim(environment.database, again.body.id as string)).toMatchObject({
+      status: 'denied',
+    });
+    expect(await paidAmountOf(again.body.id as string)).toBe('0.00');
+    const decided = await request(app)
+      .get(`/v1/claims/${again.body.id as string}`)
+      .set(bearer(parties.biller));
+    const lines = decided.body.decision.lines as {
+      adjustments: { group: string; reasonCode: string }[];
+    }[];
+    expect(lines.map((line) => line.adjustments.map((a) => `${a.group}-${a.reasonCode}`))).toEqual([
+      ['CO-18'],
+      ['CO-18'],
+    ]);
+  });
+});
 
 describe('settlePayer', () => {
   it('batches every eligible claim exactly once, for the sum of the paid amounts', async () => {

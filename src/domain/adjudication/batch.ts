@@ -447,7 +447,7 @@ async function readPaidLineKeys(
        JOIN claims c ON c.payer_org_id = k.payer_org_id AND c.member_id_index = k.member_id_index
         AND c.provider_org_id = k.provider_org_id
         AND c.patient_index IS NOT DISTINCT FROM k.patient_index
-        AND c.status IN ('paid', 'partially_paid')
+        AND c.status IN ('paid', 'partially_paid', 'settled')
        JOIN claim_lines l ON l.claim_id = c.id
         AND l.procedure_code = ANY(string_to_array(k.codes, ','))
         AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
