@@ -163,11 +163,15 @@ async function copyHistory(database: Database, first: number, last: number): Pro
           WHERE c.patient_control_number LIKE 'SEED-%'`,
       [first, last],
     );
+    // Temporary tables have no statistics until analyzed: without them the joins below run as
+    // nested loops over the whole history.
+    await client.query('ANALYZE claim_copy');
     await client.query(
       `CREATE TEMP TABLE decision_copy ON COMMIT DROP AS
          SELECT d.id AS old_id, m.copy, gen_random_uuid() AS new_id, d.ledger_event_id AS old_event_id
            FROM claim_decisions d JOIN claim_copy m ON m.old_id = d.claim_id`,
     );
+    await client.query('ANALYZE decision_copy');
     await client.query(
       `CREATE TEMP TABLE event_copy ON COMMIT DROP AS
          SELECT e.seq AS old_seq, e.id AS old_id, m.copy, m.old_id AS old_claim_id,
@@ -176,6 +180,7 @@ async function copyHistory(database: Database, first: number, last: number): Pro
                   + row_number() OVER (ORDER BY m.copy, e.seq) AS new_seq
            FROM ledger_events e JOIN claim_copy m ON e.aggregate_id = m.old_id::text`,
     );
+    await client.query('ANALYZE event_copy');
     await client.query(
       `INSERT INTO claims (id, provider_org_id, payer_org_id, patient_control_number,
          frequency_code, original_claim_id, status, member_id_index, member_ciphertext,
@@ -213,6 +218,7 @@ async function copyHistory(database: Database, first: number, last: number): Pro
                 ec.new_claim_id
            FROM journal_entries j JOIN event_copy ec ON ec.old_id = j.ledger_event_id`,
     );
+    await client.query('ANALYZE entry_copy');
     await client.query(
       `INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
        SELECT jc.new_id, j.kind, jc.new_claim_id, jc.new_event_id, j.created_at
