@@ -148,7 +148,7 @@ async function sizesOf(database: Database) {
 }
 
 /**
- * Copies the seed claims (those whose patient control number starts with SEED-) and everything
+ * Copies the seed claims (patient control numbers SEED-<n>; a copy's is SEED-<n>-<copy>) and everything
  * they led to, once for each copy number in [first, last], under new ids. Triggers are off for
  * the copy (session_replication_role = replica): the postings are copied whole entries at a
  * time, so each still balances, and the ledger rows are appended after the last seq.
@@ -160,7 +160,7 @@ async function copyHistory(database: Database, first: number, last: number): Pro
       `CREATE TEMP TABLE claim_copy ON COMMIT DROP AS
          SELECT c.id AS old_id, k.copy, gen_random_uuid() AS new_id
            FROM claims c, generate_series($1::int, $2::int) AS k(copy)
-          WHERE c.patient_control_number LIKE 'SEED-%'`,
+          WHERE c.patient_control_number ~ '^SEED-[0-9]+$'`, // the seed, not earlier copies
       [first, last],
     );
     // Temporary tables have no statistics until analyzed: without them the joins below run as
