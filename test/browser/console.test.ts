@@ -318,7 +318,11 @@ describe('the console in Chromium', () => {
     await shot(page, '15-payment-confirmed');
 
     // A payment of another amount makes an exception, which finance reopens.
-    const another = await submitByApi({ chargeAmount: '125.00', pcn: 'PCN-EXC-1' });
+    const another = await submitByApi({
+      chargeAmount: '125.00',
+      pcn: 'PCN-EXC-1',
+      serviceDate: '2026-11-03',
+    });
     expect((await adjudicateClaim(environment.database, another)).status).toBe('paid');
     await visit(page, '#/batches', 'Settlement batches');
     await page.getByRole('button', { name: 'Run settlement now' }).click();
@@ -387,7 +391,16 @@ describe('the console in Chromium', () => {
   });
 });
 
-async function submitByApi({ chargeAmount, pcn }: { chargeAmount: string; pcn: string }) {
+/** A claim of M-PAID; the same service on the same day as a paid claim is a duplicate (CO-18). */
+async function submitByApi({
+  chargeAmount,
+  pcn,
+  serviceDate = '2026-11-02',
+}: {
+  chargeAmount: string;
+  pcn: string;
+  serviceDate?: string;
+}) {
   const claim = validClaim(payer.organization.id, { patientControlNumber: pcn });
   const response = await fetch(`${baseUrl}/v1/claims`, {
     method: 'POST',
@@ -395,7 +408,7 @@ async function submitByApi({ chargeAmount, pcn }: { chargeAmount: string; pcn: s
     body: JSON.stringify({
       ...claim,
       member: { ...claim.member, memberId: 'M-PAID' },
-      serviceLines: [{ procedureCode: '99213', units: 1, chargeAmount, serviceDate: '2026-11-02' }],
+      serviceLines: [{ procedureCode: '99213', units: 1, chargeAmount, serviceDate }],
     }),
   });
   expect(response.status).toBe(201);
