@@ -57,7 +57,17 @@ import { DecisionWrites, type AdjudicationOutcome } from './writes.js';
 export const BATCH_CLAIMS_MAX = 5_000;
 
 /** Which claims a batch takes: the oldest submitted ones, or one claim by id. */
-export type BatchSelection = { claimsMax: number } | { claimId: string };
+export type BatchSelection =
+  | {
+      claimsMax: number;
+      /**
+       * Only the claims of this share of the members (by a hash of the subscriber's member id
+       * index): batches deciding at once over disjoint shares never wait on each other's
+       * accumulator rows. A member's claims, dependents' included, are all in one share.
+       */
+      share?: { index: number; count: number };
+    }
+  | { claimId: string };
 
 export interface BatchResult {
   /** Each claim taken, in submission order, with what became of it. */
@@ -139,10 +149,21 @@ async function lockSubmittedClaims(
     );
     return rows;
   }
+  const limit = Math.min(selection.claimsMax, BATCH_CLAIMS_MAX);
+  const share = selection.share;
+  if (share && share.count > 1) {
+    const { rows } = await client.query<ClaimRow>(
+      `SELECT ${CLAIM_COLUMNS} FROM claims WHERE status = 'submitted'
+          AND mod(abs(hashtext(member_id_index)::bigint), $2) = $3
+        ORDER BY submitted_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit, share.count, share.index],
+    );
+    return rows;
+  }
   const { rows } = await client.query<ClaimRow>(
     `SELECT ${CLAIM_COLUMNS} FROM claims WHERE status = 'submitted'
       ORDER BY submitted_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [Math.min(selection.claimsMax, BATCH_CLAIMS_MAX)],
+    [limit],
   );
   return rows;
 }

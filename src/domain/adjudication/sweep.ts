@@ -46,18 +46,23 @@ export async function adjudicateSubmitted(
 ): Promise<SweepResult> {
   const result: SweepResult = { decided: 0, skipped: 0, failed: 0, sentToReview: 0 };
   const batchClaimsMax = options.batchClaimsMax ?? BATCH_CLAIMS_DEFAULT;
-  let claimsLeft = options.claimsMax;
-  let drained = false;
   let outage: unknown;
+  // Each of the parallel batches decides its own share of the members, with its part of the
+  // claims, so they never queue on one another's accumulator rows; a share is drained when its
+  // batch comes back short (what it left is the next sweep's).
+  const claimsPerShare = Math.ceil(options.claimsMax / options.parallel);
   await Promise.all(
-    Array.from({ length: options.parallel }, async () => {
+    Array.from({ length: options.parallel }, async (_, index) => {
+      const share = { index, count: options.parallel };
+      let claimsLeft = claimsPerShare;
+      let drained = false;
       while (claimsLeft > 0 && !drained && outage === undefined) {
         const size = Math.min(batchClaimsMax, claimsLeft);
         claimsLeft -= size;
         const taken: string[] = [];
         const startedAt = performance.now();
         try {
-          const { outcomes } = await adjudicateBatch(database, { claimsMax: size }, taken);
+          const { outcomes } = await adjudicateBatch(database, { claimsMax: size, share }, taken);
           const durationMs = performance.now() - startedAt;
           for (const { outcome } of outcomes) {
             const skipped = outcome.status === 'skipped';
@@ -65,7 +70,7 @@ export async function adjudicateSubmitted(
             else result.decided += 1;
             options.onTimed?.(skipped ? 'skipped' : 'decided', durationMs);
           }
-          // Fewer than asked: no claim is waiting that another batch has not taken.
+          // Fewer than asked: no claim of this share is waiting that another batch has not taken.
           if (outcomes.length < size) drained = true;
         } catch (error) {
           if (dependencyOutageReason(error) !== undefined) {
