@@ -15,11 +15,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db.js';
-import { createOrganization, issueApiKey } from '../domain/organizations.js';
-import { phiKeysOf } from '../api/app.js';
-import { configureDemoPayer, demoClaim } from './demo.js';
+import { demoClaim } from './demo.js';
 import {
   BENCH_MEMBERS,
+  benchParties,
   ceilingsNote,
   claimant,
   percentile,
@@ -58,16 +57,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
   const children: ChildProcess[] = [];
   try {
-    const provider = await createOrganization(database, {
-      name: 'Bench Provider',
-      kind: 'provider',
-      npi: '1234567893',
-    });
-    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
-    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
-    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
-    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
-    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const { payer, key } = await benchParties(database, config);
     children.push(await startApi(databaseUrl, port, { QUEUE_PREFIX: queuePrefix }));
     children.push(startWorkers(databaseUrl, queuePrefix));
     console.log(

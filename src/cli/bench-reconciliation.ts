@@ -11,13 +11,11 @@ import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../infra/config.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
-import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { adjudicateSubmitted } from '../domain/adjudication/index.js';
 import { runReconciliation } from '../domain/reconciliation/index.js';
 import { sealPending } from '../ledger/seal.js';
-import { phiKeysOf } from '../api/app.js';
-import { configureDemoPayer, demoClaim } from './demo.js';
-import { BENCH_MEMBERS, ceilingsNote, claimant, post, startApi } from './bench.js';
+import { demoClaim } from './demo.js';
+import { benchParties, ceilingsNote, claimant, post, startApi } from './bench.js';
 
 const SEED_CLAIMS = 2_000;
 const NEW_CLAIMS = 10_000;
@@ -31,16 +29,7 @@ export async function benchReconciliation(databaseUrl: string, historyClaims: nu
   const port = 3900 + Math.floor(Math.random() * 90);
   let api: ChildProcess | undefined;
   try {
-    const provider = await createOrganization(database, {
-      name: 'Bench Provider',
-      kind: 'provider',
-      npi: '1234567893',
-    });
-    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
-    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
-    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
-    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
-    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const { payer, key } = await benchParties(database, config);
     api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     let claimIndex = 0;

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { loadConfig } from '../infra/config.js';
+import { loadConfig, type Config } from '../infra/config.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { npiCheckDigit } from '../domain/validation.js';
@@ -32,6 +32,24 @@ export const BENCH_MEMBERS = 200;
 const ADJUDICATED_CLAIMS = 10_000;
 /** Batches (transactions) deciding at once, as the adjudication worker runs them. */
 const ADJUDICATION_BATCHES_IN_PARALLEL = 2;
+
+/**
+ * The bench's parties on a scratch database: one provider (with its biller's key) and one payer
+ * configured as the demo's, covering BENCH_MEMBERS members.
+ */
+export async function benchParties(database: Database, config: Config) {
+  const provider = await createOrganization(database, {
+    name: 'Bench Provider',
+    kind: 'provider',
+    npi: '1234567893',
+  });
+  const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
+  const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
+  const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
+  const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+  await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+  return { provider, payer, key };
+}
 
 /** Member and service date of claim `index`: no two claims repeat a service until day 300. */
 export function claimant(index: number): [string, string] {
@@ -311,16 +329,7 @@ async function benchAdjudication(databaseUrl: string): Promise<void> {
   const port = 3900 + Math.floor(Math.random() * 90);
   let api: ChildProcess | undefined;
   try {
-    const provider = await createOrganization(database, {
-      name: 'Bench Provider',
-      kind: 'provider',
-      npi: '1234567893',
-    });
-    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
-    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
-    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
-    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
-    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const { payer, key } = await benchParties(database, config);
     api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true });
     for (let first = 0; first < ADJUDICATED_CLAIMS; first += BATCH_SIZE) {
@@ -356,16 +365,7 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
   const port = 3900 + Math.floor(Math.random() * 90);
   let api: ChildProcess | undefined;
   try {
-    const provider = await createOrganization(database, {
-      name: 'Bench Provider',
-      kind: 'provider',
-      npi: '1234567893',
-    });
-    const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
-    const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
-    const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
-    const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
-    await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
+    const { provider, payer, key } = await benchParties(database, config);
     api = await startApi(databaseUrl, port);
     const agent = new http.Agent({ keepAlive: true, maxSockets: SINGLE_CONCURRENCY });
     // Each claim its own patient control number: the same claim twice is a duplicate.
