@@ -21,6 +21,7 @@ import {
   benchParties,
   ceilingsNote,
   claimant,
+  get,
   percentile,
   post,
   startApi,
@@ -193,23 +194,6 @@ function startWorkers(databaseUrl: string, queuePrefix: string): ChildProcess {
       METRICS_PORT: '0',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-function get(agent: http.Agent, port: number, path: string, key: string): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(
-        { agent, host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${key}` } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-          );
-        },
-      )
-      .on('error', reject);
   });
 }
 

@@ -75,6 +75,22 @@ export function post(
   body: string,
   contentType = 'application/json',
 ): Promise<HttpResult> {
+  return send(agent, port, 'POST', path, key, { body, contentType });
+}
+
+export function get(agent: http.Agent, port: number, path: string, key: string) {
+  return send(agent, port, 'GET', path, key);
+}
+
+/** One request with the API key, its whole answer read as text. */
+function send(
+  agent: http.Agent,
+  port: number,
+  method: 'GET' | 'POST',
+  path: string,
+  key: string,
+  content?: { body: string; contentType: string },
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -82,11 +98,13 @@ export function post(
         host: '127.0.0.1',
         port,
         path,
-        method: 'POST',
+        method,
         headers: {
           authorization: `Bearer ${key}`,
-          'content-type': contentType,
-          'content-length': Buffer.byteLength(body),
+          ...(content && {
+            'content-type': content.contentType,
+            'content-length': Buffer.byteLength(content.body),
+          }),
         },
       },
       (res) => {
@@ -98,7 +116,7 @@ export function post(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    req.end(content?.body);
   });
 }
 
