@@ -188,7 +188,7 @@ async function copyHistory(database: Database, first: number, last: number): Pro
       `INSERT INTO claim_lines
        SELECT m.new_id, l.line_number, l.procedure_code, l.modifiers, l.units, l.charge_amount,
               l.service_date, l.diagnosis_pointers, l.service_date_to, l.place_of_service_code,
-              l.line_control_number, l.unit_type
+              l.line_control_number, l.unit_type, l.member_id_index
          FROM claim_lines l JOIN claim_copy m ON m.old_id = l.claim_id`,
     );
     await client.query(

@@ -434,8 +434,9 @@ function uniqueKeys(contexts: ClaimContext[], level: 'familyKey' | 'memberKey'):
 /**
  * Line keys of the earlier claims (same provider, payer, member and patient) that were paid,
  * in whole or in part, and not denied line by line: what the engine calls duplicates (CO-18).
- * Only lines with a procedure code and service date that a claim of the batch bills are read:
- * no other key can match, and a member's history is not read whole for every batch.
+ * Only the member's lines on the dates a claim of the batch bills are read, from the index on
+ * (member blind index, service date): no other line can match, and neither the member's history
+ * nor the payer's other members are read for every batch.
  */
 async function readPaidLineKeys(
   client: pg.PoolClient,
@@ -452,6 +453,11 @@ async function readPaidLineKeys(
     groups.set(key, group);
   }
   const wanted = [...groups.values()];
+  // The plan is fixed by the query's shape, not left to statistics (which lag a load, and then
+  // made the planner start from every claim of the provider or every paid claim: seconds a
+  // batch): each group's lines come from the member's index, then each line's claim by its
+  // primary key. OFFSET 0 keeps a lateral subquery from being flattened or given the outer
+  // conditions, so neither can be planned another way.
   const { rows } = await client.query<{
     provider_org_id: string;
     payer_org_id: string;
@@ -461,22 +467,31 @@ async function readPaidLineKeys(
     modifiers: string[] | null;
     service_date: string;
   }>(
-    `SELECT c.provider_org_id, c.payer_org_id, c.member_id_index, c.patient_index,
+    `SELECT k.provider_org_id, k.payer_org_id, k.member_id_index, k.patient_index,
             l.procedure_code, l.modifiers, l.service_date::text AS service_date
        FROM unnest($1::uuid[], $2::uuid[], $3::char(64)[], $4::char(64)[], $5::text[], $6::text[])
               AS k(provider_org_id, payer_org_id, member_id_index, patient_index, codes, dates)
-       JOIN claims c ON c.payer_org_id = k.payer_org_id AND c.member_id_index = k.member_id_index
-        AND c.provider_org_id = k.provider_org_id
-        AND c.patient_index IS NOT DISTINCT FROM k.patient_index
-        AND c.status IN ('paid', 'partially_paid', 'settled')
-       JOIN claim_lines l ON l.claim_id = c.id
-        AND l.procedure_code = ANY(string_to_array(k.codes, ','))
-        AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
+       CROSS JOIN LATERAL (
+         SELECT l.claim_id, l.line_number, l.procedure_code, l.modifiers, l.service_date
+           FROM claim_lines l
+          WHERE l.member_id_index = k.member_id_index
+            AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
+            AND l.procedure_code = ANY(string_to_array(k.codes, ','))
+         OFFSET 0
+       ) l
+       CROSS JOIN LATERAL (
+         SELECT c.payer_org_id, c.provider_org_id, c.patient_index, c.status
+           FROM claims c WHERE c.id = l.claim_id
+         OFFSET 0
+       ) c
        JOIN LATERAL (
-         SELECT result FROM claim_decisions d WHERE d.claim_id = c.id
+         SELECT result FROM claim_decisions d WHERE d.claim_id = l.claim_id
           ORDER BY decided_at DESC LIMIT 1
        ) d ON true
-      WHERE EXISTS (
+      WHERE c.payer_org_id = k.payer_org_id AND c.provider_org_id = k.provider_org_id
+        AND c.patient_index IS NOT DISTINCT FROM k.patient_index
+        AND c.status IN ('paid', 'partially_paid', 'settled')
+        AND EXISTS (
           SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
            WHERE (decided->>'lineNumber')::int = l.line_number
              AND (decided->>'denied')::boolean = false

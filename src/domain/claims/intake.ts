@@ -495,6 +495,7 @@ function prepareClaim(
     submittedAt: submittedAt.toISOString(),
     ledgerEventId: eventId,
   };
+  const memberIdIndex = blindIndex(phiKeys, claim.member.memberId);
   return {
     summary,
     row: [
@@ -505,7 +506,7 @@ function prepareClaim(
       claim.frequencyCode,
       claim.originalClaimId ?? null,
       'submitted',
-      blindIndex(phiKeys, claim.member.memberId),
+      memberIdIndex,
       sealedMember.ciphertext,
       sealedMember.version,
       salt,
@@ -534,6 +535,7 @@ function prepareClaim(
       line.placeOfServiceCode ?? null,
       line.lineControlNumber ?? null,
       line.unitType ?? 'units',
+      memberIdIndex,
     ]),
     event: {
       id: eventId,
@@ -594,6 +596,7 @@ const LINE_COLUMNS = [
   'place_of_service_code',
   'line_control_number',
   'unit_type',
+  'member_id_index',
 ] as const;
 
 /** A column value of a claim or line row. */
@@ -638,12 +641,12 @@ async function insertClaims(client: pg.PoolClient, claims: PreparedClaim[]): Pro
      INSERT INTO claim_lines (${LINE_COLUMNS.join(', ')})
      SELECT claim_id, line_number, procedure_code, string_to_array(NULLIF(modifiers, ''), ','),
             units, charge, service_date, string_to_array(pointers, ',')::int[], service_date_to,
-            place, control_number, unit_type
+            place, control_number, unit_type, member_index
        FROM unnest($22::uuid[], $23::int[], $24::text[], $25::text[], $26::numeric[],
                    $27::numeric[], $28::date[], $29::text[], $30::date[], $31::text[], $32::text[],
-                   $33::text[])
+                   $33::text[], $34::text[])
          AS l(claim_id, line_number, procedure_code, modifiers, units, charge, service_date, pointers,
-              service_date_to, place, control_number, unit_type)`,
+              service_date_to, place, control_number, unit_type, member_index)`,
     [
       ...claimColumns.slice(0, 11),
       joined(claimColumns[11]!),
