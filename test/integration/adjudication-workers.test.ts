@@ -12,7 +12,7 @@ import { phiKeysOf } from '../../src/api/app.js';
 import { configureDemoPayer, demoClaim } from '../../src/cli/demo.js';
 import { adjudicate } from '../../src/domain/adjudication/engine.js';
 import type { Accumulators } from '../../src/domain/adjudication/types.js';
-import { feeSchedulesOf } from '../../src/domain/payers/fee-schedule.js';
+import { feeSchedulesOfPayers } from '../../src/domain/payers/fee-schedule.js';
 import { planTermsOf } from '../../src/domain/payers/plans.js';
 import { adjudicationRulesOfPayers } from '../../src/domain/payers/rules.js';
 import { bearer } from '../support/api.js';
@@ -145,10 +145,9 @@ async function expectedPerMember(backlog: Backlog) {
   ]);
   const { plan } = await planTermsOf(pool, planRow.rows[0]!.id);
   const codes = ['99213', '80053'];
-  const feeSchedule = (await feeSchedulesOf(pool, [{ payerOrgId, procedureCodes: codes }])).termsOf(
-    payerOrgId,
-    codes,
-  );
+  const feeSchedule = (await feeSchedulesOfPayers(pool, [payerOrgId]))
+    .get(payerOrgId)!
+    .termsOf(codes);
   const { rules } = (await adjudicationRulesOfPayers(pool, [payerOrgId])).get(payerOrgId)!;
   const receivedDate = new Date().toISOString().slice(0, 10);
   let accumulators: Accumulators = {

@@ -13,14 +13,13 @@
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
 import {
-  adjudicationRulesOfPayers,
   type AuthorizationHolder,
   authorizationHolderKey,
-  feeSchedulesOf,
   type FeeScheduleTerms,
   lockAuthorizationsOfHolders,
   moveAuthorizationUnits,
-  planTermsOfPlans,
+  payerConfigurationCacheOf,
+  type PayerConfigurationCache,
   readAppliedCoveragesOf,
 } from '../payers/index.js';
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
@@ -88,7 +87,7 @@ export async function adjudicateBatch(
     const claims = await lockSubmittedClaims(client, selection);
     taken.push(...claims.map((claim) => claim.id));
     if (claims.length === 0) return { outcomes: [] };
-    const contexts = await readContexts(client, claims);
+    const contexts = await readContexts(client, claims, payerConfigurationCacheOf(database));
     const state = await BatchState.lock(client, claims, contexts);
     const outcomes: BatchResult['outcomes'] = [];
     const ended = new Set<string>();
@@ -185,10 +184,15 @@ interface ClaimContext {
   holder: AuthorizationHolder | undefined;
 }
 
-/** Reads the configuration of every claim but voids (which only reverse) in a few statements. */
+/**
+ * Reads what every claim but voids (which only reverse) is decided on, in a few statements: its
+ * lines, patient and coverages, and its payer's configuration (from the cache while the payer's
+ * configuration version holds).
+ */
 async function readContexts(
   client: pg.PoolClient,
   claims: ClaimRow[],
+  configurationCache: PayerConfigurationCache,
 ): Promise<Map<string, ClaimContext>> {
   const deciding = claims.filter((claim) => claim.frequency_code !== '8');
   const linesOf = await readLinesOf(
@@ -210,23 +214,14 @@ async function readContexts(
     );
     return { claim, lines, patient, coverages, planId: planIdFor(coverages, lines) };
   });
-  const plans = await planTermsOfPlans(
+  const configurations = await configurationCache.configurationsOf(
     client,
-    chosen.flatMap(({ planId }) => (planId ? [planId] : [])),
+    deciding.map((claim) => claim.payer_org_id),
   );
-  const feeSchedules = await feeSchedulesOf(
-    client,
-    chosen.map(({ claim, lines }) => ({
-      payerOrgId: claim.payer_org_id,
-      procedureCodes: lines.map((line) => line.procedure_code),
-    })),
-  );
-  const rules = await adjudicationRulesOfPayers(client, [
-    ...new Set(deciding.map((claim) => claim.payer_org_id)),
-  ]);
   const contexts = new Map<string, ClaimContext>();
   for (const { claim, lines, patient, coverages, planId } of chosen) {
-    const terms = planId ? plans.get(planId)! : { plan: NO_PLAN, version: null };
+    const configuration = configurations.get(claim.payer_org_id)!;
+    const terms = planId ? configuration.plans.get(planId)! : { plan: NO_PLAN, version: null };
     const planYear = planYearOf(earliestServiceDate(lines), terms.plan.planYearStartMonth);
     const planned = patient !== undefined && terms.plan.planId !== NO_PLAN.planId;
     const accumulatorKey = (ownerRowId: string) => ({
@@ -241,11 +236,8 @@ async function readContexts(
       plan: terms.plan,
       planVersion: terms.version,
       planYear,
-      feeSchedule: feeSchedules.termsOf(
-        claim.payer_org_id,
-        lines.map((line) => line.procedure_code),
-      ),
-      rules: rules.get(claim.payer_org_id)!,
+      feeSchedule: configuration.feeSchedule.termsOf(lines.map((line) => line.procedure_code)),
+      rules: configuration.rules,
       memberKey: planned ? accumulatorKey(patient.memberRowId) : undefined,
       familyKey: planned ? accumulatorKey(patient.familyRowId) : undefined,
       holder: patient && {

@@ -232,41 +232,43 @@ export interface FeeScheduleTerms {
   versions: { procedureCode: string; modifier: string; version: number }[];
 }
 
+/** A payer's fee schedule as adjudication reads it: the terms of the codes a claim bills. */
+export interface PayerFeeSchedule {
+  /** Every modifier's terms of each code, with their versions, by code then modifier. */
+  termsOf(procedureCodes: readonly string[]): FeeScheduleTerms;
+}
+
 /**
- * The fee schedules of several payers for the codes asked of each, in one statement
- * (adjudication's batches); `termsOf` then answers, for a payer and some of those codes, their
- * terms (every modifier) and versions, as adjudication reads them.
+ * Each payer's whole fee schedule in one statement (adjudication's configuration cache keeps it
+ * until the payer's configuration version moves).
  */
-export async function feeSchedulesOf(
+export async function feeSchedulesOfPayers(
   db: Queryable,
-  wanted: readonly { payerOrgId: string; procedureCodes: readonly string[] }[],
-): Promise<{ termsOf(payerOrgId: string, procedureCodes: readonly string[]): FeeScheduleTerms }> {
-  const pairs = new Set(
-    wanted.flatMap(({ payerOrgId, procedureCodes }) =>
-      procedureCodes.map((code) => `${payerOrgId}|${code}`),
-    ),
-  );
-  const split = [...pairs].map((pair) => pair.split('|') as [string, string]);
+  payerOrgIds: readonly string[],
+): Promise<Map<string, PayerFeeSchedule>> {
   const { rows } = await db.query<FeeScheduleEntryRow & { payer_org_id: string }>(
-    `SELECT f.payer_org_id, f.procedure_code, f.modifier, f.allowed_amount::text, f.covered,
-            f.prior_auth_required, f.copay_applies, f.anesthesia_base_units, f.version
-       FROM unnest($1::uuid[], $2::text[]) AS w(payer_org_id, procedure_code)
-       JOIN fee_schedule_entries f
-         ON f.payer_org_id = w.payer_org_id AND f.procedure_code = w.procedure_code
-      ORDER BY f.payer_org_id, f.procedure_code, f.modifier`,
-    [split.map(([payer]) => payer), split.map(([, code]) => code)],
+    `SELECT payer_org_id, procedure_code, modifier, allowed_amount::text, covered,
+            prior_auth_required, copay_applies, anesthesia_base_units, version
+       FROM fee_schedule_entries WHERE payer_org_id = ANY($1::uuid[])
+      ORDER BY payer_org_id, procedure_code, modifier`,
+    [[...new Set(payerOrgIds)]],
   );
-  const byCode = new Map<string, FeeScheduleEntryRow[]>();
+  const byPayer = new Map(payerOrgIds.map((id) => [id, new Map<string, FeeScheduleEntryRow[]>()]));
   for (const row of rows) {
-    const key = `${row.payer_org_id}|${row.procedure_code}`;
-    byCode.set(key, [...(byCode.get(key) ?? []), row]);
+    const byCode = byPayer.get(row.payer_org_id)!;
+    byCode.set(row.procedure_code, [...(byCode.get(row.procedure_code) ?? []), row]);
   }
-  return {
-    termsOf(payerOrgId, procedureCodes) {
-      const codes = [...new Set(procedureCodes)].sort();
-      return termsOfRows(codes.flatMap((code) => byCode.get(`${payerOrgId}|${code}`) ?? []));
-    },
-  };
+  return new Map(
+    [...byPayer].map(([payerOrgId, byCode]) => [
+      payerOrgId,
+      {
+        termsOf(procedureCodes) {
+          const codes = [...new Set(procedureCodes)].sort();
+          return termsOfRows(codes.flatMap((code) => byCode.get(code) ?? []));
+        },
+      },
+    ]),
+  );
 }
 
 function termsOfRows(rows: readonly FeeScheduleEntryRow[]): FeeScheduleTerms {

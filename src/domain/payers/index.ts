@@ -10,23 +10,16 @@ export {
   readAppliedCoveragesOf,
   updateCoverage,
 } from './coverages.js';
-export { patientIndexOf } from './dependents.js';
 export {
-  feeSchedulesOf,
-  type FeeScheduleTerms,
-  listFeeSchedule,
-  setFeeScheduleEntries,
-} from './fee-schedule.js';
+  type PayerConfiguration,
+  PayerConfigurationCache,
+  payerConfigurationCacheOf,
+} from './configuration.js';
+export { patientIndexOf } from './dependents.js';
+export { type FeeScheduleTerms, listFeeSchedule, setFeeScheduleEntries } from './fee-schedule.js';
 export { feeScheduleEntriesOf, feeScheduleEntriesOfCsv } from './fee-schedule-input.js';
 export { enrollMember, getMember } from './members.js';
-export {
-  createPlan,
-  getPlan,
-  listPlans,
-  planTermsOf,
-  planTermsOfPlans,
-  updatePlan,
-} from './plans.js';
+export { createPlan, getPlan, listPlans, planTermsOf, updatePlan } from './plans.js';
 export {
   type AuthorizationHolder,
   authorizationHolderKey,
@@ -35,4 +28,4 @@ export {
   lockAuthorizationsOfHolders,
   moveAuthorizationUnits,
 } from './prior-authorizations.js';
-export { adjudicationRulesOfPayers, getPayerRules, setPayerRules } from './rules.js';
+export { getPayerRules, setPayerRules } from './rules.js';

@@ -255,53 +255,78 @@ export async function listPlans(
 // ---- For adjudication
 
 /** A plan's terms as the engine applies them, with the version a decision names. */
-export async function planTermsOf(
-  db: Queryable,
-  planId: string,
-): Promise<{ plan: PlanTerms; version: { id: string; version: number } }> {
+export async function planTermsOf(db: Queryable, planId: string): Promise<VersionedPlanTerms> {
   return (await planTermsOfPlans(db, [planId])).get(planId)!;
 }
 
-/** planTermsOf for many plans in one statement (adjudication's batches), by plan id. */
+/** A plan's terms and the version a decision names. */
+export interface VersionedPlanTerms {
+  plan: PlanTerms;
+  version: { id: string; version: number };
+}
+
+/** planTermsOf for many plans in one statement, by plan id. */
 export async function planTermsOfPlans(
   db: Queryable,
   planIds: readonly string[],
-): Promise<Map<string, { plan: PlanTerms; version: { id: string; version: number } }>> {
-  const { rows } = await db.query<{
-    id: string;
-    version: number;
-    deductible_amount: string;
-    out_of_pocket_max_amount: string;
-    copay_amount: string;
-    coinsurance_percent: string;
-    plan_year_start_month: number;
-    family_deductible_amount: string | null;
-    family_out_of_pocket_max_amount: string | null;
-    cob_method: PlanTerms['cobMethod'];
-  }>(
-    `SELECT id, version, deductible_amount::text, out_of_pocket_max_amount::text,
+): Promise<Map<string, VersionedPlanTerms>> {
+  const rows = await readPlanTermRows(db, 'id', [...new Set(planIds)]);
+  return new Map(rows.map((row) => [row.id, versionedTermsOf(row)]));
+}
+
+/** Every plan of each payer, by payer then plan id (adjudication's configuration cache). */
+export async function planTermsOfPayers(
+  db: Queryable,
+  payerOrgIds: readonly string[],
+): Promise<Map<string, Map<string, VersionedPlanTerms>>> {
+  const rows = await readPlanTermRows(db, 'payer_org_id', [...new Set(payerOrgIds)]);
+  const byPayer = new Map(payerOrgIds.map((id) => [id, new Map<string, VersionedPlanTerms>()]));
+  for (const row of rows) byPayer.get(row.payer_org_id)?.set(row.id, versionedTermsOf(row));
+  return byPayer;
+}
+
+interface PlanTermsRow {
+  id: string;
+  payer_org_id: string;
+  version: number;
+  deductible_amount: string;
+  out_of_pocket_max_amount: string;
+  copay_amount: string;
+  coinsurance_percent: string;
+  plan_year_start_month: number;
+  family_deductible_amount: string | null;
+  family_out_of_pocket_max_amount: string | null;
+  cob_method: PlanTerms['cobMethod'];
+}
+
+async function readPlanTermRows(
+  db: Queryable,
+  by: 'id' | 'payer_org_id',
+  ids: readonly string[],
+): Promise<PlanTermsRow[]> {
+  const { rows } = await db.query<PlanTermsRow>(
+    `SELECT id, payer_org_id, version, deductible_amount::text, out_of_pocket_max_amount::text,
             copay_amount::text, coinsurance_percent::text, plan_year_start_month,
             family_deductible_amount::text, family_out_of_pocket_max_amount::text, cob_method
-       FROM plans WHERE id = ANY($1::uuid[])`,
-    [[...new Set(planIds)]],
+       FROM plans WHERE ${by} = ANY($1::uuid[])`,
+    [ids],
   );
-  return new Map(
-    rows.map((row) => [
-      row.id,
-      {
-        plan: {
-          planId: row.id,
-          deductibleAmount: row.deductible_amount,
-          outOfPocketMaxAmount: row.out_of_pocket_max_amount,
-          copayAmount: row.copay_amount,
-          coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
-          planYearStartMonth: row.plan_year_start_month,
-          familyDeductibleAmount: row.family_deductible_amount,
-          familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
-          cobMethod: row.cob_method,
-        },
-        version: { id: row.id, version: row.version },
-      },
-    ]),
-  );
+  return rows;
+}
+
+function versionedTermsOf(row: PlanTermsRow): VersionedPlanTerms {
+  return {
+    plan: {
+      planId: row.id,
+      deductibleAmount: row.deductible_amount,
+      outOfPocketMaxAmount: row.out_of_pocket_max_amount,
+      copayAmount: row.copay_amount,
+      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
+      planYearStartMonth: row.plan_year_start_month,
+      familyDeductibleAmount: row.family_deductible_amount,
+      familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
+      cobMethod: row.cob_method,
+    },
+    version: { id: row.id, version: row.version },
+  };
 }
