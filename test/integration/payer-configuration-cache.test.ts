@@ -22,7 +22,7 @@ let payer: Actor;
 let provider: Actor;
 let planId: string;
 
-async function send(actor: Actor, method: 'post' | 'put', path: string, body: unknown) {
+async function send(actor: Actor, method: 'post' | 'put', path: string, body: object) {
   const response = await request(app)[method](path).set(bearer(actor.key)).send(body);
   expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
   return response.body as { id: string };
