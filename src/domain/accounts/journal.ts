@@ -1,5 +1,5 @@
 // The double-entry journal: every financial event posts one entry whose postings sum to
-// zero (checked here and again by a deferred trigger at commit), and account balances move
+// zero (checked here and again by the database's balance trigger), and account balances move
 // with the postings in the same transaction.
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
@@ -69,9 +69,17 @@ function balancedPostings(entry: JournalEntryInput): Posting[] {
 }
 
 /**
- * Posts the entries inside the caller's transaction in one statement: the entries, their
- * accounts (created on first use; each balance moved once, by the sum of its postings) and the
- * postings. Returns each entry's id, undefined for an entry whose postings are all zero.
+ * Posts the entries inside the caller's transaction: the entries and their postings (accounts
+ * created on first use), the balance check of every entry, and last each account's balance
+ * moved once, by the sum of its postings. Returns each entry's id, undefined for an entry whose
+ * postings are all zero.
+ *
+ * Concurrent posters (adjudication's parallel batches, settlement) queue on the account rows
+ * from the balance update until they commit, and the ledger append that follows holds its own
+ * lock to commit too: so everything that need not hold them comes first. Creating an account
+ * that exists (DO NOTHING) and inserting postings (whose foreign key takes a KEY SHARE lock,
+ * which a balance update does not conflict with) lock nothing another poster waits on, and the
+ * balance trigger's checks, deferred to commit by default, are run here, before the locks.
  */
 export async function postJournalEntries(
   client: pg.PoolClient,
@@ -93,46 +101,63 @@ export async function postJournalEntries(
   const accounts = [...moves.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, move]) => move);
+  const accountColumns = [
+    accounts.map((account) => account.ownerOrgId),
+    accounts.map((account) => account.counterpartyOrgId),
+    accounts.map((account) => account.purpose),
+  ];
+  await client.query(
+    `INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
+     SELECT gen_random_uuid(), owner, counterparty, purpose, 0
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY
+         AS m(owner, counterparty, purpose, position)
+      ORDER BY position
+     ON CONFLICT (owner_org_id, counterparty_org_id, purpose) DO NOTHING`,
+    accountColumns,
+  );
   const postings = written.flatMap(({ id, postings }) =>
     postings.map((posting) => ({ id, posting })),
   );
-  // The account rows stay locked until commit, so this comes late in a transaction.
   await client.query(
     `WITH entry AS (
        INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[])
-     ), moved AS (
-       INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
-       SELECT gen_random_uuid(), owner, counterparty, purpose, amount
-         FROM unnest($6::uuid[], $7::uuid[], $8::text[], $9::numeric[]) WITH ORDINALITY
-           AS m(owner, counterparty, purpose, amount, position)
-        ORDER BY position
-       ON CONFLICT (owner_org_id, counterparty_org_id, purpose)
-       DO UPDATE SET balance_amount = accounts.balance_amount + EXCLUDED.balance_amount
-       RETURNING id, owner_org_id, counterparty_org_id, purpose
      )
      INSERT INTO journal_postings (entry_id, account_id, amount)
-     SELECT p.entry_id, moved.id, p.amount
-       FROM unnest($10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $14::numeric[])
+     SELECT p.entry_id, a.id, p.amount
+       FROM unnest($6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::numeric[])
               AS p(entry_id, owner, counterparty, purpose, amount)
-       JOIN moved ON p.owner = moved.owner_org_id AND p.counterparty = moved.counterparty_org_id
-        AND p.purpose = moved.purpose`,
+       JOIN accounts a ON a.owner_org_id = p.owner AND a.counterparty_org_id = p.counterparty
+        AND a.purpose = p.purpose`,
     [
       written.map(({ id }) => id),
       written.map(({ entry }) => entry.kind),
       written.map(({ entry }) => entry.claimId),
       written.map(({ entry }) => entry.ledgerEventId),
       written.map(({ entry }) => entry.createdAt),
-      accounts.map((account) => account.ownerOrgId),
-      accounts.map((account) => account.counterpartyOrgId),
-      accounts.map((account) => account.purpose),
-      accounts.map((account) => account.amount.toFixed(2)),
       postings.map(({ id }) => id),
       postings.map(({ posting }) => posting.ownerOrgId),
       postings.map(({ posting }) => posting.counterpartyOrgId),
       postings.map(({ posting }) => posting.purpose),
       postings.map(({ posting }) => posting.amount.toFixed(2)),
     ],
+  );
+  // Runs the entries' deferred balance checks now; later postings of the transaction are
+  // deferred again.
+  await client.query('SET CONSTRAINTS journal_postings_balance IMMEDIATE');
+  await client.query('SET CONSTRAINTS journal_postings_balance DEFERRED');
+  // The account rows stay locked until commit, so this comes last.
+  await client.query(
+    `UPDATE accounts a SET balance_amount = a.balance_amount + m.amount
+       FROM (SELECT a.id, m.amount
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[]) WITH ORDINALITY
+                      AS m(owner, counterparty, purpose, amount, position)
+               JOIN accounts a ON a.owner_org_id = m.owner
+                AND a.counterparty_org_id = m.counterparty AND a.purpose = m.purpose
+              ORDER BY m.position
+                FOR NO KEY UPDATE OF a) m
+      WHERE a.id = m.id`,
+    [...accountColumns, accounts.map((account) => account.amount.toFixed(2))],
   );
   return ids;
 }
