@@ -26,6 +26,7 @@ import { settleAllPayers } from '../domain/settlement/index.js';
 import { prepareDatabase } from './runtime.js';
 import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
 import { benchReconciliation } from './bench-reconciliation.js';
+import { benchSealingWithWitnesses } from './bench-sealing.js';
 
 const SINGLE_CONCURRENCY = 64;
 /** Members the claims are spread over: one member's claims queue on its accumulators. */
@@ -224,6 +225,7 @@ export async function runBench(suite: BenchSuite, options: BenchOptions): Promis
   }
   if (suite === 'tlog' || suite === 'all') {
     await withScratchDatabase((url) => benchTransparencyProofs(url, options.treeLeaves));
+    await withScratchDatabase((url) => benchSealingWithWitnesses(url, SEALING_EVENTS_PER_RUN));
   }
   console.log(
     `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
@@ -659,6 +661,8 @@ type ClaimToDecide = Parameters<typeof recordDecision>[1];
 
 /** Leaves appended per tree-extension transaction while building the bench tree. */
 const TREE_BUILD_CHUNK = 50_000;
+/** Events sealed per run when comparing sealing with and without checkpoints and witnesses. */
+const SEALING_EVENTS_PER_RUN = 100_000;
 /** Proofs timed per kind and cache state. */
 const TREE_PROOFS = 2_000;
 
