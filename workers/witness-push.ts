@@ -11,10 +11,11 @@ import { dependencyOutageReason } from '../src/infra/errors.js';
 import { parseTreeSize, formatAddCheckpoint } from '../src/witness/protocol.js';
 import { loadWitnessList, type PolicyWitness } from '../src/witness/policy.js';
 import { parseNote } from '../src/ledger/tlog/note.js';
+import type pg from 'pg';
 import {
   addCosignature,
-  consistencyProofAt,
   readLatestCheckpoint,
+  StoredTreeProofs,
 } from '../src/ledger/transparency-log.js';
 import { latestCosignedSize } from '../src/ledger/witness-cosignatures.js';
 import type { Queryable } from '../src/infra/db.js';
@@ -124,7 +125,7 @@ export async function addWitnessPushJobs(
  * job for good and is logged: it is what a witness answers to a log that forked.
  */
 export async function execWitnessPushJob(
-  db: Queryable,
+  db: pg.Pool,
   witnesses: readonly PolicyWitness[],
   job: Pick<Job<WitnessPushJobData>, 'data'>,
 ): Promise<WitnessPushResult> {
@@ -137,8 +138,10 @@ export async function execWitnessPushJob(
   }
   let oldSize = await latestCosignedSize(db, witness.key.keyName, witness.key.keyId);
   if (oldSize >= latest.treeSize) return { outcome: 'already-cosigned', treeSize: oldSize };
+  // A cache of its own per job: a push needs a proof or two a minute, nothing worth keeping.
+  const tree = new StoredTreeProofs(db);
   for (let attempt = 0; attempt < 2; attempt++) {
-    const proof = oldSize === 0 ? [] : await consistencyProofAt(db, oldSize, latest.treeSize);
+    const proof = oldSize === 0 ? [] : await tree.consistencyProof(oldSize, latest.treeSize);
     const answer = await postAddCheckpoint(
       witness.url,
       formatAddCheckpoint({ oldSize, proof, note: latest.note }),

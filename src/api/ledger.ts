@@ -17,15 +17,13 @@ import {
 } from '../ledger/read.js';
 import { parseTilePath, tileLevelEntryCount, tileWidthMax } from '../ledger/tlog/tiles.js';
 import {
-  consistencyProofAt,
-  inclusionProofAt,
   readCheckpoint,
   readCheckpoints,
   readLatestCheckpoint,
   readLeafEntries,
   readTile,
   readTreeSize,
-  treeRootAt,
+  StoredTreeProofs,
 } from '../ledger/transparency-log.js';
 import { principalOf } from './auth.js';
 import { documentedRouter, type DocumentedRouter } from './routes.js';
@@ -196,6 +194,7 @@ const headSchema = z.object({
 export function ledgerRouter(database: Database): DocumentedRouter {
   const router = documentedRouter('Ledger');
   const { pool } = database;
+  const tree = new StoredTreeProofs(pool);
 
   router.route(
     {
@@ -319,8 +318,8 @@ export function ledgerRouter(database: Database): DocumentedRouter {
         }
         throw new Conflict('the event is not in a signed checkpoint yet; retry shortly');
       }
-      const inclusionProof = await inclusionProofAt(pool, leafIndex, treeSize);
-      const rootHash = await treeRootAt(pool, treeSize);
+      const inclusionProof = await tree.inclusionProof(leafIndex, treeSize);
+      const rootHash = await tree.rootAt(treeSize);
       const checkpoint = await readCheckpoint(pool, treeSize);
       response.json({
         ...proof,
@@ -354,9 +353,9 @@ export function ledgerRouter(database: Database): DocumentedRouter {
           { field: 'from', message: `must be at most ${to}` },
         ]);
       }
-      const proof = await consistencyProofAt(pool, query.from, to);
-      const fromRoot = await treeRootAt(pool, query.from);
-      const toRoot = await treeRootAt(pool, to);
+      const proof = await tree.consistencyProof(query.from, to);
+      const fromRoot = await tree.rootAt(query.from);
+      const toRoot = await tree.rootAt(to);
       const fromCheckpoint = await readCheckpoint(pool, query.from);
       const toCheckpoint = await readCheckpoint(pool, to);
       response.json({

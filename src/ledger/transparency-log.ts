@@ -1,6 +1,7 @@
 // The transparency log's storage: the one tree's tiles, the log's signed checkpoints and the
 // witnesses' cosignatures, in PostgreSQL. The algorithms are the pure modules in ./tlog/; this
 // file only reads and writes rows. Leaf i of the tree is the event with seq i + 1.
+import type pg from 'pg';
 import type { Queryable } from '../infra/db.js';
 import { InvalidInput, NotFound } from '../infra/errors.js';
 import { checkpointBody, parseCheckpointBody, verifyCosignature } from './tlog/checkpoint.js';
@@ -29,6 +30,7 @@ import type { JsonValue } from './canonical.js';
 import { eventLeafHash, type EventEnvelope } from './formats.js';
 import { toHex } from './hash.js';
 import { readEnvelopes } from './read.js';
+import { cachedSubtreeReader, TileCache } from './tile-cache.js';
 
 /** Cosignatures kept per checkpoint: the note format asks verifiers to accept at least 16. */
 export const cosignaturesPerCheckpointMax = 32;
@@ -254,16 +256,30 @@ export function checkpointOf(stored: StoredCheckpoint) {
   return parseCheckpointBody(stored.body);
 }
 
-export function inclusionProofAt(db: Queryable, index: number, treeSize: number) {
-  return proveInclusion(subtreeReaderOf(db), index, treeSize);
-}
+/**
+ * Proofs and roots as the API and the witness push serve them: from the stored tiles through a
+ * TileCache this process keeps (tile-cache.ts says why that is safe). Over a pool, never a
+ * transaction's client: only committed tiles may be cached. Sealing and `verify` read storage
+ * directly (subtreeReaderOf).
+ */
+export class StoredTreeProofs {
+  private readonly read: SubtreeHashReader;
 
-export function consistencyProofAt(db: Queryable, fromSize: number, toSize: number) {
-  return proveConsistency(subtreeReaderOf(db), fromSize, toSize);
-}
+  constructor(pool: pg.Pool, cache: TileCache = new TileCache()) {
+    this.read = cachedSubtreeReader(tileReaderOf(pool), cache);
+  }
 
-export function treeRootAt(db: Queryable, treeSize: number) {
-  return treeRootOf(subtreeReaderOf(db), treeSize);
+  inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
+    return proveInclusion(this.read, index, treeSize);
+  }
+
+  consistencyProof(fromSize: number, toSize: number): Promise<Uint8Array[]> {
+    return proveConsistency(this.read, fromSize, toSize);
+  }
+
+  rootAt(treeSize: number): Promise<Uint8Array> {
+    return treeRootOf(this.read, treeSize);
+  }
 }
 
 /** The size of the stored tree: the head block's tree size (0 before the first block). */

@@ -90,7 +90,7 @@ export function tileAtSize(level: number, index: number, treeSize: number): Tile
 }
 
 /** Where a complete subtree's hash comes from: a run of 2^r hashes inside one tile. */
-function tileSpanOf(subtree: SubtreeId): { tile: TileId; offset: number; count: number } {
+export function tileSpanOf(subtree: SubtreeId): { tile: TileId; offset: number; count: number } {
   const level = Math.floor(subtree.level / tileHeight);
   const count = 2 ** (subtree.level % tileHeight);
   const first = subtree.index * count;
