@@ -10,14 +10,21 @@ const utf8Encoder = new TextEncoder();
 // (measured here: ~680k vs ~290k hashes/s of 330 bytes), and sealing and verification
 // hash every event twice. The formats are plain SHA-256, so any implementation verifies.
 export function sha256(data: Uint8Array): Uint8Array {
-  const digest = hash('sha256', data, 'buffer');
-  // A plain Uint8Array view, so digests compare equal to other byte arrays in tests.
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+  return digestBytes(hash('sha256', data, 'binary'));
 }
 
 /** SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Text(text: string): Uint8Array {
-  const digest = hash('sha256', text, 'buffer');
+  return digestBytes(hash('sha256', text, 'binary'));
+}
+
+// The digest comes out as a one-byte string ('binary' is Node's name for latin1) and is copied
+// into a pooled Buffer: asked for a 'buffer', crypto.hash allocates a new ArrayBuffer per
+// digest, which measured ~1 µs slower per hash (2.1 against 1.1 µs for a 65-byte node), and a
+// tree hashes one per node. latin1 maps bytes 0-255 to U+0000-U+00FF one to one: no byte is lost.
+function digestBytes(latin1Digest: string): Uint8Array {
+  const digest = Buffer.from(latin1Digest, 'latin1');
+  // A plain Uint8Array view, so digests compare equal to other byte arrays in tests.
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
 }
 

@@ -28,8 +28,12 @@ export function leafHash(data: Uint8Array): Uint8Array {
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assertHash(left, 'left');
   assertHash(right, 'right');
-  return nodeHashInto(newNodeInput(), left, right);
+  return nodeHashInto(sharedNodeInput, left, right);
 }
+
+// For nodeHash, which the transparency tree calls once per leaf appended: hashing is
+// synchronous and the digest is a new array, so one input serves every call.
+const sharedNodeInput = newNodeInput();
 
 // One 65-byte buffer per tree instead of one per node: a 100,000-leaf block has 99,999 nodes.
 function newNodeInput(): Uint8Array {

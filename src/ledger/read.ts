@@ -117,10 +117,10 @@ export async function readEnvelopesWithPayload(
 
 /**
  * The first event of firstSeq..lastSeq whose jsonb payload no longer says what its canonical
- * text says (the JSON alone was changed), or undefined. Only a canonical text that still hashes
- * to payload_hash is compared (CASE evaluates in order): such a text is the JSON that was
- * appended, so the cast cannot fail even on a tampered row, which would abort the caller's
- * transaction; a text that does not hash is the caller's to report.
+ * text says (the JSON alone was changed), or undefined: PostgreSQL's own jsonb equality. Call it
+ * only over events whose canonical text the caller has hashed to their payload_hash: such a text
+ * is the JSON that was appended, so the cast cannot fail, even on a tampered ledger, and abort
+ * the caller's transaction. A text that does not hash is the caller's to report.
  */
 export async function firstPayloadJsonChanged(
   db: Queryable,
@@ -130,9 +130,7 @@ export async function firstPayloadJsonChanged(
   const { rows } = await db.query<{ seq: string; id: string }>(
     `SELECT seq::text, id::text FROM ledger_events
       WHERE seq BETWEEN $1 AND $2 AND payload_canonical IS NOT NULL
-        AND CASE WHEN encode(sha256(convert_to(payload_canonical, 'UTF8')), 'hex') = payload_hash
-                 THEN payload <> payload_canonical::jsonb
-                 ELSE false END
+        AND payload <> payload_canonical::jsonb
       ORDER BY seq LIMIT 1`,
     [firstSeq.toString(), lastSeq.toString()],
   );

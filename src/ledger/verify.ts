@@ -68,21 +68,21 @@ export async function verifyChain(
   let blocksChecked = 0;
   let eventsChecked = 0;
   const tree = await treeAt(db, from);
+  const inTurn = oneQueryAtATime(db);
   for (;;) {
     const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
     if (blocks.length === 0) break;
     const treeRoots = await readTreeRoots(db, previous.height, blocks.length);
     // The database reads a block's rows while this process hashes the block before it.
-    let next = readBlockRows(db, blocks[0]!, Promise.resolve());
+    let next = inTurn((queryable) => readBlockEvents(queryable, blocks[0]!));
     for (const [index, block] of blocks.entries()) {
-      const rows = next;
+      const rows = await next;
       const following = blocks[index + 1];
-      if (following) next = readBlockRows(db, following, rows);
-      const leaves: Uint8Array[] = [];
+      if (following) next = inTurn((queryable) => readBlockEvents(queryable, following));
       const failure =
         checkLink(block, previous) ??
-        checkBlockEvents(block, await rows, leaves) ??
-        checkTreeRoot(block, leaves, tree, treeRoots.get(block.header.height));
+        (await checkBlockEvents(block, rows, inTurn)) ??
+        checkTreeRoot(block, rows.leaves, tree, treeRoots.get(block.header.height));
       if (failure) {
         return {
           ok: false,
@@ -194,45 +194,95 @@ function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | un
   return undefined;
 }
 
-interface BlockRows {
+type QueryInTurn = <T>(query: (db: Queryable) => Promise<T>) => Promise<T>;
+
+/**
+ * Queries on `db` one at a time, in the order they are asked for, each once the one before it
+ * is done: `db` may be a single client (reconciliation's snapshot), which must not be handed a
+ * query while it runs one. A failed query is kept in its promise (awaited where it is used), so
+ * an early return on a bad block leaves no rejection unhandled.
+ */
+function oneQueryAtATime(db: Queryable): QueryInTurn {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(query: (db: Queryable) => Promise<T>) => {
+    const result = last.catch(() => undefined).then(() => query(db));
+    result.catch(() => undefined);
+    last = result;
+    return result;
+  };
+}
+
+interface BlockEvents {
   events: Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
-  /** The first event whose jsonb differs from its canonical text. */
-  jsonChanged: { seq: string; id: string } | undefined;
+  /** Filled by checkBlockEvents with the leaves of the events, for the tree check after it. */
+  leaves: Uint8Array[];
+}
+
+async function readBlockEvents(db: Queryable, block: StoredBlock): Promise<BlockEvents> {
+  const { firstSeq, lastSeq } = block.header;
+  const events = await readEnvelopesWithPayload(db, BigInt(firstSeq), BigInt(lastSeq));
+  return { events, leaves: [] };
 }
 
 /**
- * Reads a block's rows once the reads of the block before it are done: one query at a time,
- * since `db` may be a single client (reconciliation's snapshot), which must not be handed a
- * query while it runs one. A failed read is kept in its promise (awaited where it is used), so
- * an early return on a bad block leaves no rejection unhandled.
+ * Checks a block's events. Their payload texts are hashed here first; PostgreSQL then compares
+ * the jsonb column with the texts that hashed (the only ones it can parse for sure), while this
+ * process computes the block's Merkle root.
  */
-function readBlockRows(
-  db: Queryable,
+async function checkBlockEvents(
   block: StoredBlock,
-  after: Promise<unknown>,
-): Promise<BlockRows> {
-  const firstSeq = BigInt(block.header.firstSeq);
-  const lastSeq = BigInt(block.header.lastSeq);
-  const rows = after
-    .catch(() => undefined)
-    .then(async () => {
-      const events = await readEnvelopesWithPayload(db, firstSeq, lastSeq);
-      return { events, jsonChanged: await firstPayloadJsonChanged(db, firstSeq, lastSeq) };
-    });
-  rows.catch(() => undefined);
-  return rows;
-}
-
-/** Checks a block's events; their leaves are left in `leaves` for the tree check after it. */
-function checkBlockEvents(
-  block: StoredBlock,
-  { events, jsonChanged }: BlockRows,
-  leaves: Uint8Array[],
-): VerifyFailure | undefined {
+  { events, leaves }: BlockEvents,
+  inTurn: QueryInTurn,
+): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
+  const payloadFailure = checkPayloads(header, events, leaves);
+  // leaves.length events hashed as appended: the first ones, up to any that did not.
+  const jsonChanged =
+    leaves.length === 0
+      ? Promise.resolve(undefined)
+      : inTurn((db) => firstPayloadJsonChanged(db, firstSeq, firstSeq + BigInt(leaves.length - 1)));
+  // The first bad event of the block is named, whichever way it is bad.
+  if (payloadFailure) {
+    const changed = await jsonChanged;
+    return changed ? jsonChangedFailure(header.height, changed) : payloadFailure;
+  }
+  if (events.length !== header.eventCount) {
+    await jsonChanged; // nothing is left unawaited on the single client
+    return {
+      height: header.height,
+      eventSeq: (firstSeq + BigInt(events.length)).toString(),
+      reason: `block declares ${header.eventCount} events but ${events.length} exist`,
+    };
+  }
+  const merkleRootMatches = toHex(merkleRoot(leaves)) === header.merkleRoot;
+  const changed = await jsonChanged;
+  if (!merkleRootMatches) {
+    return {
+      height: header.height,
+      reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
+    };
+  }
+  // The canonical texts are now proven; the jsonb column that queries read must still agree.
+  return changed && jsonChangedFailure(header.height, changed);
+}
+
+/**
+ * Checks each event's seq and payload hash, in order, and leaves the leaf of each good one in
+ * `leaves`; stops at the first bad one and says what is wrong with it.
+ */
+function checkPayloads(
+  header: StoredBlock['header'],
+  events: BlockEvents['events'],
+  leaves: Uint8Array[],
+): VerifyFailure | undefined {
+  const firstSeq = BigInt(header.firstSeq);
+  // Plain numbers while they are exact: a BigInt sum per event measured ~0.2 µs.
+  const exact = firstSeq + BigInt(events.length) <= BigInt(Number.MAX_SAFE_INTEGER);
   for (const [index, { envelope, payload }] of events.entries()) {
-    const expectedSeq = (firstSeq + BigInt(index)).toString();
+    const expectedSeq = exact
+      ? String(Number(firstSeq) + index)
+      : (firstSeq + BigInt(index)).toString();
     if (envelope.seq !== expectedSeq) {
       return { height: header.height, eventSeq: expectedSeq, reason: 'event missing' };
     }
@@ -240,11 +290,6 @@ function checkBlockEvents(
     const hashed =
       'canonical' in payload ? payload.canonical : canonicalJson(JSON.parse(payload.jsonb));
     if (sha256Hex(hashed) !== envelope.payloadHash) {
-      // The first bad event of the block is named, whichever way it is bad: an earlier event
-      // whose JSON alone changed comes first (that query compares proven texts only).
-      if (jsonChanged && BigInt(jsonChanged.seq) < BigInt(envelope.seq)) {
-        return jsonChangedFailure(header.height, jsonChanged);
-      }
       return {
         height: header.height,
         eventSeq: envelope.seq,
@@ -254,21 +299,6 @@ function checkBlockEvents(
     }
     leaves.push(eventLeafHash(envelope));
   }
-  if (events.length !== header.eventCount) {
-    return {
-      height: header.height,
-      eventSeq: (firstSeq + BigInt(events.length)).toString(),
-      reason: `block declares ${header.eventCount} events but ${events.length} exist`,
-    };
-  }
-  if (toHex(merkleRoot(leaves)) !== header.merkleRoot) {
-    return {
-      height: header.height,
-      reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
-    };
-  }
-  // The canonical texts are now proven; the jsonb column that queries read must still agree.
-  if (jsonChanged) return jsonChangedFailure(header.height, jsonChanged);
   return undefined;
 }
 
