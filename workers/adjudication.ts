@@ -9,11 +9,6 @@ import { startScheduledWorker } from './scheduled.js';
 
 /** Batches one sweep decides at most; the next sweep takes the rest. */
 const BATCHES_PER_SWEEP_MAX = 10;
-/**
- * Batches (transactions) deciding at once within a sweep: while one waits for the database the
- * other decides in memory. More workers (processes) add more.
- */
-const BATCHES_IN_PARALLEL = 2;
 
 export function initAdjudicationWorker(dependencies: WorkerDependencies) {
   const { config, database, logger, metrics } = dependencies;
@@ -25,7 +20,9 @@ export function initAdjudicationWorker(dependencies: WorkerDependencies) {
     run: () =>
       adjudicateSubmitted(database, {
         claimsMax: BATCHES_PER_SWEEP_MAX * config.adjudicationBatchClaimsMax,
-        parallel: BATCHES_IN_PARALLEL,
+        // Batches deciding at once within a sweep (ADJUDICATION_BATCHES_IN_PARALLEL); more
+        // workers (processes) add more.
+        parallel: config.adjudicationBatchesInParallel,
         batchClaimsMax: config.adjudicationBatchClaimsMax,
         // One claim's failure must not hold up the others; it is tried again next sweep until
         // its attempts run out. The error's message could quote patient data: log its name.

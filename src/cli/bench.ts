@@ -33,8 +33,6 @@ const SINGLE_CONCURRENCY = 64;
 export const BENCH_MEMBERS = 200;
 /** Claims adjudicated for the adjudication figure (oldest first). */
 const ADJUDICATED_CLAIMS = 10_000;
-/** Batches (transactions) deciding at once, as the adjudication worker runs them. */
-const ADJUDICATION_BATCHES_IN_PARALLEL = 2;
 
 /**
  * The bench's parties on a scratch database: one provider (with its biller's key) and one payer
@@ -315,16 +313,18 @@ async function withScratchDatabase(work: (databaseUrl: string) => Promise<void>)
 }
 
 /**
- * Decides the oldest ADJUDICATED_CLAIMS submitted claims with the worker's sweep: batches of
- * `batchClaimsMax` claims (ADJUDICATION_BATCH_CLAIMS_MAX), two transactions at a time.
+ * Decides the oldest ADJUDICATED_CLAIMS submitted claims with the worker's sweep and settings:
+ * batches of ADJUDICATION_BATCH_CLAIMS_MAX claims, ADJUDICATION_BATCHES_IN_PARALLEL at a time.
  */
-async function measureAdjudication(database: Database, batchClaimsMax: number): Promise<void> {
+async function measureAdjudication(database: Database, config: Config): Promise<void> {
+  const { adjudicationBatchClaimsMax: batchClaimsMax, adjudicationBatchesInParallel: parallel } =
+    config;
   const started = performance.now();
   let decided = 0;
   while (decided < ADJUDICATED_CLAIMS) {
     const sweep = await adjudicateSubmitted(database, {
       claimsMax: ADJUDICATED_CLAIMS - decided,
-      parallel: ADJUDICATION_BATCHES_IN_PARALLEL,
+      parallel,
       batchClaimsMax,
       onFailure: (_claimId, error) => {
         throw error;
@@ -336,7 +336,7 @@ async function measureAdjudication(database: Database, batchClaimsMax: number): 
   const seconds = (performance.now() - started) / 1000;
   console.log(
     `adjudication (stored claim to recorded decision, batches of ${batchClaimsMax}, ` +
-      `${ADJUDICATION_BATCHES_IN_PARALLEL} at a time, ${BENCH_MEMBERS} members): ` +
+      `${parallel} at a time, ${BENCH_MEMBERS} members): ` +
       `${Math.round(decided / seconds)} claims/s (${decided} claims in ${seconds.toFixed(2)} s)`,
   );
 }
@@ -374,7 +374,7 @@ async function benchAdjudication(databaseUrl: string): Promise<void> {
     api.kill('SIGTERM');
     api = undefined;
     console.log(`adjudication (${ADJUDICATED_CLAIMS} claims submitted)`);
-    await measureAdjudication(database, config.adjudicationBatchClaimsMax);
+    await measureAdjudication(database, config);
   } finally {
     api?.kill('SIGTERM');
     await database.close();
@@ -467,7 +467,7 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
     api.kill('SIGTERM');
     api = undefined;
 
-    await measureAdjudication(database, loadConfig().adjudicationBatchClaimsMax);
+    await measureAdjudication(database, loadConfig());
 
     // Sealing and verification are measured on their own: the intake's write burst is
     // checkpointed first, so its flush does not land in their figures.

@@ -63,6 +63,7 @@ const environmentSchema = z.object({
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
   ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
   ADJUDICATION_BATCH_CLAIMS_MAX: integer(1, 5_000, 500),
+  ADJUDICATION_BATCHES_IN_PARALLEL: integer(1, 16, 2),
   SETTLEMENT_INTERVAL_MS: integer(50, 86_400_000, 60_000),
   RECONCILIATION_INTERVAL_MS: integer(1_000, 604_800_000, 3_600_000),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
@@ -115,6 +116,11 @@ export interface Config {
   adjudicationIntervalMs: number;
   /** Claims the adjudication worker decides in one transaction (one batch). */
   adjudicationBatchClaimsMax: number;
+  /**
+   * Batches (transactions) one adjudication worker runs at once, each on its own share of the
+   * members: while one waits for the database another decides in memory.
+   */
+  adjudicationBatchesInParallel: number;
   /** How often the settlement worker batches every payer's adjudicated claims. */
   settlementIntervalMs: number;
   /** How often the reconciliation worker checks the journal, ledger, batches and chain. */
@@ -195,6 +201,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     sealIntervalMs: values.SEAL_INTERVAL_MS,
     adjudicationIntervalMs: values.ADJUDICATION_INTERVAL_MS,
     adjudicationBatchClaimsMax: values.ADJUDICATION_BATCH_CLAIMS_MAX,
+    adjudicationBatchesInParallel: values.ADJUDICATION_BATCHES_IN_PARALLEL,
     settlementIntervalMs: values.SETTLEMENT_INTERVAL_MS,
     reconciliationIntervalMs: values.RECONCILIATION_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
