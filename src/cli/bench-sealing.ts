@@ -28,6 +28,7 @@ import { createMetrics } from '../infra/metrics.js';
 import { queuePrefixOf } from '../infra/queues.js';
 import { openRedis } from '../infra/redis.js';
 import { appendEvents, type NewEvent } from '../ledger/append.js';
+import { ed25519SignerNode } from '../ledger/ed25519.js';
 import { sealPending } from '../ledger/seal.js';
 import { parseSignerKey } from '../ledger/tlog/note.js';
 import { readLatestCheckpoint } from '../ledger/transparency-log.js';
@@ -65,7 +66,8 @@ export async function benchSealingWithWitnesses(
     LEDGER_WITNESSES_FILE: witnessListFile,
     QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
   });
-  const signer = parseSignerKey(config.ledgerLogKey);
+  // Signed as the sealing worker signs (workers/sealing.ts).
+  const signer = parseSignerKey(config.ledgerLogKey, ed25519SignerNode);
   const ways: SealingWay[] = [
     { name: 'no checkpoint', signed: false },
     { name: 'signed', signed: true },
