@@ -129,7 +129,7 @@ export async function benchSealingWithWitnesses(
             note += `; witnesses' CPU during it ${witnessCpuMs} ms`;
           if (push) {
             const waited = await waitForCosignatures(database, keys);
-            note = `; every witness had cosigned the last checkpoint ${waited} ms after`;
+            note += `; every witness had cosigned the last checkpoint ${waited} ms after`;
           }
           console.log(
             `  round ${round + 1}, ${way.name}: ${Math.round(sealed.events / seconds)} events/s ` +
