@@ -4,6 +4,7 @@
 // by the next run. A duplicate or concurrent job finds the advisory lock taken or
 // nothing pending, and the block table rejects a second block at the same height.
 import { secondsSince } from '../src/infra/metrics.js';
+import { ed25519SignerNode } from '../src/ledger/ed25519.js';
 import { sealPending } from '../src/ledger/seal.js';
 import { parseSignerKey } from '../src/ledger/tlog/note.js';
 import type { WorkerDependencies } from './index.js';
@@ -15,7 +16,7 @@ const BLOCKS_PER_JOB_MAX = 100;
 export function initSealingWorker(dependencies: WorkerDependencies) {
   const { config, database, logger, metrics } = dependencies;
   // Each block's checkpoint is signed with the log's key, in the block's own transaction.
-  const signer = parseSignerKey(config.ledgerLogKey);
+  const signer = parseSignerKey(config.ledgerLogKey, ed25519SignerNode);
   if (config.ledgerLogKeyIsDevelopment) {
     logger.warn(
       { origin: signer.keyName },

@@ -11,13 +11,14 @@ import { dependencyOutageReason } from '../src/infra/errors.js';
 import { parseTreeSize, formatAddCheckpoint } from '../src/witness/protocol.js';
 import { loadWitnessList, type PolicyWitness } from '../src/witness/policy.js';
 import { parseNote } from '../src/ledger/tlog/note.js';
+import { TileCache } from '../src/ledger/tile-cache.js';
 import type pg from 'pg';
 import {
   addCosignature,
   readLatestCheckpoint,
   StoredTreeProofs,
 } from '../src/ledger/transparency-log.js';
-import { latestCosignedSize } from '../src/ledger/witness-cosignatures.js';
+import { cosignedSizesOfLatest, latestCosignedSize } from '../src/ledger/witness-cosignatures.js';
 import type { Queryable } from '../src/infra/db.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
@@ -27,6 +28,11 @@ const WITNESS_REQUEST_TIMEOUT_MS = 10_000;
 const WITNESS_ANSWER_BYTES_MAX = 16 * 1024;
 /** A witness that refused or was down is offered the same checkpoint again after this long. */
 const WITNESS_REOFFER_MS = 60_000;
+/**
+ * Tiles the push keeps: a consistency proof reads the right edge of the tree, a tile or two per
+ * level, so 256 (4 MiB with their inner hashes) hold every proof's tiles at any tree size.
+ */
+const PUSH_TILE_CACHE_TILES_MAX = 256;
 
 export interface WitnessPushJobData {
   witnessName: string;
@@ -50,9 +56,13 @@ export function initWitnessPushWorker(dependencies: WorkerDependencies) {
       removeOnFail: 1_000,
     },
   });
+  // One cache of the tiles proofs read, for every job of this process: a stored hash never
+  // changes (tile-cache.ts), and each push's consistency proof mostly reads the tiles the last
+  // one read, so only the tiles sealed since are read and hashed again.
+  const tree = new StoredTreeProofs(database.pool, new TileCache(PUSH_TILE_CACHE_TILES_MAX));
   const worker = new Worker<WitnessPushJobData, WitnessPushResult>(
     WITNESS_PUSH_QUEUE,
-    (job) => execWitnessPushJob(database.pool, witnesses, job),
+    (job) => execWitnessPushJob(database.pool, witnesses, job, tree),
     { ...options, concurrency: Math.max(1, witnesses.length) },
   );
   // Redis being away is reported once by reportConnectionState; BullMQ repeats it per retry.
@@ -93,29 +103,33 @@ export function initWitnessPushWorker(dependencies: WorkerDependencies) {
   };
 }
 
-/** One job per witness that has not cosigned the latest checkpoint. */
+/**
+ * One job per witness that has not cosigned the latest checkpoint: one query and, when any is
+ * behind, one Redis call for all of them, since a sweep runs every few seconds beside sealing.
+ */
 export async function addWitnessPushJobs(
   db: Queryable,
   queue: Queue<WitnessPushJobData, WitnessPushResult>,
   witnesses: readonly PolicyWitness[],
 ): Promise<number> {
-  const latest = await readLatestCheckpoint(db);
-  if (!latest || witnesses.length === 0) return 0;
-  let added = 0;
-  for (const witness of witnesses) {
-    const cosigned = await latestCosignedSize(db, witness.key.keyName, witness.key.keyId);
-    if (cosigned >= latest.treeSize) continue;
-    await queue.add(
-      'push',
-      { witnessName: witness.name, treeSize: latest.treeSize },
-      {
-        // BullMQ refuses ':' in custom job ids.
-        jobId: `witness-push.${witness.name.replaceAll(':', '_')}.${latest.treeSize}.${Math.floor(Date.now() / WITNESS_REOFFER_MS)}`,
-      },
-    );
-    added++;
-  }
-  return added;
+  if (witnesses.length === 0) return 0;
+  const sizes = await cosignedSizesOfLatest(
+    db,
+    witnesses.map((witness) => witness.key),
+  );
+  if (!sizes) return 0;
+  const { latestSize, cosignedSizes } = sizes;
+  const minute = Math.floor(Date.now() / WITNESS_REOFFER_MS);
+  const jobs = witnesses
+    .filter((_, position) => cosignedSizes[position]! < latestSize)
+    .map((witness) => ({
+      name: 'push',
+      data: { witnessName: witness.name, treeSize: latestSize },
+      // BullMQ refuses ':' in custom job ids.
+      opts: { jobId: `witness-push.${witness.name.replaceAll(':', '_')}.${latestSize}.${minute}` },
+    }));
+  if (jobs.length > 0) await queue.addBulk(jobs);
+  return jobs.length;
 }
 
 /**
@@ -128,6 +142,7 @@ export async function execWitnessPushJob(
   db: pg.Pool,
   witnesses: readonly PolicyWitness[],
   job: Pick<Job<WitnessPushJobData>, 'data'>,
+  tree: StoredTreeProofs = new StoredTreeProofs(db),
 ): Promise<WitnessPushResult> {
   const witness = witnesses.find((each) => each.name === job.data.witnessName);
   if (!witness?.url)
@@ -138,8 +153,6 @@ export async function execWitnessPushJob(
   }
   let oldSize = await latestCosignedSize(db, witness.key.keyName, witness.key.keyId);
   if (oldSize >= latest.treeSize) return { outcome: 'already-cosigned', treeSize: oldSize };
-  // A cache of its own per job: a push needs a proof or two a minute, nothing worth keeping.
-  const tree = new StoredTreeProofs(db);
   for (let attempt = 0; attempt < 2; attempt++) {
     const proof = oldSize === 0 ? [] : await tree.consistencyProof(oldSize, latest.treeSize);
     const answer = await postAddCheckpoint(

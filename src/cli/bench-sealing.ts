@@ -13,7 +13,7 @@
 // parties on their own machines: the figure is an upper bound of their effect.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,7 @@ import { createMetrics } from '../infra/metrics.js';
 import { queuePrefixOf } from '../infra/queues.js';
 import { openRedis } from '../infra/redis.js';
 import { appendEvents, type NewEvent } from '../ledger/append.js';
+import { ed25519SignerNode } from '../ledger/ed25519.js';
 import { sealPending } from '../ledger/seal.js';
 import { parseSignerKey } from '../ledger/tlog/note.js';
 import { readLatestCheckpoint } from '../ledger/transparency-log.js';
@@ -65,7 +66,8 @@ export async function benchSealingWithWitnesses(
     LEDGER_WITNESSES_FILE: witnessListFile,
     QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
   });
-  const signer = parseSignerKey(config.ledgerLogKey);
+  // Signed as the sealing worker signs (workers/sealing.ts).
+  const signer = parseSignerKey(config.ledgerLogKey, ed25519SignerNode);
   const ways: SealingWay[] = [
     { name: 'no checkpoint', signed: false },
     { name: 'signed', signed: true },
@@ -109,6 +111,7 @@ export async function benchSealingWithWitnesses(
           // The worker is running and the witnesses have caught up before the clock starts, as
           // in a workers process that has been up for a while.
           if (push) await waitForCosignatures(database, keys);
+          const witnessCpuBefore = await cpuMsOf(witnesses);
           const started = performance.now();
           const sealed = await sealPending(
             database.pool,
@@ -117,11 +120,16 @@ export async function benchSealingWithWitnesses(
             way.signed ? signer : undefined,
           );
           const seconds = (performance.now() - started) / 1000;
+          const witnessCpuMs = (await cpuMsOf(witnesses)) - witnessCpuBefore;
           rates.get(way)!.push(sealed.events / seconds);
           let note = '';
+          // CPU is steadier than throughput on a shared machine: what the witness processes
+          // took from the cores while sealing ran, beside the sealing time.
+          if (push && !Number.isNaN(witnessCpuMs))
+            note += `; witnesses' CPU during it ${witnessCpuMs} ms`;
           if (push) {
             const waited = await waitForCosignatures(database, keys);
-            note = `; every witness had cosigned the last checkpoint ${waited} ms after`;
+            note += `; every witness had cosigned the last checkpoint ${waited} ms after`;
           }
           console.log(
             `  round ${round + 1}, ${way.name}: ${Math.round(sealed.events / seconds)} events/s ` +
@@ -226,6 +234,23 @@ async function waitForCosignatures(
   throw new Error(
     `the witnesses did not cosign size ${latest.treeSize} within ${COSIGNED_WAIT_MS} ms`,
   );
+}
+
+/** User and system CPU the processes used so far (ms), from /proc; NaN where there is none. */
+async function cpuMsOf(processes: readonly ChildProcess[]): Promise<number> {
+  let ticks = 0;
+  for (const child of processes) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th
+      // and 13th, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return ticks * 10;
 }
 
 async function freePort(): Promise<number> {

@@ -564,7 +564,7 @@ program
   .option('--events <n>', 'events to create (at least 100000 for the recorded figures)', '100000')
   .option(
     '--suite <name>',
-    'ledger, adjudication, settlement, reconciliation, pipeline, tlog or all',
+    "ledger, adjudication, settlement, reconciliation, pipeline, tlog, sealing (the tlog suite's sealing comparison alone) or all",
     'all',
   )
   .option('--claims <n>', 'claims to settle (100000 for the recorded figures)', '100000')

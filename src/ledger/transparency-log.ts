@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Queryable } from '../infra/db.js';
 import { InvalidInput, NotFound } from '../infra/errors.js';
+import { ed25519VerifyNode } from './ed25519.js';
 import { checkpointBody, parseCheckpointBody, verifyCosignature } from './tlog/checkpoint.js';
 import {
   formatNote,
@@ -222,7 +223,7 @@ export async function addCosignature(
   );
   const checkpoint = rows[0];
   if (!checkpoint) throw new NotFound('checkpoint');
-  const timestamp = verifyCosignature(checkpoint.body, cosigner, signature);
+  const timestamp = verifyCosignature(checkpoint.body, cosigner, signature, ed25519VerifyNode);
   if (timestamp === undefined) {
     throw new InvalidInput('the cosignature does not verify', [
       {

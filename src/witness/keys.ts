@@ -2,6 +2,7 @@
 // (PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)); it cosigns as cosignature/v1, so the key
 // others configure for it is the vkey of type 0x04: <name>+<hex id>+base64(0x04 || public key).
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519SignerNode } from '../ledger/ed25519.js';
 import {
   parseSignerKey,
   signatureTypeCosignatureV1,
@@ -16,7 +17,8 @@ export interface WitnessKey extends Cosigner {
 }
 
 export function parseWitnessKey(text: string): WitnessKey {
-  const signer = parseSignerKey(text.trim());
+  // A witness is a Node process: it cosigns with node:crypto (the same signature bytes).
+  const signer = parseSignerKey(text.trim(), ed25519SignerNode);
   return {
     keyName: signer.keyName,
     publicKey: signer.publicKey,

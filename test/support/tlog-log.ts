@@ -1,6 +1,7 @@
 // A toy transparency log for witness and verifier tests: leaves in memory, checkpoints signed
 // with a fixed Ed25519 key, roots and proofs computed by brute force from the leaves (RFC 9162's
 // recursive definitions), independent of the tile store the real log uses.
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { createPublicKey, verify } from 'node:crypto';
 import { checkpointBody, cosign } from '../../src/ledger/tlog/checkpoint.js';
 import {
@@ -82,6 +83,18 @@ function path(index: number, leaves: Uint8Array[]): Uint8Array[] {
   return index < k
     ? [...path(index, leaves.slice(0, k)), mth(leaves.slice(k))]
     : [...path(index - k, leaves.slice(k)), mth(leaves.slice(0, k))];
+}
+
+/**
+ * Ed25519 verification by @noble/curves (RFC 8032 strict), independent of node:crypto, which the
+ * witness cosigns with and the log verifies cosignatures with (src/ledger/ed25519.ts).
+ */
+export function nobleEd25519Verify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return ed25519.verify(signature, message, publicKey, { zip215: false });
 }
 
 /** Ed25519 verification by node:crypto (OpenSSL), independent of @noble/curves. */

@@ -9,7 +9,7 @@ import {
   signerKeyOf,
   utf8Bytes,
 } from '../../src/ledger/tlog/note.js';
-import { nodeEd25519Verify, ToyLog } from '../support/tlog-log.js';
+import { nobleEd25519Verify, ToyLog } from '../support/tlog-log.js';
 
 const witnessKey = parseWitnessKey(signerKeyOf('witness.test/w1', new Uint8Array(32).fill(9)));
 const now = new Date('2026-12-01T12:00:00.000Z');
@@ -58,7 +58,7 @@ describe('add-checkpoint body', () => {
 });
 
 describe('witness', () => {
-  it('cosigns a first checkpoint with a cosignature/v1 line that node:crypto verifies', () => {
+  it('cosigns a first checkpoint with a cosignature/v1 line that @noble/curves verifies', () => {
     const { log, offer } = setup();
     log.append(5);
     const outcome = offer(0);
@@ -73,7 +73,8 @@ describe('witness', () => {
     const message = utf8Bytes(
       `cosignature/v1\ntime ${timestamp}\n${parseNote(log.checkpoint()).text}`,
     );
-    expect(nodeEd25519Verify(key.publicKey, message, line!.signature.slice(8))).toBe(true);
+    // The witness signs with node:crypto; checked with @noble/curves.
+    expect(nobleEd25519Verify(key.publicKey, message, line!.signature.slice(8))).toBe(true);
     expect(outcome.cosigned.treeSize).toBe(5);
   });
 

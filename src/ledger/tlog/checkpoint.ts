@@ -11,6 +11,7 @@ import {
   NoteFormatError,
   signatureTypeCosignatureV1,
   utf8Bytes,
+  type Ed25519Verifier,
   type NoteSignature,
   type VerifierKey,
 } from './note.js';
@@ -110,12 +111,14 @@ export function cosign(
 
 /**
  * Checks a cosignature/v1 line against a cosigner's key (vkey type 0x04). Returns its timestamp,
- * or undefined when the line is not by this key or does not verify.
+ * or undefined when the line is not by this key or does not verify. A Node process passes
+ * node:crypto's `verify` (src/ledger/ed25519.ts); the default is browser-safe.
  */
 export function verifyCosignature(
   checkpointText: string,
   cosigner: VerifierKey,
   signature: NoteSignature,
+  verify: Ed25519Verifier = ed25519Verify,
 ): bigint | undefined {
   if (cosigner.signatureType !== signatureTypeCosignatureV1) return undefined;
   if (signature.keyName !== cosigner.keyName || signature.keyId !== cosigner.keyId)
@@ -127,9 +130,7 @@ export function verifyCosignature(
   ).getBigUint64(0);
   if (timestamp > 2n ** 63n - 1n) return undefined;
   const message = cosignatureMessage(timestamp, checkpointText);
-  return ed25519Verify(cosigner.publicKey, message, signature.signature.slice(8))
-    ? timestamp
-    : undefined;
+  return verify(cosigner.publicKey, message, signature.signature.slice(8)) ? timestamp : undefined;
 }
 
 function assertTimestamp(timestampSeconds: bigint): void {

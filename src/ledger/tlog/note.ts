@@ -69,6 +69,16 @@ export function ed25519PublicKeyOf(seed: Uint8Array): Uint8Array {
   return ed25519.getPublicKey(seed);
 }
 
+/** Ed25519 verification of `signature` over `message` by `publicKey`; false when it fails. */
+export type Ed25519Verifier = (
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => boolean;
+
+/** An Ed25519 signing function of a 32-byte seed. */
+export type Ed25519SignerOf = (seed: Uint8Array) => (message: Uint8Array) => Uint8Array;
+
 /** RFC 8032 verification (strict, not ZIP 215); false for malformed keys or signatures. */
 export function ed25519Verify(
   publicKey: Uint8Array,
@@ -83,14 +93,25 @@ export function ed25519Verify(
   }
 }
 
-/** A note signer for a 32-byte Ed25519 seed (signature type 0x01). */
-export function ed25519NoteSigner(keyName: string, seed: Uint8Array): NoteSigner {
+/** @noble/curves signing, the browser-safe default of the signers below. */
+export const ed25519SignerOfSeed: Ed25519SignerOf = (seed) => (message) =>
+  ed25519.sign(message, seed);
+
+/**
+ * A note signer for a 32-byte Ed25519 seed (signature type 0x01); `signerOf` lets a Node process
+ * sign with node:crypto (src/ledger/ed25519.ts): the signature bytes are the same.
+ */
+export function ed25519NoteSigner(
+  keyName: string,
+  seed: Uint8Array,
+  signerOf: Ed25519SignerOf = ed25519SignerOfSeed,
+): NoteSigner {
   if (seed.length !== 32) throw new RangeError('an Ed25519 seed is 32 bytes');
   const publicKey = ed25519.getPublicKey(seed);
   return {
     keyName,
     keyId: keyIdOf(keyName, signatureTypeEd25519, publicKey),
-    sign: (message) => ed25519.sign(message, seed),
+    sign: signerOf(seed),
   };
 }
 
@@ -131,6 +152,7 @@ export function signerKeyOf(keyName: string, seed: Uint8Array): string {
 /** Parses a signer key; its key ID must be the one the seed's public key gives. */
 export function parseSignerKey(
   text: string,
+  signerOf: Ed25519SignerOf = ed25519SignerOfSeed,
 ): NoteSigner & { publicKey: Uint8Array; verifierKey: string } {
   const parts = splitFields(text, 5);
   if (!parts || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') {
@@ -141,7 +163,7 @@ export function parseSignerKey(
   if (seedMaterial.type !== signatureTypeEd25519 || seedMaterial.key.length !== 32) {
     throw new NoteFormatError('a signer key must be an Ed25519 seed (type 0x01, 32 bytes)');
   }
-  const signer = ed25519NoteSigner(keyName, seedMaterial.key);
+  const signer = ed25519NoteSigner(keyName, seedMaterial.key, signerOf);
   if (signer.keyId !== seedMaterial.keyId)
     throw new NoteFormatError('the signer key ID does not match its key');
   const publicKey = ed25519.getPublicKey(seedMaterial.key);
