@@ -15,6 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db.js';
+import { obliterateQueues } from '../infra/queues.js';
+import { openRedis } from '../infra/redis.js';
 import { demoClaim } from './demo.js';
 import {
   BENCH_MEMBERS,
@@ -180,6 +182,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
         .map((child) => new Promise((resolve) => child.once('exit', resolve))),
     );
     await database.close();
+    // The run's queues used a prefix of their own: nothing of them is left in Redis.
+    const connection = openRedis(config.redisUrl);
+    await obliterateQueues(connection, { queuePrefix }).finally(() => connection.quit());
   }
 }
 

@@ -19,13 +19,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import { initWitnessPushWorker, WITNESS_PUSH_QUEUE } from '../../workers/witness-push.js';
 import { loadConfig } from '../infra/config.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createLogger } from '../infra/logger.js';
 import { createMetrics } from '../infra/metrics.js';
-import { queuePrefixOf } from '../infra/queues.js';
+import { obliterateQueues } from '../infra/queues.js';
 import { openRedis } from '../infra/redis.js';
 import { appendEvents, type NewEvent } from '../ledger/append.js';
 import { ed25519SignerNode } from '../ledger/ed25519.js';
@@ -204,11 +203,7 @@ function startPush(config: ReturnType<typeof loadConfig>, database: Database) {
     async close() {
       await running.close();
       // The run's queues (and the sweep's scheduler) go with it: nothing is left in Redis.
-      for (const name of [WITNESS_PUSH_QUEUE, 'witness-push-sweep']) {
-        const queue = new Queue(name, { connection, prefix: queuePrefixOf(config) });
-        await queue.obliterate({ force: true });
-        await queue.close();
-      }
+      await obliterateQueues(connection, config, [WITNESS_PUSH_QUEUE, 'witness-push-sweep']);
       await connection.quit();
     },
   };

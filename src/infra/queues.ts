@@ -21,6 +21,22 @@ export function queuePrefixOf(config: Pick<Config, 'queuePrefix'>): string {
   return `{${config.queuePrefix}}`;
 }
 
+/**
+ * Removes the named queues of this prefix from Redis: jobs, schedulers and counters. For runs
+ * that used a prefix of their own (the bench) and must leave nothing behind.
+ */
+export async function obliterateQueues(
+  connection: Redis,
+  config: Pick<Config, 'queuePrefix'>,
+  names: readonly QueueName[] = QUEUE_NAMES,
+): Promise<void> {
+  for (const name of names) {
+    const queue = new Queue(name, { connection, prefix: queuePrefixOf(config) });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
 /** Job states whose counts /metrics reports for each queue. */
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
