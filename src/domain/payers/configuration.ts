@@ -28,7 +28,7 @@ export class PayerConfigurationCache {
     { version: string; configuration: PayerConfiguration }
   >();
 
-  /** Reads (of a whole configuration) since the cache was made: a test's and a metric's view. */
+  /** Reads of whole configurations since the cache was made (what the cache test counts). */
   misses = 0;
 
   /**

@@ -285,19 +285,8 @@ export async function planTermsOfPayers(
   return byPayer;
 }
 
-interface PlanTermsRow {
-  id: string;
-  payer_org_id: string;
-  version: number;
-  deductible_amount: string;
-  out_of_pocket_max_amount: string;
-  copay_amount: string;
-  coinsurance_percent: string;
-  plan_year_start_month: number;
-  family_deductible_amount: string | null;
-  family_out_of_pocket_max_amount: string | null;
-  cob_method: PlanTerms['cobMethod'];
-}
+/** A plans row as adjudication reads it: the terms, without what only people read. */
+type PlanTermsRow = Omit<PlanRow, 'code' | 'name' | 'updated_at'> & { payer_org_id: string };
 
 async function readPlanTermRows(
   db: Queryable,
@@ -321,7 +310,7 @@ function versionedTermsOf(row: PlanTermsRow): VersionedPlanTerms {
       deductibleAmount: row.deductible_amount,
       outOfPocketMaxAmount: row.out_of_pocket_max_amount,
       copayAmount: row.copay_amount,
-      coinsurancePercent: row.coinsurance_percent.replace(/\.?0+$/, '') || '0',
+      coinsurancePercent: new Decimal(row.coinsurance_percent).toFixed(),
       planYearStartMonth: row.plan_year_start_month,
       familyDeductibleAmount: row.family_deductible_amount,
       familyOutOfPocketMaxAmount: row.family_out_of_pocket_max_amount,
