@@ -118,6 +118,8 @@ describe('witnesses against a real log', () => {
     for (const name of ['w1', 'w2', 'w3']) {
       expect(await push(name, treeSize)).toEqual({ outcome: 'cosigned', treeSize });
     }
+    // A duplicate delivery of the job offers nothing again.
+    expect(await push('w2', treeSize)).toEqual({ outcome: 'already-cosigned', treeSize });
     const served = await request(server)
       .get('/v1/ledger/checkpoint')
       .set('authorization', `Bearer ${auditor.key}`);
