@@ -8,7 +8,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from '../infra/logger.js';
 import { addCheckpointBodyBytesMax } from './protocol.js';
-import { appendEvidence, saveWitnessState } from './state.js';
+import type { EvidenceFile, EvidenceStatus } from './evidence.js';
+import { saveWitnessState } from './state.js';
 import {
   addCheckpoint,
   type Alarm,
@@ -22,7 +23,8 @@ export interface WitnessOptions {
   logs: readonly WitnessedLog[];
   cosigner: Cosigner;
   stateFile: string;
-  evidenceFile: string;
+  /** Where alarms are kept (EvidenceFile.open). */
+  evidence: EvidenceFile;
   logger: Logger;
   /** The state loaded at start (loadWitnessState). */
   state: Map<string, CosignedCheckpoint>;
@@ -43,6 +45,10 @@ export class Witness {
 
   cosignedFor(origin: string): CosignedCheckpoint | undefined {
     return this.options.state.get(origin);
+  }
+
+  evidenceStatus(): EvidenceStatus {
+    return this.options.evidence.status();
   }
 
   private async submitNow(body: string): Promise<AddCheckpointOutcome> {
@@ -68,12 +74,42 @@ export class Witness {
     return outcome;
   }
 
+  /** Records the alarm once in the evidence file and logs it every time it is raised. */
   private async raise(alarm: Alarm): Promise<void> {
-    await appendEvidence(this.options.evidenceFile, alarm);
-    this.options.logger.error(
-      { alarm: alarm.kind, origin: alarm.origin, evidenceFile: this.options.evidenceFile },
-      `witness ALARM ${alarm.kind}: ${alarm.message}`,
-    );
+    const { evidence, logger } = this.options;
+    const outcome = await evidence.record(alarm);
+    const status = evidence.status();
+    const fields = {
+      alarm: alarm.kind,
+      origin: alarm.origin,
+      evidenceFile: status.file,
+      evidence: outcome,
+    };
+    if (outcome === 'recorded') {
+      logger.error(fields, `witness ALARM ${alarm.kind}: ${alarm.message}`);
+    } else if (outcome === 'already-recorded') {
+      // Raised at error level when first recorded; a replay of it is no news.
+      logger.warn(
+        { ...fields, alarmsAlreadyRecorded: status.alarmsAlreadyRecorded },
+        `witness ALARM ${alarm.kind} again (already in the evidence file): ${alarm.message}`,
+      );
+    } else {
+      // A log-signed alarm's notes are evidence against the log: with the file full they go
+      // to the log instead. A bad signature proves nothing (anyone can write one): not those.
+      const notes =
+        alarm.kind === 'bad-signature'
+          ? {}
+          : { offered: alarm.offered, ...(alarm.cosigned ? { cosigned: alarm.cosigned } : {}) };
+      logger.error(
+        {
+          ...fields,
+          ...notes,
+          evidenceBytesMax: status.bytesMax,
+          alarmsNotRecordedFileFull: status.alarmsNotRecordedFileFull,
+        },
+        `witness ALARM ${alarm.kind}, not recorded: the evidence file is full (${status.bytesMax} bytes): ${alarm.message}`,
+      );
+    }
   }
 }
 
