@@ -90,7 +90,13 @@ export class EvidenceFile {
       this.alarmsNotRecordedFileFull++;
       return 'file-full';
     }
-    await appendSynced(this.file, line);
+    try {
+      await appendSynced(this.file, line);
+    } catch (error) {
+      // Not recorded, so raised again next time; part of the line may be on disk, though.
+      this.endsMidLine = true;
+      throw error;
+    }
     this.bytes += lineBytes;
     this.endsMidLine = false;
     this.digests.add(digest);

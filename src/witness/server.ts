@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from '../infra/logger.js';
 import { addCheckpointBodyBytesMax } from './protocol.js';
-import type { EvidenceFile, EvidenceStatus } from './evidence.js';
+import type { EvidenceFile, EvidenceOutcome, EvidenceStatus } from './evidence.js';
 import { saveWitnessState } from './state.js';
 import {
   addCheckpoint,
@@ -77,33 +77,35 @@ export class Witness {
   /** Records the alarm once in the evidence file and logs it every time it is raised. */
   private async raise(alarm: Alarm): Promise<void> {
     const { evidence, logger } = this.options;
-    const outcome = await evidence.record(alarm);
+    const fields = { alarm: alarm.kind, origin: alarm.origin, evidenceFile: evidence.file };
+    let outcome: EvidenceOutcome;
+    try {
+      outcome = await evidence.record(alarm);
+    } catch (error) {
+      logger.error(
+        { ...fields, ...notesOf(alarm), err: error },
+        `witness ALARM ${alarm.kind}, not recorded: the evidence file cannot be written: ${alarm.message}`,
+      );
+      throw error;
+    }
     const status = evidence.status();
-    const fields = {
-      alarm: alarm.kind,
-      origin: alarm.origin,
-      evidenceFile: status.file,
-      evidence: outcome,
-    };
     if (outcome === 'recorded') {
-      logger.error(fields, `witness ALARM ${alarm.kind}: ${alarm.message}`);
+      logger.error(
+        { ...fields, evidence: outcome },
+        `witness ALARM ${alarm.kind}: ${alarm.message}`,
+      );
     } else if (outcome === 'already-recorded') {
       // Raised at error level when first recorded; a replay of it is no news.
       logger.warn(
-        { ...fields, alarmsAlreadyRecorded: status.alarmsAlreadyRecorded },
+        { ...fields, evidence: outcome, alarmsAlreadyRecorded: status.alarmsAlreadyRecorded },
         `witness ALARM ${alarm.kind} again (already in the evidence file): ${alarm.message}`,
       );
     } else {
-      // A log-signed alarm's notes are evidence against the log: with the file full they go
-      // to the log instead. A bad signature proves nothing (anyone can write one): not those.
-      const notes =
-        alarm.kind === 'bad-signature'
-          ? {}
-          : { offered: alarm.offered, ...(alarm.cosigned ? { cosigned: alarm.cosigned } : {}) };
       logger.error(
         {
           ...fields,
-          ...notes,
+          evidence: outcome,
+          ...notesOf(alarm),
           evidenceBytesMax: status.bytesMax,
           alarmsNotRecordedFileFull: status.alarmsNotRecordedFileFull,
         },
@@ -111,6 +113,16 @@ export class Witness {
       );
     }
   }
+}
+
+/**
+ * What to log of an alarm the evidence file does not take. A log-signed alarm's notes are
+ * evidence against the log, so they go to the log instead; a bad signature proves nothing
+ * (anyone can write one), so not those.
+ */
+function notesOf(alarm: Alarm): { offered?: string; cosigned?: string } {
+  if (alarm.kind === 'bad-signature') return {};
+  return { offered: alarm.offered, ...(alarm.cosigned ? { cosigned: alarm.cosigned } : {}) };
 }
 
 export function createWitnessServer(witness: Witness, logs: readonly WitnessedLog[]): Server {

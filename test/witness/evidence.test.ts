@@ -1,7 +1,7 @@
 // The witness's evidence file on a real file system: each distinct alarm once, remembered across
 // restarts, never past its size limit, and a torn last line does not spoil the next alarm; the
 // witness logs every alarm, saying when the file already has it or is full.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,18 @@ describe('evidence file', () => {
     expect(JSON.parse(lines[2]!)).toEqual(alarm({ kind: 'fork' }));
   });
 
+  it('forgets nothing it could not write: the alarm is recorded when raised again', async () => {
+    const evidence = await EvidenceFile.open(file);
+    await mkdir(file); // an append that fails (EISDIR)
+    await expect(evidence.record(alarm())).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(evidence.status()).toMatchObject({ alarmsInFile: 0, alarmsRecorded: 0, bytes: 0 });
+    await rmdir(file);
+    expect(await evidence.record(alarm())).toBe('recorded');
+    // It starts on a line of its own, in case the failed append left part of one.
+    expect(await readFile(file, 'utf8')).toBe(`\n${JSON.stringify(alarm())}\n`);
+    expect(await evidence.record(alarm())).toBe('already-recorded');
+  });
+
   it('digests the kind and the notes only', () => {
     expect(alarmDigest(alarm())).toBe(
       alarmDigest({ kind: 'split-view', cosigned: alarm().cosigned, offered: alarm().offered }),
@@ -238,6 +250,27 @@ describe('a witness replayed a forged checkpoint', () => {
     expect(line).toMatchObject({
       level: LOG_LEVEL.error,
       evidence: 'file-full',
+      offered: other.checkpoint(),
+      cosigned: witness.cosignedFor(log.origin)!.note,
+    });
+  });
+
+  it('logs an alarm it cannot write, with its notes, and answers with the error', async () => {
+    const log = new ToyLog();
+    log.append(6);
+    const { witness, lines } = await witnessOn(log);
+    const first = formatAddCheckpoint({ oldSize: 0, proof: [], note: log.checkpoint() });
+    expect((await witness.submit(first)).status).toBe(200);
+    await mkdir(file); // the evidence file cannot be appended to
+    const other = new ToyLog(log.origin);
+    other.append(6, 'other');
+    await expect(
+      witness.submit(formatAddCheckpoint({ oldSize: 6, proof: [], note: other.checkpoint() })),
+    ).rejects.toMatchObject({ code: 'EISDIR' });
+    const [line] = lines.filter((each) => each.alarm === 'split-view');
+    expect(line).toMatchObject({
+      level: LOG_LEVEL.error,
+      msg: 'witness ALARM split-view, not recorded: the evidence file cannot be written: split view: the log signed two different trees of size 6',
       offered: other.checkpoint(),
       cosigned: witness.cosignedFor(log.origin)!.note,
     });
