@@ -45,7 +45,7 @@ export class EvidenceFile {
     readonly bytesMax: number,
     private bytes: number,
     private readonly digests: Set<string>,
-    /** A crash mid-append left a partial last line: the next alarm starts on a line of its own. */
+    /** The last line may be partial (a crash or a failed append): the next starts a line anew. */
     private endsMidLine: boolean,
   ) {}
 
