@@ -61,7 +61,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEAL_BLOCK_EVENTS_MAX: integer(1, 100_000, 10_000),
   SEAL_INTERVAL_MS: integer(50, 3_600_000, 1_000),
-  ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 500),
+  ADJUDICATION_INTERVAL_MS: integer(50, 3_600_000, 100),
   ADJUDICATION_BATCH_CLAIMS_MAX: integer(1, 5_000, 500),
   ADJUDICATION_BATCHES_IN_PARALLEL: integer(1, 16, 2),
   SETTLEMENT_INTERVAL_MS: integer(50, 86_400_000, 60_000),
