@@ -201,6 +201,8 @@ export interface BenchOptions {
   pipeline: PipelineOptions;
   /** Transparency log suite: leaves of the tree proofs are served from. */
   treeLeaves: number;
+  /** Sealing comparison (tlog and sealing suites): turns of the four ways. */
+  sealingRounds: number;
 }
 
 export async function runBench(suite: BenchSuite, options: BenchOptions): Promise<void> {
@@ -227,7 +229,9 @@ export async function runBench(suite: BenchSuite, options: BenchOptions): Promis
   }
   // The tlog suite's sealing comparison, also runnable alone (it needs no million-leaf tree).
   if (suite === 'tlog' || suite === 'sealing' || suite === 'all') {
-    await withScratchDatabase((url) => benchSealingWithWitnesses(url, SEALING_EVENTS_PER_RUN));
+    await withScratchDatabase((url) =>
+      benchSealingWithWitnesses(url, SEALING_EVENTS_PER_RUN, options.sealingRounds),
+    );
   }
   console.log(
     `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
