@@ -19,7 +19,7 @@
 // checked against the prefix held here (StoredTileChanged, and the cache is emptied); proofs for
 // sizes signed after the rewrite do not verify against those checkpoints; and `verify` reads
 // storage without any cache. The cache is bounded (least recently used out first).
-import { nodeHash } from './merkle.js';
+import { parentHashesOf } from './merkle.js';
 import {
   tilePath,
   tileSpanOf,
@@ -56,15 +56,8 @@ export function tileSubtreesOf(hashes: Uint8Array): TileSubtrees {
   }
   const levels = [hashes];
   for (let below = hashes; below.length >= 2 * hashBytes;) {
-    const pairs = Math.floor(below.length / (2 * hashBytes));
-    const level = new Uint8Array(pairs * hashBytes);
-    for (let pair = 0; pair < pairs; pair++) {
-      const left = below.subarray(2 * pair * hashBytes, (2 * pair + 1) * hashBytes);
-      const right = below.subarray((2 * pair + 1) * hashBytes, (2 * pair + 2) * hashBytes);
-      level.set(nodeHash(left, right), pair * hashBytes);
-    }
-    levels.push(level);
-    below = level;
+    below = parentHashesOf(below);
+    levels.push(below);
   }
   return { width, levels };
 }
