@@ -174,7 +174,8 @@ function ratio(relative: number): string {
 }
 
 /** Synthetic events, shaped like the ledger's (an id, a decimal amount, no PHI), committed. */
-async function appendBenchEvents(database: Database, count: number): Promise<void> {
+/** `count` small synthetic events, in transactions of EVENTS_PER_APPEND (as intake appends). */
+export async function appendBenchEvents(database: Database, count: number): Promise<void> {
   const actorOrgId = randomUUID();
   for (let start = 0; start < count; start += EVENTS_PER_APPEND) {
     const events: NewEvent[] = Array.from(
