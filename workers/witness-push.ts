@@ -18,7 +18,7 @@ import {
   readLatestCheckpoint,
   StoredTreeProofs,
 } from '../src/ledger/transparency-log.js';
-import { cosignedSizesOfLatest, latestCosignedSize } from '../src/ledger/witness-cosignatures.js';
+import { cosignedSizesOfLatest } from '../src/ledger/witness-cosignatures.js';
 import type { Queryable } from '../src/infra/db.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
@@ -151,7 +151,7 @@ export async function execWitnessPushJob(
   if (!latest || latest.treeSize !== job.data.treeSize) {
     return { outcome: 'superseded', treeSize: job.data.treeSize };
   }
-  let oldSize = await latestCosignedSize(db, witness.key.keyName, witness.key.keyId);
+  let oldSize = (await cosignedSizesOfLatest(db, [witness.key]))?.cosignedSizes[0] ?? 0;
   if (oldSize >= latest.treeSize) return { outcome: 'already-cosigned', treeSize: oldSize };
   for (let attempt = 0; attempt < 2; attempt++) {
     const proof = oldSize === 0 ? [] : await tree.consistencyProof(oldSize, latest.treeSize);

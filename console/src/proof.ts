@@ -1,7 +1,11 @@
-// Checking an event's inclusion proof in the page with WebCrypto, from the published rules alone
+// Checking an event's inclusion proof in the page with WebCrypto, from the published rules
 // (ARCHITECTURE.md "Hashing"): payload hash = SHA-256(JCS(payload)); leaf = SHA-256(0x00 ||
 // JCS(envelope)); Merkle nodes SHA-256(0x01 || left || right) walked as RFC 9162 2.1.3.2;
-// block hash = SHA-256(JCS(header)), named by the next block as its prevHash. No server code.
+// block hash = SHA-256(JCS(header)), named by the next block as its prevHash. JCS is the ledger's
+// own RFC 8785 module, pure and imported by Vite into this bundle: one implementation, checked
+// against the RFC's examples and an independent library (test/ledger/canonical.test.ts). The
+// rest of the ledger's hashing is node:crypto, so the hashes here are WebCrypto's.
+import { CanonicalJsonError, canonicalJson } from '../../src/ledger/canonical.js';
 
 export interface Envelope {
   v: 1;
@@ -45,27 +49,6 @@ export interface Step {
 }
 
 export const GENESIS_PREV_HASH = '0'.repeat(64);
-
-/** RFC 8785: members sorted by UTF-16 code units, primitives spelled as JSON.stringify does. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') {
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('a number that is not finite has no JSON form');
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  throw new Error(`a ${typeof value} has no JSON form`);
-}
 
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -146,14 +129,7 @@ export interface Neighbours {
 export async function verifyProofSteps(proof: EventProof, neighbours: Neighbours): Promise<Step[]> {
   const steps: Step[] = [];
   const { envelope, block } = proof;
-  if (proof.payload !== undefined) {
-    const payloadHash = await sha256Hex(canonicalJson(proof.payload));
-    steps.push({
-      name: 'Payload hash',
-      ok: payloadHash === envelope.payloadHash,
-      detail: `SHA-256(JCS(payload)) = ${payloadHash}; the envelope says ${envelope.payloadHash}`,
-    });
-  }
+  if (proof.payload !== undefined) steps.push(await payloadHashStep(proof.payload, envelope));
   const leaf = await leafHashOf(envelope);
   steps.push({
     name: 'Leaf hash',
@@ -191,6 +167,23 @@ export async function verifyProofSteps(proof: EventProof, neighbours: Neighbours
   steps.push(chainLinkBack(block, neighbours.previous));
   steps.push(chainLinkForward(block, headerHash, neighbours.next));
   return steps;
+}
+
+async function payloadHashStep(payload: unknown, envelope: Envelope): Promise<Step> {
+  const name = 'Payload hash';
+  let payloadHash: string;
+  try {
+    payloadHash = await sha256Hex(canonicalJson(payload));
+  } catch (error) {
+    // A payload the ledger could never have hashed (say, a lone surrogate): a failed step.
+    if (!(error instanceof CanonicalJsonError)) throw error;
+    return { name, ok: false, detail: `the payload has no RFC 8785 form: ${error.message}` };
+  }
+  return {
+    name,
+    ok: payloadHash === envelope.payloadHash,
+    detail: `SHA-256(JCS(payload)) = ${payloadHash}; the envelope says ${envelope.payloadHash}`,
+  };
 }
 
 function chainLinkBack(block: Block, previous: Block | undefined): Step {

@@ -44,6 +44,7 @@ import {
   WitnessSetupError,
   type WitnessCommandOptions,
 } from './witness.js';
+import { evidenceFileBytesMaxDefault } from '../witness/evidence.js';
 import { generateWitnessKey } from '../witness/keys.js';
 import { PolicyError } from '../witness/policy.js';
 import { WitnessStateError } from '../witness/state.js';
@@ -370,7 +371,12 @@ program
   .requiredOption('--state <file>', 'the state file: the last checkpoint cosigned per log')
   .option(
     '--evidence <file>',
-    'where alarms are appended as JSON lines (default: <state>.evidence.jsonl)',
+    'where alarms are appended as JSON lines, each distinct alarm once (default: <state>.evidence.jsonl)',
+  )
+  .option(
+    '--evidence-bytes-max <bytes>',
+    'the evidence file grows no larger: alarms past it are only logged',
+    String(evidenceFileBytesMaxDefault),
   )
   .option('--listen <host:port>', 'serve POST /add-checkpoint here', '127.0.0.1:3100')
   .option('--follow <url>', "pull instead: poll this log's API and hand it the cosignatures")

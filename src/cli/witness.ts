@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../infra/logger.js';
 import { verifyEventProof } from '../ledger/proof.js';
 import { parseVerifierKey, signatureTypeEd25519 } from '../ledger/tlog/note.js';
+import { EvidenceFile } from '../witness/evidence.js';
 import { follow } from '../witness/follow.js';
 import {
   MirrorMismatch,
@@ -24,6 +25,7 @@ export interface WitnessCommandOptions {
   log: string[];
   state: string;
   evidence?: string;
+  evidenceBytesMax: string;
   listen: string;
   follow?: string;
   apiKey?: string;
@@ -50,11 +52,18 @@ export async function runWitness(options: WitnessCommandOptions): Promise<void> 
     // As in Go's sumdb and the C2SP logs: the log's key name is its checkpoint origin.
     return { origin: key.keyName, keys: [key] };
   });
+  const evidenceBytesMax = Number(options.evidenceBytesMax);
+  if (!Number.isSafeInteger(evidenceBytesMax) || evidenceBytesMax < 1) {
+    throw new WitnessSetupError('--evidence-bytes-max must be a positive number of bytes');
+  }
   const witness = new Witness({
     logs,
     cosigner,
     stateFile: options.state,
-    evidenceFile: options.evidence ?? `${options.state}.evidence.jsonl`,
+    evidence: await EvidenceFile.open(
+      options.evidence ?? `${options.state}.evidence.jsonl`,
+      evidenceBytesMax,
+    ),
     logger,
     state: await loadWitnessState(options.state),
   });
@@ -63,8 +72,16 @@ export async function runWitness(options: WitnessCommandOptions): Promise<void> 
   const [host, port] = splitListen(options.listen);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const address = server.address() as AddressInfo;
+  const evidence = witness.evidenceStatus();
   logger.info(
-    { url: `http://${address.address}:${address.port}`, verifierKey: cosigner.cosignerVerifierKey },
+    {
+      url: `http://${address.address}:${address.port}`,
+      verifierKey: cosigner.cosignerVerifierKey,
+      evidenceFile: evidence.file,
+      evidenceBytes: evidence.bytes,
+      evidenceBytesMax: evidence.bytesMax,
+      alarmsInEvidenceFile: evidence.alarmsInFile,
+    },
     'witness listening',
   );
   const following = options.follow

@@ -2,22 +2,10 @@
 // stored cosignatures (transparency-log.ts owns the table and adds to it after verifying).
 import type { Queryable } from '../infra/db.js';
 
-/** The size of the largest checkpoint this witness key cosigned, or 0 when none. */
-export async function latestCosignedSize(
-  db: Queryable,
-  keyName: string,
-  keyId: number,
-): Promise<number> {
-  const { rows } = await db.query<{ size: string | null }>(
-    `SELECT max(tree_size)::text AS size FROM ledger_cosignatures WHERE key_name = $1 AND key_id = $2`,
-    [keyName, keyId],
-  );
-  return Number(rows[0]?.size ?? 0);
-}
-
 /**
  * The latest checkpoint's size and, for each key in order, the largest size it cosigned (0 when
- * none): what a push sweep decides on, in one query. Undefined before the first checkpoint.
+ * none), in one query: what a push sweep decides on, and what one push or a wait for the
+ * witnesses reads. Undefined before the first checkpoint.
  */
 export async function cosignedSizesOfLatest(
   db: Queryable,

@@ -8,7 +8,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from '../infra/logger.js';
 import { addCheckpointBodyBytesMax } from './protocol.js';
-import { appendEvidence, saveWitnessState } from './state.js';
+import type { EvidenceFile, EvidenceOutcome, EvidenceStatus } from './evidence.js';
+import { saveWitnessState } from './state.js';
 import {
   addCheckpoint,
   type Alarm,
@@ -22,7 +23,8 @@ export interface WitnessOptions {
   logs: readonly WitnessedLog[];
   cosigner: Cosigner;
   stateFile: string;
-  evidenceFile: string;
+  /** Where alarms are kept (EvidenceFile.open). */
+  evidence: EvidenceFile;
   logger: Logger;
   /** The state loaded at start (loadWitnessState). */
   state: Map<string, CosignedCheckpoint>;
@@ -43,6 +45,10 @@ export class Witness {
 
   cosignedFor(origin: string): CosignedCheckpoint | undefined {
     return this.options.state.get(origin);
+  }
+
+  evidenceStatus(): EvidenceStatus {
+    return this.options.evidence.status();
   }
 
   private async submitNow(body: string): Promise<AddCheckpointOutcome> {
@@ -68,13 +74,55 @@ export class Witness {
     return outcome;
   }
 
+  /** Records the alarm once in the evidence file and logs it every time it is raised. */
   private async raise(alarm: Alarm): Promise<void> {
-    await appendEvidence(this.options.evidenceFile, alarm);
-    this.options.logger.error(
-      { alarm: alarm.kind, origin: alarm.origin, evidenceFile: this.options.evidenceFile },
-      `witness ALARM ${alarm.kind}: ${alarm.message}`,
-    );
+    const { evidence, logger } = this.options;
+    const fields = { alarm: alarm.kind, origin: alarm.origin, evidenceFile: evidence.file };
+    let outcome: EvidenceOutcome;
+    try {
+      outcome = await evidence.record(alarm);
+    } catch (error) {
+      logger.error(
+        { ...fields, ...notesOf(alarm), err: error },
+        `witness ALARM ${alarm.kind}, not recorded: the evidence file cannot be written: ${alarm.message}`,
+      );
+      throw error;
+    }
+    const status = evidence.status();
+    if (outcome === 'recorded') {
+      logger.error(
+        { ...fields, evidence: outcome },
+        `witness ALARM ${alarm.kind}: ${alarm.message}`,
+      );
+    } else if (outcome === 'already-recorded') {
+      // Raised at error level when first recorded; a replay of it is no news.
+      logger.warn(
+        { ...fields, evidence: outcome, alarmsAlreadyRecorded: status.alarmsAlreadyRecorded },
+        `witness ALARM ${alarm.kind} again (already in the evidence file): ${alarm.message}`,
+      );
+    } else {
+      logger.error(
+        {
+          ...fields,
+          evidence: outcome,
+          ...notesOf(alarm),
+          evidenceBytesMax: status.bytesMax,
+          alarmsNotRecordedFileFull: status.alarmsNotRecordedFileFull,
+        },
+        `witness ALARM ${alarm.kind}, not recorded: the evidence file is full (${status.bytesMax} bytes): ${alarm.message}`,
+      );
+    }
   }
+}
+
+/**
+ * What to log of an alarm the evidence file does not take. A log-signed alarm's notes are
+ * evidence against the log, so they go to the log instead; a bad signature proves nothing
+ * (anyone can write one), so not those.
+ */
+function notesOf(alarm: Alarm): { offered?: string; cosigned?: string } {
+  if (alarm.kind === 'bad-signature') return {};
+  return { offered: alarm.offered, ...(alarm.cosigned ? { cosigned: alarm.cosigned } : {}) };
 }
 
 export function createWitnessServer(witness: Witness, logs: readonly WitnessedLog[]): Server {

@@ -81,14 +81,3 @@ export async function writeFileAtomically(file: string, text: string): Promise<v
     await directoryHandle.close();
   }
 }
-
-/** Appends one JSON line to the evidence file and syncs it: an alarm is never lost. */
-export async function appendEvidence(file: string, record: unknown): Promise<void> {
-  const handle = await open(file, 'a', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -9,11 +9,10 @@ import {
   base64Of,
   formatNote,
   NoteFormatError,
+  noteSignatureVerdict,
   parseNote,
   signatureLineOf,
-  signatureTypeEd25519,
   signaturesBy,
-  utf8Bytes,
   type Note,
   type VerifierKey,
 } from '../ledger/tlog/note.js';
@@ -108,12 +107,13 @@ export function addCheckpoint(input: AddCheckpointInput): AddCheckpointOutcome {
     proof: proof.map(base64Of),
   });
 
-  const signatureProblem = logSignatureProblem(note, log.keys);
-  if (signatureProblem) {
-    const alarm = signatureProblem.forged
-      ? alarmOf('bad-signature', signatureProblem.message)
-      : undefined;
-    return refuse(403, signatureProblem.message, alarm);
+  const signature = noteSignatureVerdict(note, log.keys, ed25519VerifyNode);
+  if (signature.kind === 'forged') {
+    const message = `the signature by log key ${signature.keyName} does not verify`;
+    return refuse(403, message, alarmOf('bad-signature', message));
+  }
+  if (signature.kind === 'unsigned') {
+    return refuse(403, 'the checkpoint carries no signature by a key of this log');
   }
   if (oldSize > checkpoint.treeSize) {
     return refuse(400, `old size ${oldSize} is larger than the checkpoint size`);
@@ -178,34 +178,6 @@ function cosignCheckpoint(
       cosignedAt: now.toISOString(),
     },
   };
-}
-
-/**
- * Why the note is not signed by the log, or undefined when it is. `forged` when a line names a
- * trusted key but does not verify: the spec calls such a note malformed, and it is worth an alarm.
- * Every line of a log key is verified once; the note is signed when an Ed25519 (type 0x01) key of
- * the log has at least one line, all of them valid (what noteSignedBy checks, without verifying
- * the lines a second time).
- */
-function logSignatureProblem(
-  note: Note,
-  keys: readonly VerifierKey[],
-): { message: string; forged: boolean } | undefined {
-  const message = utf8Bytes(note.text);
-  let signedByEd25519Key = false;
-  for (const key of keys) {
-    const lines = signaturesBy(note, key.keyName, key.keyId);
-    for (const line of lines) {
-      if (!ed25519VerifyNode(key.publicKey, message, line.signature)) {
-        return { message: `the signature by log key ${key.keyName} does not verify`, forged: true };
-      }
-    }
-    if (key.signatureType === signatureTypeEd25519 && lines.length > 0) signedByEd25519Key = true;
-  }
-  if (!signedByEd25519Key) {
-    return { message: 'the checkpoint carries no signature by a key of this log', forged: false };
-  }
-  return undefined;
 }
 
 function refuse(

@@ -3,14 +3,13 @@
 // fails the step that names it. Node's global WebCrypto is the browser's API.
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalJson,
+  blockHashOf as consoleBlockHashOf,
   leafHashOf,
   rootFromAuditPath,
   verifyProofSteps,
   type Block,
   type EventProof,
 } from '../../console/src/proof.js';
-import { canonicalJson as ledgerCanonicalJson } from '../../src/ledger/canonical.js';
 import {
   blockHashOf,
   blockHeaderOf,
@@ -81,14 +80,23 @@ describe('console proof check', () => {
     }
   });
 
-  it('spells JSON as RFC 8785 does, like the ledger', () => {
-    const values = [
-      { b: 2, a: 1, '\u00e9': 'x', '\u20ac': [1.5, -0, 1e21, 'tab\t'] },
-      { z: { y: null, x: false }, '': 'empty key', '\ud83d\ude00': 'emoji key sorts by UTF-16' },
-      [3, 'three', { c: '\u2028' }],
-    ];
-    for (const value of values)
-      expect(canonicalJson(value)).toBe(ledgerCanonicalJson(value as never));
+  it('hashes a block header as the ledger does: SHA-256(JCS(header))', async () => {
+    const { block } = blockWithProofs(4, 'ab'.repeat(32), 10n, 3);
+    expect(await consoleBlockHashOf(block.header)).toBe(blockHashOf(block.header));
+  });
+
+  it('fails the payload step, naming why, for a payload with no RFC 8785 form', async () => {
+    const proof = structuredClone(blockWithProofs(1, GENESIS_PREV_HASH, 1n, 2).proofs[1]!);
+    // What JSON.parse makes of "\ud800": a lone surrogate, which has no UTF-8 and no JCS form.
+    (proof.payload as { note: string }).note = '\ud800';
+    const steps = await verifyProofSteps(proof, {});
+    expect(steps[0]).toEqual({
+      name: 'Payload hash',
+      ok: false,
+      detail:
+        'the payload has no RFC 8785 form: canonicalJson: $.note is a string with a lone UTF-16 surrogate',
+    });
+    expect(failed(steps)).toEqual(['Payload hash']);
   });
 
   it('walks every audit path of trees of 1 to 9 leaves to the root', async () => {

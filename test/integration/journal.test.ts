@@ -1,7 +1,8 @@
-// The journal on real PostgreSQL: balances move by the sum of their postings, every entry's
-// balance check runs when the entries are posted (not at commit, where it would hold the
-// account and ledger locks of the transaction longer), and the database still refuses an
-// entry that does not balance, even one written around the application.
+// The journal on real PostgreSQL: balances move by the sum of their postings, the database checks
+// every entry a statement's postings touch at the end of that statement (not at commit, where it
+// would hold the account and ledger locks of the transaction longer), it refuses an entry that
+// does not balance even one written around the application, and a poster waits for another
+// only at the balance update.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDecisionPostings, postJournalEntries } from '../../src/domain/accounts/index.js';
@@ -61,9 +62,10 @@ describe('the journal', () => {
     });
   });
 
-  it("checks an entry's balance when it is posted, before the transaction's later work", async () => {
-    let postError: unknown;
-    const commit = inTransaction(environment.database.pool, async (client) => {
+  it('refuses at once a statement that leaves an entry unbalanced', async () => {
+    const client = await environment.database.pool.connect();
+    try {
+      await client.query('BEGIN');
       // An entry of one posting, written around the application: it cannot balance.
       const { rows } = await client.query<{ id: string }>(
         'SELECT id FROM accounts WHERE owner_org_id = $1 LIMIT 1',
@@ -75,24 +77,68 @@ describe('the journal', () => {
          VALUES ($1, 'claim_decision', NULL, $2, now())`,
         [entryId, randomUUID()],
       );
-      await client.query(
-        'INSERT INTO journal_postings (entry_id, account_id, amount) VALUES ($1, $2, 5.00)',
-        [entryId, rows[0]!.id],
-      );
-      // The database's check runs at the next post, not at commit.
-      try {
-        await postJournalEntries(client, [decision('1.00', '0.00')]);
-      } catch (caught) {
-        postError = caught;
-        throw caught;
-      }
-    });
-    await expect(commit).rejects.toThrow();
-    expect(String(postError)).toMatch(/does not balance: 1 postings summing to 5\.00/);
+      await expect(
+        client.query(
+          'INSERT INTO journal_postings (entry_id, account_id, amount) VALUES ($1, $2, 5.00)',
+          [entryId, rows[0]!.id],
+        ),
+      ).rejects.toThrow(/does not balance: 1 postings summing to 5\.00/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
     expect((await balances()).claims_expense).toBe('135.50');
   });
 
-  it('still refuses at commit an entry that does not balance, written in SQL alone', async () => {
+  it("checks an entry with the postings of earlier statements: a later posting can't unbalance it", async () => {
+    const commit = inTransaction(environment.database.pool, async (client) => {
+      // Paid 10.00, patient 0.00: four postings (the zero one to receivable_from_patients is
+      // left out), summing to zero.
+      const [entryId] = await postJournalEntries(client, [decision('10.00', '0.00')]);
+      await client.query(
+        `INSERT INTO journal_postings (entry_id, account_id, amount)
+         SELECT $1, id, 0.01 FROM accounts
+          WHERE owner_org_id = $2 AND purpose = 'receivable_from_patients'`,
+        [entryId, providerOrgId],
+      );
+    });
+    await expect(commit).rejects.toThrow(/does not balance: 5 postings summing to 0\.01/);
+    expect((await balances()).claims_expense).toBe('135.50');
+  });
+
+  it('lets a second poster write its entries while the first holds the accounts, waiting only at the balance update', async () => {
+    const first = await environment.database.pool.connect();
+    const second = await environment.database.pool.connect();
+    try {
+      await first.query('BEGIN');
+      await postJournalEntries(first, [decision('1.00', '1.00')]);
+      const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
+        .rows[0]!.pid;
+      await second.query('BEGIN');
+      const secondPost = postJournalEntries(second, [decision('2.00', '0.00')]);
+      // The second poster now waits on the account rows the first one updated: at which statement?
+      let waitingAt: string | undefined;
+      for (let attempt = 0; attempt < 200 && waitingAt === undefined; attempt++) {
+        const { rows } = await environment.database.pool.query<{ query: string }>(
+          `SELECT query FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          [secondPid],
+        );
+        waitingAt = rows[0]?.query;
+        if (waitingAt === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(waitingAt?.trim()).toMatch(/^UPDATE accounts a SET balance_amount/);
+      await first.query('COMMIT');
+      await secondPost;
+      await second.query('COMMIT');
+    } finally {
+      first.release();
+      second.release();
+    }
+    // 135.50 + 1.00 + 2.00
+    expect((await balances()).claims_expense).toBe('138.50');
+  });
+
+  it('refuses an entry that does not balance, written in SQL alone', async () => {
     const commit = inTransaction(environment.database.pool, async (client) => {
       const entryId = randomUUID();
       await client.query(

@@ -5,6 +5,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateBatch } from '../../src/domain/adjudication/batch.js';
+import { feeSchedulesOfPayers } from '../../src/domain/payers/fee-schedule.js';
 import { payerConfigurationCacheOf } from '../../src/domain/payers/index.js';
 import { bearer } from '../support/api.js';
 import {
@@ -203,5 +204,52 @@ describe("adjudication's configuration cache", () => {
       payerConfigurationCacheOf(environment.database),
     );
     expect(payerConfigurationCacheOf({})).not.toBe(payerConfigurationCacheOf(environment.database));
+  });
+});
+
+describe("each payer's fee schedule in one read", () => {
+  it('groups every modifier of a code under it, per payer, in code then modifier order', async () => {
+    const other = await createActor(environment, 'payer', 'payer_adjudicator');
+    const entry = (procedureCode: string, modifier: string | null, allowedAmount: string) => ({
+      procedureCode,
+      ...(modifier === null ? {} : { modifier }),
+      allowedAmount,
+      covered: true,
+      priorAuthRequired: false,
+      copayApplies: false,
+    });
+    await send(other, 'put', '/v1/payer/fee-schedule/entries', {
+      entries: [
+        entry('99214', 'RT', '41.00'),
+        entry('99213', 'LT', '12.00'),
+        entry('99214', null, '40.00'),
+        entry('99213', null, '10.00'),
+        entry('99213', '25', '11.00'),
+        entry('99214', 'LT', '42.00'),
+        entry('80053', null, '30.00'),
+      ],
+    });
+    const schedules = await feeSchedulesOfPayers(environment.database.pool, [
+      other.organization.id,
+      payer.organization.id,
+    ]);
+    const priced = (payerOrgId: string, codes: string[]) =>
+      schedules
+        .get(payerOrgId)!
+        .termsOf(codes)
+        .entries.map(
+          (each) => `${each.procedureCode}/${each.modifier ?? '*'} ${each.allowedAmount}`,
+        );
+    // Codes asked twice and out of order: each once, sorted; '' (any modifier) sorts first.
+    expect(priced(other.organization.id, ['99214', '99213', '99214', '12345'])).toEqual([
+      '99213/* 10.00',
+      '99213/25 11.00',
+      '99213/LT 12.00',
+      '99214/* 40.00',
+      '99214/LT 42.00',
+      '99214/RT 41.00',
+    ]);
+    // The other payer's rows stay its own: only its one 99213 price (60.00 since the SQL change).
+    expect(priced(payer.organization.id, ['99213', '99214', '80053'])).toEqual(['99213/* 60.00']);
   });
 });

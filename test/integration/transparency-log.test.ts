@@ -39,6 +39,7 @@ import {
   readTreeSize,
   subtreeReaderOf,
 } from '../../src/ledger/transparency-log.js';
+import { cosignedSizesOfLatest } from '../../src/ledger/witness-cosignatures.js';
 import { createLogger } from '../../src/infra/logger.js';
 import {
   copyMigrations,
@@ -287,11 +288,22 @@ describe('the transparency log', () => {
       /checkpoint not found/,
     );
     expect((await readLatestCheckpoint(pool))!.cosignatureCount).toBe(0);
+    // Another key of the same name is another witness: its ID differs, and so does its count.
+    const namesake = { keyName: vkey.keyName, keyId: (vkey.keyId + 1) >>> 0 };
+    expect(await cosignedSizesOfLatest(pool, [vkey, namesake])).toEqual({
+      latestSize: 305,
+      cosignedSizes: [0, 0],
+    });
 
     expect(await addCosignature(pool, 305, vkey, line, new Date())).toEqual({
       timestamp: 1_790_000_000n,
     });
     await addCosignature(pool, 305, vkey, line, new Date()); // again: a no-op
+    // Each key's size in the order asked, a key asked twice answered twice.
+    expect(await cosignedSizesOfLatest(pool, [namesake, vkey, vkey])).toEqual({
+      latestSize: 305,
+      cosignedSizes: [0, 305, 305],
+    });
     const note = parseNote((await get('/v1/ledger/checkpoint')).text);
     expect(note.signatures).toHaveLength(2);
     expect(noteSignedBy(note, parseVerifierKey(signer().verifierKey))).toBe(true);
@@ -501,6 +513,10 @@ describe('a chain sealed before the transparency log', () => {
       ]);
       expect(await buildTransparencyTree(pool)).toBe(3);
       expect(await buildTransparencyTree(pool)).toBe(0);
+      // A tree but no signed checkpoint yet: nothing to offer witnesses.
+      expect(
+        await cosignedSizesOfLatest(pool, [{ keyName: 'witness.example/one', keyId: 1 }]),
+      ).toBeUndefined();
       const leaves = await leavesOf(pool, 40);
       const { rows } = await pool.query<{ tree_size: string; tree_root: string }>(
         'SELECT tree_size::text, tree_root FROM ledger_blocks ORDER BY height',

@@ -118,6 +118,8 @@ describe('witnesses against a real log', () => {
     for (const name of ['w1', 'w2', 'w3']) {
       expect(await push(name, treeSize)).toEqual({ outcome: 'cosigned', treeSize });
     }
+    // A duplicate delivery of the job offers nothing again.
+    expect(await push('w2', treeSize)).toEqual({ outcome: 'already-cosigned', treeSize });
     const served = await request(server)
       .get('/v1/ledger/checkpoint')
       .set('authorization', `Bearer ${auditor.key}`);
@@ -262,6 +264,23 @@ describe('witnesses against a real log', () => {
       });
       expect(witness.output()).toContain('witness ALARM fork');
     }
+    // Offered again (a log replaying its fork, or a follower meeting it each poll), the fork is
+    // refused and logged again but not appended again.
+    const [first] = processes;
+    const evidenceBefore = await readFile(`${stateFile(1)}.evidence.jsonl`, 'utf8');
+    const again = await fetch(`${first!.url}/add-checkpoint`, {
+      method: 'POST',
+      body: formatAddCheckpoint({
+        oldSize: treeSize,
+        proof: forked.consistency(treeSize),
+        note: forkedNote,
+      }),
+    });
+    expect(again.status).toBe(422);
+    expect(await readFile(`${stateFile(1)}.evidence.jsonl`, 'utf8')).toBe(evidenceBefore);
+    await expect
+      .poll(() => first!.output())
+      .toContain('witness ALARM fork again (already in the evidence file)');
     // No witness cosigned the forked head: the client's policy rejects it.
     expect(checkCheckpoint(forkedNote, policy(2))).toEqual({
       ok: false,
@@ -276,7 +295,8 @@ describe('witnesses against a real log', () => {
     const forked = new ToyLog(signer().keyName, logSeed);
     forked.leaves.push(...(await leavesOf(environment)));
     const forkedNote = forked.checkpoint();
-    const [w4, w5] = await Promise.all([start(4), start(5)]);
+    // w5's evidence file has room for one alarm (its split view alarm takes 1,200 bytes).
+    const [w4, w5] = await Promise.all([start(4), start(5, ['--evidence-bytes-max', '1500'])]);
     processes.push(w4, w5);
     const offer = (witness: WitnessProcess, oldSize: number, note: string) =>
       fetch(`${witness.url}/add-checkpoint`, {
@@ -293,6 +313,20 @@ describe('witnesses against a real log', () => {
     const evidence = JSON.parse(line!) as { kind: string; cosigned: string; offered: string };
     expect(evidence.kind).toBe('split-view');
     expect(provesEquivocation(evidence.cosigned, evidence.offered, logVerifierKey)).toBe(true);
+    // The same two views from a stale old size: the same alarm, not appended again.
+    const evidenceBefore = await readFile(`${stateFile(5)}.evidence.jsonl`, 'utf8');
+    expect((await offer(w5, 0, honest.note)).status).toBe(409);
+    // Another alarm (a rollback the log signed) no longer fits: logged with its notes only.
+    const rollback = forked.checkpoint(honest.treeSize - 1);
+    expect((await offer(w5, 0, rollback)).status).toBe(409);
+    expect(await readFile(`${stateFile(5)}.evidence.jsonl`, 'utf8')).toBe(evidenceBefore);
+    await expect.poll(() => w5.output()).toContain('"evidence":"already-recorded"');
+    await expect
+      .poll(() => w5.output())
+      .toContain(
+        `witness ALARM rollback, not recorded: the evidence file is full (1500 bytes): rollback: the log offered size ${honest.treeSize - 1}`,
+      );
+    expect(w5.output()).toContain(JSON.stringify(rollback));
     // The check is not fooled: two views of one tree prove nothing.
     expect(provesEquivocation(honest.note, honest.note, logVerifierKey)).toBe(false);
   });

@@ -144,8 +144,11 @@ describe('witness', () => {
     const impostor = new ToyLog(log.origin, 8);
     impostor.append(2);
     const unsigned = offer(0, impostor.checkpoint(), []);
-    expect(unsigned.status).toBe(403);
-    expect('alarm' in unsigned).toBe(false);
+    expect(unsigned).toEqual({
+      status: 403,
+      contentType: 'text/plain',
+      body: 'the checkpoint carries no signature by a key of this log\n',
+    });
     const note = log.checkpoint();
     const lines = note.split('\n');
     const signatureLine = lines[lines.length - 2]!;
@@ -155,7 +158,31 @@ describe('witness', () => {
       signatureLine,
       `${signatureLine.split(' ').slice(0, 2).join(' ')} ${Buffer.from(bytes).toString('base64')}`,
     );
-    expect(offer(0, forged, [])).toMatchObject({ status: 403, alarm: { kind: 'bad-signature' } });
+    const message = `the signature by log key ${log.origin} does not verify`;
+    expect(offer(0, forged, [])).toEqual({
+      status: 403,
+      contentType: 'text/plain',
+      body: `${message}\n`,
+      alarm: {
+        kind: 'bad-signature',
+        origin: log.origin,
+        detectedAt: now.toISOString(),
+        message,
+        offered: forged,
+        oldSize: 0,
+        proof: [],
+      },
+    });
+    // Its good signature beside a bad one (the same key's) is still a forgery.
+    const alsoSigned = note.replace(
+      signatureLine,
+      `${signatureLine}\n${forged.split('\n').at(-2)!}`,
+    );
+    expect(offer(0, alsoSigned, [])).toMatchObject({
+      status: 403,
+      alarm: { kind: 'bad-signature', message },
+    });
+    expect(offer(0, note, [])).toMatchObject({ status: 200 });
   });
 
   it('answers 400 when old size is above the checkpoint size, 422 for a proof from size 0', () => {

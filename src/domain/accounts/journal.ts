@@ -70,16 +70,17 @@ function balancedPostings(entry: JournalEntryInput): Posting[] {
 
 /**
  * Posts the entries inside the caller's transaction: the entries and their postings (accounts
- * created on first use), the balance check of every entry, and last each account's balance
- * moved once, by the sum of its postings. Returns each entry's id, undefined for an entry whose
- * postings are all zero.
+ * created on first use), checked by the database's balance trigger at the end of the statement,
+ * and last each account's balance moved once, by the sum of its postings. Returns each entry's
+ * id, undefined for an entry whose postings are all zero.
  *
  * Concurrent posters (adjudication's parallel batches, settlement) queue on the account rows
  * from the balance update until they commit, and the ledger append that follows holds its own
- * lock to commit too: so everything that need not hold them comes first. Creating an account
- * that exists (DO NOTHING) and inserting postings (whose foreign key takes a KEY SHARE lock,
- * which a balance update does not conflict with) lock nothing another poster waits on, and the
- * balance trigger's checks, deferred to commit by default, are run here, before the locks.
+ * lock to commit too: so everything that need not hold them comes first, and none of it waits
+ * on another poster. Accounts are found by a plain read; only a missing one is inserted (an
+ * INSERT … ON CONFLICT DO NOTHING of an account another poster's balance update has locked
+ * waits for that poster's commit, which serialized the parallel batches). Postings take a KEY
+ * SHARE lock on their account, which a balance update (NO KEY UPDATE) does not conflict with.
  */
 export async function postJournalEntries(
   client: pg.PoolClient,
@@ -101,20 +102,7 @@ export async function postJournalEntries(
   const accounts = [...moves.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, move]) => move);
-  const accountColumns = [
-    accounts.map((account) => account.ownerOrgId),
-    accounts.map((account) => account.counterpartyOrgId),
-    accounts.map((account) => account.purpose),
-  ];
-  await client.query(
-    `INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
-     SELECT gen_random_uuid(), owner, counterparty, purpose, 0
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY
-         AS m(owner, counterparty, purpose, position)
-      ORDER BY position
-     ON CONFLICT (owner_org_id, counterparty_org_id, purpose) DO NOTHING`,
-    accountColumns,
-  );
+  const accountIds = await accountIdsOf(client, accounts);
   const postings = written.flatMap(({ id, postings }) =>
     postings.map((posting) => ({ id, posting })),
   );
@@ -124,11 +112,7 @@ export async function postJournalEntries(
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::timestamptz[])
      )
      INSERT INTO journal_postings (entry_id, account_id, amount)
-     SELECT p.entry_id, a.id, p.amount
-       FROM unnest($6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::numeric[])
-              AS p(entry_id, owner, counterparty, purpose, amount)
-       JOIN accounts a ON a.owner_org_id = p.owner AND a.counterparty_org_id = p.counterparty
-        AND a.purpose = p.purpose`,
+     SELECT * FROM unnest($6::uuid[], $7::uuid[], $8::numeric[])`,
     [
       written.map(({ id }) => id),
       written.map(({ entry }) => entry.kind),
@@ -136,30 +120,80 @@ export async function postJournalEntries(
       written.map(({ entry }) => entry.ledgerEventId),
       written.map(({ entry }) => entry.createdAt),
       postings.map(({ id }) => id),
-      postings.map(({ posting }) => posting.ownerOrgId),
-      postings.map(({ posting }) => posting.counterpartyOrgId),
-      postings.map(({ posting }) => posting.purpose),
+      postings.map(({ posting }) => accountIds.get(accountKeyText(posting))!),
       postings.map(({ posting }) => posting.amount.toFixed(2)),
     ],
   );
-  // Runs the entries' deferred balance checks now; later postings of the transaction are
-  // deferred again.
-  await client.query('SET CONSTRAINTS journal_postings_balance IMMEDIATE');
-  await client.query('SET CONSTRAINTS journal_postings_balance DEFERRED');
   // The account rows stay locked until commit, so this comes last.
   await client.query(
     `UPDATE accounts a SET balance_amount = a.balance_amount + m.amount
        FROM (SELECT a.id, m.amount
-               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[]) WITH ORDINALITY
-                      AS m(owner, counterparty, purpose, amount, position)
-               JOIN accounts a ON a.owner_org_id = m.owner
-                AND a.counterparty_org_id = m.counterparty AND a.purpose = m.purpose
+               FROM unnest($1::uuid[], $2::numeric[]) WITH ORDINALITY AS m(id, amount, position)
+               JOIN accounts a ON a.id = m.id
               ORDER BY m.position
                 FOR NO KEY UPDATE OF a) m
       WHERE a.id = m.id`,
-    [...accountColumns, accounts.map((account) => account.amount.toFixed(2))],
+    [
+      accounts.map((account) => accountIds.get(accountKeyText(account))!),
+      accounts.map((account) => account.amount.toFixed(2)),
+    ],
   );
   return ids;
+}
+
+/** The ids of the accounts, by key text; the missing ones are created (balance zero). */
+async function accountIdsOf(
+  client: pg.PoolClient,
+  accounts: readonly AccountKey[],
+): Promise<Map<string, string>> {
+  const columns = [
+    accounts.map((account) => account.ownerOrgId),
+    accounts.map((account) => account.counterpartyOrgId),
+    accounts.map((account) => account.purpose),
+  ];
+  const read = async () => {
+    const { rows } = await client.query<{
+      id: string;
+      owner_org_id: string;
+      counterparty_org_id: string;
+      purpose: AccountPurpose;
+    }>(
+      `SELECT a.id, a.owner_org_id, a.counterparty_org_id, a.purpose
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS m(owner, counterparty, purpose)
+         JOIN accounts a ON a.owner_org_id = m.owner AND a.counterparty_org_id = m.counterparty
+          AND a.purpose = m.purpose`,
+      columns,
+    );
+    return new Map(
+      rows.map((row) => [
+        accountKeyText({
+          ownerOrgId: row.owner_org_id,
+          counterpartyOrgId: row.counterparty_org_id,
+          purpose: row.purpose,
+        }),
+        row.id,
+      ]),
+    );
+  };
+  const found = await read();
+  const missing = accounts.filter((account) => !found.has(accountKeyText(account)));
+  if (missing.length === 0) return found;
+  // First use of an account: create it (another poster may be creating it too: theirs or ours,
+  // one row), then read them all again. Only the missing ones: see postJournalEntries.
+  await client.query(
+    `INSERT INTO accounts (id, owner_org_id, counterparty_org_id, purpose, balance_amount)
+     SELECT gen_random_uuid(), owner, counterparty, purpose, 0
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY
+         AS m(owner, counterparty, purpose, position)
+      ORDER BY position
+     ON CONFLICT (owner_org_id, counterparty_org_id, purpose) DO NOTHING`,
+    [
+      missing.map((account) => account.ownerOrgId),
+      missing.map((account) => account.counterpartyOrgId),
+      missing.map((account) => account.purpose),
+    ],
+  );
+  return read();
 }
 
 /** Postings on the payer's books (counterparty the provider) and on the provider's. */

@@ -256,7 +256,9 @@ export async function feeSchedulesOfPayers(
   const byPayer = new Map(payerOrgIds.map((id) => [id, new Map<string, FeeScheduleEntryRow[]>()]));
   for (const row of rows) {
     const byCode = byPayer.get(row.payer_org_id)!;
-    byCode.set(row.procedure_code, [...(byCode.get(row.procedure_code) ?? []), row]);
+    const entriesOfCode = byCode.get(row.procedure_code);
+    if (entriesOfCode) entriesOfCode.push(row);
+    else byCode.set(row.procedure_code, [row]);
   }
   return new Map(
     [...byPayer].map(([payerOrgId, byCode]) => [

@@ -278,15 +278,45 @@ export function signaturesBy(note: Note, keyName: string, keyId: number): NoteSi
   return note.signatures.filter((each) => each.keyName === keyName && each.keyId === keyId);
 }
 
-/** True when `note` carries a valid Ed25519 (type 0x01) signature by `key`. */
-export function noteSignedBy(note: Note, key: VerifierKey): boolean {
-  if (key.signatureType !== signatureTypeEd25519) return false;
+/** What the keys of one signer (a log's, say) make of a note; the key named is the one seen. */
+export type NoteSignatureVerdict =
+  { kind: 'signed'; keyName: string } | { kind: 'forged'; keyName: string } | { kind: 'unsigned' };
+
+/**
+ * Whether `note` is signed by one of `keys`. `signed` when an Ed25519 (type 0x01) key has at
+ * least one line and every line of each such key verifies; `forged` when a line names one of them
+ * (name and key ID) but does not verify, which the spec calls a malformed note and a witness
+ * raises an alarm for; `unsigned` when no line names any. Lines of other keys, and of keys of
+ * another type, are ignored. Each line is verified once, with `verify`: a Node process passes
+ * node:crypto's (src/ledger/ed25519.ts), since verifying is most of a witness's work.
+ */
+export function noteSignatureVerdict(
+  note: Note,
+  keys: readonly VerifierKey[],
+  verify: Ed25519Verifier = ed25519Verify,
+): NoteSignatureVerdict {
   const message = utf8Bytes(note.text);
-  const candidates = signaturesBy(note, key.keyName, key.keyId);
-  return (
-    candidates.length > 0 &&
-    candidates.every((each) => ed25519Verify(key.publicKey, message, each.signature))
-  );
+  let signedBy: string | undefined;
+  for (const key of keys) {
+    if (key.signatureType !== signatureTypeEd25519) continue;
+    const lines = signaturesBy(note, key.keyName, key.keyId);
+    for (const line of lines) {
+      if (!verify(key.publicKey, message, line.signature)) {
+        return { kind: 'forged', keyName: key.keyName };
+      }
+    }
+    if (lines.length > 0) signedBy ??= key.keyName;
+  }
+  return signedBy === undefined ? { kind: 'unsigned' } : { kind: 'signed', keyName: signedBy };
+}
+
+/** True when `note` carries a valid Ed25519 (type 0x01) signature by `key` and no bad one. */
+export function noteSignedBy(
+  note: Note,
+  key: VerifierKey,
+  verify: Ed25519Verifier = ed25519Verify,
+): boolean {
+  return noteSignatureVerdict(note, [key], verify).kind === 'signed';
 }
 
 export function keyIdHex(keyId: number): string {

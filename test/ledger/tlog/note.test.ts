@@ -21,6 +21,7 @@ import {
   ed25519NoteSigner,
   formatNote,
   keyIdOf,
+  noteSignatureVerdict,
   noteSignedBy,
   parseNote,
   parseSignerKey,
@@ -31,6 +32,8 @@ import {
   utf8Bytes,
   verifierKeyOf,
   NoteFormatError,
+  type Ed25519Verifier,
+  type VerifierKey,
 } from '../../../src/ledger/tlog/note.js';
 
 // c2sp.org/signed-note, "Verifier keys" example (CC BY 4.0).
@@ -126,6 +129,103 @@ describe('signed-note', () => {
       parseVerifierKey('example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k'),
     ).toThrow(/key ID/);
     expect(() => parseSignerKey(goSkey.replace('c74f20a3', 'c74f20a4'))).toThrow(/key ID/);
+  });
+});
+
+describe('signed-note: whose signature a note carries (noteSignatureVerdict)', () => {
+  const text = 'claimchain.example/log\n7\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
+  const signerA = ed25519NoteSigner('log.example/a', new Uint8Array(32).fill(1));
+  const signerB = ed25519NoteSigner('log.example/b', new Uint8Array(32).fill(2));
+  const keyOf = (signer: typeof signerA, seed: number): VerifierKey =>
+    parseVerifierKey(
+      parseSignerKey(signerKeyOf(signer.keyName, new Uint8Array(32).fill(seed))).verifierKey,
+    );
+  const keyA = keyOf(signerA, 1);
+  const keyB = keyOf(signerB, 2);
+  const bothSigned = () => signNote(text, [signerA, signerB]);
+  const withFlippedBit = (note: ReturnType<typeof signNote>, position: number) => {
+    const signatures = note.signatures.map((each) => ({
+      ...each,
+      signature: each.signature.slice(),
+    }));
+    signatures[position]!.signature[10]! ^= 1;
+    return { ...note, signatures };
+  };
+
+  it('the spec example: signed by its key, forged once the text changes, unsigned for another key', () => {
+    const key = parseVerifierKey(specVkey);
+    expect(noteSignatureVerdict(parseNote(specNote), [key])).toEqual({
+      kind: 'signed',
+      keyName: 'example.com/foo',
+    });
+    expect(
+      noteSignatureVerdict(parseNote(specNote.replace('example message', 'example massage')), [
+        key,
+      ]),
+    ).toEqual({ kind: 'forged', keyName: 'example.com/foo' });
+    expect(noteSignatureVerdict(parseNote(specNote), [parseVerifierKey(goVkey)])).toEqual({
+      kind: 'unsigned',
+    });
+    expect(noteSignatureVerdict(parseNote(specNote), [])).toEqual({ kind: 'unsigned' });
+  });
+
+  it('names the first key that signed; one bad line of any key is a forgery, a good one beside it notwithstanding', () => {
+    expect(noteSignatureVerdict(bothSigned(), [keyA, keyB])).toEqual({
+      kind: 'signed',
+      keyName: 'log.example/a',
+    });
+    expect(noteSignatureVerdict(bothSigned(), [keyB, keyA])).toEqual({
+      kind: 'signed',
+      keyName: 'log.example/b',
+    });
+    const forgedB = withFlippedBit(bothSigned(), 1);
+    expect(noteSignatureVerdict(forgedB, [keyA, keyB])).toEqual({
+      kind: 'forged',
+      keyName: 'log.example/b',
+    });
+    expect(noteSignedBy(forgedB, keyA)).toBe(true);
+    expect(noteSignedBy(forgedB, keyB)).toBe(false);
+    // A second line of the same key that does not verify spoils the good first one.
+    const twice = signNote(text, [signerA, signerA]);
+    expect(noteSignatureVerdict(withFlippedBit(twice, 1), [keyA])).toEqual({
+      kind: 'forged',
+      keyName: 'log.example/a',
+    });
+  });
+
+  it('ignores lines that name a key with another key ID, and keys that are not Ed25519 (type 0x01)', () => {
+    const note = signNote(text, [signerA]);
+    const otherId = {
+      ...note,
+      signatures: [
+        { ...note.signatures[0]!, keyId: (keyA.keyId ^ 1) >>> 0, signature: new Uint8Array(64) },
+      ],
+    };
+    expect(noteSignatureVerdict(otherId, [keyA])).toEqual({ kind: 'unsigned' });
+    const cosignerTyped: VerifierKey = { ...keyA, signatureType: signatureTypeCosignatureV1 };
+    expect(noteSignatureVerdict(withFlippedBit(note, 0), [cosignerTyped])).toEqual({
+      kind: 'unsigned',
+    });
+    expect(noteSignedBy(note, cosignerTyped)).toBe(false);
+  });
+
+  it('verifies each line of the keys once, with the verify function it is given', () => {
+    const note = signNote(text, [signerA, signerB, signerA]);
+    let calls = 0;
+    const counting: Ed25519Verifier = (publicKey, message, signature) => {
+      calls++;
+      return nodeVerify(null, message, nodePublicKey(publicKey), signature);
+    };
+    expect(noteSignatureVerdict(note, [keyA, keyB], counting)).toEqual({
+      kind: 'signed',
+      keyName: 'log.example/a',
+    });
+    expect(calls).toBe(3);
+    expect(noteSignatureVerdict(note, [keyA], () => false)).toEqual({
+      kind: 'forged',
+      keyName: 'log.example/a',
+    });
+    expect(noteSignedBy(note, keyB, () => false)).toBe(false);
   });
 });
 
