@@ -1,9 +1,15 @@
 // The one place where errors become HTTP responses: RFC 9457 problem details, with the
-// offending fields named. A database outage answers 503 with Retry-After; other unexpected
+// offending fields named. A database outage answers 503 with Retry-After; a ServiceUnavailable
+// answers 503 and logs its alarm for the operator; other unexpected
 // errors answer 500 without internals, and are logged without request bodies (which may
 // hold PHI).
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { dependencyOutageReason, DomainError, InvalidInput } from '../infra/errors.js';
+import {
+  dependencyOutageReason,
+  DomainError,
+  InvalidInput,
+  ServiceUnavailable,
+} from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { z } from 'zod';
 import { loggerOf, requestIdOf } from './observability.js';
@@ -68,6 +74,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof DomainError) {
+      if (error instanceof ServiceUnavailable) {
+        loggerOf(response, logger).error({ alarm: error.code, ...error.alarm }, error.message);
+      }
       send(error.status, problem(error.status, error.code, error.message));
       return;
     }

@@ -191,6 +191,11 @@ const headSchema = z.object({
   unsealedEvents: seqText,
 });
 
+/** The proof routes' other 503 (StoredTileChanged), as the OpenAPI document states it. */
+const LOG_TREE_CHANGED_ANSWER =
+  "log_tree_changed: the log's stored tree changed since this server read it (history rewritten " +
+  'around the database trigger); the operator is alerted, and the next request reads it afresh';
+
 export function ledgerRouter(database: Database): DocumentedRouter {
   const router = documentedRouter('Ledger');
   const { pool } = database;
@@ -299,7 +304,10 @@ export function ledgerRouter(database: Database): DocumentedRouter {
         "the event and the operator's auditors.",
       params: eventPath,
       query: proofQuerySchema,
-      responses: { 200: { description: 'The proof', schema: eventProofSchema } },
+      responses: {
+        200: { description: 'The proof', schema: eventProofSchema },
+        503: { description: LOG_TREE_CHANGED_ANSWER },
+      },
     },
     async (request, response) => {
       const { id } = parseOrThrow(eventPath, request.params, 'event id');
@@ -343,7 +351,10 @@ export function ledgerRouter(database: Database): DocumentedRouter {
         'Proves the tree of size `to` (default: the latest signed checkpoint) extends the tree of ' +
         'size `from`: the history seen at `from` was not rewritten. With both roots and checkpoints.',
       query: consistencyQuerySchema,
-      responses: { 200: { description: 'The proof', schema: consistencySchema } },
+      responses: {
+        200: { description: 'The proof', schema: consistencySchema },
+        503: { description: LOG_TREE_CHANGED_ANSWER },
+      },
     },
     async (request, response) => {
       const query = parseOrThrow(consistencyQuerySchema, request.query, 'query');

@@ -136,8 +136,12 @@ function responsesOf(spec: RouteSpec, router: DocumentedRouter): Record<string, 
       'other organizations), 409 conflict, 413 too large, 415 media type, 422 invalid (each field named)',
     content: error,
   };
+  // A route's own 503 (why else it may be unavailable) is added to the database's, never lost.
+  const ownUnavailable = spec.responses[503]?.description;
   answers['503'] = {
-    description: 'The database is unavailable for the moment; retry after Retry-After seconds',
+    description:
+      'The database is unavailable for the moment; retry after Retry-After seconds' +
+      (ownUnavailable ? `. ${ownUnavailable}` : ''),
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
     content: error,
   };

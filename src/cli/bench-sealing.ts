@@ -37,8 +37,6 @@ import { loadWitnessList } from '../witness/policy.js';
 import { ceilingsNote } from './bench.js';
 
 const WITNESSES = 3;
-/** Turns of the ways; each turn seals `eventsPerRun` new events each way. */
-const ROUNDS = 5;
 const EVENTS_PER_APPEND = 10_000;
 /** The push worker's sweep at its smallest allowed interval: nearly every checkpoint is offered. */
 const WITNESS_PUSH_INTERVAL_MIN_MS = 100;
@@ -56,7 +54,12 @@ interface SealingWay {
 export async function benchSealingWithWitnesses(
   databaseUrl: string,
   eventsPerRun: number,
+  /** Turns of the ways (`--rounds`); each turn seals `eventsPerRun` new events each way. */
+  rounds: number,
 ): Promise<void> {
+  if (!Number.isSafeInteger(rounds) || rounds < 1) {
+    throw new RangeError(`rounds must be a positive whole number, not ${rounds}`);
+  }
   const directory = await mkdtemp(path.join(os.tmpdir(), 'claimchain-bench-witnesses-'));
   const witnessListFile = path.join(directory, 'witnesses.txt');
   const config = loadConfig({
@@ -94,10 +97,10 @@ export async function benchSealingWithWitnesses(
     const keys = loadWitnessList(witnessListFile).map((witness) => witness.key);
     console.log(
       `sealing with and without checkpoints (${eventsPerRun} events per run, ${config.sealBlockEventsMax} a block, ` +
-        `${ROUNDS} rounds, ${WITNESSES} witness processes)`,
+        `${rounds} rounds, ${WITNESSES} witness processes)`,
     );
     const rates = new Map<SealingWay, number[]>(ways.map((way) => [way, []]));
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       for (let turn = 0; turn < ways.length; turn++) {
         const way = ways[(round + turn) % ways.length]!;
         await appendBenchEvents(database, eventsPerRun);
@@ -143,7 +146,7 @@ export async function benchSealingWithWitnesses(
     // so that the machine's drift between rounds cancels; the median of those ratios.
     const bare = rates.get(ways[0]!)!;
     console.log(
-      `sealing ${eventsPerRun} events, median of ${ROUNDS} rounds: ` +
+      `sealing ${eventsPerRun} events, median of ${rounds} rounds: ` +
         ways
           .map((way, index) => {
             const rate = median(rates.get(way)!);
@@ -171,7 +174,8 @@ function ratio(relative: number): string {
 }
 
 /** Synthetic events, shaped like the ledger's (an id, a decimal amount, no PHI), committed. */
-async function appendBenchEvents(database: Database, count: number): Promise<void> {
+/** `count` small synthetic events, in transactions of EVENTS_PER_APPEND (as intake appends). */
+export async function appendBenchEvents(database: Database, count: number): Promise<void> {
   const actorOrgId = randomUUID();
   for (let start = 0; start < count; start += EVENTS_PER_APPEND) {
     const events: NewEvent[] = Array.from(

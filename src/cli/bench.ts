@@ -13,9 +13,6 @@ import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { npiCheckDigit } from '../domain/validation.js';
 import { sealPending } from '../ledger/seal.js';
-import { extendTree, StoredTreeProofs } from '../ledger/transparency-log.js';
-import { TileCache } from '../ledger/tile-cache.js';
-import { tileWidthMax } from '../ledger/tlog/tiles.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
 import { phiKeysOf } from '../api/app.js';
@@ -27,6 +24,7 @@ import { prepareDatabase } from './runtime.js';
 import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
 import { benchReconciliation } from './bench-reconciliation.js';
 import { benchSealingWithWitnesses } from './bench-sealing.js';
+import { benchTransparencyProofs } from './bench-tlog.js';
 
 const SINGLE_CONCURRENCY = 64;
 /** Members the claims are spread over: one member's claims queue on its accumulators. */
@@ -159,7 +157,11 @@ export function percentile(sorted: number[], fraction: number): number {
 }
 
 /** Runs `total` tasks with at most `concurrency` in flight; returns per-task latencies (ms). */
-async function drive(total: number, concurrency: number, task: (index: number) => Promise<void>) {
+export async function drive(
+  total: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+) {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -201,6 +203,8 @@ export interface BenchOptions {
   pipeline: PipelineOptions;
   /** Transparency log suite: leaves of the tree proofs are served from. */
   treeLeaves: number;
+  /** Sealing comparison (tlog and sealing suites): turns of the four ways. */
+  sealingRounds: number;
 }
 
 export async function runBench(suite: BenchSuite, options: BenchOptions): Promise<void> {
@@ -227,7 +231,9 @@ export async function runBench(suite: BenchSuite, options: BenchOptions): Promis
   }
   // The tlog suite's sealing comparison, also runnable alone (it needs no million-leaf tree).
   if (suite === 'tlog' || suite === 'sealing' || suite === 'all') {
-    await withScratchDatabase((url) => benchSealingWithWitnesses(url, SEALING_EVENTS_PER_RUN));
+    await withScratchDatabase((url) =>
+      benchSealingWithWitnesses(url, SEALING_EVENTS_PER_RUN, options.sealingRounds),
+    );
   }
   console.log(
     `machine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
@@ -663,71 +669,5 @@ async function decideLikeTheFirst(database: Database): Promise<number> {
 
 type ClaimToDecide = Parameters<typeof recordDecision>[1];
 
-/** Leaves appended per tree-extension transaction while building the bench tree. */
-const TREE_BUILD_CHUNK = 50_000;
 /** Events sealed per run when comparing sealing with and without checkpoints and witnesses. */
 const SEALING_EVENTS_PER_RUN = 100_000;
-/** Proofs timed per kind and cache state. */
-const TREE_PROOFS = 2_000;
-
-/**
- * Proof serving from stored tiles: a tree of `leafCount` synthetic leaves is built directly in
- * ledger_tree_tiles (no events), then inclusion proofs of random leaves in the whole tree and
- * consistency proofs between random sizes are computed as the API computes them (StoredTreeProofs),
- * in this process (no HTTP, one PostgreSQL connection at a time), timed one after another. Twice:
- * with an empty tile cache for every proof (what a proof of a tile not yet read costs: one query
- * and the hashing inside its tiles), then with the cache holding every tile, as a serving process
- * does once it has read them. Targets: p99 under 2 ms (inclusion) and 5 ms (consistency) at
- * 1,000,000 leaves.
- */
-async function benchTransparencyProofs(databaseUrl: string, leafCount: number): Promise<void> {
-  const database = openDatabase(databaseUrl, 4);
-  try {
-    const buildStarted = performance.now();
-    for (let size = 0; size < leafCount; size += TREE_BUILD_CHUNK) {
-      const count = Math.min(TREE_BUILD_CHUNK, leafCount - size);
-      const leaves = Array.from({ length: count }, () => new Uint8Array(randomBytes(32)));
-      await inTransaction(database.pool, (client) => extendTree(client, size, leaves));
-    }
-    const buildSeconds = (performance.now() - buildStarted) / 1000;
-    console.log(
-      `transparency tree: ${leafCount} leaves built in ${buildSeconds.toFixed(1)} s (${Math.round(leafCount / buildSeconds)} leaves/s)`,
-    );
-    const { pool } = database;
-    const uncached = () => new StoredTreeProofs(pool, new TileCache());
-    await timeProofs(leafCount, 'no tile cached, one query a proof', uncached);
-    const cache = new TileCache();
-    const warm = new StoredTreeProofs(pool, cache);
-    // One inclusion proof per level-0 tile reads every tile of the tree once.
-    for (let leaf = 0; leaf < leafCount; leaf += tileWidthMax) {
-      await warm.inclusionProof(leaf, leafCount);
-    }
-    await timeProofs(leafCount, `every tile cached (${cache.size} tiles)`, () => warm);
-  } finally {
-    await database.close();
-  }
-}
-
-async function timeProofs(
-  leafCount: number,
-  cacheState: string,
-  proofsFor: () => StoredTreeProofs,
-): Promise<void> {
-  const randomSize = () => 1 + Math.floor(Math.random() * leafCount);
-  const inclusion = await drive(TREE_PROOFS, 1, async () => {
-    await proofsFor().inclusionProof(randomSize() - 1, leafCount);
-  });
-  const consistency = await drive(TREE_PROOFS, 1, async () => {
-    const [from, to] = [randomSize(), randomSize()].sort((a, b) => a - b) as [number, number];
-    await proofsFor().consistencyProof(from, to);
-  });
-  for (const [name, result, target] of [
-    ['inclusion', inclusion, 2],
-    ['consistency', consistency, 5],
-  ] as const) {
-    console.log(
-      `${name} proof, in-process, ${cacheState} (${leafCount} leaves): p50 ${percentile(result.latencies, 0.5).toFixed(2)} ms, ` +
-        `p99 ${percentile(result.latencies, 0.99).toFixed(2)} ms (target p99 < ${target} ms)${ceilingsNote()}`,
-    );
-  }
-}

@@ -590,6 +590,11 @@ program
     'tlog: leaves of the transparency tree proofs are served from',
     '1000000',
   )
+  .option(
+    '--rounds <n>',
+    'tlog and sealing: rounds of the sealing comparison (each seals 100000 events four ways, about a minute)',
+    '5',
+  )
   .action(
     async (options: {
       events: string;
@@ -599,16 +604,22 @@ program
       rate: string;
       seconds: string;
       treeLeaves: string;
+      rounds: string;
     }) => {
       const { runBench, BENCH_SUITES } = await import('./bench.js');
       const suite = BENCH_SUITES.find((name) => name === options.suite);
       if (!suite) throw new InvalidArgumentError(`--suite must be ${BENCH_SUITES.join(', ')}`);
+      const sealingRounds = Number(options.rounds);
+      if (!Number.isSafeInteger(sealingRounds) || sealingRounds < 1 || sealingRounds > 100) {
+        throw new InvalidArgumentError('--rounds must be a whole number from 1 to 100');
+      }
       await runBench(suite, {
         events: Number(options.events),
         settlementClaims: Number(options.claims),
         historyClaims: Number(options.history),
         pipeline: { rate: Number(options.rate), seconds: Number(options.seconds) },
         treeLeaves: Number(options.treeLeaves),
+        sealingRounds,
       });
     },
   );

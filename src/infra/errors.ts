@@ -51,6 +51,21 @@ export class Conflict extends DomainError {
   }
 }
 
+/**
+ * The server cannot answer correctly for now, through no fault of the request (503). `alarm`
+ * names what the operator must look at, identifiers only (never PHI): the API's error handler
+ * logs it at error level, once, with the request that met it; the client sees only the message.
+ */
+export class ServiceUnavailable extends DomainError {
+  constructor(
+    message: string,
+    code: string,
+    readonly alarm: Readonly<Record<string, string | number>>,
+  ) {
+    super(message, 503, code);
+  }
+}
+
 /** True when `error` is PostgreSQL's unique violation of this constraint or index. */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const fields = error as { code?: unknown; constraint?: unknown } | null;

@@ -13,6 +13,20 @@ export function sha256(data: Uint8Array): Uint8Array {
   return digestBytes(hash('sha256', data, 'binary'));
 }
 
+/**
+ * SHA-256 of `data` written into `target` at `offset`, with no array per digest: for loops that
+ * hash a whole level of a tree into one array (tile-cache.ts), where a digest array per node was
+ * most of what the garbage collector had to sweep.
+ */
+export function sha256Into(data: Uint8Array, target: Uint8Array, offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + sha256Bytes > target.length) {
+    throw new RangeError(`no room for a digest at ${offset} in ${target.length} bytes`);
+  }
+  const digest = hash('sha256', data, 'binary');
+  for (let index = 0; index < sha256Bytes; index++)
+    target[offset + index] = digest.charCodeAt(index);
+}
+
 /** SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Text(text: string): Uint8Array {
   return digestBytes(hash('sha256', text, 'binary'));

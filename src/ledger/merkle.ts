@@ -1,5 +1,5 @@
 // RFC 6962 Merkle trees: roots and audit paths over a block's leaves; RFC 9162 inclusion checks.
-import { sha256, sha256Bytes, sha256Text } from './hash.js';
+import { sha256, sha256Bytes, sha256Into, sha256Text } from './hash.js';
 import { verifyInclusion as verifyTreeInclusion } from './tlog/tree.js';
 
 // Domain separation (RFC 6962 section 2.1): a leaf can never be mistaken for an interior node.
@@ -31,8 +31,27 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return nodeHashInto(sharedNodeInput, left, right);
 }
 
-// For nodeHash, which the transparency tree calls once per leaf appended: hashing is
-// synchronous and the digest is a new array, so one input serves every call.
+/**
+ * One level up a run of concatenated hashes: SHA-256(0x01 || left || right) of each aligned pair,
+ * concatenated in one array; a lone last hash has no pair and no parent here.
+ */
+export function parentHashesOf(hashes: Uint8Array): Uint8Array {
+  if (hashes.length % sha256Bytes !== 0) {
+    throw new RangeError(`parentHashesOf: ${hashes.length} bytes are not whole hashes`);
+  }
+  const pairs = Math.floor(hashes.length / (2 * sha256Bytes));
+  const parents = new Uint8Array(pairs * sha256Bytes);
+  for (let pair = 0; pair < pairs; pair++) {
+    const left = 2 * pair * sha256Bytes;
+    // Left and right are adjacent: one copy into the shared input.
+    sharedNodeInput.set(hashes.subarray(left, left + 2 * sha256Bytes), 1);
+    sha256Into(sharedNodeInput, parents, pair * sha256Bytes);
+  }
+  return parents;
+}
+
+// For nodeHash, which the transparency tree calls once per leaf appended, and parentHashesOf:
+// hashing is synchronous and the digest is copied out, so one input serves every call.
 const sharedNodeInput = newNodeInput();
 
 // One 65-byte buffer per tree instead of one per node: a 100,000-leaf block has 99,999 nodes.

@@ -16,10 +16,12 @@
 // before such a rewrite keeps answering from what the log stored and signed then; the rewrite
 // still shows: a coherent rewrite of any leaf changes a hash at every level up to the top one,
 // whose last tile is partial and is read again, wider, after the next block, and that read is
-// checked against the prefix held here (StoredTileChanged, and the cache is emptied); proofs for
+// checked against the prefix held here (StoredTileChanged: the cache is emptied, the API answers
+// 503 and logs an alarm with the tile for the operator, the next request reads afresh); proofs for
 // sizes signed after the rewrite do not verify against those checkpoints; and `verify` reads
 // storage without any cache. The cache is bounded (least recently used out first).
-import { nodeHash } from './merkle.js';
+import { ServiceUnavailable } from '../infra/errors.js';
+import { parentHashesOf } from './merkle.js';
 import {
   tilePath,
   tileSpanOf,
@@ -36,8 +38,24 @@ import { hashBytes } from './tlog/tree.js';
  */
 export const tileCacheTilesMax = 4_096;
 
-/** A stored hash differs from the one read before: the trigger that forbids it was bypassed. */
-export class StoredTileChanged extends Error {}
+/**
+ * A stored hash differs from the one read before: the trigger that forbids it was bypassed and
+ * the log's history rewritten. The API answers 503 with the message only and logs the alarm
+ * (the tile's coordinates) for the operator; the cache is emptied, so the next request reads
+ * storage afresh.
+ */
+export class StoredTileChanged extends ServiceUnavailable {
+  constructor(
+    readonly tile: { level: number; index: number },
+    readonly hashesHeld: number,
+  ) {
+    super(
+      "the transparency log's stored tree changed since this server read it; the operator has been alerted",
+      'log_tree_changed',
+      { tileLevel: tile.level, tileIndex: tile.index, hashesHeld },
+    );
+  }
+}
 
 /**
  * One tile's hashes with every complete subtree inside it: `levels[r]` holds, in order, the
@@ -56,15 +74,8 @@ export function tileSubtreesOf(hashes: Uint8Array): TileSubtrees {
   }
   const levels = [hashes];
   for (let below = hashes; below.length >= 2 * hashBytes;) {
-    const pairs = Math.floor(below.length / (2 * hashBytes));
-    const level = new Uint8Array(pairs * hashBytes);
-    for (let pair = 0; pair < pairs; pair++) {
-      const left = below.subarray(2 * pair * hashBytes, (2 * pair + 1) * hashBytes);
-      const right = below.subarray((2 * pair + 1) * hashBytes, (2 * pair + 2) * hashBytes);
-      level.set(nodeHash(left, right), pair * hashBytes);
-    }
-    levels.push(level);
-    below = level;
+    below = parentHashesOf(below);
+    levels.push(below);
   }
   return { width, levels };
 }
@@ -117,9 +128,7 @@ export class TileCache {
     const held = this.tiles.get(key);
     if (held && !startsWith(hashes, held.levels[0]!)) {
       this.tiles.clear();
-      throw new StoredTileChanged(
-        `stored tile ${tile.level}/${tile.index} no longer starts with the ${held.width} hashes read before`,
-      );
+      throw new StoredTileChanged({ level: tile.level, index: tile.index }, held.width);
     }
     if (held && held.width >= hashes.length / hashBytes) return held;
     // A copy: the driver's buffer may be a view into a larger one that would stay alive with it.

@@ -32,8 +32,15 @@ import {
   verifierKeyOf,
 } from '../../src/ledger/tlog/note.js';
 import { verifyConsistency, verifyInclusion } from '../../src/ledger/tlog/tree.js';
-import { addCosignature, readLatestCheckpoint } from '../../src/ledger/transparency-log.js';
+import { proveInclusion, treeRootOf } from '../../src/ledger/tlog/tiles.js';
+import {
+  addCosignature,
+  readLatestCheckpoint,
+  readTreeSize,
+  subtreeReaderOf,
+} from '../../src/ledger/transparency-log.js';
 import { cosignedSizesOfLatest } from '../../src/ledger/witness-cosignatures.js';
+import { createLogger } from '../../src/infra/logger.js';
 import {
   copyMigrations,
   createFreshDatabase,
@@ -329,6 +336,96 @@ describe('the transparency log', () => {
            FROM ledger_blocks ORDER BY height DESC LIMIT 1`,
       ),
     ).rejects.toThrow(/tree size and root/);
+  });
+});
+
+describe('a stored tile rewritten around the trigger after a proof was served from it', () => {
+  it('answers 503 without internals, alarms once with the tile, and reads afresh next time', async () => {
+    const logLines: string[] = [];
+    const environment = await createTestEnvironment();
+    try {
+      const { pool } = environment.database;
+      const app = testApp(
+        environment,
+        createLogger('info', { write: (line: string) => logLines.push(line) }),
+      );
+      const provider = await createActor(environment, 'provider', 'provider_biller');
+      const signer = parseSignerKey(environment.config.ledgerLogKey);
+      const proofOf = (id: string, treeSize: number) =>
+        request(app)
+          .get(`/v1/ledger/events/${id}/proof?treeSize=${treeSize}`)
+          .set('authorization', `Bearer ${provider.key}`);
+      await appendSyntheticEvents(pool, 300, 300, provider.organization.id);
+      await sealPending(pool, 1_000, 100, signer);
+      const smaller = await readTreeSize(pool);
+      // Leaf 260 is in tile 0/1 (leaves 256..511), which the smaller tree holds partly.
+      const { rows } = await pool.query<{ id: string }>(
+        'SELECT id FROM ledger_events WHERE seq = 261',
+      );
+      const eventId = rows[0]!.id;
+      expect((await proofOf(eventId, smaller)).status).toBe(200);
+      await appendSyntheticEvents(pool, 100, 100, provider.organization.id);
+      await sealPending(pool, 1_000, 100, signer);
+      const bigger = await readTreeSize(pool);
+      expect(smaller).toBeGreaterThan(261);
+      expect(bigger).toBeLessThan(512); // tile 0/1 is partial in both, wider in the bigger tree
+
+      const attacker = new pg.Client({ connectionString: environment.databaseUrl });
+      await attacker.connect();
+      try {
+        // Around the grow-only trigger, as only the database's superuser could: leaf 260's hash.
+        await attacker.query('SET session_replication_role = replica');
+        await attacker.query(
+          `UPDATE ledger_tree_tiles SET hashes = overlay(hashes PLACING $1 FROM ${4 * 32 + 1} FOR 32)
+            WHERE level = 0 AND tile_index = 1`,
+          [Buffer.alloc(32, 0xab)],
+        );
+      } finally {
+        await attacker.end();
+      }
+
+      const refused = await proofOf(eventId, bigger);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(refused.body).toEqual({
+        type: 'https://claimchain.dev/problems/log_tree_changed',
+        title: 'log_tree_changed',
+        status: 503,
+        detail:
+          "the transparency log's stored tree changed since this server read it; the operator has been alerted",
+        requestId: expect.any(String) as string,
+      });
+      const alarms = logLines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.alarm !== undefined);
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]).toMatchObject({
+        level: 50,
+        alarm: 'log_tree_changed',
+        tileLevel: 0,
+        tileIndex: 1,
+        hashesHeld: smaller - 256,
+      });
+
+      // The cache was emptied: the next request reads the stored tiles as they now are.
+      const fresh = await proofOf(eventId, bigger);
+      expect(fresh.status).toBe(200);
+      const stored = subtreeReaderOf(pool);
+      const tree = (fresh.body as { tree: { inclusionProof: string[]; rootHash: string } }).tree;
+      expect(tree.inclusionProof).toEqual(
+        (await proveInclusion(stored, 260, bigger)).map((hash) => toHex(hash)),
+      );
+      expect(tree.rootHash).toBe(toHex(await treeRootOf(stored, bigger)));
+      // …which is not the root the log signed when it sealed: witnesses would catch it there.
+      const signed = await pool.query<{ tree_root: string }>(
+        'SELECT tree_root FROM ledger_blocks WHERE tree_size = $1',
+        [bigger],
+      );
+      expect(tree.rootHash).not.toBe(signed.rows[0]!.tree_root);
+      expect(logLines.filter((line) => line.includes('"alarm"'))).toHaveLength(1);
+    } finally {
+      await environment.close();
+    }
   });
 });
 

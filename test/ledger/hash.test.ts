@@ -6,6 +6,7 @@ import {
   isSha256Hex,
   sha256,
   sha256Hex,
+  sha256Into,
   toHex,
   utf8,
 } from '../../src/ledger/hash.js';
@@ -28,6 +29,24 @@ describe('sha256', () => {
 
   it('returns 32 bytes', () => {
     expect(sha256(new Uint8Array(1000)).length).toBe(32);
+  });
+});
+
+describe('sha256Into', () => {
+  it('writes the digest at the offset and nothing else', () => {
+    const target = new Uint8Array(70).fill(7);
+    sha256Into(utf8('abc'), target, 33);
+    expect(toHex(target.subarray(33, 65))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect([...target.subarray(0, 33), ...target.subarray(65)].every((byte) => byte === 7)).toBe(
+      true,
+    );
+  });
+
+  it('refuses an offset without room for 32 bytes', () => {
+    expect(() => sha256Into(utf8('abc'), new Uint8Array(64), 33)).toThrow(RangeError);
+    expect(() => sha256Into(utf8('abc'), new Uint8Array(64), -1)).toThrow(RangeError);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   leafHash,
   merkleRoot,
   nodeHash,
+  parentHashesOf,
   verifyInclusion,
 } from '../../src/ledger/merkle.js';
 
@@ -132,6 +133,34 @@ describe('leafHash and nodeHash', () => {
   it('refuses node inputs that are not 32-byte hashes', () => {
     expect(() => nodeHash(new Uint8Array(31), someHash)).toThrow(/left must be a 32-byte/);
     expect(() => nodeHash(someHash, new Uint8Array(33))).toThrow(/right must be a 32-byte/);
+  });
+});
+
+describe('parentHashesOf', () => {
+  const joined = (hashes: readonly Uint8Array[]) => {
+    const bytes = new Uint8Array(hashes.length * 32);
+    hashes.forEach((hash, position) => bytes.set(hash, position * 32));
+    return bytes;
+  };
+
+  it('hashes each aligned pair into one array, up to the CT reference roots', () => {
+    const four = parentHashesOf(joined(ctLeafHashes.slice(0, 4)));
+    expect(four.length).toBe(64);
+    expect(toHex(four.subarray(0, 32))).toBe(ctRoots[2]);
+    expect(toHex(four.subarray(32))).toBe(
+      toHex(refSha256(Uint8Array.of(1, ...ctLeafHashes[2]!, ...ctLeafHashes[3]!))),
+    );
+    expect(toHex(parentHashesOf(four))).toBe(ctRoots[4]);
+    expect(toHex(parentHashesOf(parentHashesOf(parentHashesOf(joined(ctLeafHashes)))))).toBe(
+      ctRoots[8],
+    );
+  });
+
+  it('gives a lone last hash no parent, and refuses bytes that are not whole hashes', () => {
+    const five = parentHashesOf(joined(ctLeafHashes.slice(0, 5)));
+    expect(toHex(five)).toBe(toHex(parentHashesOf(joined(ctLeafHashes.slice(0, 4)))));
+    expect(parentHashesOf(joined(ctLeafHashes.slice(0, 1))).length).toBe(0);
+    expect(() => parentHashesOf(new Uint8Array(33))).toThrow(RangeError);
   });
 });
 

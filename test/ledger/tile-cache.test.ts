@@ -103,6 +103,31 @@ describe('TileCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('names the changed tile for the operator, and tells a client only that the tree changed', () => {
+    const cache = new TileCache(4);
+    cache.put(at(200), tileOf(200));
+    const rewritten = tileOf(256);
+    const lastByteHeld = 200 * 32 - 1;
+    rewritten[lastByteHeld] = rewritten[lastByteHeld]! ^ 1;
+    const thrown = (() => {
+      try {
+        cache.put(at(256), rewritten);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(StoredTileChanged);
+    expect(thrown).toMatchObject({
+      status: 503,
+      code: 'log_tree_changed',
+      message:
+        "the transparency log's stored tree changed since this server read it; the operator has been alerted",
+      alarm: { tileLevel: 0, tileIndex: 7, hashesHeld: 200 },
+    });
+    // Emptied: the same bytes are now simply read afresh.
+    expect(cache.put(at(256), rewritten).width).toBe(256);
+  });
+
   it('holds at most tilesMax tiles, dropping the least recently used', () => {
     const cache = new TileCache(2);
     const tile = (index: number): TileId => ({ level: 0, index, width: 1 });
