@@ -64,67 +64,113 @@ export async function verifyChain(
     'SELECT next_seq FROM ledger_sequence WHERE id = 1',
   );
   const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n - from.lastSeq);
-  let previous: ChainPoint = from;
-  let blocksChecked = 0;
-  let eventsChecked = 0;
   const tree = await treeAt(db, from);
   const inTurn = oneQueryAtATime(db);
+  const walk = new ChainWalk(from, (walked) => onProgress({ ...walked, eventsTotal }));
+  const failed = async (failure: VerifyFailure): Promise<VerifyReport> => {
+    await inTurn.idle(); // nothing is left running on a single client when it is handed back
+    return { ok: false, ...walk.verified(), unsealedEvents: 0, failure };
+  };
   for (;;) {
-    const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
+    const after = walk.linked.height;
+    const blocks = await inTurn((queryable) => readBlocks(queryable, after, BLOCKS_PER_PAGE));
     if (blocks.length === 0) break;
-    const treeRoots = await readTreeRoots(db, previous.height, blocks.length);
-    // The database reads a block's rows while this process hashes the block before it.
+    const treeRoots = await inTurn((queryable) => readTreeRoots(queryable, after, blocks.length));
+    // The database reads a block's rows, then checks the jsonb column of the block before it,
+    // while this process hashes that block.
     let next = inTurn((queryable) => readBlockEvents(queryable, blocks[0]!));
     for (const [index, block] of blocks.entries()) {
       const rows = await next;
       const following = blocks[index + 1];
       if (following) next = inTurn((queryable) => readBlockEvents(queryable, following));
-      const failure =
-        checkLink(block, previous) ??
-        (await checkBlockEvents(block, rows, inTurn)) ??
-        checkTreeRoot(block, rows.leaves, tree, treeRoots.get(block.header.height));
-      if (failure) {
-        return {
-          ok: false,
-          blocksChecked,
-          eventsChecked,
-          unsealedEvents: 0,
-          head: previous,
-          failure,
-        };
-      }
-      previous = {
-        height: block.header.height,
-        hash: block.hash,
-        lastSeq: BigInt(block.header.lastSeq),
-      };
-      blocksChecked += 1;
-      eventsChecked += block.header.eventCount;
-      onProgress({ eventsChecked, eventsTotal });
+      const linkFailure = checkLink(block, walk.linked);
+      const verdict = linkFailure
+        ? foundHere(linkFailure)
+        : checkBlockEvents(block, rows, inTurn, tree, treeRoots.get(block.header.height));
+      // Only now the verdict on the block before: PostgreSQL gave it while this one was hashed.
+      const failure = (await walk.settle()) ?? (await walk.link(block, verdict));
+      if (failure) return failed(failure);
     }
   }
+  const lastFailure = await walk.settle();
+  if (lastFailure) return failed(lastFailure);
+  const { head } = walk.verified();
   // One statement, so one snapshot: on a live ledger, blocks and events keep coming while the
   // chain is walked, and the sequence read at the start is long out of date by now.
   const tail = await db.query<{ expected: string; held: string }>(
     `SELECT (SELECT next_seq FROM ledger_sequence WHERE id = 1) - 1 - $1::bigint AS expected,
             (SELECT count(*) FROM ledger_events WHERE seq > $1::bigint) AS held`,
-    [previous.lastSeq.toString()],
+    [head.lastSeq.toString()],
   );
   const unsealedEvents = Number(tail.rows[0]!.expected);
   if (Number(tail.rows[0]!.held) !== unsealedEvents) {
     return {
       ok: false,
-      blocksChecked,
-      eventsChecked,
+      ...walk.verified(),
       unsealedEvents,
-      head: previous,
       failure: {
-        height: previous.height + 1,
-        reason: `after block ${previous.height} the ledger holds ${tail.rows[0]!.held} events but its sequence says ${unsealedEvents}`,
+        height: head.height + 1,
+        reason: `after block ${head.height} the ledger holds ${tail.rows[0]!.held} events but its sequence says ${unsealedEvents}`,
       },
     };
   }
-  return { ok: true, blocksChecked, eventsChecked, unsealedEvents, head: previous };
+  return { ok: true, ...walk.verified(), unsealedEvents };
+}
+
+/**
+ * Where the walk is: the last block linked (its header and events checked here) and the last one
+ * verified. They differ by the block whose jsonb verdict PostgreSQL has still to give; that block
+ * counts as verified only once the verdict is in, so a report names the first bad block and
+ * counts only the blocks before it, whichever check found it.
+ */
+class ChainWalk {
+  linked: ChainPoint;
+  private head: ChainPoint;
+  private blocksChecked = 0;
+  private eventsChecked = 0;
+  private awaiting: { point: ChainPoint; eventCount: number; verdict: BlockVerdict } | undefined;
+
+  constructor(
+    from: ChainPoint,
+    private readonly onVerified: (walked: { eventsChecked: number }) => void,
+  ) {
+    this.linked = from;
+    this.head = from;
+  }
+
+  verified(): { blocksChecked: number; eventsChecked: number; head: ChainPoint } {
+    return {
+      blocksChecked: this.blocksChecked,
+      eventsChecked: this.eventsChecked,
+      head: this.head,
+    };
+  }
+
+  /** Waits for the verdict on the last block linked: its failure, or it is verified. */
+  async settle(): Promise<VerifyFailure | undefined> {
+    const awaiting = this.awaiting;
+    if (!awaiting) return undefined;
+    this.awaiting = undefined;
+    const failure = await awaiting.verdict.failure;
+    if (failure) return failure;
+    this.head = awaiting.point;
+    this.blocksChecked += 1;
+    this.eventsChecked += awaiting.eventCount;
+    this.onVerified({ eventsChecked: this.eventsChecked });
+    return undefined;
+  }
+
+  /** The block follows the last one linked; its failure at once when this process found one. */
+  async link(block: StoredBlock, verdict: BlockVerdict): Promise<VerifyFailure | undefined> {
+    const point = {
+      height: block.header.height,
+      hash: block.hash,
+      lastSeq: BigInt(block.header.lastSeq),
+    };
+    this.awaiting = { point, eventCount: block.header.eventCount, verdict };
+    this.linked = point;
+    return verdict.found ? this.settle() : undefined;
+  }
 }
 
 /**
@@ -194,7 +240,11 @@ function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | un
   return undefined;
 }
 
-type QueryInTurn = <T>(query: (db: Queryable) => Promise<T>) => Promise<T>;
+interface QueryInTurn {
+  <T>(query: (db: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves once every query asked for so far is done, failed or not. */
+  idle(): Promise<void>;
+}
 
 /**
  * Queries on `db` one at a time, in the order they are asked for, each once the one before it
@@ -204,12 +254,19 @@ type QueryInTurn = <T>(query: (db: Queryable) => Promise<T>) => Promise<T>;
  */
 function oneQueryAtATime(db: Queryable): QueryInTurn {
   let last: Promise<unknown> = Promise.resolve();
-  return <T>(query: (db: Queryable) => Promise<T>) => {
+  const inTurn = <T>(query: (db: Queryable) => Promise<T>) => {
     const result = last.catch(() => undefined).then(() => query(db));
     result.catch(() => undefined);
     last = result;
     return result;
   };
+  return Object.assign(inTurn, {
+    idle: () =>
+      last.then(
+        () => undefined,
+        () => undefined,
+      ),
+  });
 }
 
 interface BlockEvents {
@@ -225,15 +282,32 @@ async function readBlockEvents(db: Queryable, block: StoredBlock): Promise<Block
 }
 
 /**
- * Checks a block's events. Their payload texts are hashed here first; PostgreSQL then compares
- * the jsonb column with the texts that hashed (the only ones it can parse for sure), while this
- * process computes the block's Merkle root.
+ * What checking a block found: `found` when this process found it bad itself; `failure` settles
+ * once PostgreSQL has also compared the block's jsonb column, since a change there may be the
+ * block's first bad event.
  */
-async function checkBlockEvents(
+interface BlockVerdict {
+  found: boolean;
+  failure: Promise<VerifyFailure | undefined>;
+}
+
+function foundHere(failure: VerifyFailure): BlockVerdict {
+  return { found: true, failure: Promise.resolve(failure) };
+}
+
+/**
+ * Checks a block's events and grows the tree by them. Their payload texts are hashed here
+ * first; PostgreSQL then compares the jsonb column with the texts that hashed (the only ones it
+ * can parse for sure), while this process computes the block's Merkle root and tree root and
+ * goes on to the next block.
+ */
+function checkBlockEvents(
   block: StoredBlock,
   { events, leaves }: BlockEvents,
   inTurn: QueryInTurn,
-): Promise<VerifyFailure | undefined> {
+  tree: CompactRange | undefined,
+  treeRoot: string | null | undefined,
+): BlockVerdict {
   const { header } = block;
   const firstSeq = BigInt(header.firstSeq);
   const payloadFailure = checkPayloads(header, events, leaves);
@@ -242,29 +316,40 @@ async function checkBlockEvents(
     leaves.length === 0
       ? Promise.resolve(undefined)
       : inTurn((db) => firstPayloadJsonChanged(db, firstSeq, firstSeq + BigInt(leaves.length - 1)));
+  const jsonFirst = (otherwise: VerifyFailure | undefined): Promise<VerifyFailure | undefined> =>
+    jsonChanged.then((changed) =>
+      changed ? jsonChangedFailure(header.height, changed) : otherwise,
+    );
   // The first bad event of the block is named, whichever way it is bad.
-  if (payloadFailure) {
-    const changed = await jsonChanged;
-    return changed ? jsonChangedFailure(header.height, changed) : payloadFailure;
-  }
-  if (events.length !== header.eventCount) {
-    await jsonChanged; // nothing is left unawaited on the single client
+  if (payloadFailure) return { found: true, failure: jsonFirst(payloadFailure) };
+  const wholeBlockFailure = blockCoverageFailure(header, events.length, leaves);
+  // Reported before a jsonb change, as always: they condemn the whole block.
+  if (wholeBlockFailure) return { found: true, failure: jsonChanged.then(() => wholeBlockFailure) };
+  // The canonical texts are proven; the jsonb column that queries read must still agree.
+  const treeFailure = checkTreeRoot(block, leaves, tree, treeRoot);
+  return { found: treeFailure !== undefined, failure: jsonFirst(treeFailure) };
+}
+
+/** Events missing at the block's end, or leaves (envelopes) that do not make its Merkle root. */
+function blockCoverageFailure(
+  header: StoredBlock['header'],
+  eventsRead: number,
+  leaves: readonly Uint8Array[],
+): VerifyFailure | undefined {
+  if (eventsRead !== header.eventCount) {
     return {
       height: header.height,
-      eventSeq: (firstSeq + BigInt(events.length)).toString(),
-      reason: `block declares ${header.eventCount} events but ${events.length} exist`,
+      eventSeq: (BigInt(header.firstSeq) + BigInt(eventsRead)).toString(),
+      reason: `block declares ${header.eventCount} events but ${eventsRead} exist`,
     };
   }
-  const merkleRootMatches = toHex(merkleRoot(leaves)) === header.merkleRoot;
-  const changed = await jsonChanged;
-  if (!merkleRootMatches) {
+  if (toHex(merkleRoot(leaves)) !== header.merkleRoot) {
     return {
       height: header.height,
       reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
     };
   }
-  // The canonical texts are now proven; the jsonb column that queries read must still agree.
-  return changed && jsonChangedFailure(header.height, changed);
+  return undefined;
 }
 
 /**
