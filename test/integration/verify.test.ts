@@ -10,8 +10,10 @@ import { verifyChain, type VerifyReport } from '../../src/ledger/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
 import { appendSyntheticEvents } from '../support/ledger.js';
 
-const EVENTS = 6_000;
-const BLOCK_EVENTS = 1_500; // blocks 1..4: seqs 1-1500, 1501-3000, 3001-4500, 4501-6000
+// Blocks 1..4: seqs 1-4500, 4501-9000, 9001-13500, 13501-18000. Verify reads a block's events in
+// runs of 2,000, so a block is read in three and the changes sit in different runs.
+const EVENTS = 18_000;
+const BLOCK_EVENTS = 4_500;
 
 describe('verifyChain over several blocks', () => {
   let environment: TestEnvironment;
@@ -84,39 +86,52 @@ describe('verifyChain over several blocks', () => {
   });
 
   it('names a change to the JSON alone in the last block', async () => {
-    await tamper(CHANGE_JSON_ALONE, 5_000);
+    await tamper(CHANGE_JSON_ALONE, 17_000);
     expect(await verifyBothWays()).toMatchObject({
       ...verifiedThrough(3),
       failure: {
         height: 4,
-        eventSeq: '5000',
-        eventId: await eventId(5_000),
+        eventSeq: '17000',
+        eventId: await eventId(17_000),
         reason: 'payload JSON no longer matches the canonical text that was hashed',
       },
     });
   });
 
   it('names a change to the stored bytes in the block before', async () => {
-    await tamper(CHANGE_STORED_BYTES, 4_000);
+    await tamper(CHANGE_STORED_BYTES, 12_000);
     expect(await verifyBothWays()).toMatchObject({
       ...verifiedThrough(2),
       failure: {
         height: 3,
-        eventSeq: '4000',
-        eventId: await eventId(4_000),
+        eventSeq: '12000',
+        eventId: await eventId(12_000),
         reason: 'payload does not match its payloadHash',
       },
     });
   });
 
+  it('names a change to the JSON alone read before the stored bytes changed in its block', async () => {
+    await tamper(CHANGE_JSON_ALONE, 9_500);
+    expect(await verifyBothWays()).toMatchObject({
+      ...verifiedThrough(2),
+      failure: {
+        height: 3,
+        eventSeq: '9500',
+        eventId: await eventId(9_500),
+        reason: 'payload JSON no longer matches the canonical text that was hashed',
+      },
+    });
+  });
+
   it('names a change to the JSON alone before a block whose stored bytes were changed', async () => {
-    await tamper(CHANGE_JSON_ALONE, 2_000);
+    await tamper(CHANGE_JSON_ALONE, 6_600);
     expect(await verifyBothWays()).toMatchObject({
       ...verifiedThrough(1),
       failure: {
         height: 2,
-        eventSeq: '2000',
-        eventId: await eventId(2_000),
+        eventSeq: '6600',
+        eventId: await eventId(6_600),
         reason: 'payload JSON no longer matches the canonical text that was hashed',
       },
     });
@@ -131,7 +146,7 @@ describe('verifyChain over several blocks', () => {
   });
 
   it('names an envelope field changed in the first block', async () => {
-    await tamper(`UPDATE ledger_events SET type = 'TestEvenT' WHERE seq = $1`, 1_000);
+    await tamper(`UPDATE ledger_events SET type = 'TestEvenT' WHERE seq = $1`, 3_000);
     const report = await verifyBothWays();
     expect(report).toMatchObject({
       ...verifiedThrough(0),
@@ -144,11 +159,12 @@ describe('verifyChain over several blocks', () => {
     expect(report.failure?.eventSeq).toBeUndefined();
   });
 
+  // The last event of the block's first read: the next read starts one seq late.
   it('names a missing event before it', async () => {
-    await tamper('DELETE FROM ledger_events WHERE seq = $1', 500);
+    await tamper('DELETE FROM ledger_events WHERE seq = $1', 2_000);
     expect(await verifyBothWays()).toMatchObject({
       ...verifiedThrough(0),
-      failure: { height: 1, eventSeq: '500', reason: 'event missing' },
+      failure: { height: 1, eventSeq: '2000', reason: 'event missing' },
     });
   });
 });
