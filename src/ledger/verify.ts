@@ -1,7 +1,10 @@
 // Chain verification: recomputes every payload hash, leaf, Merkle root and block hash
 // from the stored rows, checks the links and that blocks cover every event exactly once,
 // and that the transparency tree root each block records is the root of all events so far.
-// Streams block by block, so memory stays bounded by the largest block, not the chain.
+// Streams runs of events, so memory stays bounded by a run and the largest block's leaves, not
+// by the chain.
+import { setImmediate } from 'node:timers/promises';
+import pg from 'pg';
 import { canonicalJson } from './canonical.js';
 import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
@@ -66,9 +69,13 @@ export async function verifyChain(
   const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n - from.lastSeq);
   const tree = await treeAt(db, from);
   const inTurn = oneQueryAtATime(db);
+  // On a pool, the jsonb checks take a second connection: PostgreSQL compares the events just
+  // hashed while it reads the next ones. A single client runs them all in one queue.
+  const checksInTurn = db instanceof pg.Pool ? oneQueryAtATime(db) : inTurn;
   const walk = new ChainWalk(from, (walked) => onProgress({ ...walked, eventsTotal }));
   const failed = async (failure: VerifyFailure): Promise<VerifyReport> => {
-    await inTurn.idle(); // nothing is left running on a single client when it is handed back
+    // Nothing is left running on a single client when it is handed back.
+    await Promise.all([inTurn.idle(), checksInTurn.idle()]);
     return { ok: false, ...walk.verified(), unsealedEvents: 0, failure };
   };
   for (;;) {
@@ -76,8 +83,8 @@ export async function verifyChain(
     const blocks = await inTurn((queryable) => readBlocks(queryable, after, BLOCKS_PER_PAGE));
     if (blocks.length === 0) break;
     const treeRoots = await inTurn((queryable) => readTreeRoots(queryable, after, blocks.length));
-    // The database reads the next run of events, then checks the jsonb column of the run
-    // before, while this process hashes that run.
+    // The database reads the next run of events (and checks the jsonb column of the runs
+    // already hashed) while this process hashes this one.
     const reads = blocks.flatMap(readsOf);
     const readEvents = ({ firstSeq, lastSeq }: EventsRead) =>
       inTurn((queryable) => readEnvelopesWithPayload(queryable, firstSeq, lastSeq));
@@ -87,8 +94,8 @@ export async function verifyChain(
       const events = await next;
       const following = reads[index + 1];
       if (following) next = readEvents(following);
-      if (read.isFirst) check = new BlockEventsCheck(read.block, inTurn);
-      check!.add(events);
+      if (read.isFirst) check = new BlockEventsCheck(read.block, checksInTurn);
+      await check!.add(events);
       if (!read.isLast) continue;
       const { block } = read;
       const linkFailure = checkLink(block, walk.linked);
@@ -280,6 +287,13 @@ function oneQueryAtATime(db: Queryable): QueryInTurn {
 /** At most this many events are read at once: a block's are read in runs of it. */
 const EVENTS_PER_READ = 2_000;
 
+/**
+ * This thread sends each query once the one before it has finished, and sees that only when it
+ * is not hashing: it lets go between this many events (~0.4 ms), so PostgreSQL is not left idle
+ * until a whole run is hashed.
+ */
+const EVENTS_HASHED_PER_TURN = 250;
+
 /** A run of a block's events to read: the block's first, its last, or both. */
 interface EventsRead {
   block: StoredBlock;
@@ -335,21 +349,28 @@ class BlockEventsCheck {
 
   constructor(
     private readonly block: StoredBlock,
-    private readonly inTurn: QueryInTurn,
+    private readonly checksInTurn: QueryInTurn,
   ) {}
 
   /** The next events of the block, in seq order. */
-  add(events: StoredEvents): void {
-    if (this.payloadFailure) return; // the first bad event is found; the rest are not needed
+  async add(events: StoredEvents): Promise<void> {
     const hashedBefore = this.leaves.length;
-    this.eventsRead += events.length;
-    this.payloadFailure = checkPayloads(this.block.header, events, this.leaves);
+    for (
+      let start = 0;
+      start < events.length && !this.payloadFailure; // after the first bad event, none is needed
+      start += EVENTS_HASHED_PER_TURN
+    ) {
+      await setImmediate(); // see EVENTS_HASHED_PER_TURN
+      const slice = events.slice(start, start + EVENTS_HASHED_PER_TURN);
+      this.eventsRead += slice.length;
+      this.payloadFailure = checkPayloads(this.block.header, slice, this.leaves);
+    }
     if (this.leaves.length === hashedBefore) return;
     // The events that hashed as appended: the ones just read, up to any that did not.
     const firstSeq = BigInt(this.block.header.firstSeq);
     const from = firstSeq + BigInt(hashedBefore);
     const to = firstSeq + BigInt(this.leaves.length - 1);
-    this.jsonChanges.push(this.inTurn((db) => firstPayloadJsonChanged(db, from, to)));
+    this.jsonChanges.push(this.checksInTurn((db) => firstPayloadJsonChanged(db, from, to)));
   }
 
   /** Once every event is added: the block's verdict, the first bad event named whichever way. */
