@@ -282,7 +282,7 @@ function oneQueryAtATime(db: Queryable): QueryInTurn {
 }
 
 /** At most this many events are read at once: a block's are read in runs of it. */
-const EVENTS_PER_READ = 1_000;
+const EVENTS_PER_READ = 2_000;
 
 /**
  * This thread sends each query once the one before it has finished, and sees that only when it

@@ -11,7 +11,7 @@ import { createTestEnvironment, type TestEnvironment } from '../support/environm
 import { appendSyntheticEvents } from '../support/ledger.js';
 
 // Blocks 1..4: seqs 1-4500, 4501-9000, 9001-13500, 13501-18000. Verify reads a block's events in
-// runs of 1,000, so a block is read in five and the changes sit in different runs.
+// runs of 2,000, so a block is read in three and the changes sit in different runs.
 const EVENTS = 18_000;
 const BLOCK_EVENTS = 4_500;
 
