@@ -81,21 +81,33 @@ export function eventLeafHash(envelope: EventEnvelope): Uint8Array {
 /**
  * JCS(envelope), spelled out because sealing and verification do it for every event: the
  * keys are fixed, so they are written here in RFC 8785 order (sorted by UTF-16 code units),
- * and JSON.stringify spells strings exactly as RFC 8785 does. A test proves this equals
+ * and strings are spelled exactly as RFC 8785 does (see jcsString). A test proves this equals
  * canonicalJson(envelope) for every field value tried.
  */
 export function envelopeJcs(envelope: EventEnvelope): string {
   if (envelope.v !== 1) throw new Error(`envelope v must be 1, not ${String(envelope.v)}`);
   return (
-    `{"actorOrgId":${JSON.stringify(envelope.actorOrgId)}` +
-    `,"aggregateId":${JSON.stringify(envelope.aggregateId)}` +
-    `,"createdAt":${JSON.stringify(envelope.createdAt)}` +
-    `,"id":${JSON.stringify(envelope.id)}` +
-    `,"payloadHash":${JSON.stringify(envelope.payloadHash)}` +
-    `,"seq":${JSON.stringify(envelope.seq)}` +
-    `,"type":${JSON.stringify(envelope.type)}` +
+    `{"actorOrgId":${jcsString(envelope.actorOrgId)}` +
+    `,"aggregateId":${jcsString(envelope.aggregateId)}` +
+    `,"createdAt":${jcsString(envelope.createdAt)}` +
+    `,"id":${jcsString(envelope.id)}` +
+    `,"payloadHash":${jcsString(envelope.payloadHash)}` +
+    `,"seq":${jcsString(envelope.seq)}` +
+    `,"type":${jcsString(envelope.type)}` +
     `,"v":1}`
   );
+}
+
+// What JSON.stringify escapes in a string (", \, U+0000-U+001F, and lone surrogates; any
+// surrogate sends the string the slow way). Envelope fields are uuids, digits, hex and type
+// names, which have none: quoting them directly measured half the cost of JSON.stringify
+// (0.25 against 0.55 µs per envelope), and verification spells one per event.
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON escapes
+const escapeNeeded = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(text), the RFC 8785 spelling of a string. */
+function jcsString(text: string): string {
+  return escapeNeeded.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 export function blockHeaderOf(input: BlockHeaderInput): BlockHeader {

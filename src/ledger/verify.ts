@@ -1,7 +1,10 @@
 // Chain verification: recomputes every payload hash, leaf, Merkle root and block hash
 // from the stored rows, checks the links and that blocks cover every event exactly once,
 // and that the transparency tree root each block records is the root of all events so far.
-// Streams block by block, so memory stays bounded by the largest block, not the chain.
+// Streams runs of events, so memory stays bounded by a run and the largest block's leaves, not
+// by the chain.
+import { setImmediate } from 'node:timers/promises';
+import pg from 'pg';
 import { canonicalJson } from './canonical.js';
 import { blockHashOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
 import { sha256Hex, toHex } from './hash.js';
@@ -64,67 +67,125 @@ export async function verifyChain(
     'SELECT next_seq FROM ledger_sequence WHERE id = 1',
   );
   const eventsTotal = Number(BigInt(totals.rows[0]!.next_seq) - 1n - from.lastSeq);
-  let previous: ChainPoint = from;
-  let blocksChecked = 0;
-  let eventsChecked = 0;
   const tree = await treeAt(db, from);
   const inTurn = oneQueryAtATime(db);
+  // On a pool, the jsonb checks take a second connection: PostgreSQL compares the events just
+  // hashed while it reads the next ones. A single client runs them all in one queue.
+  const checksInTurn = db instanceof pg.Pool ? oneQueryAtATime(db) : inTurn;
+  const walk = new ChainWalk(from, (walked) => onProgress({ ...walked, eventsTotal }));
+  const failed = async (failure: VerifyFailure): Promise<VerifyReport> => {
+    // Nothing is left running on a single client when it is handed back.
+    await Promise.all([inTurn.idle(), checksInTurn.idle()]);
+    return { ok: false, ...walk.verified(), unsealedEvents: 0, failure };
+  };
   for (;;) {
-    const blocks = await readBlocks(db, previous.height, BLOCKS_PER_PAGE);
+    const after = walk.linked.height;
+    const blocks = await inTurn((queryable) => readBlocks(queryable, after, BLOCKS_PER_PAGE));
     if (blocks.length === 0) break;
-    const treeRoots = await readTreeRoots(db, previous.height, blocks.length);
-    // The database reads a block's rows while this process hashes the block before it.
-    let next = inTurn((queryable) => readBlockEvents(queryable, blocks[0]!));
-    for (const [index, block] of blocks.entries()) {
-      const rows = await next;
-      const following = blocks[index + 1];
-      if (following) next = inTurn((queryable) => readBlockEvents(queryable, following));
-      const failure =
-        checkLink(block, previous) ??
-        (await checkBlockEvents(block, rows, inTurn)) ??
-        checkTreeRoot(block, rows.leaves, tree, treeRoots.get(block.header.height));
-      if (failure) {
-        return {
-          ok: false,
-          blocksChecked,
-          eventsChecked,
-          unsealedEvents: 0,
-          head: previous,
-          failure,
-        };
-      }
-      previous = {
-        height: block.header.height,
-        hash: block.hash,
-        lastSeq: BigInt(block.header.lastSeq),
-      };
-      blocksChecked += 1;
-      eventsChecked += block.header.eventCount;
-      onProgress({ eventsChecked, eventsTotal });
+    const treeRoots = await inTurn((queryable) => readTreeRoots(queryable, after, blocks.length));
+    // The database reads the next run of events (and checks the jsonb column of the runs
+    // already hashed) while this process hashes this one.
+    const reads = blocks.flatMap(readsOf);
+    const readEvents = ({ firstSeq, lastSeq }: EventsRead) =>
+      inTurn((queryable) => readEnvelopesWithPayload(queryable, firstSeq, lastSeq));
+    let next = readEvents(reads[0]!);
+    let check: BlockEventsCheck | undefined;
+    for (const [index, read] of reads.entries()) {
+      const events = await next;
+      const following = reads[index + 1];
+      if (following) next = readEvents(following);
+      if (read.isFirst) check = new BlockEventsCheck(read.block, checksInTurn, tree);
+      await check!.add(events);
+      if (!read.isLast) continue;
+      const { block } = read;
+      const linkFailure = checkLink(block, walk.linked);
+      const verdict = linkFailure
+        ? foundHere(linkFailure)
+        : check!.finish(treeRoots.get(block.header.height));
+      // Only now the verdict on the block before: PostgreSQL gave it while this one was hashed.
+      const failure = (await walk.settle()) ?? (await walk.link(block, verdict));
+      if (failure) return failed(failure);
     }
   }
+  const lastFailure = await walk.settle();
+  if (lastFailure) return failed(lastFailure);
+  const { head } = walk.verified();
   // One statement, so one snapshot: on a live ledger, blocks and events keep coming while the
   // chain is walked, and the sequence read at the start is long out of date by now.
   const tail = await db.query<{ expected: string; held: string }>(
     `SELECT (SELECT next_seq FROM ledger_sequence WHERE id = 1) - 1 - $1::bigint AS expected,
             (SELECT count(*) FROM ledger_events WHERE seq > $1::bigint) AS held`,
-    [previous.lastSeq.toString()],
+    [head.lastSeq.toString()],
   );
   const unsealedEvents = Number(tail.rows[0]!.expected);
   if (Number(tail.rows[0]!.held) !== unsealedEvents) {
     return {
       ok: false,
-      blocksChecked,
-      eventsChecked,
+      ...walk.verified(),
       unsealedEvents,
-      head: previous,
       failure: {
-        height: previous.height + 1,
-        reason: `after block ${previous.height} the ledger holds ${tail.rows[0]!.held} events but its sequence says ${unsealedEvents}`,
+        height: head.height + 1,
+        reason: `after block ${head.height} the ledger holds ${tail.rows[0]!.held} events but its sequence says ${unsealedEvents}`,
       },
     };
   }
-  return { ok: true, blocksChecked, eventsChecked, unsealedEvents, head: previous };
+  return { ok: true, ...walk.verified(), unsealedEvents };
+}
+
+/**
+ * Where the walk is: the last block linked (its header and events checked here) and the last one
+ * verified. They differ by the block whose jsonb verdict PostgreSQL has still to give; that block
+ * counts as verified only once the verdict is in, so a report names the first bad block and
+ * counts only the blocks before it, whichever check found it.
+ */
+class ChainWalk {
+  linked: ChainPoint;
+  private head: ChainPoint;
+  private blocksChecked = 0;
+  private eventsChecked = 0;
+  private awaiting: { point: ChainPoint; eventCount: number; verdict: BlockVerdict } | undefined;
+
+  constructor(
+    from: ChainPoint,
+    private readonly onVerified: (walked: { eventsChecked: number }) => void,
+  ) {
+    this.linked = from;
+    this.head = from;
+  }
+
+  verified(): { blocksChecked: number; eventsChecked: number; head: ChainPoint } {
+    return {
+      blocksChecked: this.blocksChecked,
+      eventsChecked: this.eventsChecked,
+      head: this.head,
+    };
+  }
+
+  /** Waits for the verdict on the last block linked: its failure, or it is verified. */
+  async settle(): Promise<VerifyFailure | undefined> {
+    const awaiting = this.awaiting;
+    if (!awaiting) return undefined;
+    this.awaiting = undefined;
+    const failure = await awaiting.verdict.failure;
+    if (failure) return failure;
+    this.head = awaiting.point;
+    this.blocksChecked += 1;
+    this.eventsChecked += awaiting.eventCount;
+    this.onVerified({ eventsChecked: this.eventsChecked });
+    return undefined;
+  }
+
+  /** The block follows the last one linked; its failure at once when this process found one. */
+  async link(block: StoredBlock, verdict: BlockVerdict): Promise<VerifyFailure | undefined> {
+    const point = {
+      height: block.header.height,
+      hash: block.hash,
+      lastSeq: BigInt(block.header.lastSeq),
+    };
+    this.awaiting = { point, eventCount: block.header.eventCount, verdict };
+    this.linked = point;
+    return verdict.found ? this.settle() : undefined;
+  }
 }
 
 /**
@@ -157,16 +218,13 @@ async function readTreeRoots(
   return new Map(rows.map((row) => [row.height, row.tree_root]));
 }
 
-/** Grows the tree by the block's (already checked) leaves and compares the root it recorded. */
-function checkTreeRoot(
+/** Compares the tree, grown by the block's leaves, with the root the block recorded. */
+function treeRootFailure(
   block: StoredBlock,
-  leaves: readonly Uint8Array[],
   tree: CompactRange | undefined,
   treeRoot: string | null | undefined,
 ): VerifyFailure | undefined {
-  if (!tree) return undefined;
-  for (const leaf of leaves) tree.append(leaf);
-  if (treeRoot === null || treeRoot === undefined) return undefined;
+  if (!tree || treeRoot === null || treeRoot === undefined) return undefined;
   if (toHex(tree.root()) !== treeRoot) {
     return {
       height: block.header.height,
@@ -194,7 +252,11 @@ function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | un
   return undefined;
 }
 
-type QueryInTurn = <T>(query: (db: Queryable) => Promise<T>) => Promise<T>;
+interface QueryInTurn {
+  <T>(query: (db: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves once every query asked for so far is done, failed or not. */
+  idle(): Promise<void>;
+}
 
 /**
  * Queries on `db` one at a time, in the order they are asked for, each once the one before it
@@ -204,79 +266,170 @@ type QueryInTurn = <T>(query: (db: Queryable) => Promise<T>) => Promise<T>;
  */
 function oneQueryAtATime(db: Queryable): QueryInTurn {
   let last: Promise<unknown> = Promise.resolve();
-  return <T>(query: (db: Queryable) => Promise<T>) => {
+  const inTurn = <T>(query: (db: Queryable) => Promise<T>) => {
     const result = last.catch(() => undefined).then(() => query(db));
     result.catch(() => undefined);
     last = result;
     return result;
   };
+  return Object.assign(inTurn, {
+    idle: () =>
+      last.then(
+        () => undefined,
+        () => undefined,
+      ),
+  });
 }
 
-interface BlockEvents {
-  events: Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
-  /** Filled by checkBlockEvents with the leaves of the events, for the tree check after it. */
-  leaves: Uint8Array[];
+/** At most this many events are read at once: a block's are read in runs of it. */
+const EVENTS_PER_READ = 2_000;
+
+/**
+ * This thread sends each query once the one before it has finished, and sees that only when it
+ * is not hashing: it lets go between this many events (~0.4 ms), so PostgreSQL is not left idle
+ * until a whole run is hashed.
+ */
+const EVENTS_HASHED_PER_TURN = 250;
+
+/** A run of a block's events to read: the block's first, its last, or both. */
+interface EventsRead {
+  block: StoredBlock;
+  firstSeq: bigint;
+  lastSeq: bigint;
+  isFirst: boolean;
+  isLast: boolean;
 }
 
-async function readBlockEvents(db: Queryable, block: StoredBlock): Promise<BlockEvents> {
-  const { firstSeq, lastSeq } = block.header;
-  const events = await readEnvelopesWithPayload(db, BigInt(firstSeq), BigInt(lastSeq));
-  return { events, leaves: [] };
+function readsOf(block: StoredBlock): EventsRead[] {
+  const firstSeq = BigInt(block.header.firstSeq);
+  const lastSeq = BigInt(block.header.lastSeq);
+  const reads: EventsRead[] = [];
+  for (let start = firstSeq; start <= lastSeq; start += BigInt(EVENTS_PER_READ)) {
+    const end = start + BigInt(EVENTS_PER_READ) - 1n;
+    reads.push({
+      block,
+      firstSeq: start,
+      lastSeq: end < lastSeq ? end : lastSeq,
+      isFirst: start === firstSeq,
+      isLast: end >= lastSeq,
+    });
+  }
+  return reads;
+}
+
+type StoredEvents = Awaited<ReturnType<typeof readEnvelopesWithPayload>>;
+
+/**
+ * What checking a block found: `found` when this process found it bad itself; `failure` settles
+ * once PostgreSQL has also compared the block's jsonb column, since a change there may be the
+ * block's first bad event.
+ */
+interface BlockVerdict {
+  found: boolean;
+  failure: Promise<VerifyFailure | undefined>;
+}
+
+function foundHere(failure: VerifyFailure): BlockVerdict {
+  return { found: true, failure: Promise.resolve(failure) };
 }
 
 /**
- * Checks a block's events. Their payload texts are hashed here first; PostgreSQL then compares
- * the jsonb column with the texts that hashed (the only ones it can parse for sure), while this
- * process computes the block's Merkle root.
+ * Checks a block's events, a read at a time as they arrive, and grows the tree by them. Their
+ * payload texts are hashed here first; PostgreSQL then compares the jsonb column with the texts
+ * that hashed (the only ones it can parse for sure), while this process goes on hashing.
  */
-async function checkBlockEvents(
-  block: StoredBlock,
-  { events, leaves }: BlockEvents,
-  inTurn: QueryInTurn,
-): Promise<VerifyFailure | undefined> {
-  const { header } = block;
-  const firstSeq = BigInt(header.firstSeq);
-  const payloadFailure = checkPayloads(header, events, leaves);
-  // leaves.length events hashed as appended: the first ones, up to any that did not.
-  const jsonChanged =
-    leaves.length === 0
-      ? Promise.resolve(undefined)
-      : inTurn((db) => firstPayloadJsonChanged(db, firstSeq, firstSeq + BigInt(leaves.length - 1)));
-  // The first bad event of the block is named, whichever way it is bad.
-  if (payloadFailure) {
-    const changed = await jsonChanged;
-    return changed ? jsonChangedFailure(header.height, changed) : payloadFailure;
+class BlockEventsCheck {
+  private readonly leaves: Uint8Array[] = [];
+  private readonly jsonChanges: Promise<{ seq: string; id: string } | undefined>[] = [];
+  private eventsRead = 0;
+  private payloadFailure: VerifyFailure | undefined;
+
+  constructor(
+    private readonly block: StoredBlock,
+    private readonly checksInTurn: QueryInTurn,
+    private readonly tree: CompactRange | undefined,
+  ) {}
+
+  /** The next events of the block, in seq order. */
+  async add(events: StoredEvents): Promise<void> {
+    const hashedBefore = this.leaves.length;
+    for (
+      let start = 0;
+      start < events.length && !this.payloadFailure; // after the first bad event, none is needed
+      start += EVENTS_HASHED_PER_TURN
+    ) {
+      await setImmediate(); // see EVENTS_HASHED_PER_TURN
+      const slice = events.slice(start, start + EVENTS_HASHED_PER_TURN);
+      this.eventsRead += slice.length;
+      const leavesBefore = this.leaves.length;
+      this.payloadFailure = checkPayloads(this.block.header, slice, this.leaves);
+      // As they are proven, a slice at a time: growing it in one go at the block's end held
+      // the thread ~4 ms per 10,000 events. A bad block ends the walk, whatever the tree holds.
+      for (let index = leavesBefore; index < this.leaves.length; index++) {
+        this.tree?.append(this.leaves[index]!);
+      }
+    }
+    if (this.leaves.length === hashedBefore) return;
+    // The events that hashed as appended: the ones just read, up to any that did not.
+    const firstSeq = BigInt(this.block.header.firstSeq);
+    const from = firstSeq + BigInt(hashedBefore);
+    const to = firstSeq + BigInt(this.leaves.length - 1);
+    this.jsonChanges.push(this.checksInTurn((db) => firstPayloadJsonChanged(db, from, to)));
   }
-  if (events.length !== header.eventCount) {
-    await jsonChanged; // nothing is left unawaited on the single client
+
+  /** Once every event is added: the block's verdict, the first bad event named whichever way. */
+  finish(treeRoot: string | null | undefined): BlockVerdict {
+    const { header } = this.block;
+    const jsonChanged = Promise.all(this.jsonChanges).then((changes) =>
+      changes.find((change) => change !== undefined),
+    );
+    const jsonFirst = (otherwise: VerifyFailure | undefined) =>
+      jsonChanged.then((changed) =>
+        changed ? jsonChangedFailure(header.height, changed) : otherwise,
+      );
+    if (this.payloadFailure) return { found: true, failure: jsonFirst(this.payloadFailure) };
+    const coverageFailure = blockCoverageFailure(header, this.eventsRead, this.leaves);
+    // Reported before a jsonb change, as always: they condemn the whole block.
+    if (coverageFailure) return { found: true, failure: jsonChanged.then(() => coverageFailure) };
+    // The canonical texts are proven; the jsonb column that queries read must still agree.
+    const treeFailure = treeRootFailure(this.block, this.tree, treeRoot);
+    return { found: treeFailure !== undefined, failure: jsonFirst(treeFailure) };
+  }
+}
+
+/** Events missing at the block's end, or leaves (envelopes) that do not make its Merkle root. */
+function blockCoverageFailure(
+  header: StoredBlock['header'],
+  eventsRead: number,
+  leaves: readonly Uint8Array[],
+): VerifyFailure | undefined {
+  if (eventsRead !== header.eventCount) {
     return {
       height: header.height,
-      eventSeq: (firstSeq + BigInt(events.length)).toString(),
-      reason: `block declares ${header.eventCount} events but ${events.length} exist`,
+      eventSeq: (BigInt(header.firstSeq) + BigInt(eventsRead)).toString(),
+      reason: `block declares ${header.eventCount} events but ${eventsRead} exist`,
     };
   }
-  const merkleRootMatches = toHex(merkleRoot(leaves)) === header.merkleRoot;
-  const changed = await jsonChanged;
-  if (!merkleRootMatches) {
+  if (toHex(merkleRoot(leaves)) !== header.merkleRoot) {
     return {
       height: header.height,
       reason: 'Merkle root of the events does not match the block (an envelope field was changed)',
     };
   }
-  // The canonical texts are now proven; the jsonb column that queries read must still agree.
-  return changed && jsonChangedFailure(header.height, changed);
+  return undefined;
 }
 
 /**
- * Checks each event's seq and payload hash, in order, and leaves the leaf of each good one in
- * `leaves`; stops at the first bad one and says what is wrong with it.
+ * Checks each event's seq and payload hash, in order, and adds the leaf of each good one to
+ * `leaves` (which holds those of the block's events before them); stops at the first bad one
+ * and says what is wrong with it.
  */
 function checkPayloads(
   header: StoredBlock['header'],
-  events: BlockEvents['events'],
+  events: StoredEvents,
   leaves: Uint8Array[],
 ): VerifyFailure | undefined {
-  const firstSeq = BigInt(header.firstSeq);
+  const firstSeq = BigInt(header.firstSeq) + BigInt(leaves.length);
   // Plain numbers while they are exact: a BigInt sum per event measured ~0.2 µs.
   const exact = firstSeq + BigInt(events.length) <= BigInt(Number.MAX_SAFE_INTEGER);
   for (const [index, { envelope, payload }] of events.entries()) {

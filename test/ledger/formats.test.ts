@@ -6,6 +6,7 @@
 //   hashlib.sha256(b'\x00' + jcs.encode()).hexdigest()   # leaf hash
 // (for these ASCII-keyed, integer-only objects that is exactly RFC 8785), and confirmed with
 // coreutils, e.g.  { printf '\x00'; printf '%s' '<envelope JCS>'; } | sha256sum
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/ledger/canonical.js';
 import {
@@ -292,5 +293,42 @@ describe('envelopeJcs (the hand-spelled JCS used on the hot path)', () => {
       };
       expect(envelopeJcs(envelope)).toBe(canonicalJson(envelope));
     }
+  });
+
+  // Any UTF-16 code unit, lone surrogates included, and the characters JSON escapes, often.
+  const codeUnit = fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+    fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u007f', '\ud83d', '\ude00', '😀', 'é', 'a'),
+  );
+  const text = fc.string({ unit: codeUnit, maxLength: 40 });
+  const envelopeOfTexts = (texts: string[]): EventEnvelope => ({
+    v: 1,
+    seq: '42',
+    id: texts[0]!,
+    type: texts[1]!,
+    aggregateId: texts[2]!,
+    actorOrgId: texts[3]!,
+    createdAt: texts[4]!,
+    payloadHash: texts[5]!,
+  });
+
+  it('equals canonicalJson(envelope) for random field values', () => {
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 6, maxLength: 6 }), (texts) => {
+        const envelope = envelopeOfTexts(texts);
+        // canonicalJson refuses lone surrogates (no JCS form); envelopeJcs escapes them as
+        // JSON.stringify does, which no stored field can contain (PostgreSQL text is UTF-8).
+        if (!texts.some((value) => /\p{Surrogate}/u.test(value))) {
+          expect(envelopeJcs(envelope)).toBe(canonicalJson(envelope));
+        }
+        expect(JSON.parse(envelopeJcs(envelope))).toEqual(envelope);
+        expect(envelopeJcs(envelope)).toBe(
+          `{"actorOrgId":${JSON.stringify(texts[3])},"aggregateId":${JSON.stringify(texts[2])},` +
+            `"createdAt":${JSON.stringify(texts[4])},"id":${JSON.stringify(texts[0])},` +
+            `"payloadHash":${JSON.stringify(texts[5])},"seq":"42","type":${JSON.stringify(texts[1])},"v":1}`,
+        );
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
