@@ -93,26 +93,69 @@ export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
 
 /**
  * RFC 6962 PATH(m, D[n]): the sibling hashes from leaf `index` up to the root, lowest first.
- * Costs one full tree computation (n - 1 node hashes).
+ * Costs one full tree computation (n - 1 node hashes); a caller proving many leaves of one tree
+ * keeps its MerkleLevels instead.
  */
 export function auditPath(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leafHashes.length) {
-    throw new RangeError(
-      `auditPath: index ${index} is not a leaf of a ${leafHashes.length}-leaf tree`,
-    );
+  return new MerkleLevels(leafHashes).auditPath(index);
+}
+
+/**
+ * Every level of an RFC 6962 tree over leaf hashes, each packed in one array (a lone last node
+ * promoted unchanged, as merkleRoot pairs them), so that any leaf's audit path is a few copies:
+ * what a process serving proofs of one block keeps (2n hashes, 640 KiB for 10,000 leaves).
+ */
+export class MerkleLevels {
+  private readonly levels: Uint8Array[] = [];
+
+  constructor(leafHashes: readonly Uint8Array[]) {
+    if (leafHashes.length === 0) throw new RangeError('MerkleLevels: a tree needs a leaf');
+    assertLeafHashes(leafHashes);
+    let level: Uint8Array = new Uint8Array(leafHashes.length * sha256Bytes);
+    leafHashes.forEach((leaf, position) => level.set(leaf, position * sha256Bytes));
+    this.levels.push(level);
+    while (level.length > sha256Bytes) {
+      const parents = parentHashesOf(level);
+      const width = level.length / sha256Bytes;
+      if (width % 2 === 1) {
+        const promoted = new Uint8Array(parents.length + sha256Bytes);
+        promoted.set(parents);
+        promoted.set(level.subarray(level.length - sha256Bytes), parents.length);
+        level = promoted;
+      } else {
+        level = parents;
+      }
+      this.levels.push(level);
+    }
   }
-  assertLeafHashes(leafHashes);
-  const level = leafHashes.slice();
-  const nodeInput = newNodeInput();
-  const path: Uint8Array[] = [];
-  let position = index;
-  for (let width = level.length; width > 1; width = Math.ceil(width / 2)) {
-    // A lone last node has no sibling on this level: it is promoted, and the path skips the level.
-    if (siblingExists(position, width)) path.push(level[siblingOf(position)]!.slice());
-    reduceLevelInPlace(level, width, nodeInput);
-    position = Math.floor(position / 2);
+
+  get size(): number {
+    return this.levels[0]!.length / sha256Bytes;
   }
-  return path;
+
+  root(): Uint8Array {
+    return this.levels[this.levels.length - 1]!.slice();
+  }
+
+  /** PATH(index, D[n]), lowest first; copies, so callers never alias the kept levels. */
+  auditPath(index: number): Uint8Array[] {
+    if (!isLeafPosition(index, this.size)) {
+      throw new RangeError(`auditPath: index ${index} is not a leaf of a ${this.size}-leaf tree`);
+    }
+    const path: Uint8Array[] = [];
+    let position = index;
+    for (const level of this.levels) {
+      const width = level.length / sha256Bytes;
+      if (width === 1) break;
+      // A lone last node has no sibling on this level: it is promoted, and the path skips it.
+      if (siblingExists(position, width)) {
+        const sibling = siblingOf(position) * sha256Bytes;
+        path.push(level.slice(sibling, sibling + sha256Bytes));
+      }
+      position = Math.floor(position / 2);
+    }
+    return path;
+  }
 }
 
 /** How many hashes the audit path of leaf `index` in a `treeSize`-leaf tree has. */

@@ -7,6 +7,7 @@ import {
   auditPath,
   auditPathLength,
   leafHash,
+  MerkleLevels,
   merkleRoot,
   nodeHash,
   parentHashesOf,
@@ -262,6 +263,27 @@ describe('auditPath and verifyInclusion for every leaf of every tree of 1..64 le
         expect(auditPathLength(index, size)).toBe(path.length);
       }
     }
+  });
+
+  it('one MerkleLevels serves every leaf: the recursive PATH and MTH, and copies only', () => {
+    for (let size = 1; size <= 64; size++) {
+      const tree = leaves.slice(0, size);
+      const levels = new MerkleLevels(tree);
+      expect(levels.size).toBe(size);
+      expect(toHex(levels.root())).toBe(toHex(refRoot(tree)));
+      for (let index = 0; index < size; index++) {
+        expect(levels.auditPath(index).map(toHex), `leaf ${index} of ${size}`).toEqual(
+          refPath(index, tree).map(toHex),
+        );
+      }
+    }
+    const levels = new MerkleLevels(leaves.slice(0, 5));
+    levels.auditPath(0)[0]!.fill(0);
+    levels.root().fill(0);
+    expect(levels.auditPath(0).map(toHex)).toEqual(refPath(0, leaves.slice(0, 5)).map(toHex));
+    expect(toHex(levels.root())).toBe(toHex(refRoot(leaves.slice(0, 5))));
+    expect(() => levels.auditPath(5)).toThrow(RangeError);
+    expect(() => new MerkleLevels([])).toThrow(RangeError);
   });
 
   it('round-trips, and rejects every tampering', () => {
