@@ -7,10 +7,10 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type pg from 'pg';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
-import { blockHashOf, blockHeaderOf } from '../ledger/formats.js';
+import { blockHeaderOf } from '../ledger/formats.js';
 import { toHex } from '../ledger/hash.js';
 import { readHead } from '../ledger/read.js';
-import { sealPending } from '../ledger/seal.js';
+import { insertBlock, sealPending } from '../ledger/seal.js';
 import { TileCache } from '../ledger/tile-cache.js';
 import { tileWidthMax } from '../ledger/tlog/tiles.js';
 import { extendTree, readTreeSize, StoredTreeProofs } from '../ledger/transparency-log.js';
@@ -114,22 +114,7 @@ async function recordSyntheticHeadBlock(pool: pg.Pool, treeSize: number, treeRoo
       sealedAt: new Date(),
     });
     await client.query('UPDATE ledger_sequence SET next_seq = $1 WHERE id = 1', [treeSize + 1]);
-    await client.query(
-      `INSERT INTO ledger_blocks (height, prev_hash, merkle_root, first_seq, last_seq, event_count,
-         sealed_at, hash, tree_size, tree_root) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        header.height,
-        header.prevHash,
-        header.merkleRoot,
-        header.firstSeq,
-        header.lastSeq,
-        header.eventCount,
-        new Date(header.sealedAt),
-        blockHashOf(header),
-        treeSize,
-        toHex(treeRoot),
-      ],
-    );
+    await insertBlock(client, header, treeRoot);
   });
 }
 

@@ -5,7 +5,13 @@
 // and, given the log's key, the log signs a checkpoint of the tree after the block.
 import type pg from 'pg';
 import { inTransaction, type Queryable } from '../infra/db.js';
-import { blockHashOf, blockHeaderOf, eventLeafHash, GENESIS_PREV_HASH } from './formats.js';
+import {
+  blockHashOf,
+  blockHeaderOf,
+  eventLeafHash,
+  GENESIS_PREV_HASH,
+  type BlockHeader,
+} from './formats.js';
 import { fromHex, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
 import { readEnvelopes, readHead } from './read.js';
@@ -64,22 +70,7 @@ export async function sealNextBlock(
     });
     const treeSize = Number(header.lastSeq);
     const treeRoot = await extendTree(client, Number(firstSeq - 1n), leaves);
-    await client.query(
-      `INSERT INTO ledger_blocks (height, prev_hash, merkle_root, first_seq, last_seq, event_count, sealed_at, hash, tree_size, tree_root)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        header.height,
-        header.prevHash,
-        header.merkleRoot,
-        header.firstSeq,
-        header.lastSeq,
-        header.eventCount,
-        new Date(header.sealedAt),
-        blockHashOf(header),
-        treeSize,
-        toHex(treeRoot),
-      ],
-    );
+    await insertBlock(client, header, treeRoot);
     if (signer) await signCheckpoint(client, signer, treeSize, treeRoot, new Date(header.sealedAt));
     return {
       status: 'sealed',
@@ -88,6 +79,29 @@ export async function sealNextBlock(
       lastSeq: BigInt(header.lastSeq),
     };
   });
+}
+
+/** Stores a block with its hash and the tree after it (its size is the block's last seq). */
+export async function insertBlock(
+  client: Queryable,
+  header: BlockHeader,
+  treeRoot: Uint8Array,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ledger_blocks (height, prev_hash, merkle_root, first_seq, last_seq, event_count, sealed_at, hash, tree_size, tree_root)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, $9)`,
+    [
+      header.height,
+      header.prevHash,
+      header.merkleRoot,
+      header.firstSeq,
+      header.lastSeq,
+      header.eventCount,
+      new Date(header.sealedAt),
+      blockHashOf(header),
+      toHex(treeRoot),
+    ],
+  );
 }
 
 /** Seals until no event is pending (bounded by blocksMax), for a worker job or a CLI. */
