@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { sha256Hex } from '../ledger/hash.js';
 import type { Alarm } from './witness.js';
+import { writeSynced } from './state.js';
 
 /** Thousands of alarms, each a few notes; a witness that fills it is being flooded. */
 export const evidenceFileBytesMaxDefault = 64 * 1024 * 1024;
@@ -91,7 +92,7 @@ export class EvidenceFile {
       return 'file-full';
     }
     try {
-      await appendSynced(this.file, line);
+      await writeSynced(this.file, 'a', line);
     } catch (error) {
       // Not recorded, so raised again next time; part of the line may be on disk, though.
       this.endsMidLine = true;
@@ -140,14 +141,4 @@ function alarmOfLine(line: string): Pick<Alarm, 'kind' | 'cosigned' | 'offered'>
   if (typeof kind !== 'string' || typeof offered !== 'string') return undefined;
   if (cosigned !== undefined && typeof cosigned !== 'string') return undefined;
   return { kind: kind as Alarm['kind'], offered, ...(cosigned === undefined ? {} : { cosigned }) };
-}
-
-async function appendSynced(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'a', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

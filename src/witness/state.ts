@@ -57,17 +57,22 @@ export async function saveWitnessState(
   await writeFileAtomically(file, text);
 }
 
-/** Writes `text` to `file` so that readers and crashes see the old or the new contents only. */
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
-  const directory = dirname(file);
-  const temporary = join(directory, `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await open(temporary, 'w', 0o600);
+/** Writes (flag 'w') or appends ('a') `text` to `file` and syncs it before answering. */
+export async function writeSynced(file: string, flag: 'w' | 'a', text: string): Promise<void> {
+  const handle = await open(file, flag, 0o600);
   try {
     await handle.writeFile(text, 'utf8');
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** Writes `text` to `file` so that readers and crashes see the old or the new contents only. */
+export async function writeFileAtomically(file: string, text: string): Promise<void> {
+  const directory = dirname(file);
+  const temporary = join(directory, `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  await writeSynced(temporary, 'w', text);
   try {
     await rename(temporary, file);
   } catch (error) {
