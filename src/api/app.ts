@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from '../infra/metrics.js';
 import type { PhiKeys } from '../infra/phi.js';
 import { QueueViews } from '../infra/queues.js';
 import type { Redis } from '../infra/redis.js';
+import { StoredTreeProofs } from '../ledger/transparency-log.js';
 import { authenticate, PrincipalCache } from './auth.js';
 import { balancesRouter } from './balances.js';
 import { reconciliationRouter } from './reconciliation.js';
@@ -43,6 +44,8 @@ export interface AppDependencies {
   redis: Redis;
   /** The process's metrics, shared with its workers when they run in it. */
   metrics?: Metrics;
+  /** The proof routes' tree and tile cache, for a server that warms it at start (serve.ts). */
+  treeProofs?: StoredTreeProofs;
 }
 
 /** The in-browser proof verifier: static files, no server calls once loaded (README "/verify"). */
@@ -58,6 +61,7 @@ export function phiKeysOf(config: Config): PhiKeys {
 
 export function createApp(dependencies: AppDependencies): Express {
   const { config, database, logger, redis, metrics = createMetrics() } = dependencies;
+  const treeProofs = dependencies.treeProofs ?? new StoredTreeProofs(database.pool);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -83,7 +87,7 @@ export function createApp(dependencies: AppDependencies): Express {
   const v1Routers = [
     claimsRouter({ database, phiKeys, intakeGroup, writeUnit }),
     x12Router({ database, writeUnit }),
-    ledgerRouter(database),
+    ledgerRouter(database, treeProofs),
     witnessesRouter(database, loadWitnessList(config.ledgerWitnessesFile)),
     reviewRouter(database),
     settlementRouter({ database, phiKeys, x12UsageIndicator: config.x12UsageIndicator }),

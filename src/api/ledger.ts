@@ -196,10 +196,9 @@ const LOG_TREE_CHANGED_ANSWER =
   "log_tree_changed: the log's stored tree changed since this server read it (history rewritten " +
   'around the database trigger); the operator is alerted, and the next request reads it afresh';
 
-export function ledgerRouter(database: Database): DocumentedRouter {
+export function ledgerRouter(database: Database, tree: StoredTreeProofs): DocumentedRouter {
   const router = documentedRouter('Ledger');
   const { pool } = database;
-  const tree = new StoredTreeProofs(pool);
 
   router.route(
     {

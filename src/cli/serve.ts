@@ -8,6 +8,7 @@ import { createApp } from '../api/app.js';
 import { createMetricsApp } from '../api/observability.js';
 import { createMetrics } from '../infra/metrics.js';
 import { openObservingRedis, openRedis, type Redis } from '../infra/redis.js';
+import { StoredTreeProofs } from '../ledger/transparency-log.js';
 import { startWorkers, type RunningWorkers } from '../../workers/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -33,11 +34,13 @@ export async function startEngine(
   // The API looks at the queues through a connection of its own that fails fast; a process of
   // workers only serves its metrics and probes on METRICS_PORT.
   let observing: Redis | undefined;
+  let treeProofs: StoredTreeProofs | undefined;
   let app: Express;
   let port: number;
   if (options.api) {
     observing = openObservingRedis(config.redisUrl);
-    app = createApp({ config, database, logger, redis: observing, metrics });
+    treeProofs = new StoredTreeProofs(database.pool);
+    app = createApp({ config, database, logger, redis: observing, metrics, treeProofs });
     port = config.port;
   } else {
     app = createMetricsApp({ config, database, redis: connection!, metrics, logger });
@@ -59,10 +62,16 @@ export async function startEngine(
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : 0;
   logger.info({ port: boundPort, api: options.api, workers: options.workers }, 'engine started');
+  // In the background: proofs are served meanwhile, reading the tiles they need themselves.
+  const warming = (config.ledgerTileCacheWarm ? treeProofs : undefined)?.warm().then(
+    (warmed) => logger.info(warmed, 'proof tile cache warmed'),
+    (error: unknown) =>
+      logger.warn({ err: error }, 'proof tile cache not warmed; tiles are read as proofs ask'),
+  );
   return {
     port: boundPort,
     async stop() {
-      await Promise.all([closeServer(server), workers?.close()]);
+      await Promise.all([closeServer(server), workers?.close(), warming]);
       connection?.disconnect();
       observing?.disconnect();
     },

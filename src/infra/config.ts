@@ -88,6 +88,9 @@ const environmentSchema = z.object({
   // The log's witnesses: a file of "witness <name> <vkey> [<url>]" lines (README "Witnesses").
   LEDGER_WITNESSES_FILE: z.string().min(1).optional(),
   WITNESS_PUSH_INTERVAL_MS: integer(100, 3_600_000, 2_000),
+  LEDGER_TILE_CACHE_WARM: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true'),
   X12_USAGE_INDICATOR: z
     .enum(['P', 'T'], { error: 'must be P (production) or T (test)' })
     .optional(),
@@ -140,6 +143,11 @@ export interface Config {
   ledgerLogKeyIsDevelopment: boolean;
   /** The witness list file; without it the log asks no witness and accepts no cosignature. */
   ledgerWitnessesFile: string | undefined;
+  /**
+   * Whether a server with the API reads the tree's tiles into its proof cache at start, so the
+   * first proof in each tile is served from memory too (StoredTreeProofs.warm).
+   */
+  ledgerTileCacheWarm: boolean;
   /** How often the log offers its latest checkpoint to witnesses that have not cosigned it. */
   witnessPushIntervalMs: number;
 }
@@ -215,6 +223,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ledgerLogKey: values.LEDGER_LOG_KEY ?? DEV_LEDGER_LOG_KEY,
     ledgerLogKeyIsDevelopment: values.LEDGER_LOG_KEY === undefined,
     ledgerWitnessesFile: values.LEDGER_WITNESSES_FILE,
+    ledgerTileCacheWarm: values.LEDGER_TILE_CACHE_WARM === 'true',
     witnessPushIntervalMs: values.WITNESS_PUSH_INTERVAL_MS,
   };
 }

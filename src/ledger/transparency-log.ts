@@ -31,7 +31,7 @@ import type { JsonValue } from './canonical.js';
 import { eventLeafHash, type EventEnvelope } from './formats.js';
 import { toHex } from './hash.js';
 import { readEnvelopes } from './read.js';
-import { cachedSubtreeReader, TileCache } from './tile-cache.js';
+import { cachedSubtreeReader, TileCache, warmTileCache } from './tile-cache.js';
 
 /** Cosignatures kept per checkpoint: the note format asks verifiers to accept at least 16. */
 export const cosignaturesPerCheckpointMax = 32;
@@ -266,8 +266,21 @@ export function checkpointOf(stored: StoredCheckpoint) {
 export class StoredTreeProofs {
   private readonly read: SubtreeHashReader;
 
-  constructor(pool: pg.Pool, cache: TileCache = new TileCache()) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cache: TileCache = new TileCache(),
+  ) {
     this.read = cachedSubtreeReader(tileReaderOf(pool), cache);
+  }
+
+  /**
+   * Reads the tiles of the stored tree into the cache (warmTileCache), so proofs are served
+   * from memory from the first request on; returns the tree size warmed and the tiles read.
+   */
+  async warm(): Promise<{ treeSize: number; tilesRead: number }> {
+    const treeSize = await readTreeSize(this.pool);
+    const tilesRead = await warmTileCache(tileReaderOf(this.pool), this.cache, treeSize);
+    return { treeSize, tilesRead };
   }
 
   inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {

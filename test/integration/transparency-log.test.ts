@@ -17,7 +17,7 @@ import {
   GENESIS_PREV_HASH,
 } from '../../src/ledger/formats.js';
 import { fromHex, toHex } from '../../src/ledger/hash.js';
-import { merkleRoot } from '../../src/ledger/merkle.js';
+import { auditPath, merkleRoot } from '../../src/ledger/merkle.js';
 import { readEnvelopes } from '../../src/ledger/read.js';
 import { buildTransparencyTree, sealNextBlock, sealPending } from '../../src/ledger/seal.js';
 import { cosign, parseCheckpointBody } from '../../src/ledger/tlog/checkpoint.js';
@@ -37,6 +37,7 @@ import {
   addCosignature,
   readLatestCheckpoint,
   readTreeSize,
+  StoredTreeProofs,
   subtreeReaderOf,
 } from '../../src/ledger/transparency-log.js';
 import { cosignedSizesOfLatest } from '../../src/ledger/witness-cosignatures.js';
@@ -179,6 +180,32 @@ describe('the transparency log', () => {
     expect(tooSmall.text).toContain(`leaf index ${index}`);
     const notParty = await get(`/v1/ledger/events/${rows[0]!.id}/proof`, payer);
     expect(notParty.status).toBe(404);
+  });
+
+  it('warms a proof server at start: afterwards no proof of the tree reads storage', async () => {
+    const { pool } = environment.database;
+    let queries = 0;
+    const counted = Object.create(pool, {
+      query: {
+        value: (...args: unknown[]) => {
+          queries++;
+          return (pool.query as (...each: unknown[]) => Promise<unknown>)(...args);
+        },
+      },
+    }) as pg.Pool;
+    const proofs = new StoredTreeProofs(counted);
+    // 305 leaves: tiles 0/0 (256 wide), 0/1 (49) and 1/0 (1), in one tile query after the size.
+    expect(await proofs.warm()).toEqual({ treeSize: 305, tilesRead: 3 });
+    expect(queries).toBe(2);
+    const leaves = await leavesOf(pool, 305);
+    for (let index = 0; index < 305; index++) {
+      const path = await proofs.inclusionProof(index, 305);
+      expect(path.map(toHex)).toEqual(auditPath(leaves, index).map(toHex));
+    }
+    for (let from = 1; from < 305; from += 7) await proofs.consistencyProof(from, 305);
+    expect(toHex(await proofs.rootAt(305))).toBe(toHex(merkleRoot(leaves)));
+    expect(queries).toBe(2);
+    expect(await proofs.warm()).toEqual({ treeSize: 305, tilesRead: 0 });
   });
 
   it('proves consistency between two checkpoints', async () => {

@@ -10,7 +10,9 @@ import {
   StoredTileChanged,
   subtreeHashIn,
   TileCache,
+  tilesToWarm,
   tileSubtreesOf,
+  warmTileCache,
 } from '../../src/ledger/tile-cache.js';
 import {
   appendToTiles,
@@ -205,5 +207,62 @@ describe('cachedSubtreeReader over a growing tree', () => {
     expect(edge.map(toHex)).toEqual(auditPath(leaves, 65_599).map(toHex));
     expect(reads).toEqual([[{ level: 0, index: 256, width: 256 }]]);
     expect(toHex(await treeRootOf(cached, 70_000))).toBe(toHex(merkleRoot(leaves)));
+  });
+});
+
+describe('warming the cache', () => {
+  it('lists the tiles above level 0 first, then level 0 from the newest back, up to the bound', () => {
+    // 256 * 256 + 3 * 256 + 5 = 66,309 leaves: level 0 has 259 tiles (the last 5 wide), level 1
+    // has 259 entries (tile 1/0 full, 1/1 of 3), level 2 one entry.
+    const all = tilesToWarm(66_309, 1_000);
+    expect(all.slice(0, 6)).toEqual([
+      { level: 2, index: 0, width: 1 },
+      { level: 1, index: 1, width: 3 },
+      { level: 1, index: 0, width: 256 },
+      { level: 0, index: 259, width: 5 },
+      { level: 0, index: 258, width: 256 },
+      { level: 0, index: 257, width: 256 },
+    ]);
+    expect(all).toHaveLength(3 + 260);
+    expect(all.at(-1)).toEqual({ level: 0, index: 0, width: 256 });
+    expect(tilesToWarm(66_309, 4).map(({ level, index }) => `${level}/${index}`)).toEqual([
+      '2/0',
+      '1/1',
+      '1/0',
+      '0/259',
+    ]);
+    expect(tilesToWarm(255, 10)).toEqual([{ level: 0, index: 0, width: 255 }]);
+    expect(tilesToWarm(0, 10)).toEqual([]);
+  });
+
+  it('reads every tile once, in reads of the size asked, after which proofs read nothing', async () => {
+    const leaves = Array.from(
+      { length: 2_000 },
+      (_, index) => new Uint8Array(createHash('sha256').update(`leaf ${index}`).digest()),
+    );
+    const stored = new Map<string, Tile>();
+    for (const tile of appendToTiles(0, [], leaves))
+      stored.set(`${tile.level}/${tile.index}`, tile);
+    const reads: TileId[][] = [];
+    const readTiles = (wanted: readonly TileId[]) => {
+      reads.push([...wanted]);
+      return Promise.resolve(
+        wanted.map((tile) => stored.get(`${tile.level}/${tile.index}`)!.hashes),
+      );
+    };
+    const cache = new TileCache();
+    // 2,000 leaves: tiles 0/0..0/7 (0/7 is 208 wide) and 1/0 (7 wide).
+    expect(await warmTileCache(readTiles, cache, 2_000, 4)).toBe(9);
+    expect(reads.map((read) => read.length)).toEqual([4, 4, 1]);
+    expect(cache.size).toBe(9);
+    reads.length = 0;
+    const reader = cachedSubtreeReader(readTiles, cache);
+    for (const index of [0, 999, 1_999]) {
+      const proof = await proveInclusion(reader, index, 2_000);
+      expect(proof.map(toHex)).toEqual(auditPath(leaves, index).map(toHex));
+    }
+    expect(reads).toEqual([]);
+    expect(await warmTileCache(readTiles, cache, 2_000, 4)).toBe(0);
+    expect(reads).toEqual([]);
   });
 });
