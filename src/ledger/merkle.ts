@@ -6,6 +6,11 @@ import { verifyInclusion as verifyTreeInclusion } from './tlog/tree.js';
 const leafPrefix = 0x00;
 const nodePrefix = 0x01;
 
+// For nodeHash, which the transparency tree calls once per leaf appended, and parentHashesOf:
+// hashing is synchronous and the digest is copied out, so one 65-byte input serves every call.
+const sharedNodeInput = new Uint8Array(1 + 2 * sha256Bytes);
+sharedNodeInput[0] = nodePrefix;
+
 // A tree of at most 2^53 leaves (the safe-integer range of treeSize) has paths of at most 53
 // hashes; anything longer is garbage and is refused before any hashing.
 export const auditPathLengthMax = 64;
@@ -28,7 +33,9 @@ export function leafHash(data: Uint8Array): Uint8Array {
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assertHash(left, 'left');
   assertHash(right, 'right');
-  return nodeHashInto(sharedNodeInput, left, right);
+  sharedNodeInput.set(left, 1);
+  sharedNodeInput.set(right, 1 + sha256Bytes);
+  return sha256(sharedNodeInput);
 }
 
 /**
@@ -50,23 +57,6 @@ export function parentHashesOf(hashes: Uint8Array): Uint8Array {
   return parents;
 }
 
-// For nodeHash, which the transparency tree calls once per leaf appended, and parentHashesOf:
-// hashing is synchronous and the digest is copied out, so one input serves every call.
-const sharedNodeInput = newNodeInput();
-
-// One 65-byte buffer per tree instead of one per node: a 100,000-leaf block has 99,999 nodes.
-function newNodeInput(): Uint8Array {
-  const input = new Uint8Array(1 + 2 * sha256Bytes);
-  input[0] = nodePrefix;
-  return input;
-}
-
-function nodeHashInto(input: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
-  input.set(left, 1);
-  input.set(right, 1 + sha256Bytes);
-  return sha256(input);
-}
-
 /**
  * RFC 6962 MTH over already leaf-hashed entries; the empty tree's root is SHA-256 of "".
  *
@@ -81,14 +71,9 @@ function nodeHashInto(input: Uint8Array, left: Uint8Array, right: Uint8Array): U
  */
 export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
   if (leafHashes.length === 0) return sha256(new Uint8Array(0));
-  assertLeafHashes(leafHashes);
-  const level = leafHashes.slice();
-  const nodeInput = newNodeInput();
-  for (let width = level.length; width > 1; width = Math.ceil(width / 2)) {
-    reduceLevelInPlace(level, width, nodeInput);
-  }
-  // Copy, so the caller never holds an alias of its own leaf as the root of a one-leaf tree.
-  return level[0]!.slice();
+  let level = packedLeafHashes(leafHashes);
+  while (level.length > sha256Bytes) level = levelAbove(level);
+  return level;
 }
 
 /**
@@ -110,21 +95,10 @@ export class MerkleLevels {
 
   constructor(leafHashes: readonly Uint8Array[]) {
     if (leafHashes.length === 0) throw new RangeError('MerkleLevels: a tree needs a leaf');
-    assertLeafHashes(leafHashes);
-    let level: Uint8Array = new Uint8Array(leafHashes.length * sha256Bytes);
-    leafHashes.forEach((leaf, position) => level.set(leaf, position * sha256Bytes));
+    let level = packedLeafHashes(leafHashes);
     this.levels.push(level);
     while (level.length > sha256Bytes) {
-      const parents = parentHashesOf(level);
-      const width = level.length / sha256Bytes;
-      if (width % 2 === 1) {
-        const promoted = new Uint8Array(parents.length + sha256Bytes);
-        promoted.set(parents);
-        promoted.set(level.subarray(level.length - sha256Bytes), parents.length);
-        level = promoted;
-      } else {
-        level = parents;
-      }
+      level = levelAbove(level);
       this.levels.push(level);
     }
   }
@@ -174,15 +148,25 @@ export function auditPathLength(index: number, treeSize: number): number {
   return length;
 }
 
-// Writes level j+1 over the first half of level j. Safe in place: node i reads 2i and 2i+1, and
-// every later node reads positions above 2i+1 >= i, so nothing is overwritten before it is read.
-function reduceLevelInPlace(level: Uint8Array[], width: number, nodeInput: Uint8Array): void {
-  const pairCount = Math.floor(width / 2);
-  for (let pair = 0; pair < pairCount; pair++) {
-    // In range by the loop bound: 2 * pair + 1 < width <= level.length.
-    level[pair] = nodeHashInto(nodeInput, level[2 * pair]!, level[2 * pair + 1]!);
-  }
-  if (width % 2 === 1) level[pairCount] = level[width - 1]!;
+/** The leaf hashes, checked, in one array (a copy: the levels never alias a caller's leaf). */
+function packedLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
+  assertLeafHashes(leafHashes);
+  const packed = new Uint8Array(leafHashes.length * sha256Bytes);
+  leafHashes.forEach((leaf, position) => packed.set(leaf, position * sha256Bytes));
+  return packed;
+}
+
+/**
+ * The level above a packed level of an RFC 6962 tree: each pair hashed, and a lone last node
+ * promoted unchanged (see merkleRoot for why this pairing is the RFC's split).
+ */
+function levelAbove(level: Uint8Array): Uint8Array {
+  const parents = parentHashesOf(level);
+  if ((level.length / sha256Bytes) % 2 === 0) return parents;
+  const promoted = new Uint8Array(parents.length + sha256Bytes);
+  promoted.set(parents);
+  promoted.set(level.subarray(level.length - sha256Bytes), parents.length);
+  return promoted;
 }
 
 /**
