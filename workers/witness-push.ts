@@ -18,7 +18,7 @@ import {
   readLatestCheckpoint,
   StoredTreeProofs,
 } from '../src/ledger/transparency-log.js';
-import { cosignedSizesOfLatest } from '../src/ledger/witness-cosignatures.js';
+import { cosignaturesOfLatest } from '../src/ledger/witness-cosignatures.js';
 import type { Queryable } from '../src/infra/db.js';
 import type { WorkerDependencies } from './index.js';
 import { startScheduledWorker } from './scheduled.js';
@@ -113,15 +113,15 @@ export async function addWitnessPushJobs(
   witnesses: readonly PolicyWitness[],
 ): Promise<number> {
   if (witnesses.length === 0) return 0;
-  const sizes = await cosignedSizesOfLatest(
+  const latest = await cosignaturesOfLatest(
     db,
     witnesses.map((witness) => witness.key),
   );
-  if (!sizes) return 0;
-  const { latestSize, cosignedSizes } = sizes;
+  if (!latest) return 0;
+  const { latestSize, cosigned } = latest;
   const minute = Math.floor(Date.now() / WITNESS_REOFFER_MS);
   const jobs = witnesses
-    .filter((_, position) => cosignedSizes[position]! < latestSize)
+    .filter((_, position) => cosigned[position]!.treeSize < latestSize)
     .map((witness) => ({
       name: 'push',
       data: { witnessName: witness.name, treeSize: latestSize },
@@ -151,7 +151,7 @@ export async function execWitnessPushJob(
   if (!latest || latest.treeSize !== job.data.treeSize) {
     return { outcome: 'superseded', treeSize: job.data.treeSize };
   }
-  let oldSize = (await cosignedSizesOfLatest(db, [witness.key]))?.cosignedSizes[0] ?? 0;
+  let oldSize = (await cosignaturesOfLatest(db, [witness.key]))?.cosigned[0]!.treeSize ?? 0;
   if (oldSize >= latest.treeSize) return { outcome: 'already-cosigned', treeSize: oldSize };
   for (let attempt = 0; attempt < 2; attempt++) {
     const proof = oldSize === 0 ? [] : await tree.consistencyProof(oldSize, latest.treeSize);

@@ -9,6 +9,7 @@ import type { Database } from '../infra/db.js';
 import { InvalidInput } from '../infra/errors.js';
 import { NoteFormatError, parseNote, type NoteSignature } from '../ledger/tlog/note.js';
 import { addCosignature } from '../ledger/transparency-log.js';
+import { cosignaturesOfLatest } from '../ledger/witness-cosignatures.js';
 import type { PolicyWitness } from '../witness/policy.js';
 import { documentedRouter, type DocumentedRouter } from './routes.js';
 
@@ -24,11 +25,55 @@ const cosignatureBodySchema = z.strictObject({
 
 const sizePath = z.object({ size: wholeNumberParameter(0, Number.MAX_SAFE_INTEGER) });
 
+const witnessesSchema = z.object({
+  latestTreeSize: z.number().int().min(0).nullable(),
+  witnesses: z.array(
+    z.object({
+      name: z.string(),
+      verifierKey: z.string(),
+      cosignedTreeSize: z.number().int().min(0),
+      cosignedAt: z.string().nullable(),
+      eventsBehind: z.number().int().min(0),
+    }),
+  ),
+});
+
 export function witnessesRouter(
   database: Database,
   witnesses: readonly PolicyWitness[],
 ): DocumentedRouter {
   const router = documentedRouter('Ledger');
+  router.route(
+    {
+      method: 'get',
+      path: '/ledger/witnesses',
+      summary: 'How far each witness of this log has cosigned',
+      description:
+        'For each witness in LEDGER_WITNESSES_FILE: the largest checkpoint it has cosigned, when ' +
+        'its cosignature was stored, and how many events the latest checkpoint holds beyond it.',
+      responses: { 200: { description: 'The witnesses', schema: witnessesSchema } },
+    },
+    async (_request, response) => {
+      const latest = await cosignaturesOfLatest(
+        database.pool,
+        witnesses.map((witness) => witness.key),
+      );
+      response.set('Cache-Control', 'no-cache');
+      response.json({
+        latestTreeSize: latest?.latestSize ?? null,
+        witnesses: witnesses.map((witness, position) => {
+          const cosigned = latest?.cosigned[position] ?? { treeSize: 0, addedAt: null };
+          return {
+            name: witness.name,
+            verifierKey: witness.verifierKey,
+            cosignedTreeSize: cosigned.treeSize,
+            cosignedAt: cosigned.addedAt?.toISOString() ?? null,
+            eventsBehind: Math.max(0, (latest?.latestSize ?? 0) - cosigned.treeSize),
+          };
+        }),
+      } satisfies z.output<typeof witnessesSchema>);
+    },
+  );
   router.route(
     {
       method: 'post',

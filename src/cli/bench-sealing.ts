@@ -31,7 +31,7 @@ import { ed25519SignerNode } from '../ledger/ed25519.js';
 import { sealPending } from '../ledger/seal.js';
 import { parseSignerKey } from '../ledger/tlog/note.js';
 import { readLatestCheckpoint } from '../ledger/transparency-log.js';
-import { cosignedSizesOfLatest } from '../ledger/witness-cosignatures.js';
+import { cosignaturesOfLatest } from '../ledger/witness-cosignatures.js';
 import { generateWitnessKey } from '../witness/keys.js';
 import { loadWitnessList } from '../witness/policy.js';
 import { ceilingsNote } from './bench.js';
@@ -222,8 +222,8 @@ async function waitForCosignatures(
   const latest = await readLatestCheckpoint(database.pool);
   if (!latest) return 0;
   while (performance.now() - started < COSIGNED_WAIT_MS) {
-    const sizes = await cosignedSizesOfLatest(database.pool, keys);
-    if (sizes?.cosignedSizes.every((size) => size >= latest.treeSize)) {
+    const cosignatures = await cosignaturesOfLatest(database.pool, keys);
+    if (cosignatures?.cosigned.every(({ treeSize }) => treeSize >= latest.treeSize)) {
       return Math.round(performance.now() - started);
     }
     await sleep(20);

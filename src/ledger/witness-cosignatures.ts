@@ -2,21 +2,35 @@
 // stored cosignatures (transparency-log.ts owns the table and adds to it after verifying).
 import type { Queryable } from '../infra/db.js';
 
+/** A witness key's latest cosignature: size 0 and no time when it has cosigned nothing. */
+export interface LatestCosignature {
+  treeSize: number;
+  addedAt: Date | null;
+}
+
 /**
- * The latest checkpoint's size and, for each key in order, the largest size it cosigned (0 when
- * none), in one query: what a push sweep decides on, and what one push or a wait for the
- * witnesses reads. Undefined before the first checkpoint.
+ * The latest checkpoint's size and, for each key in order, the largest size it cosigned and when
+ * that cosignature was stored, in one query: what a push sweep decides on, what one push or a
+ * wait for the witnesses reads, and what the witnesses' status shows. Undefined before the first
+ * checkpoint.
  */
-export async function cosignedSizesOfLatest(
+export async function cosignaturesOfLatest(
   db: Queryable,
   keys: readonly { keyName: string; keyId: number }[],
-): Promise<{ latestSize: number; cosignedSizes: number[] } | undefined> {
-  const { rows } = await db.query<{ latest: string; cosigned: (string | null)[] }>(
+): Promise<{ latestSize: number; cosigned: LatestCosignature[] } | undefined> {
+  const { rows } = await db.query<{
+    latest: string;
+    cosigned: { size: string | null; at: string | null }[];
+  }>(
     `SELECT latest.tree_size::text AS latest,
-            ARRAY(SELECT (SELECT max(c.tree_size) FROM ledger_cosignatures c
-                           WHERE c.key_name = k.key_name AND c.key_id = k.key_id)::text
-                    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(key_name, key_id, position)
-                   ORDER BY k.position) AS cosigned
+            coalesce((SELECT json_agg(json_build_object('size', last.tree_size::text,
+                                                        'at', last.added_at) ORDER BY k.position)
+                        FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(key_name, key_id, position)
+                        LEFT JOIN LATERAL (
+                          SELECT c.tree_size, c.added_at FROM ledger_cosignatures c
+                           WHERE c.key_name = k.key_name AND c.key_id = k.key_id
+                           ORDER BY c.tree_size DESC LIMIT 1) AS last ON true),
+                     '[]') AS cosigned
        FROM (SELECT tree_size FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1) AS latest`,
     [keys.map((key) => key.keyName), keys.map((key) => key.keyId)],
   );
@@ -24,6 +38,9 @@ export async function cosignedSizesOfLatest(
   if (!row) return undefined;
   return {
     latestSize: Number(row.latest),
-    cosignedSizes: row.cosigned.map((size) => Number(size ?? 0)),
+    cosigned: row.cosigned.map(({ size, at }) => ({
+      treeSize: Number(size ?? 0),
+      addedAt: at === null ? null : new Date(at),
+    })),
   };
 }

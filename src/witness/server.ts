@@ -1,18 +1,21 @@
 // The witness as a process: the C2SP tlog-witness HTTP interface over its state file.
 //   POST /add-checkpoint           cosign a checkpoint consistent with the last one cosigned
 //   GET  /<sha256(origin)>/checkpoint  the last cosigned checkpoint (the monitoring API)
+//   GET  /status                   what it has cosigned, refused and raised since start (JSON)
 // Requests are handled one at a time: checking the old size and persisting the new checkpoint
 // must be one atomic step (the spec's rollback race), and a witness sees a few requests a minute.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from '../infra/logger.js';
+import { signatureTypeCosignatureV1, verifierKeyOf } from '../ledger/tlog/note.js';
 import { addCheckpointBodyBytesMax } from './protocol.js';
 import type { EvidenceFile, EvidenceOutcome, EvidenceStatus } from './evidence.js';
 import { saveWitnessState } from './state.js';
 import {
   addCheckpoint,
   type Alarm,
+  type AlarmKind,
   type AddCheckpointOutcome,
   type CosignedCheckpoint,
   type Cosigner,
@@ -30,9 +33,30 @@ export interface WitnessOptions {
   state: Map<string, CosignedCheckpoint>;
 }
 
+/** What `GET /status` answers: for a monitor to tell a witness that cosigns from one that alarms. */
+export interface WitnessStatus {
+  keyName: string;
+  /** The cosignature/v1 vkey that logs and client policies name this witness by. */
+  verifierKey: string;
+  startedAt: string;
+  logs: {
+    origin: string;
+    cosigned: { treeSize: number; rootHash: string; cosignedAt: string } | null;
+  }[];
+  /** Since start: checkpoints cosigned, and requests refused by HTTP status. */
+  requests: { cosigned: number; refused: Record<string, number> };
+  /** Since start, by kind, each time one is raised (also when already in the evidence file). */
+  alarmsRaised: Partial<Record<AlarmKind, number>>;
+  evidence: EvidenceStatus;
+}
+
 /** One witness: the decision, the state and the alarms, shared by the server and --follow. */
 export class Witness {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly startedAt = new Date();
+  private cosignedCount = 0;
+  private readonly refusedByStatus = new Map<number, number>();
+  private readonly alarmsRaised = new Map<AlarmKind, number>();
 
   constructor(private readonly options: WitnessOptions) {}
 
@@ -51,6 +75,36 @@ export class Witness {
     return this.options.evidence.status();
   }
 
+  status(): WitnessStatus {
+    const { cosigner, logs, state } = this.options;
+    return {
+      keyName: cosigner.keyName,
+      verifierKey: verifierKeyOf(cosigner.keyName, signatureTypeCosignatureV1, cosigner.publicKey),
+      startedAt: this.startedAt.toISOString(),
+      logs: logs.map(({ origin }) => {
+        const cosigned = state.get(origin);
+        return {
+          origin,
+          cosigned: cosigned
+            ? {
+                treeSize: cosigned.treeSize,
+                rootHash: cosigned.rootHash,
+                cosignedAt: cosigned.cosignedAt,
+              }
+            : null,
+        };
+      }),
+      requests: {
+        cosigned: this.cosignedCount,
+        refused: Object.fromEntries(
+          [...this.refusedByStatus].map(([status, count]) => [String(status), count]),
+        ),
+      },
+      alarmsRaised: Object.fromEntries(this.alarmsRaised),
+      evidence: this.options.evidence.status(),
+    };
+  }
+
   private async submitNow(body: string): Promise<AddCheckpointOutcome> {
     const { logs, cosigner, state, stateFile, logger } = this.options;
     const outcome = addCheckpoint({
@@ -64,12 +118,20 @@ export class Witness {
       const next = new Map(state).set(outcome.origin, outcome.cosigned);
       await saveWitnessState(stateFile, next);
       state.set(outcome.origin, outcome.cosigned);
+      this.cosignedCount++;
       logger.info(
         { origin: outcome.origin, treeSize: outcome.cosigned.treeSize },
         'witness: cosigned checkpoint',
       );
-    } else if (outcome.alarm) {
-      await this.raise(outcome.alarm);
+    } else {
+      this.refusedByStatus.set(outcome.status, (this.refusedByStatus.get(outcome.status) ?? 0) + 1);
+      if (outcome.alarm) {
+        this.alarmsRaised.set(
+          outcome.alarm.kind,
+          (this.alarmsRaised.get(outcome.alarm.kind) ?? 0) + 1,
+        );
+        await this.raise(outcome.alarm);
+      }
     }
     return outcome;
   }
@@ -159,6 +221,9 @@ async function handle(
     }
     const outcome = await witness.submit(body);
     return send(response, outcome.status, outcome.contentType, outcome.body);
+  }
+  if (path === '/status' && request.method === 'GET') {
+    return send(response, 200, 'application/json', `${JSON.stringify(witness.status())}\n`);
   }
   const monitoring = /^\/([0-9a-f]{64})\/checkpoint$/.exec(path);
   if (monitoring && request.method === 'GET') {

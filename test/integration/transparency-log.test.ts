@@ -40,7 +40,7 @@ import {
   StoredTreeProofs,
   subtreeReaderOf,
 } from '../../src/ledger/transparency-log.js';
-import { cosignedSizesOfLatest } from '../../src/ledger/witness-cosignatures.js';
+import { cosignaturesOfLatest } from '../../src/ledger/witness-cosignatures.js';
 import { createLogger } from '../../src/infra/logger.js';
 import {
   copyMigrations,
@@ -317,19 +317,22 @@ describe('the transparency log', () => {
     expect((await readLatestCheckpoint(pool))!.cosignatureCount).toBe(0);
     // Another key of the same name is another witness: its ID differs, and so does its count.
     const namesake = { keyName: vkey.keyName, keyId: (vkey.keyId + 1) >>> 0 };
-    expect(await cosignedSizesOfLatest(pool, [vkey, namesake])).toEqual({
+    const none = { treeSize: 0, addedAt: null };
+    expect(await cosignaturesOfLatest(pool, [vkey, namesake])).toEqual({
       latestSize: 305,
-      cosignedSizes: [0, 0],
+      cosigned: [none, none],
     });
 
-    expect(await addCosignature(pool, 305, vkey, line, new Date())).toEqual({
+    const addedAt = new Date('2026-12-02T01:02:03.456Z');
+    expect(await addCosignature(pool, 305, vkey, line, addedAt)).toEqual({
       timestamp: 1_790_000_000n,
     });
     await addCosignature(pool, 305, vkey, line, new Date()); // again: a no-op
     // Each key's size in the order asked, a key asked twice answered twice.
-    expect(await cosignedSizesOfLatest(pool, [namesake, vkey, vkey])).toEqual({
+    const cosigned = { treeSize: 305, addedAt };
+    expect(await cosignaturesOfLatest(pool, [namesake, vkey, vkey])).toEqual({
       latestSize: 305,
-      cosignedSizes: [0, 305, 305],
+      cosigned: [none, cosigned, cosigned],
     });
     const note = parseNote((await get('/v1/ledger/checkpoint')).text);
     expect(note.signatures).toHaveLength(2);
@@ -496,7 +499,14 @@ describe('a chain sealed before the transparency log', () => {
   it('gets its tree built by migrate, each block root checked, then grows and is signed', async () => {
     const database = await createFreshDatabase();
     const oldMigrations = await copyMigrations();
-    await rm(path.join(oldMigrations, '202612021100_transparency_log'), { recursive: true });
+    // The tree's migration and the later one that indexes its tables.
+    const treeMigrations = [
+      '202612021100_transparency_log',
+      '202612051000_cosignatures_by_witness',
+    ];
+    for (const name of treeMigrations) {
+      await rm(path.join(oldMigrations, name), { recursive: true });
+    }
     await applyMigrations(database.url, oldMigrations);
     const opened = openDatabase(database.url, 4);
     const { pool } = opened;
@@ -535,14 +545,12 @@ describe('a chain sealed before the transparency log', () => {
           ],
         );
       }
-      expect(await applyMigrations(database.url, MIGRATIONS_DIRECTORY)).toEqual([
-        '202612021100_transparency_log',
-      ]);
+      expect(await applyMigrations(database.url, MIGRATIONS_DIRECTORY)).toEqual(treeMigrations);
       expect(await buildTransparencyTree(pool)).toBe(3);
       expect(await buildTransparencyTree(pool)).toBe(0);
       // A tree but no signed checkpoint yet: nothing to offer witnesses.
       expect(
-        await cosignedSizesOfLatest(pool, [{ keyName: 'witness.example/one', keyId: 1 }]),
+        await cosignaturesOfLatest(pool, [{ keyName: 'witness.example/one', keyId: 1 }]),
       ).toBeUndefined();
       const leaves = await leavesOf(pool, 40);
       const { rows } = await pool.query<{ tree_size: string; tree_root: string }>(

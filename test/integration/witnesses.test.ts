@@ -13,6 +13,7 @@ import { sealPending } from '../../src/ledger/seal.js';
 import { base64Decode, parseSignerKey, signerKeyOf } from '../../src/ledger/tlog/note.js';
 import { readLatestCheckpoint } from '../../src/ledger/transparency-log.js';
 import { formatAddCheckpoint } from '../../src/witness/protocol.js';
+import type { WitnessStatus } from '../../src/witness/server.js';
 import { checkCheckpoint, loadWitnessList, parsePolicy } from '../../src/witness/policy.js';
 import { verifyProofWithPolicy } from '../../src/cli/witness.js';
 import { execWitnessPushJob } from '../../workers/witness-push.js';
@@ -202,6 +203,30 @@ describe('witnesses against a real log', () => {
     await expect(push('w2', treeSize)).rejects.toThrow(/fetch failed/);
     expect(await push('w3', treeSize)).toEqual({ outcome: 'cosigned', treeSize });
     expect((await readLatestCheckpoint(environment.database.pool))!.cosignatureCount).toBe(2);
+    // The operator sees which witness is behind, and by how much.
+    const progress = async () =>
+      (
+        await request(server)
+          .get('/v1/ledger/witnesses')
+          .set('Authorization', `Bearer ${auditor.key}`)
+          .expect(200)
+      ).body as {
+        latestTreeSize: number;
+        witnesses: { name: string; cosignedTreeSize: number; eventsBehind: number }[];
+      };
+    const behind = await progress();
+    expect(behind.latestTreeSize).toBe(treeSize);
+    expect(
+      behind.witnesses.map(({ name, cosignedTreeSize, eventsBehind }) => [
+        name,
+        cosignedTreeSize,
+        eventsBehind,
+      ]),
+    ).toEqual([
+      ['w1', treeSize, 0],
+      ['w2', before, 30],
+      ['w3', treeSize, 0],
+    ]);
 
     // Restarted on its state file, it pulls: the consistency proof from the size it cosigned.
     const state = JSON.parse(await readFile(stateFile(2), 'utf8'));
@@ -221,6 +246,7 @@ describe('witnesses against a real log', () => {
       .toBe(3);
     const caughtUp = JSON.parse(await readFile(stateFile(2), 'utf8'));
     expect(caughtUp.logs[signer().keyName].treeSize).toBe(treeSize);
+    expect((await progress()).witnesses.map((witness) => witness.eventsBehind)).toEqual([0, 0, 0]);
   });
 
   it('a history rewritten in SQL: every witness refuses the forked checkpoint and names the fork', async () => {
@@ -281,6 +307,18 @@ describe('witnesses against a real log', () => {
     await expect
       .poll(() => first!.output())
       .toContain('witness ALARM fork again (already in the evidence file)');
+    // Its status says so too: two refusals, the fork raised twice and recorded once, and the
+    // checkpoint it keeps is still the honest one.
+    const status = (await (await fetch(`${first!.url}/status`)).json()) as WitnessStatus;
+    expect(status).toMatchObject({
+      keyName: witnessKeys[0]!.keyName,
+      verifierKey: witnessKeys[0]!.cosignerVerifierKey,
+      logs: [{ origin: signer().keyName, cosigned: { treeSize } }],
+      alarmsRaised: { fork: 2 },
+      evidence: { alarmsInFile: 1, alarmsRecorded: 1, alarmsAlreadyRecorded: 1 },
+    });
+    expect(status.requests.refused).toEqual({ '422': 2 });
+    expect(status.requests.cosigned).toBeGreaterThanOrEqual(3);
     // No witness cosigned the forked head: the client's policy rejects it.
     expect(checkCheckpoint(forkedNote, policy(2))).toEqual({
       ok: false,
