@@ -265,6 +265,7 @@ function ledgerRoutes(): RouteFuzz[] {
       params: () => ({ size: '1' }),
       template: () => ({ cosignature: `\u2014 witness.test/w1 ${'A'.repeat(96)}\n` }),
     },
+    { route: 'GET /v1/ledger/witnesses', as: 'operatorAuditor' },
     { route: 'GET /v1/ledger/tile/*tile', as: 'biller', params: () => ({ tile: '0/000.p/1' }) },
     {
       route: 'GET /v1/ledger/entries',
