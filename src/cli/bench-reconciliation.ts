@@ -231,9 +231,9 @@ async function copyHistory(database: Database, first: number, last: number): Pro
            JOIN ledger_events e ON e.seq = ec.old_seq
            LEFT JOIN decision_copy dm ON dm.old_event_id = e.id AND dm.copy = ec.copy
        )
-       INSERT INTO ledger_events (seq, id, type, aggregate_id, actor_org_id, created_at, payload,
+       INSERT INTO ledger_events (seq, id, type, aggregate_id, actor_org_id, created_at,
          payload_canonical, payload_hash, party_org_ids)
-       SELECT new_seq, new_id, type, aggregate_id, actor_org_id, created_at, canonical::jsonb,
+       SELECT new_seq, new_id, type, aggregate_id, actor_org_id, created_at,
               canonical, encode(sha256(convert_to(canonical, 'UTF8')), 'hex'), party_org_ids
          FROM copied`,
     );

@@ -49,7 +49,7 @@ export async function appendEvents(
     payloadHashes.push(sha256Hex(canonical));
   }
   // The canonical text is stored as it was hashed (payload_canonical), so verification hashes
-  // those bytes; the jsonb column is parsed from the same text, for queries.
+  // those bytes; PostgreSQL generates the jsonb column that queries read from that text.
   // One statement reserves the seqs and inserts the events: the sequence row lock is then
   // held for this statement and the commit only, the shortest critical section possible.
   const { rows } = await client.query<{ first_seq: string }>(
@@ -58,10 +58,10 @@ export async function appendEvents(
        RETURNING next_seq - $1 AS first_seq
      ), inserted AS (
        INSERT INTO ledger_events
-         (seq, id, type, aggregate_id, actor_org_id, created_at, payload, payload_canonical,
-          payload_hash, party_org_ids)
+         (seq, id, type, aggregate_id, actor_org_id, created_at, payload_canonical, payload_hash,
+          party_org_ids)
        SELECT reserved.first_seq + e.ordinality - 1, e.id, e.type, e.aggregate_id, e.actor_org_id, $2,
-              e.payload::jsonb, e.payload, e.payload_hash, string_to_array(e.parties, ',')::uuid[]
+              e.payload, e.payload_hash, string_to_array(e.parties, ',')::uuid[]
          FROM reserved,
               unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::text[])
                 WITH ORDINALITY AS e(id, type, aggregate_id, actor_org_id, payload, payload_hash, parties)

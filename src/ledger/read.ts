@@ -115,6 +115,27 @@ export async function readEnvelopesWithPayload(
   }));
 }
 
+/** How PostgreSQL generates ledger_events.payload (migration 202612051100), as pg_get_expr prints it. */
+const PAYLOAD_GENERATED_FROM_HASHED_TEXT = 'COALESCE((payload_canonical)::jsonb, payload_legacy)';
+
+/**
+ * Whether the jsonb payload column is still generated from the hashed text: then, by
+ * PostgreSQL's own construction, it says what the text says for every event, and verification
+ * compares none. False once the expression has been dropped (ALTER TABLE … DROP EXPRESSION,
+ * which is what changing the JSON alone would take): then every event is compared again, and
+ * stays so, since putting the expression back recomputes every row.
+ */
+export async function payloadJsonGeneratedFromHashedText(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ expression: string | null }>(
+    `SELECT pg_get_expr(d.adbin, d.adrelid) AS expression
+       FROM pg_attribute a
+       JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = 'ledger_events'::regclass AND a.attname = 'payload'
+        AND a.attgenerated = 's'`,
+  );
+  return rows[0]?.expression === PAYLOAD_GENERATED_FROM_HASHED_TEXT;
+}
+
 /**
  * The first event of firstSeq..lastSeq whose jsonb payload no longer says what its canonical
  * text says (the JSON alone was changed), or undefined: PostgreSQL's own jsonb equality. Call it

@@ -1,6 +1,5 @@
 // End to end on real PostgreSQL and Redis: claims submitted concurrently through the API
 // are sealed by the BullMQ worker; every proof verifies offline; tampering is named.
-import pg from 'pg';
 import { inTransaction } from '../../src/infra/db.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
+import { MAKE_PAYLOAD_JSON_WRITABLE, tamper as tamperAsAttacker } from '../support/ledger.js';
 
 describe('ledger end to end', () => {
   let environment: TestEnvironment;
@@ -151,21 +151,14 @@ describe('ledger end to end', () => {
                               to_jsonb(replace(payload->>'totalChargeAmount', '173.50', '173.51')))
     WHERE id = $1`;
 
-  /** As superuser, around the trigger, as an attacker with database access would. */
+  /** As an attacker with database access would; where the tampered event sits. */
   async function tamper(sql: string, eventId: string): Promise<{ seq: string; height: number }> {
     const { rows } = await environment.database.pool.query<{ seq: string; height: number }>(
       `SELECT e.seq, b.height FROM ledger_events e
          JOIN ledger_blocks b ON e.seq BETWEEN b.first_seq AND b.last_seq WHERE e.id = $1`,
       [eventId],
     );
-    const attacker = new pg.Client({ connectionString: environment.databaseUrl });
-    await attacker.connect();
-    try {
-      await attacker.query("SET session_replication_role = 'replica'");
-      await attacker.query(sql, [eventId]);
-    } finally {
-      await attacker.end();
-    }
+    await tamperAsAttacker(environment.databaseUrl, sql, [eventId]);
     return rows[0]!;
   }
 
@@ -196,8 +189,40 @@ describe('ledger end to end', () => {
     });
   });
 
+  it('verify re-serializes an event stored before its canonical text was kept, and names a change', async () => {
+    const ordered = await eventIdsBySeq();
+    const target = ordered[120]!;
+    // An event from before the column: no canonical text, its jsonb kept as it was.
+    await tamper(
+      'UPDATE ledger_events SET payload_canonical = NULL, payload_legacy = payload WHERE id = $1',
+      target,
+    );
+    const untouched = await verifyChain(environment.database.pool);
+    expect(untouched.failure?.eventId).toBe(ordered[137]);
+    const place = await tamper(
+      `UPDATE ledger_events
+          SET payload_legacy = jsonb_set(payload_legacy, '{totalChargeAmount}',
+                                         to_jsonb(replace(payload_legacy->>'totalChargeAmount', '173.50', '173.51')))
+        WHERE id = $1`,
+      target,
+    );
+    const report = await verifyChain(environment.database.pool);
+    expect(report.failure).toMatchObject({
+      height: place.height,
+      eventSeq: place.seq,
+      eventId: target,
+      reason: 'payload does not match its payloadHash',
+    });
+  });
+
   it('verify names the event and block when the payload JSON alone is changed', async () => {
     const target = (await eventIdsBySeq())[100]!;
+    // PostgreSQL generates the JSON from the hashed text and refuses any other value, until
+    // the attacker drops the expression; then verify compares each event's JSON again.
+    await expect(tamper(CHANGE_JSON_ALONE, target)).rejects.toThrow(
+      /can only be updated to DEFAULT/,
+    );
+    await tamperAsAttacker(environment.databaseUrl, MAKE_PAYLOAD_JSON_WRITABLE);
     const place = await tamper(CHANGE_JSON_ALONE, target);
     const report = await verifyChain(environment.database.pool);
     expect(report.ok).toBe(false);
@@ -206,23 +231,6 @@ describe('ledger end to end', () => {
       eventSeq: place.seq,
       eventId: target,
       reason: 'payload JSON no longer matches the canonical text that was hashed',
-    });
-  });
-
-  it('verify re-serializes an event stored before its canonical text was kept, and names a change', async () => {
-    const ordered = await eventIdsBySeq();
-    const target = ordered[60]!;
-    // An event from before the column: no canonical text, the jsonb alone.
-    await tamper('UPDATE ledger_events SET payload_canonical = NULL WHERE id = $1', target);
-    const untouched = await verifyChain(environment.database.pool);
-    expect(untouched.failure?.eventId).toBe(ordered[100]);
-    const place = await tamper(CHANGE_JSON_ALONE, target);
-    const report = await verifyChain(environment.database.pool);
-    expect(report.failure).toMatchObject({
-      height: place.height,
-      eventSeq: place.seq,
-      eventId: target,
-      reason: 'payload does not match its payloadHash',
     });
   });
 

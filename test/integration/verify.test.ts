@@ -1,14 +1,18 @@
 // Chain verification over several blocks, each tampered the way an attacker with the database's
 // superuser could: verify must name the first bad block and event, and count only the blocks
 // before it, whichever check finds it (this process's hashes, or PostgreSQL's jsonb comparison,
-// which arrives while the next block is being hashed).
-import pg from 'pg';
+// which arrives while the next block is being hashed). The jsonb column is generated from the
+// hashed text until an attacker drops its expression to change the JSON alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/infra/db.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { verifyChain, type VerifyReport } from '../../src/ledger/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
-import { appendSyntheticEvents } from '../support/ledger.js';
+import {
+  appendSyntheticEvents,
+  MAKE_PAYLOAD_JSON_WRITABLE,
+  tamper as tamperAsAttacker,
+} from '../support/ledger.js';
 
 // Blocks 1..4: seqs 1-4500, 4501-9000, 9001-13500, 13501-18000. Verify reads a block's events in
 // runs of 2,000, so a block is read in three and the changes sit in different runs.
@@ -27,17 +31,8 @@ describe('verifyChain over several blocks', () => {
     await environment.close();
   });
 
-  /** Around the triggers, as an attacker with database access would. */
-  async function tamper(sql: string, ...values: unknown[]): Promise<void> {
-    const attacker = new pg.Client({ connectionString: environment.databaseUrl });
-    await attacker.connect();
-    try {
-      await attacker.query("SET session_replication_role = 'replica'");
-      await attacker.query(sql, values);
-    } finally {
-      await attacker.end();
-    }
-  }
+  const tamper = (sql: string, ...values: unknown[]) =>
+    tamperAsAttacker(environment.databaseUrl, sql, values);
 
   async function eventId(seq: number): Promise<string> {
     const { rows } = await environment.database.pool.query<{ id: string }>(
@@ -85,7 +80,32 @@ describe('verifyChain over several blocks', () => {
     });
   });
 
-  it('names a change to the JSON alone in the last block', async () => {
+  it('while the JSON is generated from the stored bytes, refuses a change to it alone', async () => {
+    await expect(tamper(CHANGE_JSON_ALONE, 17_000)).rejects.toThrow(
+      /column "payload" can only be updated to DEFAULT/,
+    );
+    await expect(
+      tamper("UPDATE ledger_events SET payload_canonical = '{not json' WHERE seq = $1", 17_000),
+    ).rejects.toThrow(/invalid input syntax for type json/);
+    // A change to the stored bytes changes the JSON with them, and the hash names it.
+    await tamper(CHANGE_STORED_BYTES, 17_500);
+    const { rows } = await environment.database.pool.query<{ note: string }>(
+      "SELECT payload->>'note' AS note FROM ledger_events WHERE seq = 17500",
+    );
+    expect(rows[0]!.note).toBe('synthetiC');
+    expect(await verifyBothWays()).toMatchObject({
+      ...verifiedThrough(3),
+      failure: {
+        height: 4,
+        eventSeq: '17500',
+        eventId: await eventId(17_500),
+        reason: 'payload does not match its payloadHash',
+      },
+    });
+  });
+
+  it('names a change to the JSON alone in the last block, once its expression is dropped', async () => {
+    await tamper(MAKE_PAYLOAD_JSON_WRITABLE);
     await tamper(CHANGE_JSON_ALONE, 17_000);
     expect(await verifyBothWays()).toMatchObject({
       ...verifiedThrough(3),

@@ -1,6 +1,6 @@
 // Filling the ledger quickly for sealing and verification tests.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { inTransaction } from '../../src/infra/db.js';
 import { appendEvents, type NewEvent } from '../../src/ledger/append.js';
 
@@ -38,3 +38,29 @@ export async function appendSyntheticEvents(
     );
   }
 }
+
+/**
+ * Runs SQL as an attacker with database access would: as superuser, around the append-only
+ * triggers (session_replication_role = replica).
+ */
+export async function tamper(
+  databaseUrl: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<void> {
+  const attacker = new pg.Client({ connectionString: databaseUrl });
+  await attacker.connect();
+  try {
+    await attacker.query("SET session_replication_role = 'replica'");
+    await attacker.query(sql, values);
+  } finally {
+    await attacker.end();
+  }
+}
+
+/**
+ * What changing an event's payload JSON alone first takes: PostgreSQL generates the column from
+ * the hashed text, and refuses any other value while it does.
+ */
+export const MAKE_PAYLOAD_JSON_WRITABLE =
+  'ALTER TABLE ledger_events ALTER COLUMN payload DROP EXPRESSION IF EXISTS';
