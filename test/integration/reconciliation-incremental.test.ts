@@ -2,13 +2,13 @@
 // incremental run checks only what came after it (journal, balances, replay, batches,
 // confirmations, chain) and agrees with a full run; what it cannot see is a full run's.
 import type { Express } from 'express';
-import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settlePayer } from '../../src/domain/settlement/service.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { bearer } from '../support/api.js';
 import { createTestEnvironment, testApp, type TestEnvironment } from '../support/environment.js';
+import { tamper as tamperAsAttacker } from '../support/ledger.js';
 import { createParties, paidClaim, type Parties } from '../support/settlement.js';
 
 let environment: TestEnvironment;
@@ -50,16 +50,8 @@ async function run(mode?: 'full' | 'incremental'): Promise<RunBody> {
   return response.body as RunBody;
 }
 
-async function tamper(sql: string, values: unknown[] = []): Promise<void> {
-  const attacker = new pg.Client({ connectionString: environment.databaseUrl });
-  await attacker.connect();
-  try {
-    await attacker.query("SET session_replication_role = 'replica'");
-    await attacker.query(sql, values);
-  } finally {
-    await attacker.end();
-  }
-}
+const tamper = (sql: string, values: unknown[] = []) =>
+  tamperAsAttacker(environment.databaseUrl, sql, values);
 
 async function confirm(batchId: string): Promise<void> {
   const response = await request(app)
