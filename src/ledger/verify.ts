@@ -90,8 +90,8 @@ export async function verifyChain(
     const blocks = await inTurn((queryable) => readBlocks(queryable, after, BLOCKS_PER_PAGE));
     if (blocks.length === 0) break;
     const treeRoots = await inTurn((queryable) => readTreeRoots(queryable, after, blocks.length));
-    // The database reads the next run of events (and checks the jsonb column of the runs
-    // already hashed) while this process hashes this one.
+    // The database reads the next run of events (and, if the jsonb column is not generated,
+    // compares it for the runs already hashed) while this process hashes this one.
     const reads = blocks.flatMap(readsOf);
     const readEvents = ({ firstSeq, lastSeq }: EventsRead) =>
       inTurn((queryable) => readEnvelopesWithPayload(queryable, firstSeq, lastSeq));
@@ -342,8 +342,9 @@ function foundHere(failure: VerifyFailure): BlockVerdict {
 
 /**
  * Checks a block's events, a read at a time as they arrive, and grows the tree by them. Their
- * payload texts are hashed here first; PostgreSQL then compares the jsonb column with the texts
- * that hashed (the only ones it can parse for sure), while this process goes on hashing.
+ * payload texts are hashed here first; where the jsonb column is not generated from them,
+ * PostgreSQL then compares it with the texts that hashed (the only ones it can parse for sure),
+ * while this process goes on hashing.
  */
 class BlockEventsCheck {
   private readonly leaves: Uint8Array[] = [];
