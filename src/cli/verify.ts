@@ -29,15 +29,22 @@ export async function verifyChainCommand(
   return report;
 }
 
+/** Said after the verdict when the payload column is no longer generated from the hashed text. */
+export const PAYLOAD_JSON_NOT_GENERATED_WARNING =
+  'WARNING: ledger_events.payload is no longer generated from the hashed text (its expression ' +
+  'was dropped, which only changing the JSON alone calls for): every event was compared instead';
+
 export function describeReport(report: VerifyReport): string {
+  const warning =
+    report.payloadJson === 'compared' ? `\n${PAYLOAD_JSON_NOT_GENERATED_WARNING}` : '';
   if (report.ok) {
-    return `chain OK: ${report.blocksChecked} blocks, ${report.eventsChecked} events verified; ${report.unsealedEvents} events waiting to be sealed`;
+    return `chain OK: ${report.blocksChecked} blocks, ${report.eventsChecked} events verified; ${report.unsealedEvents} events waiting to be sealed${warning}`;
   }
   const failure = report.failure!;
   const event = failure.eventSeq
     ? ` event seq ${failure.eventSeq}${failure.eventId ? ` (id ${failure.eventId})` : ''}`
     : '';
-  return `chain BROKEN at block ${failure.height}${event}: ${failure.reason}`;
+  return `chain BROKEN at block ${failure.height}${event}: ${failure.reason}${warning}`;
 }
 
 export async function verifyProofFile(file: string): Promise<{ ok: boolean; message: string }> {

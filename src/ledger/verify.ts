@@ -35,6 +35,12 @@ export interface VerifyReport {
   unsealedEvents: number;
   /** The last block checked (or the starting point when none was): where a later run resumes. */
   head: ChainPoint;
+  /**
+   * How each payload's jsonb column was held to its hashed text: `generated`, PostgreSQL makes
+   * it from the text (nothing to compare); `compared`, event by event, because the column's
+   * expression is gone, which only someone changing the JSON alone has reason to do.
+   */
+  payloadJson: 'generated' | 'compared';
   failure?: VerifyFailure;
 }
 
@@ -74,16 +80,14 @@ export async function verifyChain(
   // otherwise each event's jsonb is compared with its text. On a pool those comparisons take a
   // second connection: PostgreSQL compares the events just hashed while it reads the next ones.
   // A single client runs them all in one queue.
-  const checksInTurn = (await payloadJsonGeneratedFromHashedText(db))
-    ? undefined
-    : db instanceof pg.Pool
-      ? oneQueryAtATime(db)
-      : inTurn;
+  const payloadJson = (await payloadJsonGeneratedFromHashedText(db)) ? 'generated' : 'compared';
+  const checksInTurn =
+    payloadJson === 'generated' ? undefined : db instanceof pg.Pool ? oneQueryAtATime(db) : inTurn;
   const walk = new ChainWalk(from, (walked) => onProgress({ ...walked, eventsTotal }));
   const failed = async (failure: VerifyFailure): Promise<VerifyReport> => {
     // Nothing is left running on a single client when it is handed back.
     await Promise.all([inTurn.idle(), checksInTurn?.idle()]);
-    return { ok: false, ...walk.verified(), unsealedEvents: 0, failure };
+    return { ok: false, ...walk.verified(), unsealedEvents: 0, payloadJson, failure };
   };
   for (;;) {
     const after = walk.linked.height;
@@ -130,13 +134,14 @@ export async function verifyChain(
       ok: false,
       ...walk.verified(),
       unsealedEvents,
+      payloadJson,
       failure: {
         height: head.height + 1,
         reason: `after block ${head.height} the ledger holds ${tail.rows[0]!.held} events but its sequence says ${unsealedEvents}`,
       },
     };
   }
-  return { ok: true, ...walk.verified(), unsealedEvents };
+  return { ok: true, ...walk.verified(), unsealedEvents, payloadJson };
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/infra/db.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { verifyChain, type VerifyReport } from '../../src/ledger/verify.js';
+import { describeReport, PAYLOAD_JSON_NOT_GENERATED_WARNING } from '../../src/cli/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
 import {
   appendSyntheticEvents,
@@ -71,13 +72,18 @@ describe('verifyChain over several blocks', () => {
 
   // Each test tampers earlier than the one before, so verify names the new change.
   it('verifies the untouched chain', async () => {
-    expect(await verifyBothWays()).toMatchObject({
+    const report = await verifyBothWays();
+    expect(report).toMatchObject({
       ok: true,
       blocksChecked: 4,
       eventsChecked: EVENTS,
       unsealedEvents: 0,
       head: { height: 4, lastSeq: BigInt(EVENTS) },
+      payloadJson: 'generated',
     });
+    expect(describeReport(report)).toBe(
+      `chain OK: 4 blocks, ${EVENTS} events verified; 0 events waiting to be sealed`,
+    );
   });
 
   it('while the JSON is generated from the stored bytes, refuses a change to it alone', async () => {
@@ -107,8 +113,13 @@ describe('verifyChain over several blocks', () => {
   it('names a change to the JSON alone in the last block, once its expression is dropped', async () => {
     await tamper(MAKE_PAYLOAD_JSON_WRITABLE);
     await tamper(CHANGE_JSON_ALONE, 17_000);
-    expect(await verifyBothWays()).toMatchObject({
+    const report = await verifyBothWays();
+    expect(describeReport(report)).toBe(
+      `chain BROKEN at block 4 event seq 17000 (id ${await eventId(17_000)}): payload JSON no longer matches the canonical text that was hashed\n${PAYLOAD_JSON_NOT_GENERATED_WARNING}`,
+    );
+    expect(report).toMatchObject({
       ...verifiedThrough(3),
+      payloadJson: 'compared',
       failure: {
         height: 4,
         eventSeq: '17000',
