@@ -16,7 +16,7 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import { appendSyntheticEvents } from '../support/ledger.js';
+import { appendSyntheticEvents, tamper } from '../support/ledger.js';
 
 describe('mirror', () => {
   let environment: TestEnvironment;
@@ -82,15 +82,10 @@ describe('mirror', () => {
   });
 
   it("names a history rewritten in the log's database: the rebuilt root is not the signed one", async () => {
-    const client = await environment.database.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL session_replication_role = replica');
-      await client.query(`UPDATE ledger_events SET type = 'Rewritten' WHERE seq = 60`);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    await tamper(
+      environment.databaseUrl,
+      `UPDATE ledger_events SET type = 'Rewritten' WHERE seq = 60`,
+    );
     const result = await mirror(path.join(directory, 'fresh'));
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(

@@ -54,7 +54,7 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import { appendSyntheticEvents } from '../support/ledger.js';
+import { appendSyntheticEvents, tamper } from '../support/ledger.js';
 import pg from 'pg';
 import { verifyChain } from '../../src/ledger/verify.js';
 
@@ -400,19 +400,13 @@ describe('a stored tile rewritten around the trigger after a proof was served fr
       expect(smaller).toBeGreaterThan(261);
       expect(bigger).toBeLessThan(512); // tile 0/1 is partial in both, wider in the bigger tree
 
-      const attacker = new pg.Client({ connectionString: environment.databaseUrl });
-      await attacker.connect();
-      try {
-        // Around the grow-only trigger, as only the database's superuser could: leaf 260's hash.
-        await attacker.query('SET session_replication_role = replica');
-        await attacker.query(
-          `UPDATE ledger_tree_tiles SET hashes = overlay(hashes PLACING $1 FROM ${4 * 32 + 1} FOR 32)
-            WHERE level = 0 AND tile_index = 1`,
-          [Buffer.alloc(32, 0xab)],
-        );
-      } finally {
-        await attacker.end();
-      }
+      // Around the grow-only trigger, as only the database's superuser could: leaf 260's hash.
+      await tamper(
+        environment.databaseUrl,
+        `UPDATE ledger_tree_tiles SET hashes = overlay(hashes PLACING $1 FROM ${4 * 32 + 1} FOR 32)
+          WHERE level = 0 AND tile_index = 1`,
+        [Buffer.alloc(32, 0xab)],
+      );
 
       const refused = await proofOf(eventId, bigger);
       expect(refused.status).toBe(503);
@@ -473,18 +467,12 @@ describe('verify and the transparency tree', () => {
       await sealPending(pool, 7);
       expect((await verifyChain(pool, undefined, clean.head)).ok).toBe(true);
 
-      const client = new pg.Client({ connectionString: environment.databaseUrl });
-      await client.connect();
-      try {
-        // Around the triggers, as only someone with the database's superuser could.
-        await client.query('SET session_replication_role = replica');
-        await client.query(
-          `UPDATE ledger_blocks SET tree_root = (SELECT tree_root FROM ledger_blocks WHERE height = 2)
-            WHERE height = 3`,
-        );
-      } finally {
-        await client.end();
-      }
+      // Around the triggers, as only someone with the database's superuser could.
+      await tamper(
+        environment.databaseUrl,
+        `UPDATE ledger_blocks SET tree_root = (SELECT tree_root FROM ledger_blocks WHERE height = 2)
+          WHERE height = 3`,
+      );
       const report = await verifyChain(pool);
       expect(report.ok).toBe(false);
       expect(report.failure).toMatchObject({ height: 3 });

@@ -27,7 +27,7 @@ import {
   type Actor,
   type TestEnvironment,
 } from '../support/environment.js';
-import { appendSyntheticEvents } from '../support/ledger.js';
+import { appendSyntheticEvents, tamper } from '../support/ledger.js';
 import { nobleEd25519Verify, nodeEd25519Verify, testWitness, ToyLog } from '../support/tlog-log.js';
 import { freePort, startWitness, type WitnessProcess } from '../support/witness-process.js';
 
@@ -254,15 +254,10 @@ describe('witnesses against a real log', () => {
     const treeSize = (await readLatestCheckpoint(pool))!.treeSize;
     // The operator rewrites event 3 behind the append-only triggers, then signs the rewritten
     // history, grown by a few events, with the log's key.
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SET LOCAL session_replication_role = replica');
-      await client.query(`UPDATE ledger_events SET type = 'ClaimRewritten' WHERE seq = 3`);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    await tamper(
+      environment.databaseUrl,
+      `UPDATE ledger_events SET type = 'ClaimRewritten' WHERE seq = 3`,
+    );
     const forked = new ToyLog(signer().keyName, logSeed);
     forked.leaves.push(...(await leavesOf(environment)));
     forked.append(5, 'forked');
