@@ -8,9 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from '../infra/logger.js';
-import { signatureTypeCosignatureV1, verifierKeyOf } from '../ledger/tlog/note.js';
 import { addCheckpointBodyBytesMax } from './protocol.js';
 import type { EvidenceFile, EvidenceOutcome, EvidenceStatus } from './evidence.js';
+import type { WitnessKey } from './keys.js';
 import { saveWitnessState } from './state.js';
 import {
   addCheckpoint,
@@ -18,13 +18,12 @@ import {
   type AlarmKind,
   type AddCheckpointOutcome,
   type CosignedCheckpoint,
-  type Cosigner,
   type WitnessedLog,
 } from './witness.js';
 
 export interface WitnessOptions {
   logs: readonly WitnessedLog[];
-  cosigner: Cosigner;
+  cosigner: WitnessKey;
   stateFile: string;
   /** Where alarms are kept (EvidenceFile.open). */
   evidence: EvidenceFile;
@@ -79,7 +78,7 @@ export class Witness {
     const { cosigner, logs, state } = this.options;
     return {
       keyName: cosigner.keyName,
-      verifierKey: verifierKeyOf(cosigner.keyName, signatureTypeCosignatureV1, cosigner.publicKey),
+      verifierKey: cosigner.cosignerVerifierKey,
       startedAt: this.startedAt.toISOString(),
       logs: logs.map(({ origin }) => {
         const cosigned = state.get(origin);
