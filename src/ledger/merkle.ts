@@ -70,8 +70,19 @@ export function parentHashesOf(hashes: Uint8Array): Uint8Array {
  * to a literal recursive implementation.
  */
 export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
-  if (leafHashes.length === 0) return sha256(new Uint8Array(0));
-  let level = packedLeafHashes(leafHashes);
+  return merkleRootOfPacked(packedLeafHashes(leafHashes));
+}
+
+/** merkleRoot over leaf hashes packed end to end in one array (which is left as it is). */
+export function merkleRootOfPacked(packedLeafHashes: Uint8Array): Uint8Array {
+  if (packedLeafHashes.length % sha256Bytes !== 0) {
+    throw new RangeError(
+      `merkleRootOfPacked: ${packedLeafHashes.length} bytes are not whole hashes`,
+    );
+  }
+  if (packedLeafHashes.length === 0) return sha256(new Uint8Array(0));
+  if (packedLeafHashes.length === sha256Bytes) return packedLeafHashes.slice();
+  let level = levelAbove(packedLeafHashes);
   while (level.length > sha256Bytes) level = levelAbove(level);
   return level;
 }
