@@ -497,11 +497,19 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
         `(${sealed.events} events, ${sealed.blocks} blocks, ${pending.rows[0]!.count} in the ledger)`,
     );
 
-    const verifyStarted = performance.now();
-    const report = await verifyChain(database.pool);
-    const verifySeconds = (performance.now() - verifyStarted) / 1000;
+    // Twice: the first run also pays for compiling the hot code and for PostgreSQL's first read of
+    // pages the sealer did not touch; the second is what a long chain runs at throughout.
+    const timedVerify = async () => {
+      const verifyStarted = performance.now();
+      const report = await verifyChain(database.pool);
+      const rate = report.eventsChecked / ((performance.now() - verifyStarted) / 1000);
+      return { report, rate: Math.round(rate) };
+    };
+    const first = await timedVerify();
+    const second = await timedVerify();
     console.log(
-      `verification: ${Math.round(report.eventsChecked / verifySeconds)} events/s (${report.eventsChecked} events, ok=${report.ok})`,
+      `verification: ${first.rate} events/s first run, ${second.rate} events/s second ` +
+        `(${second.report.eventsChecked} events, ok=${first.report.ok && second.report.ok})`,
     );
   } finally {
     api?.kill('SIGTERM');

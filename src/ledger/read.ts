@@ -1,7 +1,9 @@
 // Reading the ledger: events by seq range, blocks, the chain head, and inclusion proofs
 // carrying everything needed to check them offline.
 import type { Queryable } from '../infra/db.js';
-import type { JsonValue } from './canonical.js';
+import { copyBinaryRows, type BinaryCopyRow } from '../infra/pg-copy.js';
+import { canonicalJson, type JsonValue } from './canonical.js';
+import { EnvelopeLeafWriter, type BinaryEnvelopeFields } from './envelope-bytes.js';
 import {
   envelopeOf,
   eventLeafHash,
@@ -9,7 +11,7 @@ import {
   type EventEnvelope,
   type LedgerEvent,
 } from './formats.js';
-import { toHex } from './hash.js';
+import { sha256Hex, toHex } from './hash.js';
 import { MerkleLevels } from './merkle.js';
 import type { EventProof } from './proof.js';
 
@@ -92,27 +94,141 @@ export async function readEnvelopes(
   return rows.map(envelopeOfRow);
 }
 
+// Verification's columns, in PostgreSQL's binary format: seqs, uuids and timestamps as their
+// bytes, which PostgreSQL sends ~2.5x faster than when it formats them as text (measured), and
+// the payload as the stored text that was hashed, or, for events older than it, the jsonb's text.
+const VERIFY_COLUMNS = `seq, id, type, aggregate_id, actor_org_id, created_at, payload_hash,
+  payload_canonical, CASE WHEN payload_canonical IS NULL THEN payload::text END`;
+const VerifyColumn = {
+  Seq: 0,
+  Id: 1,
+  Type: 2,
+  AggregateId: 3,
+  ActorOrgId: 4,
+  CreatedAt: 5,
+  PayloadHash: 6,
+  PayloadCanonical: 7,
+  PayloadJsonbText: 8,
+  Count: 9,
+} as const;
+
 /**
- * Envelopes with the payload text to hash, for verification: the canonical text stored at
- * append, or (for events appended before it was kept) the jsonb column's text, which the
- * caller must canonicalize again.
+ * One stored event as verification reads it: its columns' bytes, valid only during the callback
+ * that receives it (the next event reuses it).
  */
-export async function readEnvelopesWithPayload(
+export class StoredEventBytes {
+  private readonly fields: BinaryEnvelopeFields = {
+    bytes: Buffer.alloc(0),
+    seqAt: 0,
+    idAt: 0,
+    typeStart: 0,
+    typeEnd: 0,
+    aggregateIdStart: 0,
+    aggregateIdEnd: 0,
+    actorOrgIdAt: 0,
+    createdAtAt: 0,
+    payloadHashStart: 0,
+    payloadHashEnd: 0,
+  };
+
+  private readonly leafWriter = new EnvelopeLeafWriter();
+
+  constructor(private readonly row: BinaryCopyRow) {}
+
+  /** Points this view at the row just read. */
+  load(): void {
+    const { row, fields } = this;
+    if (row.fieldCount !== VerifyColumn.Count) {
+      throw new Error(`a verification row of ${row.fieldCount} columns`);
+    }
+    fields.bytes = row.bytes;
+    fields.seqAt = row.start(VerifyColumn.Seq);
+    fields.idAt = row.start(VerifyColumn.Id);
+    fields.typeStart = row.start(VerifyColumn.Type);
+    fields.typeEnd = row.end(VerifyColumn.Type);
+    fields.aggregateIdStart = row.start(VerifyColumn.AggregateId);
+    fields.aggregateIdEnd = row.end(VerifyColumn.AggregateId);
+    fields.actorOrgIdAt = row.start(VerifyColumn.ActorOrgId);
+    fields.createdAtAt = row.start(VerifyColumn.CreatedAt);
+    fields.payloadHashStart = row.start(VerifyColumn.PayloadHash);
+    fields.payloadHashEnd = row.end(VerifyColumn.PayloadHash);
+  }
+
+  /** The seq, exactly: a number below 2^53, past it a bigint. */
+  seq(): number | bigint {
+    const { bytes, seqAt } = this.fields;
+    const high = bytes.readUInt32BE(seqAt);
+    return high < 0x200000
+      ? high * 0x1_0000_0000 + bytes.readUInt32BE(seqAt + 4)
+      : bytes.readBigInt64BE(seqAt);
+  }
+
+  id(): string {
+    const { bytes, idAt } = this.fields;
+    const hex = bytes.toString('hex', idAt, idAt + 16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  /**
+   * Whether the payload hashes to the payloadHash its envelope holds: the stored bytes that were
+   * hashed at append, or (events older than them) the jsonb serialized again.
+   */
+  payloadHashMatches(): boolean {
+    const { row, fields } = this;
+    const { bytes } = fields;
+    const digest = row.isNull(VerifyColumn.PayloadCanonical)
+      ? sha256Hex(
+          canonicalJson(
+            JSON.parse(
+              bytes.toString(
+                'utf8',
+                row.start(VerifyColumn.PayloadJsonbText),
+                row.end(VerifyColumn.PayloadJsonbText),
+              ),
+            ) as JsonValue,
+          ),
+        )
+      : sha256Hex(
+          bytes.subarray(
+            row.start(VerifyColumn.PayloadCanonical),
+            row.end(VerifyColumn.PayloadCanonical),
+          ),
+        );
+    const { payloadHashStart: start, payloadHashEnd: end } = fields;
+    if (end - start !== digest.length) return false;
+    for (let index = 0; index < digest.length; index++) {
+      if (bytes[start + index] !== digest.charCodeAt(index)) return false;
+    }
+    return true;
+  }
+
+  /** Writes the event's leaf hash into `target` at `offset`; throws EnvelopeFieldError. */
+  leafInto(target: Uint8Array, offset: number): void {
+    this.leafWriter.leafInto(this.fields, target, offset);
+  }
+}
+
+/**
+ * Streams the events firstSeq..lastSeq to `onEvent` as they arrive, in no particular order (the
+ * order PostgreSQL finds them in: concurrent appenders fill pages of their own, so it is not seq
+ * order): one binary COPY, so memory holds a network read's worth of rows, whatever the range.
+ */
+export function streamEventsToVerify(
   db: Queryable,
   firstSeq: bigint,
   lastSeq: bigint,
-): Promise<{ envelope: EventEnvelope; payload: { canonical: string } | { jsonb: string } }[]> {
-  const { rows } = await db.query<[...EnvelopeRow, string | null, string | null]>({
-    text: `SELECT ${ENVELOPE_COLUMNS}, payload_canonical,
-                  CASE WHEN payload_canonical IS NULL THEN payload::text END
-             FROM ledger_events WHERE seq BETWEEN $1 AND $2 ORDER BY ledger_events.seq`,
-    values: [firstSeq.toString(), lastSeq.toString()],
-    rowMode: 'array',
+  onEvent: (event: StoredEventBytes) => void,
+): Promise<void> {
+  // COPY takes no parameters; the bounds are bigints, spelled by BigInt itself.
+  const statement = `COPY (SELECT ${VERIFY_COLUMNS} FROM ledger_events
+                            WHERE seq BETWEEN ${firstSeq.toString()} AND ${lastSeq.toString()})
+                     TO STDOUT (FORMAT binary)`;
+  let event: StoredEventBytes | undefined;
+  return copyBinaryRows(db, statement, VerifyColumn.Count, (row) => {
+    event ??= new StoredEventBytes(row);
+    event.load();
+    onEvent(event);
   });
-  return rows.map((row) => ({
-    envelope: envelopeOfRow(row),
-    payload: row[7] !== null ? { canonical: row[7] } : { jsonb: row[8]! },
-  }));
 }
 
 /** How PostgreSQL generates ledger_events.payload (migration 202612051100), as pg_get_expr prints it. */

@@ -1,8 +1,8 @@
 // Chain verification over several blocks, each tampered the way an attacker with the database's
 // superuser could: verify must name the first bad block and event, and count only the blocks
 // before it, whichever check finds it (this process's hashes, or PostgreSQL's jsonb comparison,
-// which arrives while the next block is being hashed). The jsonb column is generated from the
-// hashed text until an attacker drops its expression to change the JSON alone.
+// made once the blocks' events are read). The jsonb column is generated from the hashed text
+// until an attacker drops its expression to change the JSON alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/infra/db.js';
 import { sealPending } from '../../src/ledger/seal.js';
@@ -15,8 +15,8 @@ import {
   tamper as tamperAsAttacker,
 } from '../support/ledger.js';
 
-// Blocks 1..4: seqs 1-4500, 4501-9000, 9001-13500, 13501-18000. Verify reads a block's events in
-// runs of 2,000, so a block is read in three and the changes sit in different runs.
+// Blocks 1..4: seqs 1-4500, 4501-9000, 9001-13500, 13501-18000, all read in one COPY: a change
+// in a later block must not hide one in an earlier block, nor one read later in the same block.
 const EVENTS = 18_000;
 const BLOCK_EVENTS = 4_500;
 
