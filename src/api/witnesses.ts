@@ -9,7 +9,7 @@ import type { Database } from '../infra/db.js';
 import { InvalidInput } from '../infra/errors.js';
 import { NoteFormatError, parseNote, type NoteSignature } from '../ledger/tlog/note.js';
 import { addCosignature } from '../ledger/transparency-log.js';
-import { cosignaturesOfLatest } from '../ledger/witness-cosignatures.js';
+import { cosignaturesOfLatest, NOTHING_COSIGNED } from '../ledger/witness-cosignatures.js';
 import type { PolicyWitness } from '../witness/policy.js';
 import { documentedRouter, type DocumentedRouter } from './routes.js';
 
@@ -62,7 +62,7 @@ export function witnessesRouter(
       response.json({
         latestTreeSize: latest?.latestSize ?? null,
         witnesses: witnesses.map((witness, position) => {
-          const cosigned = latest?.cosigned[position] ?? { treeSize: 0, addedAt: null };
+          const cosigned = latest?.cosigned[position] ?? NOTHING_COSIGNED;
           return {
             name: witness.name,
             verifierKey: witness.verifierKey,

@@ -8,6 +8,8 @@ export interface LatestCosignature {
   addedAt: Date | null;
 }
 
+export const NOTHING_COSIGNED: LatestCosignature = Object.freeze({ treeSize: 0, addedAt: null });
+
 /**
  * The latest checkpoint's size and, for each key in order, the largest size it cosigned and when
  * that cosignature was stored, in one query: what a push sweep decides on, what one push or a
@@ -38,9 +40,8 @@ export async function cosignaturesOfLatest(
   if (!row) return undefined;
   return {
     latestSize: Number(row.latest),
-    cosigned: row.cosigned.map(({ size, at }) => ({
-      treeSize: Number(size ?? 0),
-      addedAt: at === null ? null : new Date(at),
-    })),
+    cosigned: row.cosigned.map(({ size, at }) =>
+      size === null ? NOTHING_COSIGNED : { treeSize: Number(size), addedAt: new Date(at!) },
+    ),
   };
 }

@@ -123,12 +123,9 @@ export class Witness {
         'witness: cosigned checkpoint',
       );
     } else {
-      this.refusedByStatus.set(outcome.status, (this.refusedByStatus.get(outcome.status) ?? 0) + 1);
+      countOne(this.refusedByStatus, outcome.status);
       if (outcome.alarm) {
-        this.alarmsRaised.set(
-          outcome.alarm.kind,
-          (this.alarmsRaised.get(outcome.alarm.kind) ?? 0) + 1,
-        );
+        countOne(this.alarmsRaised, outcome.alarm.kind);
         await this.raise(outcome.alarm);
       }
     }
@@ -257,4 +254,8 @@ function readBody(request: IncomingMessage, bytesMax: number): Promise<string | 
 function send(response: ServerResponse, status: number, contentType: string, body: string): void {
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   response.end(body);
+}
+
+function countOne<K>(counts: Map<K, number>, key: K): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
