@@ -280,8 +280,8 @@ function checkLink(block: StoredBlock, previous: ChainPoint): VerifyFailure | un
  */
 const EVENTS_PER_READ = 100_000;
 
-/** Room for this many leaves is made at first; more as events arrive. */
-const LEAVES_RESERVED_MAX = 65_536;
+/** Room for this many leaves (4 MiB, a whole read) is made at first; more as events arrive. */
+const LEAVES_RESERVED_MAX = 131_072;
 
 /** An event found bad: the place of its seq in the run, what is wrong, and its id. */
 interface BadEvent {
