@@ -30,6 +30,7 @@ import { hashBytes } from './tlog/tree.js';
 import type { JsonValue } from './canonical.js';
 import { eventLeafHash, type EventEnvelope } from './formats.js';
 import { toHex } from './hash.js';
+import { nodeHash } from './merkle.js';
 import { readEnvelopes } from './read.js';
 import { cachedSubtreeReader, TileCache, warmTileCache } from './tile-cache.js';
 
@@ -53,7 +54,7 @@ export function tileReaderOf(db: Queryable): TileReader {
 }
 
 export function subtreeReaderOf(db: Queryable): SubtreeHashReader {
-  return subtreeReaderOverTiles(tileReaderOf(db));
+  return subtreeReaderOverTiles(tileReaderOf(db), nodeHash);
 }
 
 /** The tile as a tree of `treeSize` leaves has it (a prefix of the stored one), or undefined. */
@@ -84,7 +85,7 @@ export async function extendTree(
     }
     return { ...tile, hashes };
   });
-  const changed = appendToTiles(treeSize, partial, leafHashes);
+  const changed = appendToTiles(treeSize, partial, leafHashes, nodeHash);
   if (changed.length > 0) {
     await db.query(
       `INSERT INTO ledger_tree_tiles (level, tile_index, hashes)

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/ledger/hash.js';
-import { auditPath, merkleRoot } from '../../../src/ledger/merkle.js';
+import { auditPath, merkleRoot, nodeHash } from '../../../src/ledger/merkle.js';
 import {
   appendToTiles,
   parseTilePath,
@@ -75,6 +75,33 @@ describe('a tree of 70,000 leaves, appended in blocks', () => {
       'tile/1/001.p/17',
       'tile/2/000.p/1',
     ]);
+  });
+
+  it('holds the same tiles, and gives the same roots, hashed with node:crypto as the log hashes them', async () => {
+    const nodeTiles = new Map<string, Tile>();
+    let nodeGrown = 0;
+    for (const blockSize of [300, 65_536, 4_164]) {
+      const partial = partialTilesAt(nodeGrown).map((tile) =>
+        nodeTiles.get(`${tile.level}/${tile.index}`)!,
+      );
+      const slice = leaves.slice(nodeGrown, nodeGrown + blockSize);
+      for (const tile of appendToTiles(nodeGrown, partial, slice, nodeHash)) {
+        nodeTiles.set(`${tile.level}/${tile.index}`, tile);
+      }
+      nodeGrown += blockSize;
+    }
+    expect(nodeGrown).toBe(size);
+    expect([...nodeTiles.keys()].sort()).toEqual([...tiles.keys()].sort());
+    for (const [key, tile] of nodeTiles)
+      expect(toHex(tile.hashes), key).toBe(toHex(tiles.get(key)!.hashes));
+    const nodeReader = subtreeReaderOverTiles(
+      (wanted) =>
+        Promise.resolve(wanted.map((tile) => nodeTiles.get(`${tile.level}/${tile.index}`)!.hashes)),
+      nodeHash,
+    );
+    for (const at of [257, 65_537, 70_000]) {
+      expect(toHex(await treeRootOf(nodeReader, at))).toBe(toHex(merkleRoot(leaves.slice(0, at))));
+    }
   });
 
   it('gives the root of every size sampled, equal to the Merkle root of the raw leaves', async () => {
