@@ -181,12 +181,11 @@ interface RunCheck {
 
 /**
  * Verifies the events of blocks already linked, each following on from the one before: reads
- * their whole range in one go, in whatever order PostgreSQL finds the rows (sorting them by seq
- * first held every row back until all were read, and an index scan measured slower than the
- * heap scan), each event's payload hash and leaf checked as it arrives and the leaf kept at its
- * seq's place; then, block by block in order, its events' presence and the first bad one, its
- * count, Merkle root and tree root. Returns the first failure; every block before it is added to
- * the walk.
+ * their whole range in one go, in whatever order PostgreSQL finds the rows (asked for seq order,
+ * a planner without statistics sorted the whole read before sending its first row), each event's
+ * payload hash and leaf checked as it arrives and the leaf kept at its seq's place; then, block
+ * by block in order, its events' presence and the first bad one, its count, Merkle root and tree
+ * root. Returns the first failure; every block before it is added to the walk.
  */
 async function verifyRun(
   { db, tree, treeRoots, payloadJson, walk }: RunCheck,
