@@ -113,7 +113,7 @@ const VerifyColumn = {
 } as const;
 
 /**
- * One stored event as verification reads it: its columns' bytes, valid only during the callback
+ * One stored event as sealing and verification read it: its columns' bytes, valid only during the callback
  * that receives it (the next event reuses it).
  */
 export class StoredEventBytes {
@@ -139,7 +139,7 @@ export class StoredEventBytes {
   load(): void {
     const { row, fields } = this;
     if (row.fieldCount !== VerifyColumn.Count) {
-      throw new Error(`a verification row of ${row.fieldCount} columns`);
+      throw new Error(`an event row of ${row.fieldCount} columns`);
     }
     fields.bytes = row.bytes;
     fields.seqAt = row.start(VerifyColumn.Seq);
@@ -213,7 +213,7 @@ export class StoredEventBytes {
  * order PostgreSQL finds them in: concurrent appenders fill pages of their own, so it is not seq
  * order): one binary COPY, so memory holds a network read's worth of rows, whatever the range.
  */
-export function streamEventsToVerify(
+export function streamEventBytes(
   db: Queryable,
   firstSeq: bigint,
   lastSeq: bigint,

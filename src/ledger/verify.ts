@@ -14,7 +14,7 @@ import {
   firstPayloadJsonChanged,
   payloadJsonGeneratedFromHashedText,
   readBlocks,
-  streamEventsToVerify,
+  streamEventBytes,
   type StoredBlock,
   type StoredEventBytes,
 } from './read.js';
@@ -195,7 +195,7 @@ async function verifyRun(
   const firstSeq = BigInt(run[0]!.header.firstSeq);
   const lastSeq = BigInt(run[run.length - 1]!.header.lastSeq);
   const events = new RunEvents(firstSeq, lastSeq);
-  await streamEventsToVerify(db, firstSeq, lastSeq, (event) => events.add(event));
+  await streamEventBytes(db, firstSeq, lastSeq, (event) => events.add(event));
   for (const block of run) {
     const failure = await blockVerdict(block, events, {
       db,

@@ -2,9 +2,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/infra/db.js';
-import { sealPending } from '../../src/ledger/seal.js';
+import { ChainCorrupt, sealNextBlock, sealPending } from '../../src/ledger/seal.js';
 import { verifyChain } from '../../src/ledger/verify.js';
-import { appendSyntheticEvents } from '../support/ledger.js';
+import { appendSyntheticEvents, tamper } from '../support/ledger.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
 
 async function chainShape(environment: TestEnvironment) {
@@ -143,5 +143,26 @@ describe('sealing', () => {
     await expect(insert(head.height + 1, head.hash, Number(head.last_seq) + 1)).rejects.toThrow(
       /do not exist/,
     );
+  });
+
+  it('refuses to seal past an event missing from the ledger, and seals nothing', async () => {
+    const other = await createTestEnvironment();
+    try {
+      const pool = other.database.pool;
+      await appendSyntheticEvents(pool, 10);
+      await tamper(other.databaseUrl, 'DELETE FROM ledger_events WHERE seq = 5');
+      await expect(sealNextBlock(pool, 100)).rejects.toThrow(
+        new ChainCorrupt('ledger seq gap: event 5 is missing'),
+      );
+      const { rows } = await pool.query<{ blocks: string }>(
+        'SELECT count(*) AS blocks FROM ledger_blocks',
+      );
+      expect(rows[0]!.blocks).toBe('0');
+      // A block ends where the committed events end: a gap after the last is not one.
+      await tamper(other.databaseUrl, 'DELETE FROM ledger_events WHERE seq > 4');
+      expect(await sealNextBlock(pool, 100)).toMatchObject({ status: 'sealed', eventCount: 4 });
+    } finally {
+      await other.close();
+    }
   });
 });

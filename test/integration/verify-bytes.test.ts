@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventLeafHash } from '../../src/ledger/formats.js';
 import { toHex } from '../../src/ledger/hash.js';
-import { readEnvelopes, streamEventsToVerify } from '../../src/ledger/read.js';
+import { readEnvelopes, streamEventBytes } from '../../src/ledger/read.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { verifyChain } from '../../src/ledger/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
@@ -54,7 +54,7 @@ describe('leaves from binary COPY bytes', () => {
     const fromBytes: string[] = [];
     const seqs: (number | bigint)[] = [];
     const leaf = new Uint8Array(32);
-    await streamEventsToVerify(pool, 1n, BigInt(EVENTS), (event) => {
+    await streamEventBytes(pool, 1n, BigInt(EVENTS), (event) => {
       seqs.push(event.seq());
       event.leafInto(leaf, 0);
       fromBytes.push(toHex(leaf));
