@@ -1,7 +1,7 @@
 // COPY … TO STDOUT in PostgreSQL's binary format, each row handed over as byte ranges of the
 // message it arrived in: no JavaScript string or object per field, which is most of what a row
 // costs through the driver's query path (it decodes every field to text first). For bulk reads
-// whose fields are hashed as bytes: chain verification.
+// whose fields are hashed as bytes: sealing and chain verification.
 import type pg from 'pg';
 import type { Queryable } from './db.js';
 

@@ -1,8 +1,8 @@
 // An event's leaf, SHA-256(0x00 || UTF-8(JCS(envelope))), written straight from the column bytes
-// of a binary COPY row: what verification does for every event. Building the envelope's strings
-// first (and having PostgreSQL format uuids, seqs and timestamps as text for it) measured most of
-// verification's cost; here the only strings are the 64-hex digests. A test holds this to
-// eventLeafHash(envelopeOf(…)) for every field value tried.
+// of a binary COPY row: what sealing and verification do for every event. Building the
+// envelope's strings first (and having PostgreSQL format uuids, seqs and timestamps as text for
+// it) measured most of verification's cost; here the only strings are the 64-hex digests. A test
+// holds this to eventLeafHash(envelopeOf(…)) for every field value tried.
 import { sha256Into } from './hash.js';
 
 /** Where an envelope's fields sit in a buffer, as PostgreSQL's binary format holds them. */

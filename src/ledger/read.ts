@@ -11,7 +11,7 @@ import {
   type EventEnvelope,
   type LedgerEvent,
 } from './formats.js';
-import { sha256Hex, toHex } from './hash.js';
+import { sha256Bytes, sha256Hex, toHex } from './hash.js';
 import { MerkleLevels } from './merkle.js';
 import type { EventProof } from './proof.js';
 
@@ -94,12 +94,13 @@ export async function readEnvelopes(
   return rows.map(envelopeOfRow);
 }
 
-// Verification's columns, in PostgreSQL's binary format: seqs, uuids and timestamps as their
-// bytes, which PostgreSQL sends ~2.5x faster than when it formats them as text (measured), and
-// the payload as the stored text that was hashed, or, for events older than it, the jsonb's text.
-const VERIFY_COLUMNS = `seq, id, type, aggregate_id, actor_org_id, created_at, payload_hash,
+// The columns sealing and verification read, in PostgreSQL's binary format: seqs, uuids and
+// timestamps as their bytes, which PostgreSQL sends ~2.5x faster than when it formats them as text
+// (measured), and the payload as the stored text that was hashed, or, for events older than it,
+// the jsonb's text.
+const EVENT_BYTES_COLUMNS = `seq, id, type, aggregate_id, actor_org_id, created_at, payload_hash,
   payload_canonical, CASE WHEN payload_canonical IS NULL THEN payload::text END`;
-const VerifyColumn = {
+const EventBytesColumn = {
   Seq: 0,
   Id: 1,
   Type: 2,
@@ -113,8 +114,8 @@ const VerifyColumn = {
 } as const;
 
 /**
- * One stored event as sealing and verification read it: its columns' bytes, valid only during the callback
- * that receives it (the next event reuses it).
+ * One stored event as sealing and verification read it: its columns' bytes, valid only during
+ * the callback that receives it (the next event reuses it).
  */
 export class StoredEventBytes {
   private readonly fields: BinaryEnvelopeFields = {
@@ -138,20 +139,20 @@ export class StoredEventBytes {
   /** Points this view at the row just read. */
   load(): void {
     const { row, fields } = this;
-    if (row.fieldCount !== VerifyColumn.Count) {
+    if (row.fieldCount !== EventBytesColumn.Count) {
       throw new Error(`an event row of ${row.fieldCount} columns`);
     }
     fields.bytes = row.bytes;
-    fields.seqAt = row.start(VerifyColumn.Seq);
-    fields.idAt = row.start(VerifyColumn.Id);
-    fields.typeStart = row.start(VerifyColumn.Type);
-    fields.typeEnd = row.end(VerifyColumn.Type);
-    fields.aggregateIdStart = row.start(VerifyColumn.AggregateId);
-    fields.aggregateIdEnd = row.end(VerifyColumn.AggregateId);
-    fields.actorOrgIdAt = row.start(VerifyColumn.ActorOrgId);
-    fields.createdAtAt = row.start(VerifyColumn.CreatedAt);
-    fields.payloadHashStart = row.start(VerifyColumn.PayloadHash);
-    fields.payloadHashEnd = row.end(VerifyColumn.PayloadHash);
+    fields.seqAt = row.start(EventBytesColumn.Seq);
+    fields.idAt = row.start(EventBytesColumn.Id);
+    fields.typeStart = row.start(EventBytesColumn.Type);
+    fields.typeEnd = row.end(EventBytesColumn.Type);
+    fields.aggregateIdStart = row.start(EventBytesColumn.AggregateId);
+    fields.aggregateIdEnd = row.end(EventBytesColumn.AggregateId);
+    fields.actorOrgIdAt = row.start(EventBytesColumn.ActorOrgId);
+    fields.createdAtAt = row.start(EventBytesColumn.CreatedAt);
+    fields.payloadHashStart = row.start(EventBytesColumn.PayloadHash);
+    fields.payloadHashEnd = row.end(EventBytesColumn.PayloadHash);
   }
 
   /** The seq, exactly: a number below 2^53, past it a bigint. */
@@ -176,22 +177,22 @@ export class StoredEventBytes {
   payloadHashMatches(): boolean {
     const { row, fields } = this;
     const { bytes } = fields;
-    const digest = row.isNull(VerifyColumn.PayloadCanonical)
+    const digest = row.isNull(EventBytesColumn.PayloadCanonical)
       ? sha256Hex(
           canonicalJson(
             JSON.parse(
               bytes.toString(
                 'utf8',
-                row.start(VerifyColumn.PayloadJsonbText),
-                row.end(VerifyColumn.PayloadJsonbText),
+                row.start(EventBytesColumn.PayloadJsonbText),
+                row.end(EventBytesColumn.PayloadJsonbText),
               ),
             ) as JsonValue,
           ),
         )
       : sha256Hex(
           bytes.subarray(
-            row.start(VerifyColumn.PayloadCanonical),
-            row.end(VerifyColumn.PayloadCanonical),
+            row.start(EventBytesColumn.PayloadCanonical),
+            row.end(EventBytesColumn.PayloadCanonical),
           ),
         );
     const { payloadHashStart: start, payloadHashEnd: end } = fields;
@@ -208,6 +209,62 @@ export class StoredEventBytes {
   }
 }
 
+const MAX_EXACT_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Room for the leaves of a seq range whose events arrive in any order: the leaf of seq
+ * firstSeq + i is kept at i * 32 of `leaves`, and `arrived[i]` is 1 once it has come. Grows to
+ * the places events arrive at, never to the range asked for: a range read from a block header is
+ * the header's word, and a changed header can claim any.
+ */
+export class LeavesBySeq {
+  leaves: Uint8Array;
+  arrived: Uint8Array;
+  count = 0;
+  private readonly firstSeqNumber: number;
+  private readonly exact: boolean;
+
+  constructor(
+    readonly firstSeq: bigint,
+    lastSeq: bigint,
+    reserved: number,
+  ) {
+    // Plain numbers while seqs are exact: a BigInt per event measured ~0.2 µs.
+    this.exact = lastSeq <= MAX_EXACT_SEQ;
+    this.firstSeqNumber = Number(firstSeq);
+    this.leaves = new Uint8Array(reserved * sha256Bytes);
+    this.arrived = new Uint8Array(reserved);
+  }
+
+  /** Marks the event arrived and returns its place, seq - firstSeq (`leaves` may have grown). */
+  place(event: StoredEventBytes): number {
+    const seq = event.seq();
+    const index =
+      this.exact && typeof seq === 'number'
+        ? seq - this.firstSeqNumber
+        : Number(BigInt(seq) - this.firstSeq);
+    if (index >= this.arrived.length) this.grow(index + 1);
+    this.arrived[index] = 1;
+    this.count += 1;
+    return index;
+  }
+
+  /** The leaf at a place, as a view. */
+  leafAt(index: number): Uint8Array {
+    return this.leaves.subarray(index * sha256Bytes, (index + 1) * sha256Bytes);
+  }
+
+  private grow(places: number): void {
+    const size = Math.max(places, 2 * this.arrived.length, 64);
+    const leaves = new Uint8Array(size * sha256Bytes);
+    leaves.set(this.leaves);
+    this.leaves = leaves;
+    const arrived = new Uint8Array(size);
+    arrived.set(this.arrived);
+    this.arrived = arrived;
+  }
+}
+
 /**
  * Streams the events firstSeq..lastSeq to `onEvent` as they arrive, in no particular order (the
  * order PostgreSQL finds them in: concurrent appenders fill pages of their own, so it is not seq
@@ -220,11 +277,11 @@ export function streamEventBytes(
   onEvent: (event: StoredEventBytes) => void,
 ): Promise<void> {
   // COPY takes no parameters; the bounds are bigints, spelled by BigInt itself.
-  const statement = `COPY (SELECT ${VERIFY_COLUMNS} FROM ledger_events
+  const statement = `COPY (SELECT ${EVENT_BYTES_COLUMNS} FROM ledger_events
                             WHERE seq BETWEEN ${firstSeq.toString()} AND ${lastSeq.toString()})
                      TO STDOUT (FORMAT binary)`;
   let event: StoredEventBytes | undefined;
-  return copyBinaryRows(db, statement, VerifyColumn.Count, (row) => {
+  return copyBinaryRows(db, statement, EventBytesColumn.Count, (row) => {
     event ??= new StoredEventBytes(row);
     event.load();
     onEvent(event);

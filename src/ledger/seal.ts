@@ -14,7 +14,7 @@ import {
 } from './formats.js';
 import { fromHex, sha256Bytes, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
-import { readEnvelopes, readHead, streamEventBytes } from './read.js';
+import { LeavesBySeq, readEnvelopes, readHead, streamEventBytes } from './read.js';
 import type { NoteSigner } from './tlog/note.js';
 import { extendTree, readLatestCheckpoint, signCheckpoint } from './transparency-log.js';
 
@@ -81,22 +81,18 @@ export async function sealNextBlock(
  * a gap with an event after it is a corrupt ledger.
  */
 async function readLeaves(client: Queryable, firstSeq: bigint, max: number): Promise<Uint8Array[]> {
-  const packed = new Uint8Array(max * sha256Bytes);
-  const arrived = new Uint8Array(max);
-  let count = 0;
-  await streamEventBytes(client, firstSeq, firstSeq + BigInt(max) - 1n, (event) => {
-    const index = Number(BigInt(event.seq()) - firstSeq);
-    event.leafInto(packed, index * sha256Bytes);
-    arrived[index] = 1;
-    count += 1;
+  const lastSeq = firstSeq + BigInt(max) - 1n;
+  // Nothing reserved: an idle sealer polls often and finds no event.
+  const placed = new LeavesBySeq(firstSeq, lastSeq, 0);
+  await streamEventBytes(client, firstSeq, lastSeq, (event) => {
+    const index = placed.place(event);
+    event.leafInto(placed.leaves, index * sha256Bytes);
   });
-  const missing = arrived.indexOf(0);
-  if (missing !== -1 && missing < count) {
+  const missing = placed.arrived.indexOf(0);
+  if (missing !== -1 && missing < placed.count) {
     throw new ChainCorrupt(`ledger seq gap: event ${firstSeq + BigInt(missing)} is missing`);
   }
-  return Array.from({ length: count }, (_, index) =>
-    packed.subarray(index * sha256Bytes, (index + 1) * sha256Bytes),
-  );
+  return Array.from({ length: placed.count }, (_, index) => placed.leafAt(index));
 }
 
 /** Stores a block with its hash and the tree after it (its size is the block's last seq). */

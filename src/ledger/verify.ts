@@ -14,6 +14,7 @@ import {
   firstPayloadJsonChanged,
   payloadJsonGeneratedFromHashedText,
   readBlocks,
+  LeavesBySeq,
   streamEventBytes,
   type StoredBlock,
   type StoredEventBytes,
@@ -286,52 +287,32 @@ const LEAVES_RESERVED_MAX = 131_072;
 interface BadEvent {
   index: number;
   reason: string;
-  eventId?: string;
+  eventId: string;
 }
 
 /**
  * The events of a run as they arrive, in any order: each one's payload hash and leaf are checked
- * and the leaf is kept at the place of its seq (seq - firstSeq), so blocks can be judged in order
- * afterwards. Keeps the bad event of lowest seq: the first failure is in its block or before.
+ * and the leaf is kept at the place of its seq, so blocks can be judged in order afterwards.
+ * Keeps the bad event of lowest seq: the first failure is in its block or before.
  */
 class RunEvents {
-  /** Leaf hashes packed end to end, the leaf of seq firstSeq + i at i * 32. */
-  leaves: Uint8Array;
-  /** 1 where the event of that place has arrived. */
-  arrived: Uint8Array;
+  readonly places: LeavesBySeq;
   firstBad: BadEvent | undefined;
-  private readonly firstSeqNumber: number;
-  private readonly exact: boolean;
 
-  constructor(
-    readonly firstSeq: bigint,
-    lastSeq: bigint,
-  ) {
-    // Plain numbers while seqs are exact: a BigInt per event measured ~0.2 µs.
-    this.exact = lastSeq <= MAX_EXACT_SEQ;
-    this.firstSeqNumber = Number(firstSeq);
-    // The range is the blocks' headers' word: a changed header can claim any range, so room is
-    // made for the events that arrive (the ledger's own), not for the claim.
+  constructor(firstSeq: bigint, lastSeq: bigint) {
     const reserved = Math.max(0, Math.min(Number(lastSeq - firstSeq + 1n), LEAVES_RESERVED_MAX));
-    this.leaves = new Uint8Array(reserved * sha256Bytes);
-    this.arrived = new Uint8Array(reserved);
+    this.places = new LeavesBySeq(firstSeq, lastSeq, reserved);
   }
 
   add(event: StoredEventBytes): void {
-    const seq = event.seq();
-    const index =
-      this.exact && typeof seq === 'number'
-        ? seq - this.firstSeqNumber
-        : Number(BigInt(seq) - this.firstSeq);
-    if (index >= this.arrived.length) this.grow(index + 1);
-    this.arrived[index] = 1;
+    const index = this.places.place(event);
     if (this.firstBad && this.firstBad.index < index) return;
     if (!event.payloadHashMatches()) {
       this.bad(index, 'payload does not match its payloadHash', event);
       return;
     }
     try {
-      event.leafInto(this.leaves, index * sha256Bytes);
+      event.leafInto(this.places.leaves, index * sha256Bytes);
     } catch (error) {
       if (!(error instanceof EnvelopeFieldError)) throw error;
       this.bad(index, error.message, event);
@@ -340,16 +321,6 @@ class RunEvents {
 
   private bad(index: number, reason: string, event: StoredEventBytes): void {
     this.firstBad = { index, reason, eventId: event.id() };
-  }
-
-  private grow(places: number): void {
-    const size = Math.max(places, 2 * this.arrived.length, 64);
-    const leaves = new Uint8Array(size * sha256Bytes);
-    leaves.set(this.leaves);
-    this.leaves = leaves;
-    const arrived = new Uint8Array(size);
-    arrived.set(this.arrived);
-    this.arrived = arrived;
   }
 }
 
@@ -374,21 +345,22 @@ async function blockVerdict(
 ): Promise<VerifyFailure | undefined> {
   const { header } = block;
   const blockFirstSeq = BigInt(header.firstSeq);
-  const start = Number(blockFirstSeq - events.firstSeq);
+  const { places } = events;
+  const start = Number(blockFirstSeq - places.firstSeq);
   // Where the block's range ends by its header, within the places that exist.
-  const end = Math.min(Number(BigInt(header.lastSeq) - events.firstSeq) + 1, events.arrived.length);
+  const end = Math.min(Number(BigInt(header.lastSeq) - places.firstSeq) + 1, places.arrived.length);
   let arrivedCount = 0;
   let firstMissing = -1;
   let lastArrived = -1;
   for (let index = start; index < end; index++) {
-    if (events.arrived[index] === 1) {
+    if (places.arrived[index] === 1) {
       arrivedCount += 1;
       lastArrived = index;
     } else if (firstMissing === -1) {
       firstMissing = index;
     }
   }
-  const seqAt = (index: number) => (events.firstSeq + BigInt(index)).toString();
+  const seqAt = (index: number) => (places.firstSeq + BigInt(index)).toString();
   // An event missing before one that arrived; one missing after all that arrived is the count's.
   const missing = firstMissing !== -1 && firstMissing < lastArrived ? firstMissing : -1;
   const bad = events.firstBad && events.firstBad.index < end ? events.firstBad : undefined;
@@ -412,7 +384,7 @@ async function blockVerdict(
       reason: `block declares ${header.eventCount} events but ${arrivedCount} exist`,
     };
   } else {
-    const packed = events.leaves.subarray(start * sha256Bytes, end * sha256Bytes);
+    const packed = places.leaves.subarray(start * sha256Bytes, end * sha256Bytes);
     if (toHex(merkleRootOfPacked(packed)) !== header.merkleRoot) {
       return {
         height: header.height,
@@ -423,7 +395,7 @@ async function blockVerdict(
     if (tree) {
       // The tree keeps views of the leaves, not copies: the run's leaves are never written over.
       for (let index = start; index < end; index++) {
-        tree.append(events.leaves.subarray(index * sha256Bytes, (index + 1) * sha256Bytes));
+        tree.append(places.leafAt(index));
       }
     }
     own = treeRootFailure(block, tree, treeRoot);
@@ -433,12 +405,10 @@ async function blockVerdict(
   const changed = await firstPayloadJsonChanged(
     db,
     blockFirstSeq,
-    events.firstSeq + BigInt(goodBefore - 1),
+    places.firstSeq + BigInt(goodBefore - 1),
   );
   return changed ? jsonChangedFailure(header.height, changed) : own;
 }
-
-const MAX_EXACT_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
 
 function jsonChangedFailure(height: number, event: { seq: string; id: string }): VerifyFailure {
   return {
