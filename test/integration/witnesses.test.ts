@@ -283,7 +283,8 @@ describe('witnesses against a real log', () => {
         offered: forkedNote,
         oldSize: treeSize,
       });
-      expect(witness.output()).toContain('witness ALARM fork');
+      // The log line comes through the witness's stdout pipe, which may trail its HTTP answer.
+      await expect.poll(() => witness.output()).toContain('witness ALARM fork');
     }
     // Offered again (a log replaying its fork, or a follower meeting it each poll), the fork is
     // refused and logged again but not appended again.
