@@ -467,6 +467,7 @@ describe('GET ClaimResponse and ExplanationOfBenefit', () => {
     const record: DecidedRecord = {
       id: decisionId,
       decidedAt: decidedAt.toISOString(),
+      decidedBy: 'auto',
       status: result.status,
       paidAmount: result.totals.paidAmount,
       patientResponsibilityAmount: result.totals.patientResponsibilityAmount,

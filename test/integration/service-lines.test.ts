@@ -129,6 +129,66 @@ describe('POST /v1/claims with line details', () => {
     );
   });
 
+  it('reads back fractional units, modifiers and the events in ledger order, to provider and payer alike', async () => {
+    const body = validClaim(parties.payerId, {
+      patientControlNumber: 'PCN 7002 UNITS',
+      member,
+      serviceLines: [
+        {
+          procedureCode: '99213',
+          modifiers: ['25', '59'],
+          units: 1.5,
+          chargeAmount: '125.00',
+          serviceDate: '2026-10-06',
+        },
+        { procedureCode: '80053', units: 12.25, chargeAmount: '48.50', serviceDate: '2026-10-06' },
+      ],
+    });
+    const created = await request(app).post('/v1/claims').set(bearer(parties.biller)).send(body);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const claimId = created.body.id as string;
+    const submitted = await request(app).get(`/v1/claims/${claimId}`).set(bearer(parties.biller));
+    expect(submitted.body.decision).toBeNull();
+    expect(submitted.body.events).toEqual([
+      expect.objectContaining({ id: created.body.ledgerEventId, type: 'ClaimSubmitted' }),
+    ]);
+    expect(
+      (submitted.body.serviceLines as { modifiers: string[]; units: string }[]).map((line) => [
+        line.modifiers,
+        line.units,
+      ]),
+    ).toEqual([
+      [['25', '59'], '1.5'],
+      [[], '12.25'],
+    ]);
+
+    await adjudicateClaim(environment.database, claimId);
+    const { rows } = await environment.database.pool.query<{
+      id: string;
+      seq: string;
+      type: string;
+      created_at: Date;
+    }>(
+      'SELECT id, seq::text, type, created_at FROM ledger_events WHERE aggregate_id = $1 ORDER BY seq',
+      [claimId],
+    );
+    expect(rows.map((row) => row.type)).toEqual(['ClaimSubmitted', 'ClaimAdjudicated']);
+    const events = rows.map((row) => ({
+      id: row.id,
+      seq: row.seq,
+      type: row.type,
+      createdAt: row.created_at.toISOString(),
+    }));
+    const byProvider = await request(app).get(`/v1/claims/${claimId}`).set(bearer(parties.biller));
+    expect(byProvider.body.events).toEqual(events);
+    expect(byProvider.body.decision).toMatchObject({ decidedBy: 'auto', pendReasons: [] });
+    const byPayer = await request(app)
+      .get(`/v1/claims/${claimId}`)
+      .set(bearer(parties.payerAdjudicator));
+    expect(byPayer.status).toBe(200);
+    expect(byPayer.body).toEqual(byProvider.body);
+  });
+
   it('names every bad field at once and writes nothing', async () => {
     const before = await intakeRowCounts(environment);
     const body = detailedClaim('PCN-BAD');

@@ -8,21 +8,34 @@ export async function latestDecisionOf(
   database: Database,
   claimId: string,
 ): Promise<DecisionRecord | null> {
-  const row = await database.prisma.claimDecision.findFirst({
-    where: { claimId },
-    orderBy: [{ decidedAt: 'desc' }, { id: 'desc' }],
-  });
+  const { rows } = await database.pool.query<{
+    id: string;
+    decided_at: Date;
+    decided_by: string;
+    status: string;
+    paid_amount: string;
+    patient_responsibility_amount: string;
+    result: AdjudicationResult;
+  }>(
+    `SELECT id, decided_at, decided_by, status, paid_amount::text,
+            patient_responsibility_amount::text, result
+       FROM claim_decisions WHERE claim_id = $1
+      ORDER BY decided_at DESC, id DESC LIMIT 1`,
+    [claimId],
+  );
+  const row = rows[0];
   if (!row) return null;
-  const result = row.result as unknown as AdjudicationResult;
+  const result = row.result;
   if (result.outcome !== 'pend' && result.outcome !== 'decided') {
     throw new Error(`claim decision ${row.id} holds no adjudication result`);
   }
   return {
     id: row.id,
-    decidedAt: row.decidedAt.toISOString(),
+    decidedAt: row.decided_at.toISOString(),
+    decidedBy: row.decided_by,
     status: row.status,
-    paidAmount: row.paidAmount.toFixed(2),
-    patientResponsibilityAmount: row.patientResponsibilityAmount.toFixed(2),
+    paidAmount: row.paid_amount,
+    patientResponsibilityAmount: row.patient_responsibility_amount,
     result,
   };
 }

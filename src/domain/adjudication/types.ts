@@ -207,6 +207,8 @@ export interface DecisionRecord {
   id: string;
   /** ISO 8601 UTC. */
   decidedAt: string;
+  /** "auto", or the API key id of the person who decided. */
+  decidedBy: string;
   status: string;
   paidAmount: string;
   patientResponsibilityAmount: string;

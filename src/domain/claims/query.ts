@@ -5,11 +5,8 @@ import { z } from 'zod';
 import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
 import { formatAdjustments } from '../adjudication/engine.js';
-import type {
-  AdjudicatedLine,
-  AdjudicationResult,
-  AdjudicationTotals,
-} from '../adjudication/types.js';
+import { latestDecisionOf } from '../adjudication/index.js';
+import type { AdjudicatedLine, AdjudicationTotals, DecisionRecord } from '../adjudication/types.js';
 import { Forbidden, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import type { Principal } from '../organizations.js';
@@ -91,11 +88,20 @@ export interface ClaimListFilter {
   cursor?: string | undefined;
 }
 
+/** The column naming the organization that may read a claim: its provider's or its payer's. */
+type ViewerColumn = 'provider_org_id' | 'payer_org_id';
+
 /** The claims this principal may read: its own as provider, or those addressed to it as payer. */
-function visibleTo(principal: Principal) {
-  if (principal.orgKind === 'provider') return { providerOrgId: principal.orgId };
-  if (principal.orgKind === 'payer') return { payerOrgId: principal.orgId };
+function viewerColumnOf(principal: Principal): ViewerColumn {
+  if (principal.orgKind === 'provider') return 'provider_org_id';
+  if (principal.orgKind === 'payer') return 'payer_org_id';
   throw new Forbidden('claims are visible to their provider and payer only');
+}
+
+function visibleTo(principal: Principal) {
+  return viewerColumnOf(principal) === 'provider_org_id'
+    ? { providerOrgId: principal.orgId }
+    : { payerOrgId: principal.orgId };
 }
 
 /** The claim as listed: no PHI, money as decimal strings. */
@@ -114,81 +120,131 @@ function summaryOf(claim: Claim): Omit<ClaimSummary, 'ledgerEventId'> {
   };
 }
 
+/** A claim as getClaim reads it: the row, its lines in order and its ledger events in seq order. */
+interface ClaimDetailRow {
+  id: string;
+  status: string;
+  provider_org_id: string;
+  payer_org_id: string;
+  patient_control_number: string;
+  frequency_code: string;
+  original_claim_id: string | null;
+  total_charge_amount: string;
+  line_count: number;
+  submitted_at: Date;
+  place_of_service_code: string | null;
+  member_ciphertext: string;
+  patient_ciphertext: string | null;
+  phi_key_version: number;
+  payer_responsibility_code: string;
+  prior_payers: unknown;
+  diagnosis_codes: string[];
+  commitment_salt: string;
+  lines: ClaimDetail['serviceLines'];
+  event_ids: string[];
+  event_seqs: string[];
+  event_types: string[];
+  event_times: Date[];
+}
+
+/**
+ * The claim, its lines and its events in one statement (a claim status poll is the API's most
+ * frequent read). Lines come as JSON in the answer's own spelling: units without trailing zeros
+ * ("1", "1.5"), money with two decimals, dates as YYYY-MM-DD.
+ */
+function claimDetailQuery(viewerColumn: ViewerColumn): string {
+  return `SELECT c.id, c.status, c.provider_org_id, c.payer_org_id, c.patient_control_number,
+                 c.frequency_code, c.original_claim_id, c.total_charge_amount::text, c.line_count,
+                 c.submitted_at, c.place_of_service_code, c.member_ciphertext, c.patient_ciphertext,
+                 c.phi_key_version, c.payer_responsibility_code, c.prior_payers, COALESCE(c.diagnosis_codes, '{}') AS diagnosis_codes,
+                 c.commitment_salt,
+                 (SELECT json_agg(json_build_object(
+                           'lineNumber', l.line_number, 'procedureCode', l.procedure_code,
+                           'modifiers', COALESCE(l.modifiers, '{}'), 'units', trim_scale(l.units)::text,
+                           'chargeAmount', l.charge_amount::text,
+                           'serviceDate', to_char(l.service_date, 'YYYY-MM-DD'),
+                           'serviceDateTo', to_char(l.service_date_to, 'YYYY-MM-DD'),
+                           'placeOfServiceCode', l.place_of_service_code,
+                           'lineControlNumber', l.line_control_number, 'unitType', l.unit_type,
+                           'diagnosisPointers', COALESCE(l.diagnosis_pointers, '{}')) ORDER BY l.line_number)
+                    FROM claim_lines l WHERE l.claim_id = c.id) AS lines,
+                 e.ids AS event_ids, e.seqs AS event_seqs, e.types AS event_types,
+                 e.times AS event_times
+            FROM claims c
+            CROSS JOIN LATERAL (
+              SELECT array_agg(e.id ORDER BY e.seq) AS ids, array_agg(e.seq::text ORDER BY e.seq) AS seqs,
+                     array_agg(e.type ORDER BY e.seq) AS types,
+                     array_agg(e.created_at ORDER BY e.seq) AS times
+                FROM (SELECT id, seq, type, created_at FROM ledger_events
+                       WHERE aggregate_id = c.id::text ORDER BY seq LIMIT ${CLAIM_EVENTS_MAX}) e
+            ) e
+           WHERE c.id = $1 AND c.${viewerColumn} = $2`;
+}
+
+/** Events a claim's read lists at most (a claim has a handful: submitted, decided, settled). */
+const CLAIM_EVENTS_MAX = 1000;
+
 export async function getClaim(
   database: Database,
   phiKeys: PhiKeys,
   principal: Principal,
   id: string,
 ): Promise<ClaimDetail> {
-  const claim = await database.prisma.claim.findFirst({
-    where: { id, ...visibleTo(principal) },
-    include: { lines: { orderBy: { lineNumber: 'asc' } } },
-  });
+  const { rows } = await database.pool.query<ClaimDetailRow>(
+    claimDetailQuery(viewerColumnOf(principal)),
+    [id, principal.orgId],
+  );
+  const claim = rows[0];
   if (!claim) throw new NotFound('claim');
-  const events = await database.prisma.ledgerEvent.findMany({
-    where: { aggregateId: id },
-    orderBy: { seq: 'asc' },
-    take: 1000,
-    select: { id: true, seq: true, type: true, createdAt: true },
-  });
+  const decision = await latestDecisionOf(database, id);
+  const eventIds = claim.event_ids ?? [];
   return {
-    ...summaryOf(claim),
-    placeOfServiceCode: claim.placeOfServiceCode,
+    id: claim.id,
+    status: claim.status,
+    providerId: claim.provider_org_id,
+    payerId: claim.payer_org_id,
+    patientControlNumber: claim.patient_control_number,
+    frequencyCode: claim.frequency_code,
+    originalClaimId: claim.original_claim_id,
+    totalChargeAmount: claim.total_charge_amount,
+    lineCount: claim.line_count,
+    submittedAt: claim.submitted_at.toISOString(),
+    placeOfServiceCode: claim.place_of_service_code,
     member: JSON.parse(
-      decryptPhi(phiKeys, { version: claim.phiKeyVersion, ciphertext: claim.memberCiphertext }),
+      decryptPhi(phiKeys, { version: claim.phi_key_version, ciphertext: claim.member_ciphertext }),
     ) as unknown,
-    ...(claim.patientCiphertext === null
+    ...(claim.patient_ciphertext === null
       ? {}
       : {
           patient: JSON.parse(
             decryptPhi(phiKeys, {
-              version: claim.phiKeyVersion,
-              ciphertext: claim.patientCiphertext,
+              version: claim.phi_key_version,
+              ciphertext: claim.patient_ciphertext,
             }),
           ) as unknown,
         }),
-    payerResponsibilityCode: claim.payerResponsibilityCode,
-    ...(claim.priorPayers === null ? {} : { priorPayers: claim.priorPayers }),
-    diagnosisCodes: claim.diagnosisCodes,
-    serviceLines: claim.lines.map((line) => ({
-      lineNumber: line.lineNumber,
-      procedureCode: line.procedureCode,
-      modifiers: line.modifiers,
-      units: line.units.toString(),
-      chargeAmount: line.chargeAmount.toFixed(2),
-      serviceDate: line.serviceDate.toISOString().slice(0, 10),
-      serviceDateTo: line.serviceDateTo?.toISOString().slice(0, 10) ?? null,
-      placeOfServiceCode: line.placeOfServiceCode,
-      lineControlNumber: line.lineControlNumber,
-      unitType: line.unitType,
-      diagnosisPointers: line.diagnosisPointers,
-    })),
-    commitment: { salt: claim.commitmentSalt },
-    decision: await latestDecisionView(database, id),
-    events: events.map((event) => ({
-      id: event.id,
-      seq: event.seq.toString(),
-      type: event.type,
-      createdAt: event.createdAt.toISOString(),
+    payerResponsibilityCode: claim.payer_responsibility_code,
+    ...(claim.prior_payers === null ? {} : { priorPayers: claim.prior_payers }),
+    diagnosisCodes: claim.diagnosis_codes,
+    serviceLines: claim.lines,
+    commitment: { salt: claim.commitment_salt },
+    decision: decision && decisionViewOf(decision),
+    events: eventIds.map((eventId, index) => ({
+      id: eventId,
+      seq: claim.event_seqs[index]!,
+      type: claim.event_types[index]!,
+      createdAt: claim.event_times[index]!.toISOString(),
     })),
   };
 }
 
-async function latestDecisionView(
-  database: Database,
-  claimId: string,
-): Promise<ClaimDecisionView | null> {
-  const row = await database.prisma.claimDecision.findFirst({
-    where: { claimId },
-    orderBy: { decidedAt: 'desc' },
-  });
-  if (!row) return null;
-  const result = row.result as unknown as AdjudicationResult;
+function decisionViewOf(decision: DecisionRecord): ClaimDecisionView {
+  const { result } = decision;
   const decided = result.outcome === 'decided' ? result : undefined;
   return {
-    status: row.status,
-    decidedAt: row.decidedAt.toISOString(),
-    decidedBy: row.decidedBy,
+    status: decision.status,
+    decidedAt: decision.decidedAt,
+    decidedBy: decision.decidedBy,
     pendReasons: result.outcome === 'pend' ? result.pendReasons : [],
     totals: decided?.totals ?? null,
     lines: (decided?.lines ?? []).map((line) => ({

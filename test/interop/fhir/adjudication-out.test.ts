@@ -74,6 +74,7 @@ function decided(): DecidedRecord {
   return {
     id: decisionId,
     decidedAt: '2026-03-21T08:00:00.000Z',
+    decidedBy: 'auto',
     status: result.status,
     paidAmount: result.totals.paidAmount,
     patientResponsibilityAmount: result.totals.patientResponsibilityAmount,
@@ -84,6 +85,7 @@ function decided(): DecidedRecord {
 const pended: DecisionRecord = {
   id: decisionId,
   decidedAt: '2026-03-21T08:00:00.000Z',
+  decidedBy: 'auto',
   status: 'pended',
   paidAmount: '0.00',
   patientResponsibilityAmount: '0.00',
