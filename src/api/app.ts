@@ -7,6 +7,7 @@ import {
   type UnitResult,
   writeIntakeUnits,
 } from '../domain/claims/index.js';
+import { ConcurrencyLimit } from '../infra/concurrency.js';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
@@ -67,12 +68,16 @@ export function createApp(dependencies: AppDependencies): Express {
   app.set('etag', false);
   app.use(requestContext(logger, metrics));
   const phiKeys = phiKeysOf(config);
+  // Every way a claim comes in shares one limit of intake transactions at once (see
+  // intakeWritesMax); single claims wait in their group, which then grows.
+  const intakeWrites = new ConcurrencyLimit(config.intakeWritesMax);
   const writeUnits = (units: IntakeUnit[]) =>
-    writeIntakeUnits(database, phiKeys, units, responseOfUnit);
+    intakeWrites.run(() => writeIntakeUnits(database, phiKeys, units, responseOfUnit));
   const intakeGroup = new IntakeGroup<IntakeUnit, UnitResult>(
     writeUnits,
     config.intakeGroupWindowMs,
     config.intakeGroupClaimsMax,
+    config.intakeWritesMax,
   );
   const writeUnit = async (unit: IntakeUnit) => (await writeUnits([unit]))[0]!;
   const cache = new PrincipalCache();

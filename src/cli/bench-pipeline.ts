@@ -50,7 +50,7 @@ const POLL_EVERY_MS = 100;
 const IN_FLIGHT_MAX = 512;
 const STEP_BATCH_SIZE = 500;
 /** Offered rates of part (b), claims/s; stepping stops at the first one not kept up with. */
-const STEP_RATES = [1_000, 2_000, 2_500, 3_000, 4_000, 6_000, 8_000];
+const STEP_RATES = [500, 1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 6_000, 8_000];
 /** Warm-up rounds before measuring: a batch and some single claims, each round drained. */
 const WARM_UP_BATCHES = 3;
 const WARM_UP_SINGLES = 50;

@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   RECONCILIATION_INTERVAL_MS: integer(1_000, 604_800_000, 3_600_000),
   INTAKE_GROUP_WINDOW_MS: integer(0, 100, 2),
   INTAKE_GROUP_CLAIMS_MAX: integer(1, 1_000, 256),
+  INTAKE_WRITES_MAX: integer(1, 64, 2),
   PHI_KEYS: phiKeyList.optional(),
   PHI_KEY_VERSION: integer(1, 9999, 1),
   PHI_INDEX_KEY: z
@@ -130,6 +131,13 @@ export interface Config {
   reconciliationIntervalMs: number;
   intakeGroupWindowMs: number;
   intakeGroupClaimsMax: number;
+  /**
+   * Intake transactions one API process runs at once (single-claim groups, batches, 837P files
+   * and FHIR claims together); the rest wait in the process. Each ends by appending to the
+   * ledger, whose lock serializes appenders until commit: more at once only queue there, ahead
+   * of the adjudication and sealing workers.
+   */
+  intakeWritesMax: number;
   /** AES-256-GCM keys for member PHI by version; the current version encrypts. */
   phiKeys: Map<number, Buffer>;
   phiKeyVersion: number;
@@ -214,6 +222,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     reconciliationIntervalMs: values.RECONCILIATION_INTERVAL_MS,
     intakeGroupWindowMs: values.INTAKE_GROUP_WINDOW_MS,
     intakeGroupClaimsMax: values.INTAKE_GROUP_CLAIMS_MAX,
+    intakeWritesMax: values.INTAKE_WRITES_MAX,
     phiKeys,
     phiKeyVersion: values.PHI_KEY_VERSION,
     phiIndexKey: Buffer.from(values.PHI_INDEX_KEY ?? DEV_PHI_INDEX_KEY, 'base64'),
