@@ -28,6 +28,42 @@ export interface ClaimSummary {
   ledgerEventId: string;
 }
 
+/** A claim's summary columns as SQL reads them (claimSummaryColumns). */
+export interface ClaimSummaryRow {
+  id: string;
+  status: string;
+  provider_org_id: string;
+  payer_org_id: string;
+  patient_control_number: string;
+  frequency_code: string;
+  original_claim_id: string | null;
+  total_charge_amount: string;
+  line_count: number;
+  submitted_at: Date;
+}
+
+/** The select list of a ClaimSummaryRow from the claims table under `alias`. */
+export function claimSummaryColumns(alias: string): string {
+  return `${alias}.id, ${alias}.status, ${alias}.provider_org_id, ${alias}.payer_org_id,
+          ${alias}.patient_control_number, ${alias}.frequency_code, ${alias}.original_claim_id,
+          ${alias}.total_charge_amount::text, ${alias}.line_count, ${alias}.submitted_at`;
+}
+
+export function claimSummaryOf(row: ClaimSummaryRow): Omit<ClaimSummary, 'ledgerEventId'> {
+  return {
+    id: row.id,
+    status: row.status,
+    providerId: row.provider_org_id,
+    payerId: row.payer_org_id,
+    patientControlNumber: row.patient_control_number,
+    frequencyCode: row.frequency_code,
+    originalClaimId: row.original_claim_id,
+    totalChargeAmount: row.total_charge_amount,
+    lineCount: row.line_count,
+    submittedAt: row.submitted_at.toISOString(),
+  };
+}
+
 /**
  * What became of one claim: stored; a duplicate of a claim already received (its summary is
  * that first claim's, as it stands now), so nothing was written; or rejected with its fields.
@@ -364,26 +400,13 @@ async function receivedClaims(
       ),
     ),
   ];
-  const { rows } = await db.query<{
-    id: string;
-    status: string;
-    provider_org_id: string;
-    payer_org_id: string;
-    patient_control_number: string;
-    frequency_code: string;
-    original_claim_id: string | null;
-    total_charge_amount: string;
-    line_count: number;
-    submitted_at: Date;
-    content_fingerprint: string;
-    ledger_event_id: string;
-  }>(
+  const { rows } = await db.query<
+    ClaimSummaryRow & { content_fingerprint: string; ledger_event_id: string }
+  >(
     // Each claim found looks up its event by the aggregate index (LATERAL … LIMIT 1): as a plain
     // join, with statistics lagging a load, the planner scanned the whole ledger in parallel for
     // every request group, which held single-claim intake's p99 at seconds.
-    `SELECT c.id, c.status, c.provider_org_id, c.payer_org_id, c.patient_control_number,
-            c.frequency_code, c.original_claim_id, c.total_charge_amount::text, c.line_count,
-            c.submitted_at, c.content_fingerprint, e.id AS ledger_event_id
+    `SELECT ${claimSummaryColumns('c')}, c.content_fingerprint, e.id AS ledger_event_id
        FROM claims c
        CROSS JOIN LATERAL (
          SELECT e.id FROM ledger_events e
@@ -396,19 +419,7 @@ async function receivedClaims(
   return new Map(
     rows.map((row) => [
       `${row.provider_org_id}\u0000${row.content_fingerprint}`,
-      {
-        id: row.id,
-        status: row.status,
-        providerId: row.provider_org_id,
-        payerId: row.payer_org_id,
-        patientControlNumber: row.patient_control_number,
-        frequencyCode: row.frequency_code,
-        originalClaimId: row.original_claim_id,
-        totalChargeAmount: row.total_charge_amount,
-        lineCount: row.line_count,
-        submittedAt: row.submitted_at.toISOString(),
-        ledgerEventId: row.ledger_event_id,
-      },
+      { ...claimSummaryOf(row), ledgerEventId: row.ledger_event_id },
     ]),
   );
 }

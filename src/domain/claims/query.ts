@@ -10,7 +10,12 @@ import type { AdjudicatedLine, AdjudicationTotals, DecisionRecord } from '../adj
 import { Forbidden, NotFound } from '../../infra/errors.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import type { Principal } from '../organizations.js';
-import type { ClaimSummary } from './intake.js';
+import {
+  type ClaimSummary,
+  type ClaimSummaryRow,
+  claimSummaryColumns,
+  claimSummaryOf,
+} from './intake.js';
 
 export const CLAIM_STATUSES = [
   'submitted',
@@ -121,17 +126,7 @@ function summaryOf(claim: Claim): Omit<ClaimSummary, 'ledgerEventId'> {
 }
 
 /** A claim as getClaim reads it: the row, its lines in order and its ledger events in seq order. */
-interface ClaimDetailRow {
-  id: string;
-  status: string;
-  provider_org_id: string;
-  payer_org_id: string;
-  patient_control_number: string;
-  frequency_code: string;
-  original_claim_id: string | null;
-  total_charge_amount: string;
-  line_count: number;
-  submitted_at: Date;
+interface ClaimDetailRow extends ClaimSummaryRow {
   place_of_service_code: string | null;
   member_ciphertext: string;
   patient_ciphertext: string | null;
@@ -153,9 +148,7 @@ interface ClaimDetailRow {
  * ("1", "1.5"), money with two decimals, dates as YYYY-MM-DD.
  */
 function claimDetailQuery(viewerColumn: ViewerColumn): string {
-  return `SELECT c.id, c.status, c.provider_org_id, c.payer_org_id, c.patient_control_number,
-                 c.frequency_code, c.original_claim_id, c.total_charge_amount::text, c.line_count,
-                 c.submitted_at, c.place_of_service_code, c.member_ciphertext, c.patient_ciphertext,
+  return `SELECT ${claimSummaryColumns('c')}, c.place_of_service_code, c.member_ciphertext, c.patient_ciphertext,
                  c.phi_key_version, c.payer_responsibility_code, c.prior_payers, COALESCE(c.diagnosis_codes, '{}') AS diagnosis_codes,
                  c.commitment_salt,
                  (SELECT json_agg(json_build_object(
@@ -199,16 +192,7 @@ export async function getClaim(
   const decision = await latestDecisionOf(database, id);
   const eventIds = claim.event_ids ?? [];
   return {
-    id: claim.id,
-    status: claim.status,
-    providerId: claim.provider_org_id,
-    payerId: claim.payer_org_id,
-    patientControlNumber: claim.patient_control_number,
-    frequencyCode: claim.frequency_code,
-    originalClaimId: claim.original_claim_id,
-    totalChargeAmount: claim.total_charge_amount,
-    lineCount: claim.line_count,
-    submittedAt: claim.submitted_at.toISOString(),
+    ...claimSummaryOf(claim),
     placeOfServiceCode: claim.place_of_service_code,
     member: JSON.parse(
       decryptPhi(phiKeys, { version: claim.phi_key_version, ciphertext: claim.member_ciphertext }),
