@@ -94,7 +94,7 @@ describe('text', () => {
 describe('isoDate', () => {
   const date = isoDate();
 
-  it.each([['1900-01-01'], ['2024-02-29'], ['2026-11-30'], ['2199-12-31']])(
+  it.each([['1900-01-01'], ['2000-02-29'], ['2024-02-29'], ['2026-11-30'], ['2199-12-31']])(
     'accepts %s',
     (value) => {
       expect(date.parse(value)).toBe(value);
@@ -106,6 +106,11 @@ describe('isoDate', () => {
     ['2026-02-29', 'is not a real calendar date'],
     ['2026-04-31', 'is not a real calendar date'],
     ['2026-13-01', 'is not a real calendar date'],
+    ['2026-00-10', 'is not a real calendar date'],
+    ['2026-12-00', 'is not a real calendar date'],
+    ['2026-12-32', 'is not a real calendar date'],
+    ['1900-02-29', 'is not a real calendar date'],
+    ['2100-02-29', 'is not a real calendar date'],
     ['0000-01-01', 'must be between 1900-01-01 and 2199-12-31'],
     ['1899-12-31', 'must be between 1900-01-01 and 2199-12-31'],
     ['2200-01-01', 'must be between 1900-01-01 and 2199-12-31'],
@@ -115,6 +120,32 @@ describe('isoDate', () => {
     ['2026-11-30T00:00:00Z', 'must be a date YYYY-MM-DD'],
   ])('refuses %s: %s', (value, message) => {
     expect(messagesOf(date, value)).toEqual([message]);
+  });
+});
+
+describe('isoDate against the platform calendar', () => {
+  // The oracle is the Date round trip the check used to be: a day exists if printing the
+  // instant it parses to gives the same day back.
+  const exists = (value: string) => {
+    const instant = new Date(`${value}T00:00:00.000Z`);
+    return !Number.isNaN(instant.getTime()) && instant.toISOString().startsWith(value);
+  };
+  const twoDigits = (n: number) => String(n).padStart(2, '0');
+
+  it('accepts exactly the days Date says exist, 1900-2199, months 00-13, days 00-32', () => {
+    const date = isoDate();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1900, max: 2199 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        (year, month, day) => {
+          const value = `${year}-${twoDigits(month)}-${twoDigits(day)}`;
+          expect(date.safeParse(value).success).toBe(exists(value));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 });
 
