@@ -37,6 +37,7 @@ interface ListedClaim {
   status: string;
   providerId: string;
   payerId: string;
+  patientControlNumber: string;
   submittedAt: string;
 }
 interface ClaimPage {
@@ -158,6 +159,16 @@ describe('the list filtered', () => {
     expect(ids(await list(provider, { status: 'submitted' }))).toEqual([third.id, first.id]);
     expect(ids(await list(provider, { status: 'paid' }))).toEqual([]);
     expect(ids(await list(provider))).toEqual([third.id, second.id, first.id]);
+  });
+
+  it('by patient control number, alone and with a status', async () => {
+    const { patientControlNumber } = third;
+    expect(ids(await list(provider, { patientControlNumber }))).toEqual([third.id]);
+    expect(ids(await list(provider, { patientControlNumber, status: 'submitted' }))).toEqual([
+      third.id,
+    ]);
+    expect(ids(await list(provider, { patientControlNumber, status: 'paid' }))).toEqual([]);
+    expect(ids(await list(provider, { patientControlNumber: 'PCN-NOT-SENT' }))).toEqual([]);
   });
 
   it('by submittedFrom (inclusive)', async () => {

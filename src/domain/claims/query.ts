@@ -2,7 +2,6 @@
 // anyone else's claim answers exactly like a missing one.
 import { cursorCodec, cursorKeyPart } from '../cursor.js';
 import { z } from 'zod';
-import type { Claim } from '../../generated/prisma/client.js';
 import type { Database } from '../../infra/db.js';
 import { formatAdjustments } from '../adjudication/engine.js';
 import { latestDecisionOf } from '../adjudication/index.js';
@@ -101,28 +100,6 @@ function viewerColumnOf(principal: Principal): ViewerColumn {
   if (principal.orgKind === 'provider') return 'provider_org_id';
   if (principal.orgKind === 'payer') return 'payer_org_id';
   throw new Forbidden('claims are visible to their provider and payer only');
-}
-
-function visibleTo(principal: Principal) {
-  return viewerColumnOf(principal) === 'provider_org_id'
-    ? { providerOrgId: principal.orgId }
-    : { payerOrgId: principal.orgId };
-}
-
-/** The claim as listed: no PHI, money as decimal strings. */
-function summaryOf(claim: Claim): Omit<ClaimSummary, 'ledgerEventId'> {
-  return {
-    id: claim.id,
-    status: claim.status,
-    providerId: claim.providerOrgId,
-    payerId: claim.payerOrgId,
-    patientControlNumber: claim.patientControlNumber,
-    frequencyCode: claim.frequencyCode,
-    originalClaimId: claim.originalClaimId,
-    totalChargeAmount: claim.totalChargeAmount.toFixed(2),
-    lineCount: claim.lineCount,
-    submittedAt: claim.submittedAt.toISOString(),
-  };
 }
 
 /** A claim as getClaim reads it: the row, its lines in order and its ledger events in seq order. */
@@ -255,30 +232,32 @@ export async function listClaims(
   filter: ClaimListFilter,
 ): Promise<{ claims: Omit<ClaimSummary, 'ledgerEventId'>[]; nextCursor: string | null }> {
   const after = pageCursor.decode(filter.cursor);
-  const rows = await database.prisma.claim.findMany({
-    where: {
-      ...visibleTo(principal),
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.patientControlNumber ? { patientControlNumber: filter.patientControlNumber } : {}),
-      submittedAt: {
-        ...(filter.submittedFrom ? { gte: filter.submittedFrom } : {}),
-        ...(filter.submittedTo ? { lt: filter.submittedTo } : {}),
-      },
-      ...(after
-        ? {
-            OR: [
-              { submittedAt: { lt: new Date(after.submittedAt) } },
-              { submittedAt: new Date(after.submittedAt), id: { lt: after.id } },
-            ],
-          }
-        : {}),
-    },
-    orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
-    take: filter.limit + 1,
-  });
+  const values: unknown[] = [principal.orgId];
+  /** The next parameter's placeholder, for `value`. */
+  const parameter = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const conditions = [`c.${viewerColumnOf(principal)} = $1`];
+  if (filter.status) conditions.push(`c.status = ${parameter(filter.status)}`);
+  if (filter.patientControlNumber) {
+    conditions.push(`c.patient_control_number = ${parameter(filter.patientControlNumber)}`);
+  }
+  if (filter.submittedFrom) conditions.push(`c.submitted_at >= ${parameter(filter.submittedFrom)}`);
+  if (filter.submittedTo) conditions.push(`c.submitted_at < ${parameter(filter.submittedTo)}`);
+  if (after) {
+    const submittedAt = parameter(new Date(after.submittedAt));
+    conditions.push(`(c.submitted_at, c.id) < (${submittedAt}, ${parameter(after.id)}::uuid)`);
+  }
+  const { rows } = await database.pool.query<ClaimSummaryRow>(
+    `SELECT ${claimSummaryColumns('c')} FROM claims c
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY c.submitted_at DESC, c.id DESC LIMIT ${parameter(filter.limit + 1)}`,
+    values,
+  );
   const page = pageCursor.page(rows, filter.limit, (row) => ({
-    submittedAt: row.submittedAt.toISOString(),
+    submittedAt: row.submitted_at.toISOString(),
     id: row.id,
   }));
-  return { claims: page.rows.map(summaryOf), nextCursor: page.nextCursor };
+  return { claims: page.rows.map(claimSummaryOf), nextCursor: page.nextCursor };
 }
