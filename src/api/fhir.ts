@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   type ClaimSummary,
   getClaim,
+  getClaimAndDecision,
   type IntakeGroup,
   type IntakeUnit,
   type UnitResult,
@@ -27,7 +28,6 @@ import { todayUtc } from '../domain/inquiries/schema.js';
 import { operationOutcomeOf } from '../interop/fhir/outcome.js';
 import { paymentReconciliationOf } from '../interop/fhir/payment-reconciliation.js';
 import { claimResponseOf, explanationOfBenefitOf } from '../interop/fhir/adjudication-out.js';
-import { latestDecisionOf } from '../domain/adjudication/index.js';
 import { isDecided } from '../domain/adjudication/types.js';
 import type { Principal } from '../domain/organizations.js';
 import { getBatch } from '../domain/settlement/index.js';
@@ -360,8 +360,8 @@ async function readClaimResponse(
   principal: Principal,
   claimId: string,
 ) {
-  const claim = await getClaim(database, phiKeys, principal, claimId);
-  return claimResponseOf(claimForFhirOf(claim), await latestDecisionOf(database, claimId));
+  const { claim, decision } = await getClaimAndDecision(database, phiKeys, principal, claimId);
+  return claimResponseOf(claimForFhirOf(claim), decision);
 }
 
 /** Only a decided claim has an explanation of benefits; a pended or undecided one answers 404. */
@@ -371,8 +371,7 @@ async function readExplanationOfBenefit(
   principal: Principal,
   claimId: string,
 ) {
-  const claim = await getClaim(database, phiKeys, principal, claimId);
-  const decision = await latestDecisionOf(database, claimId);
+  const { claim, decision } = await getClaimAndDecision(database, phiKeys, principal, claimId);
   if (!isDecided(decision)) {
     throw new DomainError(
       'no explanation of benefit: the claim is not decided yet',

@@ -11,7 +11,7 @@ export {
   type UnitResult,
   writeIntakeUnits,
 } from './intake.js';
-export { CLAIM_STATUSES, getClaim, listClaims } from './query.js';
+export { CLAIM_STATUSES, getClaim, getClaimAndDecision, listClaims } from './query.js';
 export { claimStats, claimStatsQuerySchema } from './stats.js';
 export {
   categoryOf,

@@ -160,6 +160,16 @@ export async function getClaim(
   principal: Principal,
   id: string,
 ): Promise<ClaimDetail> {
+  return (await getClaimAndDecision(database, phiKeys, principal, id)).claim;
+}
+
+/** The claim as getClaim gives it, with its latest decision's record (what FHIR maps). */
+export async function getClaimAndDecision(
+  database: Database,
+  phiKeys: PhiKeys,
+  principal: Principal,
+  id: string,
+): Promise<{ claim: ClaimDetail; decision: DecisionRecord | null }> {
   const { rows } = await database.pool.query<ClaimDetailRow>(
     claimDetailQuery(viewerColumnOf(principal)),
     [id, principal.orgId],
@@ -168,7 +178,7 @@ export async function getClaim(
   if (!claim) throw new NotFound('claim');
   const decision = await latestDecisionOf(database, id);
   const eventIds = claim.event_ids ?? [];
-  return {
+  const detail: ClaimDetail = {
     ...claimSummaryOf(claim),
     placeOfServiceCode: claim.place_of_service_code,
     member: JSON.parse(
@@ -197,6 +207,7 @@ export async function getClaim(
       createdAt: claim.event_times[index]!.toISOString(),
     })),
   };
+  return { claim: detail, decision };
 }
 
 function decisionViewOf(decision: DecisionRecord): ClaimDecisionView {
