@@ -118,6 +118,8 @@ export type ResponseOf = (
 };
 
 interface PreparedClaim {
+  /** claimKeyOf: what no two stored claims share (inKeyOrder). */
+  uniqueKey: string;
   /** In CLAIM_COLUMNS order. */
   row: ColumnValue[];
   /** In LINE_COLUMNS order. */
@@ -181,7 +183,7 @@ async function writeIntakeUnitsOnce(
       const errors = referenceProblems(providerOrgId, submission, references);
       if (errors.length > 0) return { status: 'rejected', errors };
       const fingerprint = fingerprints.get(entry)!;
-      const sameClaim = `${providerOrgId}\u0000${fingerprint}`;
+      const sameClaim = claimKeyOf(providerOrgId, fingerprint);
       const first = references.received.get(sameClaim) ?? firstInGroup.get(sameClaim);
       if (first) return { status: 'duplicate', claim: first };
       const claim = prepareClaim(phiKeys, entropy, providerOrgId, submission, {
@@ -211,7 +213,7 @@ async function writeIntakeUnitsOnce(
       return false;
     });
     const claims = toWrite.flatMap((entry) => entry.claims);
-    await insertClaims(client, claims);
+    await insertClaims(client, inKeyOrder(claims));
     await appendEvents(
       client,
       claims.map((claim) => claim.event),
@@ -230,6 +232,11 @@ async function writeIntakeUnitsOnce(
 /** The provider a claim is stored for: the one a clearinghouse named, else the submitter. */
 function providerOf(unit: IntakeUnit, entry: Extract<IntakeEntry, { submission: unknown }>) {
   return entry.providerOrgId ?? unit.providerOrgId;
+}
+
+/** One claim whoever sends it: its provider and content fingerprint (a unique index's key). */
+function claimKeyOf(providerOrgId: string, fingerprint: string): string {
+  return `${providerOrgId}\u0000${fingerprint}`;
 }
 
 function keyOf(unit: IntakeUnit): string {
@@ -418,7 +425,7 @@ async function receivedClaims(
   );
   return new Map(
     rows.map((row) => [
-      `${row.provider_org_id}\u0000${row.content_fingerprint}`,
+      claimKeyOf(row.provider_org_id, row.content_fingerprint),
       { ...claimSummaryOf(row), ledgerEventId: row.ledger_event_id },
     ]),
   );
@@ -514,6 +521,7 @@ function prepareClaim(
   };
   const memberIdIndex = blindIndex(phiKeys, claim.member.memberId);
   return {
+    uniqueKey: claimKeyOf(providerOrgId, fingerprint),
     summary,
     row: [
       id,
@@ -624,6 +632,18 @@ function columnsOf(rows: readonly (readonly ColumnValue[])[], width: number): Co
   const columns: ColumnValue[][] = Array.from({ length: width }, () => []);
   for (const row of rows) row.forEach((value, index) => columns[index]!.push(value));
   return columns;
+}
+
+/**
+ * The claims by provider and fingerprint, the key of the unique index a claim is written
+ * under. Two groups writing some of the same claims then meet on the first of them and one
+ * waits for the other; in request order, each could hold a claim the other waits for, and
+ * PostgreSQL would end one with a deadlock error instead of a duplicate.
+ */
+function inKeyOrder(claims: PreparedClaim[]): PreparedClaim[] {
+  return [...claims].sort((a, b) =>
+    a.uniqueKey < b.uniqueKey ? -1 : a.uniqueKey > b.uniqueKey ? 1 : 0,
+  );
 }
 
 /** Claims and their lines in one statement: one round trip, whatever the group's size. */
