@@ -9,7 +9,9 @@
 //
 // Replacements and voids reverse their original with reverseOriginal, which reads and writes the
 // database: the decisions made so far are written first and the in-memory state is read again
-// afterwards, so it stays exact (such a batch holds the ledger's append lock from that point).
+// afterwards, so it stays exact. Their events, and the reversals', wait in memory: every event of
+// the batch is appended at the end, in the order it was made, so the batch never waits for a row
+// while holding the ledger's lock (a batch that did deadlocked with one holding the accounts).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
@@ -51,7 +53,12 @@ import type {
   PayerRules,
   PriorAuthorization,
 } from './types.js';
-import { DecisionWrites, type AdjudicationOutcome } from './writes.js';
+import {
+  appendInOrder,
+  DecisionWrites,
+  type AdjudicationOutcome,
+  type EventsToAppend,
+} from './writes.js';
 
 /**
  * Claims decided between two turns of the event loop. Deciding 500 claims is ~50 ms of CPU; the
@@ -99,6 +106,7 @@ export async function adjudicateBatch(
     const state = await BatchState.lock(client, claims, contexts);
     const outcomes: BatchResult['outcomes'] = [];
     const ended = new Set<string>();
+    const events: EventsToAppend[] = [];
     let writes = new DecisionWrites();
     for (const [index, claim] of claims.entries()) {
       if (index > 0 && index % CLAIMS_PER_TURN === 0) await nextTurn();
@@ -108,12 +116,13 @@ export async function adjudicateBatch(
         continue;
       }
       if (claim.original_claim_id !== null) {
-        await state.write(client, writes);
+        events.push(await state.write(client, writes));
         writes = new DecisionWrites();
-        const reversal = await reverseOriginal(client, {
-          ...claim,
-          original_claim_id: claim.original_claim_id,
-        });
+        const reversal = await reverseOriginal(
+          client,
+          { ...claim, original_claim_id: claim.original_claim_id },
+          events,
+        );
         if (reversal.kind === 'already-ended') {
           const reason = `the original claim ${reversal.originalClaimId} is already ${reversal.originalStatus}`;
           const pend: AdjudicationResult = { outcome: 'pend', pendReasons: [reason] };
@@ -139,7 +148,8 @@ export async function adjudicateBatch(
         outcome: writes.addDecision(claim, result, versions, 'auto'),
       });
     }
-    await state.write(client, writes);
+    events.push(await state.write(client, writes));
+    await appendInOrder(client, events);
     return { outcomes };
   });
 }
@@ -406,8 +416,8 @@ class BatchState {
     }
   }
 
-  /** Stores what the decisions so far changed, then the decisions themselves (events last). */
-  async write(client: pg.PoolClient, writes: DecisionWrites): Promise<void> {
+  /** Stores what the decisions so far changed, then the decisions; gives back their events. */
+  async write(client: pg.PoolClient, writes: DecisionWrites): Promise<EventsToAppend> {
     const changed = (level: Map<string, Accumulators>, dirty: Set<string>) =>
       [...dirty].sort().map((text) => {
         const [ownerRowId, planId, planYear] = text.split('|') as [string, string, string];
@@ -419,7 +429,7 @@ class BatchState {
     this.dirtyFamily = new Set();
     this.dirtyMember = new Set();
     this.unitsDrawn = [];
-    await writes.write(client);
+    return writes.writeAllButEvents(client);
   }
 }
 

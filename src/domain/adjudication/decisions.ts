@@ -1,14 +1,14 @@
 // A claim's decisions as others read them: the latest decision row (pended or decided), which
 // the FHIR ClaimResponse and ExplanationOfBenefit are written from.
-import type { Database } from '../../infra/db.js';
+import type { Queryable } from '../../infra/db.js';
 import type { AdjudicationResult, DecisionRecord } from './types.js';
 
 /** The claim's latest decision (pended or decided), or null while it has none. */
 export async function latestDecisionOf(
-  database: Database,
+  db: Queryable,
   claimId: string,
 ): Promise<DecisionRecord | null> {
-  const { rows } = await database.pool.query<{
+  const { rows } = await db.query<{
     id: string;
     decided_at: Date;
     decided_by: string;

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
-import { appendEvents } from '../../ledger/append.js';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/index.js';
 import { findClaimPatient, returnToFamily } from './family.js';
 import type { ClaimRow } from './stored-claim.js';
+import { latestDecisionOf } from './decisions.js';
 import type { AdjudicationResult } from './types.js';
+import type { EventsToAppend } from './writes.js';
 import { moveAuthorizationUnits } from '../payers/index.js';
 
 export type Reversal =
@@ -20,10 +21,14 @@ export type Reversal =
 
 const ENDED_STATUSES = ['voided', 'replaced'];
 
-/** Reverses the original of a replacement or void claim, inside the caller's transaction. */
+/**
+ * Reverses the original of a replacement or void claim, inside the caller's transaction. Its
+ * ClaimReversed event goes to `events`, for the caller to append last with the others.
+ */
 export async function reverseOriginal(
   client: pg.PoolClient,
   claim: ClaimRow & { frequency_code: string; original_claim_id: string },
+  events: EventsToAppend[],
 ): Promise<Reversal> {
   const { rows } = await client.query<{
     status: string;
@@ -39,7 +44,7 @@ export async function reverseOriginal(
   }
   const newStatus = claim.frequency_code === '8' ? 'voided' : 'replaced';
   await client.query('UPDATE claims SET status = $2 WHERE id = $1', [originalClaimId, newStatus]);
-  const decision = await latestDecision(client, originalClaimId);
+  const decision = (await latestDecisionOf(client, originalClaimId))?.result;
   const returned =
     decision?.outcome === 'decided'
       ? await giveBack(client, { payer_org_id: claim.payer_org_id, ...original }, decision)
@@ -56,9 +61,9 @@ export async function reverseOriginal(
     createdAt: reversedAt,
     postings: claimDecisionPostings(claim.provider_org_id, claim.payer_org_id, paid, patient, -1),
   });
-  await appendEvents(
-    client,
-    [
+  events.push({
+    createdAt: reversedAt,
+    events: [
       {
         id: eventId,
         type: 'ClaimReversed',
@@ -75,22 +80,10 @@ export async function reverseOriginal(
         partyOrgIds: [claim.provider_org_id, claim.payer_org_id],
       },
     ],
-    reversedAt,
-  );
+  });
   return returned
     ? { kind: 'reversed', originalClaimId, recoupmentAmount: paid }
     : { kind: 'nothing-to-reverse', originalClaimId };
-}
-
-async function latestDecision(
-  client: pg.PoolClient,
-  claimId: string,
-): Promise<AdjudicationResult | undefined> {
-  const { rows } = await client.query<{ result: AdjudicationResult }>(
-    'SELECT result FROM claim_decisions WHERE claim_id = $1 ORDER BY decided_at DESC LIMIT 1',
-    [claimId],
-  );
-  return rows[0]?.result;
 }
 
 /**

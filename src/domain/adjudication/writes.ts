@@ -114,6 +114,16 @@ export class DecisionWrites {
 
   /** Writes everything gathered; the events last (appendEvents holds the ledger's lock). */
   async write(client: pg.PoolClient): Promise<void> {
+    await appendInOrder(client, [await this.writeAllButEvents(client)]);
+  }
+
+  /**
+   * Writes everything gathered but the events, and gives those back to be appended at the end
+   * of the transaction (appendInOrder): a transaction that appended mid-way would hold the
+   * ledger's lock while it waits for other rows, and one holding those rows could be waiting for
+   * the ledger.
+   */
+  async writeAllButEvents(client: pg.PoolClient): Promise<EventsToAppend> {
     if (this.decisions.length > 0) {
       // One JSON document rather than an array per column: the results are JSON already, and
       // a text[] of them would be escaped character by character on the way out.
@@ -136,8 +146,22 @@ export class DecisionWrites {
       );
     }
     await postJournalEntries(client, this.journal);
-    await appendEvents(client, this.events, this.decidedAt);
+    return { events: this.events, createdAt: this.decidedAt };
   }
+}
+
+/** Events made at one instant, waiting for the end of their transaction. */
+export interface EventsToAppend {
+  events: NewEvent[];
+  createdAt: Date;
+}
+
+/** Appends each group of events in turn, in the order they were made: the transaction's last statements. */
+export async function appendInOrder(
+  client: pg.PoolClient,
+  groups: EventsToAppend[],
+): Promise<void> {
+  for (const { events, createdAt } of groups) await appendEvents(client, events, createdAt);
 }
 
 function decisionPayload(

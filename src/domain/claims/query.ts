@@ -176,7 +176,7 @@ export async function getClaimAndDecision(
   );
   const claim = rows[0];
   if (!claim) throw new NotFound('claim');
-  const decision = await latestDecisionOf(database, id);
+  const decision = await latestDecisionOf(database.pool, id);
   const eventIds = claim.event_ids ?? [];
   const detail: ClaimDetail = {
     ...claimSummaryOf(claim),
