@@ -1,5 +1,5 @@
 // Adjudication of stored claims on real PostgreSQL and Redis: decisions, accumulators under
-// concurrency, pending and manual review, and the worker's sweep.
+// concurrency, pending and manual review, the worker's sweep, and the lock order of a batch.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,8 +7,10 @@ import {
   type RecordedFailure,
 } from '../../src/domain/adjudication/failures.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
+import { adjudicateBatch } from '../../src/domain/adjudication/batch.js';
 import { adjudicateSubmitted } from '../../src/domain/adjudication/sweep.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
+import { appendEvents } from '../../src/ledger/append.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { openRedis } from '../../src/infra/redis.js';
@@ -28,6 +30,9 @@ import {
   insertPayerRules,
   insertPlan,
 } from '../support/payer.js';
+import { syntheticEvent } from '../support/ledger.js';
+import { createParties, paidClaim, type Parties } from '../support/settlement.js';
+import { waitFor } from '../support/wait.js';
 
 let environment: TestEnvironment;
 let app: ReturnType<typeof testApp>;
@@ -515,5 +520,97 @@ describe('the journal', () => {
       .get('/v1/balances?asOfHeight=999999')
       .set(bearer(finance.key));
     expect(missing.status).toBe(404);
+  });
+});
+
+// Lock order of batched adjudication: a batch appends all its ledger events last, so it never
+// waits for a row while holding the ledger's lock. A batch that decided a claim and then met a
+// replacement used to append the first decision's event before reversing the original; if
+// another transaction (settlement, say) held the original claim's row and appended in turn,
+// each waited for the other and PostgreSQL ended one of them with "deadlock detected".
+async function submitAs(parties: Parties, body: Record<string, unknown>): Promise<string> {
+  const response = await request(app).post('/v1/claims').set(bearer(parties.biller)).send(body);
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body.id as string;
+}
+
+/** A claim of M-PAID (createParties' standard payer) on its own service date. */
+function claimOfPaidMember(
+  parties: Parties,
+  serviceDate: string,
+  extra: Record<string, unknown> = {},
+) {
+  const claim = validClaim(parties.payerId);
+  return {
+    ...claim,
+    member: { ...claim.member, memberId: 'M-PAID' },
+    serviceLines: [{ procedureCode: '99213', units: 1, chargeAmount: '125.00', serviceDate }],
+    ...extra,
+  };
+}
+
+describe('a batch with a replacement', () => {
+  let parties: Parties;
+
+  beforeAll(async () => {
+    parties = await createParties(environment);
+  });
+
+  it('holds no ledger lock while it waits for the original claim, so the holder of that claim appends and commits', async () => {
+    const original = await paidClaim(environment, app, parties);
+    expect(original.status).toBe('paid');
+    const first = await submitAs(parties, claimOfPaidMember(parties, '2026-06-01'));
+    const replacement = await submitAs(
+      parties,
+      claimOfPaidMember(parties, '2026-06-02', {
+        frequencyCode: '7',
+        originalClaimId: original.id,
+      }),
+    );
+
+    // The holder takes the original's row, as settling it would, before the batch reaches it.
+    const holder = await environment.database.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM claims WHERE id = $1 FOR UPDATE', [original.id]);
+      const batch = adjudicateBatch(environment.database, { claimsMax: 10 });
+      const waiting = await waitFor(
+        async () =>
+          (
+            await environment.database.pool.query<{ query: string }>(
+              `SELECT query FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          ).rows,
+        (rows) => rows.length > 0,
+      );
+      // The batch decided the first claim and now waits for the original's row.
+      expect(waiting.map((row) => row.query)).toEqual([
+        expect.stringContaining('FROM claims WHERE id = $1 FOR UPDATE'),
+      ]);
+      // The holder appends, as settlement does last; it would wait for a ledger lock the batch
+      // held, and the batch for it.
+      await appendEvents(holder, [syntheticEvent(1, parties.payerId)]);
+      await holder.query('COMMIT');
+      const result = await batch;
+      const ours = result.outcomes.filter(({ claimId }) => [first, replacement].includes(claimId));
+      expect(ours.map(({ claimId }) => claimId)).toEqual([first, replacement]);
+      expect(ours.map(({ outcome }) => outcome.status)).toEqual(['paid', 'paid']);
+    } finally {
+      holder.release();
+    }
+
+    // The batch's events follow the holder's, in the order the batch made them.
+    const { rows } = await environment.database.pool.query<{ type: string; aggregate_id: string }>(
+      `SELECT type, aggregate_id FROM ledger_events
+        WHERE seq > (SELECT seq FROM ledger_events WHERE type = 'TestEvent')
+          AND aggregate_id = ANY($1) ORDER BY seq`,
+      [[first, original.id, replacement]],
+    );
+    expect(rows).toEqual([
+      { type: 'ClaimAdjudicated', aggregate_id: first },
+      { type: 'ClaimReversed', aggregate_id: original.id },
+      { type: 'ClaimAdjudicated', aggregate_id: replacement },
+    ]);
   });
 });
