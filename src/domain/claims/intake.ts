@@ -214,16 +214,17 @@ async function writeIntakeUnitsOnce(
     });
     const claims = toWrite.flatMap((entry) => entry.claims);
     await insertClaims(client, inKeyOrder(claims));
-    await appendEvents(
-      client,
-      claims.map((claim) => claim.event),
-      submittedAt,
-    );
     for (const { unitIndex } of toWrite) {
       const result = unitResults[unitIndex];
       const recordWith = units[unitIndex]!.recordWith;
       if (recordWith && result?.kind === 'written') await recordWith(client, result.outcomes);
     }
+    // Last: from here to commit this transaction holds the ledger's lock and waits for nothing.
+    await appendEvents(
+      client,
+      claims.map((claim) => claim.event),
+      submittedAt,
+    );
     return unitResults;
   });
   return replayFollowers(database, units, results);
