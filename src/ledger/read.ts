@@ -59,10 +59,18 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
+/**
+ * A timestamptz column as ISO 8601 UTC with milliseconds, spelled by PostgreSQL as
+ * Date#toISOString spells it (cheaper than parsing Dates to print them again).
+ */
+export function isoMillisecondsOf(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 // Envelope columns as the text the envelope holds: seq as a decimal string and created_at
-// in ISO 8601 UTC with milliseconds, formatted by PostgreSQL (cheaper than parsing Dates).
+// in ISO 8601 UTC with milliseconds.
 const ENVELOPE_COLUMNS = `seq::text, id::text, type, aggregate_id, actor_org_id::text,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), payload_hash`;
+  ${isoMillisecondsOf('created_at')}, payload_hash`;
 
 type EnvelopeRow = [string, string, string, string, string, string, string];
 

@@ -3,6 +3,7 @@
 import { cursorCodec, cursorKeyPart } from '../cursor.js';
 import { z } from 'zod';
 import type { Database } from '../../infra/db.js';
+import { isoMillisecondsOf } from '../../ledger/read.js';
 import { formatAdjustments } from '../adjudication/engine.js';
 import { latestDecisionOf } from '../adjudication/index.js';
 import type { AdjudicatedLine, AdjudicationTotals, DecisionRecord } from '../adjudication/types.js';
@@ -113,41 +114,41 @@ interface ClaimDetailRow extends ClaimSummaryRow {
   diagnosis_codes: string[];
   commitment_salt: string;
   lines: ClaimDetail['serviceLines'];
-  event_ids: string[];
-  event_seqs: string[];
-  event_types: string[];
-  event_times: Date[];
+  /** Null when the claim has none (it always has its ClaimSubmitted). */
+  events: ClaimDetail['events'] | null;
 }
 
 /**
  * The claim, its lines and its events in one statement (a claim status poll is the API's most
- * frequent read). Lines come as JSON in the answer's own spelling: units without trailing zeros
- * ("1", "1.5"), money with two decimals, dates as YYYY-MM-DD.
+ * frequent read). Lines and events come as JSON in the answer's own spelling: units without
+ * trailing zeros ("1", "1.5"), money with two decimals, dates as YYYY-MM-DD, seqs as decimal
+ * text, times as toISOString writes them.
  */
 function claimDetailQuery(viewerColumn: ViewerColumn): string {
-  return `SELECT ${claimSummaryColumns('c')}, c.place_of_service_code, c.member_ciphertext, c.patient_ciphertext,
-                 c.phi_key_version, c.payer_responsibility_code, c.prior_payers, COALESCE(c.diagnosis_codes, '{}') AS diagnosis_codes,
+  return `SELECT ${claimSummaryColumns('c')}, c.place_of_service_code, c.member_ciphertext,
+                 c.patient_ciphertext, c.phi_key_version, c.payer_responsibility_code,
+                 c.prior_payers, COALESCE(c.diagnosis_codes, '{}') AS diagnosis_codes,
                  c.commitment_salt,
                  (SELECT json_agg(json_build_object(
                            'lineNumber', l.line_number, 'procedureCode', l.procedure_code,
-                           'modifiers', COALESCE(l.modifiers, '{}'), 'units', trim_scale(l.units)::text,
+                           'modifiers', COALESCE(l.modifiers, '{}'),
+                           'units', trim_scale(l.units)::text,
                            'chargeAmount', l.charge_amount::text,
                            'serviceDate', to_char(l.service_date, 'YYYY-MM-DD'),
                            'serviceDateTo', to_char(l.service_date_to, 'YYYY-MM-DD'),
                            'placeOfServiceCode', l.place_of_service_code,
                            'lineControlNumber', l.line_control_number, 'unitType', l.unit_type,
-                           'diagnosisPointers', COALESCE(l.diagnosis_pointers, '{}')) ORDER BY l.line_number)
+                           'diagnosisPointers', COALESCE(l.diagnosis_pointers, '{}'))
+                         ORDER BY l.line_number)
                     FROM claim_lines l WHERE l.claim_id = c.id) AS lines,
-                 e.ids AS event_ids, e.seqs AS event_seqs, e.types AS event_types,
-                 e.times AS event_times
+                 (SELECT json_agg(json_build_object(
+                           'id', e.id, 'seq', e.seq::text, 'type', e.type,
+                           'createdAt', ${isoMillisecondsOf('e.created_at')})
+                         ORDER BY e.seq)
+                    FROM (SELECT id, seq, type, created_at FROM ledger_events
+                           WHERE aggregate_id = c.id::text
+                           ORDER BY seq LIMIT ${CLAIM_EVENTS_MAX}) e) AS events
             FROM claims c
-            CROSS JOIN LATERAL (
-              SELECT array_agg(e.id ORDER BY e.seq) AS ids, array_agg(e.seq::text ORDER BY e.seq) AS seqs,
-                     array_agg(e.type ORDER BY e.seq) AS types,
-                     array_agg(e.created_at ORDER BY e.seq) AS times
-                FROM (SELECT id, seq, type, created_at FROM ledger_events
-                       WHERE aggregate_id = c.id::text ORDER BY seq LIMIT ${CLAIM_EVENTS_MAX}) e
-            ) e
            WHERE c.id = $1 AND c.${viewerColumn} = $2`;
 }
 
@@ -177,7 +178,6 @@ export async function getClaimAndDecision(
   const claim = rows[0];
   if (!claim) throw new NotFound('claim');
   const decision = await latestDecisionOf(database.pool, id);
-  const eventIds = claim.event_ids ?? [];
   const detail: ClaimDetail = {
     ...claimSummaryOf(claim),
     placeOfServiceCode: claim.place_of_service_code,
@@ -200,12 +200,7 @@ export async function getClaimAndDecision(
     serviceLines: claim.lines,
     commitment: { salt: claim.commitment_salt },
     decision: decision && decisionViewOf(decision),
-    events: eventIds.map((eventId, index) => ({
-      id: eventId,
-      seq: claim.event_seqs[index]!,
-      type: claim.event_types[index]!,
-      createdAt: claim.event_times[index]!.toISOString(),
-    })),
+    events: claim.events ?? [],
   };
   return { claim: detail, decision };
 }
