@@ -394,6 +394,26 @@ async function loadReferences(
   };
 }
 
+/**
+ * Claims of providers $1 stored with one of the fingerprints $2, not voided or replaced: the
+ * duplicate look-up, answered from the partial unique index on (provider, fingerprint). The
+ * fingerprints are bound as char(64)[], the column's type: as text[] PostgreSQL compared
+ * content_fingerprint::text, the index could not serve that, and every request group read all
+ * of the provider's claims (a parallel scan of 200,000 claims: 728 ms, growing with history).
+ * Each claim found looks up its event by the aggregate index (LATERAL … LIMIT 1): as a plain
+ * join, with statistics lagging a load, the planner scanned the whole ledger in parallel for
+ * every request group, which held single-claim intake's p99 at seconds.
+ */
+export const RECEIVED_CLAIMS_SQL = `
+  SELECT ${claimSummaryColumns('c')}, c.content_fingerprint, e.id AS ledger_event_id
+    FROM claims c
+    CROSS JOIN LATERAL (
+      SELECT e.id FROM ledger_events e
+       WHERE e.aggregate_id = c.id::text AND e.type = 'ClaimSubmitted' LIMIT 1
+    ) e
+   WHERE c.provider_org_id = ANY($1::uuid[]) AND c.content_fingerprint = ANY($2::char(64)[])
+     AND c.status NOT IN ('voided', 'replaced')`;
+
 /** Claims of these providers already stored with one of these fingerprints. */
 async function receivedClaims(
   db: Queryable,
@@ -410,20 +430,7 @@ async function receivedClaims(
   ];
   const { rows } = await db.query<
     ClaimSummaryRow & { content_fingerprint: string; ledger_event_id: string }
-  >(
-    // Each claim found looks up its event by the aggregate index (LATERAL … LIMIT 1): as a plain
-    // join, with statistics lagging a load, the planner scanned the whole ledger in parallel for
-    // every request group, which held single-claim intake's p99 at seconds.
-    `SELECT ${claimSummaryColumns('c')}, c.content_fingerprint, e.id AS ledger_event_id
-       FROM claims c
-       CROSS JOIN LATERAL (
-         SELECT e.id FROM ledger_events e
-          WHERE e.aggregate_id = c.id::text AND e.type = 'ClaimSubmitted' LIMIT 1
-       ) e
-      WHERE c.provider_org_id = ANY($1::uuid[]) AND c.content_fingerprint = ANY($2::text[])
-        AND c.status NOT IN ('voided', 'replaced')`,
-    [providerOrgIds, [...new Set(fingerprints.values())]],
-  );
+  >(RECEIVED_CLAIMS_SQL, [providerOrgIds, [...new Set(fingerprints.values())]]);
   return new Map(
     rows.map((row) => [
       claimKeyOf(row.provider_org_id, row.content_fingerprint),
