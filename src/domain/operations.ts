@@ -22,9 +22,13 @@ export function readOperationalCounts(database: Database): Promise<OperationalCo
     database.pool,
     async (client) => {
       await client.query(`SET LOCAL statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
-      // An index-only scan of claims_status_idx: no claim row is read.
+      // Index-only scans, no claim row read: claims_status_idx holds every status but
+      // submitted (so that adjudication's pick has only the ordered queue index to use),
+      // claims_submitted_queue_idx the submitted claims.
       const claims = await client.query<{ status: string; count: string }>(
-        'SELECT status, count(*) AS count FROM claims GROUP BY status',
+        `SELECT status, count(*) AS count FROM claims WHERE status <> 'submitted' GROUP BY status
+         UNION ALL
+         SELECT 'submitted', count(*) FROM claims WHERE status = 'submitted'`,
       );
       const head = await readHead(client);
       const unsealedEvents = await countUnsealedEvents(client, head);

@@ -395,42 +395,49 @@ async function loadReferences(
 }
 
 /**
- * Claims of providers $1 stored with one of the fingerprints $2, not voided or replaced: the
- * duplicate look-up, answered from the partial unique index on (provider, fingerprint). The
- * fingerprints are bound as char(64)[], the column's type: as text[] PostgreSQL compared
- * content_fingerprint::text, the index could not serve that, and every request group read all
- * of the provider's claims (a parallel scan of 200,000 claims: 728 ms, growing with history).
- * Each claim found looks up its event by the aggregate index (LATERAL … LIMIT 1): as a plain
- * join, with statistics lagging a load, the planner scanned the whole ledger in parallel for
- * every request group, which held single-claim intake's p99 at seconds.
+ * The duplicate look-up: for each (provider $1[i], fingerprint $2[i]), the claim stored with it
+ * and not voided or replaced, with its ClaimSubmitted event. Each pair is one probe of the
+ * partial unique index on (provider, fingerprint), whatever the statistics say. As one
+ * `provider = ANY(…) AND fingerprint = ANY(…)` filter the plan depended on them: with the
+ * fingerprints bound as text[] no index could serve the comparison (content_fingerprint::text),
+ * and with statistics lagging a load (a provider estimated at 497 claims that had 100,000) the
+ * planner read every claim of the provider and filtered; either way each request group cost
+ * 150-700 ms of PostgreSQL CPU, growing with history. The event is found by the aggregate index
+ * (LATERAL … LIMIT 1): as a plain join the planner once scanned the whole ledger.
  */
 export const RECEIVED_CLAIMS_SQL = `
   SELECT ${claimSummaryColumns('c')}, c.content_fingerprint, e.id AS ledger_event_id
-    FROM claims c
+    FROM unnest($1::uuid[], $2::char(64)[]) AS k(provider_org_id, content_fingerprint)
+    JOIN claims c
+      ON c.provider_org_id = k.provider_org_id AND c.content_fingerprint = k.content_fingerprint
+     AND c.status NOT IN ('voided', 'replaced')
     CROSS JOIN LATERAL (
       SELECT e.id FROM ledger_events e
        WHERE e.aggregate_id = c.id::text AND e.type = 'ClaimSubmitted' LIMIT 1
-    ) e
-   WHERE c.provider_org_id = ANY($1::uuid[]) AND c.content_fingerprint = ANY($2::char(64)[])
-     AND c.status NOT IN ('voided', 'replaced')`;
+    ) e`;
 
-/** Claims of these providers already stored with one of these fingerprints. */
+/** Claims already stored with the provider and fingerprint of one of these entries. */
 async function receivedClaims(
   db: Queryable,
   units: IntakeUnit[],
   fingerprints: Map<IntakeEntry, string>,
 ): Promise<Map<string, ClaimSummary>> {
-  if (fingerprints.size === 0) return new Map();
-  const providerOrgIds = [
-    ...new Set(
-      units.flatMap((unit) =>
-        unit.entries.flatMap((entry) => ('submission' in entry ? [providerOf(unit, entry)] : [])),
-      ),
-    ),
-  ];
+  const pairs = new Map<string, [providerOrgId: string, fingerprint: string]>();
+  for (const unit of units) {
+    for (const entry of unit.entries) {
+      const fingerprint = fingerprints.get(entry);
+      if (fingerprint === undefined || !('submission' in entry)) continue;
+      const providerOrgId = providerOf(unit, entry);
+      pairs.set(claimKeyOf(providerOrgId, fingerprint), [providerOrgId, fingerprint]);
+    }
+  }
+  if (pairs.size === 0) return new Map();
   const { rows } = await db.query<
     ClaimSummaryRow & { content_fingerprint: string; ledger_event_id: string }
-  >(RECEIVED_CLAIMS_SQL, [providerOrgIds, [...new Set(fingerprints.values())]]);
+  >(RECEIVED_CLAIMS_SQL, [
+    [...pairs.values()].map(([providerOrgId]) => providerOrgId),
+    [...pairs.values()].map(([, fingerprint]) => fingerprint),
+  ]);
   return new Map(
     rows.map((row) => [
       claimKeyOf(row.provider_org_id, row.content_fingerprint),
