@@ -28,6 +28,12 @@ export function openDatabase(databaseUrl: string, poolSize: number): Database {
     connectionString: databaseUrl,
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // No JIT: the engine's statements are short, and compiling only costs them. PostgreSQL
+    // compiles a statement whose estimated cost passes jit_above_cost, and estimates run high
+    // while a load outruns the statistics: intake's duplicate look-up, milliseconds of work,
+    // was compiled with inlining and optimization and took 150-330 ms (auto_explain, pipeline
+    // bench), and settlement's reads the same.
+    options: '-c jit=off',
   });
   // An idle client's error (e.g. the server restarting) must not crash the process.
   pool.on('error', () => undefined);
