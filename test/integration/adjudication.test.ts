@@ -1,5 +1,6 @@
 // Adjudication of stored claims on real PostgreSQL and Redis: decisions, accumulators under
 // concurrency, pending and manual review, the worker's sweep, and the lock order of a batch.
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,7 +8,11 @@ import {
   type RecordedFailure,
 } from '../../src/domain/adjudication/failures.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
-import { adjudicateBatch, SUBMITTED_CLAIMS_PICK } from '../../src/domain/adjudication/batch.js';
+import {
+  adjudicateBatch,
+  CLAIM_LINES_SQL,
+  SUBMITTED_CLAIMS_PICK,
+} from '../../src/domain/adjudication/batch.js';
 import { adjudicateSubmitted } from '../../src/domain/adjudication/sweep.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
 import { appendEvents } from '../../src/ledger/append.js';
@@ -496,6 +501,21 @@ describe("the sweep's pick of submitted claims", () => {
         'claims_submitted_queue_idx',
       ]);
     }
+  });
+});
+
+describe("a batch's read of its claims' lines", () => {
+  // As claim_id = ANY(…) the planner, with statistics lagging a load, read all of claim_lines
+  // and sorted it for every batch. Each claim's lines are one probe of the primary key.
+  it('probes the primary key once a claim', async () => {
+    const claimIds = [randomUUID(), randomUUID()];
+    const plan = await planOf(environment, CLAIM_LINES_SQL, [claimIds], ['claim_lines']);
+    const nodes = nodesOf(plan);
+    expect(
+      nodes
+        .filter((node) => node['Index Name'])
+        .map((node) => [node['Index Name'], node['Index Cond']]),
+    ).toEqual([['claim_lines_pkey', '(claim_id = k.claim_id)']]);
   });
 });
 

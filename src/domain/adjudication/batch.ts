@@ -274,17 +274,26 @@ async function readContexts(
   return contexts;
 }
 
+/**
+ * The lines of claims $1, each claim's in line order: one probe of the primary key a claim. As
+ * `claim_id = ANY($1)` the planner, with statistics lagging a load, read the whole of
+ * claim_lines in parallel and sorted it for every batch (24 ms a batch on average over a
+ * pipeline bench, growing with history; pg_stat_statements and auto_explain).
+ */
+export const CLAIM_LINES_SQL = `
+  SELECT k.claim_id, l.line_number, l.procedure_code, l.modifiers, l.units::text AS units,
+         l.charge_amount::text AS charge_amount, l.service_date::text AS service_date,
+         l.service_date_to::text AS service_date_to, l.unit_type
+    FROM unnest($1::uuid[]) AS k(claim_id)
+    CROSS JOIN LATERAL (
+      SELECT * FROM claim_lines l WHERE l.claim_id = k.claim_id ORDER BY l.line_number
+    ) l`;
+
 async function readLinesOf(
   client: pg.PoolClient,
   claimIds: string[],
 ): Promise<Map<string, LineRow[]>> {
-  const { rows } = await client.query<LineRow & { claim_id: string }>(
-    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
-            charge_amount::text AS charge_amount, service_date::text AS service_date,
-            service_date_to::text AS service_date_to, unit_type
-       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
-    [claimIds],
-  );
+  const { rows } = await client.query<LineRow & { claim_id: string }>(CLAIM_LINES_SQL, [claimIds]);
   const byClaim = new Map<string, LineRow[]>();
   for (const { claim_id: claimId, ...line } of rows) {
     byClaim.set(claimId, [...(byClaim.get(claimId) ?? []), line]);
