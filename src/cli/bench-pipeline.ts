@@ -19,7 +19,7 @@ import { obliterateQueues } from '../infra/queues.js';
 import { openRedis } from '../infra/redis.js';
 import { demoClaim } from './demo.js';
 import {
-  BENCH_MEMBERS,
+  benchMembersFor,
   benchParties,
   ceilingsNote,
   claimant,
@@ -79,18 +79,31 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
   const children: ChildProcess[] = [];
   try {
-    const { payer, key } = await benchParties(database, config);
+    // Members enough that no claim of the longest run repeats a service (every step run).
+    const claimsMax =
+      WARM_UP_BATCHES * (STEP_BATCH_SIZE + WARM_UP_SINGLES) +
+      Math.round(options.rate * options.seconds) +
+      STEP_RATES.reduce((sum, rate) => sum + rate * options.seconds, 0);
+    const members = benchMembersFor(claimsMax);
+    const setUpStarted = performance.now();
+    const { payer, key } = await benchParties(database, config, members);
     children.push(await startApi(databaseUrl, port, { QUEUE_PREFIX: queuePrefix }));
     children.push(startWorkers(databaseUrl, queuePrefix));
     console.log(
       `pipeline (API and workers in separate processes; adjudication every ${config.adjudicationIntervalMs} ms, ` +
-        `sealing every ${config.sealIntervalMs} ms; ${BENCH_MEMBERS} members)`,
+        `sealing every ${config.sealIntervalMs} ms; ${members} members, enrolled in ` +
+        `${((performance.now() - setUpStarted) / 1000).toFixed(0)} s)`,
     );
     const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT_MAX });
     let claimIndex = 0;
     const nextClaim = (prefix: string) => {
       const index = claimIndex++;
-      return demoClaim(payer.id, `${prefix}-${index}`, ['125.00', '48.50'], ...claimant(index));
+      return demoClaim(
+        payer.id,
+        `${prefix}-${index}`,
+        ['125.00', '48.50'],
+        ...claimant(index, members),
+      );
     };
 
     // Before measuring: claims through every stage once, so that neither the workers' start
@@ -120,6 +133,10 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     const partStart = await databaseNow(database);
     const intakeLatencies: number[] = [];
     const visibleLatencies: number[] = [];
+    // Where a polled claim's wait goes: after its submission was answered, until a read saw it
+    // decided; and how long each read took (a read answered late delays what it sees).
+    const answeredToVisible: number[] = [];
+    const pollReads: number[] = [];
     const backlogs: Backlog[] = [];
     let inFlightMax = 0;
     let inFlight = 0;
@@ -151,8 +168,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
           if (index % POLL_ONE_IN === 0) {
             const claimId = (JSON.parse(result.body) as { id: string }).id;
             polls.push(
-              pollDecision(agent, port, key, claimId).then((visibleAt) => {
+              pollDecision(agent, port, key, claimId, pollReads).then((visibleAt) => {
                 visibleLatencies.push(visibleAt - sentAt);
+                answeredToVisible.push(visibleAt - answeredAt);
               }),
             );
           }
@@ -167,7 +185,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     await watching.done;
     const fromDatabase = await latenciesSince(database, partStart);
     intakeLatencies.sort((a, b) => a - b);
-    visibleLatencies.sort((a, b) => a - b);
+    for (const latencies of [visibleLatencies, answeredToVisible, pollReads]) {
+      latencies.sort((a, b) => a - b);
+    }
     console.log(
       `(a) single-claim intake offered at ${options.rate} claims/s for ${options.seconds} s: ` +
         `${Math.round(total / offeredSeconds)} claims/s sent and answered, intake p50 ${percentile(intakeLatencies, 0.5).toFixed(1)} ms, ` +
@@ -177,7 +197,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     );
     console.log(
       `    submission → decision visible in GET /v1/claims/:id (${visibleLatencies.length} claims polled every ${POLL_EVERY_MS} ms): ` +
-        `p50 ${percentile(visibleLatencies, 0.5).toFixed(0)} ms, p99 ${percentile(visibleLatencies, 0.99).toFixed(0)} ms`,
+        `p50 ${percentile(visibleLatencies, 0.5).toFixed(0)} ms, p99 ${percentile(visibleLatencies, 0.99).toFixed(0)} ms; ` +
+        `from the answer p50 ${percentile(answeredToVisible, 0.5).toFixed(0)} ms, p99 ${percentile(answeredToVisible, 0.99).toFixed(0)} ms; ` +
+        `each read p50 ${percentile(pollReads, 0.5).toFixed(1)} ms, p99 ${percentile(pollReads, 0.99).toFixed(1)} ms`,
     );
     console.log(
       `    all ${fromDatabase.claims} claims, database timestamps: submission → decided p50 ${fromDatabase.decidedP50} ms, ` +
@@ -227,6 +249,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
         ? `(b) highest sustained rate (intake, adjudication and sealing keeping up): ${sustained} claims/s`
         : `(b) not even ${STEP_RATES[0]} claims/s was sustained`,
     );
+    console.log(`decisions of the run: ${await describeDecisions(database)}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(
@@ -255,16 +278,22 @@ function startWorkers(databaseUrl: string, queuePrefix: string): ChildProcess {
   });
 }
 
-/** When the claim's decision is first visible through the API (performance.now()). */
+/**
+ * When the claim's decision is first visible through the API (performance.now()); `reads`
+ * receives how long each read took, in ms.
+ */
 async function pollDecision(
   agent: http.Agent,
   port: number,
   key: string,
   claimId: string,
+  reads: number[],
 ): Promise<number> {
   const deadline = performance.now() + DRAIN_MAX_MS;
   while (performance.now() < deadline) {
+    const readAt = performance.now();
     const result = await get(agent, port, `/v1/claims/${claimId}`, key);
+    reads.push(performance.now() - readAt);
     if (result.status !== 200) throw new Error(`claim read answered ${result.status}`);
     if ((JSON.parse(result.body) as { status: string }).status !== 'submitted') {
       return performance.now();
@@ -272,6 +301,28 @@ async function pollDecision(
     await sleep(POLL_EVERY_MS);
   }
   throw new Error(`claim ${claimId} was not decided within ${DRAIN_MAX_MS / 1000} s`);
+}
+
+/**
+ * What the run decided, by outcome, and how many of the denials were duplicates (CO-18): a
+ * run of duplicates would measure denials, not adjudication.
+ */
+async function describeDecisions(database: Database): Promise<string> {
+  const { rows } = await database.pool.query<{ status: string; count: string; duplicates: string }>(
+    `SELECT status, count(*) AS count,
+            count(*) FILTER (WHERE EXISTS (
+              SELECT 1 FROM jsonb_array_elements(result->'lines') line,
+                            jsonb_array_elements(line->'adjustments') adjustment
+               WHERE adjustment->>'reasonCode' = '18')) AS duplicates
+       FROM claim_decisions GROUP BY status ORDER BY status`,
+  );
+  return rows
+    .map(
+      (row) =>
+        `${row.count} ${row.status}` +
+        (Number(row.duplicates) > 0 ? ` (${row.duplicates} with a duplicate line, CO-18)` : ''),
+    )
+    .join(', ');
 }
 
 async function databaseNow(database: Database): Promise<Date> {

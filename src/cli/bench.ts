@@ -33,10 +33,25 @@ export const BENCH_MEMBERS = 200;
 const ADJUDICATED_CLAIMS = 10_000;
 
 /**
- * The bench's parties on a scratch database: one provider (with its biller's key) and one payer
- * configured as the demo's, covering BENCH_MEMBERS members.
+ * Service dates a member's claims cycle through. The bench's claims all bill the same codes, so
+ * a member's claim on a day it was already paid for is a duplicate (denied CO-18): claim
+ * `index` repeats an earlier one once index ≥ members × BENCH_SERVICE_DAYS.
  */
-export async function benchParties(database: Database, config: Config) {
+const BENCH_SERVICE_DAYS = 300;
+
+/**
+ * Members enough that `claims` claims repeat no service. With 200 members the pipeline's
+ * hundreds of thousands of claims were duplicates after the 60,000th: it measured denials.
+ */
+export function benchMembersFor(claims: number): number {
+  return Math.max(BENCH_MEMBERS, Math.ceil(claims / BENCH_SERVICE_DAYS));
+}
+
+/**
+ * The bench's parties on a scratch database: one provider (with its biller's key) and one payer
+ * configured as the demo's, covering `members` members.
+ */
+export async function benchParties(database: Database, config: Config, members = BENCH_MEMBERS) {
   const provider = await createOrganization(database, {
     name: 'Bench Provider',
     kind: 'provider',
@@ -45,16 +60,19 @@ export async function benchParties(database: Database, config: Config) {
   const payer = await createOrganization(database, { name: 'Bench Payer', kind: 'payer' });
   const { key } = await issueApiKey(database, { orgId: provider.id, role: 'provider_biller' });
   const payerKey = await issueApiKey(database, { orgId: payer.id, role: 'payer_adjudicator' });
-  const memberIds = Array.from({ length: BENCH_MEMBERS }, (_, index) => `BENCH-${index}`);
+  const memberIds = Array.from({ length: members }, (_, index) => `BENCH-${index}`);
   await configureDemoPayer(database, phiKeysOf(config), payerKey.key, memberIds);
   return { provider, payer, key };
 }
 
-/** Member and service date of claim `index`: no two claims repeat a service until day 300. */
-export function claimant(index: number): [string, string] {
-  const day = Math.floor(index / BENCH_MEMBERS) % 300;
+/**
+ * Service date and member of claim `index` among `members` members: no two claims repeat a
+ * service below index members × BENCH_SERVICE_DAYS (benchMembersFor).
+ */
+export function claimant(index: number, members = BENCH_MEMBERS): [string, string] {
+  const day = Math.floor(index / members) % BENCH_SERVICE_DAYS;
   const serviceDate = new Date(Date.UTC(2026, 0, 1 + day)).toISOString().slice(0, 10);
-  return [serviceDate, `BENCH-${index % BENCH_MEMBERS}`];
+  return [serviceDate, `BENCH-${index % members}`];
 }
 const BATCH_SIZE = 1_000;
 const BATCH_CONCURRENCY = 2;
@@ -408,11 +426,14 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
 
     console.log(`ledger spine (${eventsTarget} events target)`);
     const singleTotal = Math.max(2_000, Math.round(eventsTarget / 5));
-    await drive(500, SINGLE_CONCURRENCY, async (index) => {
-      await post(agent, port, '/v1/claims', key, claimBody('W', index)); // warm-up
+    // Claim indexes run on across the warm-up, the singles, the batches and the files: the
+    // claims adjudicated (the oldest) repeat no service of one another.
+    const warmUp = 500;
+    await drive(warmUp, SINGLE_CONCURRENCY, async (index) => {
+      await post(agent, port, '/v1/claims', key, claimBody('W', index));
     });
     const single = await drive(singleTotal, SINGLE_CONCURRENCY, async (index) => {
-      const result = await post(agent, port, '/v1/claims', key, claimBody('B', index));
+      const result = await post(agent, port, '/v1/claims', key, claimBody('B', warmUp + index));
       if (result.status !== 201)
         throw new Error(`single intake answered ${result.status}: ${result.body}`);
     });
@@ -429,7 +450,7 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
             payer.id,
             `BB-${batch}-${index}`,
             ['125.00', '48.50'],
-            ...claimant(singleTotal + batch * BATCH_SIZE + index),
+            ...claimant(warmUp + singleTotal + batch * BATCH_SIZE + index),
           ),
         ),
       }),
@@ -445,7 +466,7 @@ async function benchLedger(databaseUrl: string, eventsTarget: number): Promise<v
     );
 
     // The same claims as a billing office's 837P files: read, mapped and written per claim.
-    const x12Offset = singleTotal + batches * BATCH_SIZE;
+    const x12Offset = warmUp + singleTotal + batches * BATCH_SIZE;
     const x12Files = Array.from({ length: X12_FILES }, (_, file) =>
       demo837(
         payer.id,
