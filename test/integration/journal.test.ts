@@ -154,4 +154,87 @@ describe('the journal', () => {
     });
     await expect(commit).rejects.toThrow(/does not balance/);
   });
+
+  // journal_postings has no foreign keys (a check and a row lock per posting): the statement's
+  // trigger checks its postings' entries and accounts, and neither can go away afterwards.
+  describe('references, checked once per statement', () => {
+    const accountId = async () =>
+      (
+        await environment.database.pool.query<{ id: string }>(
+          'SELECT id FROM accounts WHERE owner_org_id = $1 ORDER BY purpose LIMIT 1',
+          [payerOrgId],
+        )
+      ).rows[0]!.id;
+    const refused = async (sql: string, params: unknown[]) => {
+      const error = await inTransaction(environment.database.pool, (client) =>
+        client.query(sql, params),
+      ).then(
+        () => undefined,
+        (caught: unknown) => caught as { code?: string; message: string },
+      );
+      return error && { code: error.code, message: error.message };
+    };
+
+    it('refuses postings that name no entry, or no account, with a foreign-key error', async () => {
+      const before = await balances();
+      const missingEntry = randomUUID();
+      const account = await accountId();
+      expect(
+        await refused(
+          `INSERT INTO journal_postings (entry_id, account_id, amount)
+           VALUES ($1, $2, 5.00), ($1, $3, -5.00)`,
+          [missingEntry, account, await accountIdOf('payable_to_provider')],
+        ),
+      ).toEqual({
+        code: '23503',
+        message: `journal posting names no journal entry: ${missingEntry}`,
+      });
+      const missingAccount = randomUUID();
+      expect(
+        await refused(
+          `WITH entry AS (
+             INSERT INTO journal_entries (id, kind, claim_id, ledger_event_id, created_at)
+             VALUES ($1, 'claim_decision', NULL, $2, now()))
+           INSERT INTO journal_postings (entry_id, account_id, amount)
+           VALUES ($1, $3, 5.00), ($1, $4, -5.00)`,
+          [randomUUID(), randomUUID(), account, missingAccount],
+        ),
+      ).toEqual({ code: '23503', message: `journal posting names no account: ${missingAccount}` });
+      expect(await balances()).toEqual(before);
+    });
+
+    it('keeps accounts: no DELETE, TRUNCATE or change but to the balance', async () => {
+      const before = await balances();
+      const account = await accountId();
+      for (const [sql, params] of [
+        ['DELETE FROM accounts WHERE id = $1', [account]],
+        ["UPDATE accounts SET purpose = 'claims_expense' WHERE id = $1", [account]],
+        ['UPDATE accounts SET owner_org_id = owner_org_id WHERE id = $1', [account]],
+        ['TRUNCATE accounts CASCADE', []],
+        ['TRUNCATE journal_entries CASCADE', []],
+        ['TRUNCATE journal_postings', []],
+      ] as const) {
+        const error = await refused(sql, [...params]);
+        expect(error?.code, sql).toBe('42501');
+      }
+      // The balance moves as before (and back).
+      await environment.database.pool.query(
+        'UPDATE accounts SET balance_amount = balance_amount + 1 WHERE id = $1',
+        [account],
+      );
+      await environment.database.pool.query(
+        'UPDATE accounts SET balance_amount = balance_amount - 1 WHERE id = $1',
+        [account],
+      );
+      expect(await balances()).toEqual(before);
+    });
+  });
+
+  async function accountIdOf(purpose: string): Promise<string> {
+    const { rows } = await environment.database.pool.query<{ id: string }>(
+      'SELECT id FROM accounts WHERE owner_org_id = $1 AND purpose = $2',
+      [payerOrgId, purpose],
+    );
+    return rows[0]!.id;
+  }
 });
