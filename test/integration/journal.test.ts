@@ -187,7 +187,7 @@ describe('the journal', () => {
         ),
       ).toEqual({
         code: '23503',
-        message: `journal posting names no journal entry: ${missingEntry}`,
+        message: `journal_postings.entry_id names no row of journal_entries: ${missingEntry}`,
       });
       const missingAccount = randomUUID();
       expect(
@@ -199,7 +199,10 @@ describe('the journal', () => {
            VALUES ($1, $3, 5.00), ($1, $4, -5.00)`,
           [randomUUID(), randomUUID(), account, missingAccount],
         ),
-      ).toEqual({ code: '23503', message: `journal posting names no account: ${missingAccount}` });
+      ).toEqual({
+        code: '23503',
+        message: `journal_postings.account_id names no row of accounts: ${missingAccount}`,
+      });
       expect(await balances()).toEqual(before);
     });
 

@@ -11,27 +11,7 @@ ALTER TABLE "claims" DROP CONSTRAINT "claims_payer_org_id_fkey";
 ALTER TABLE "claim_lines" DROP CONSTRAINT "claim_lines_claim_id_fkey";
 ALTER TABLE "claim_decisions" DROP CONSTRAINT "claim_decisions_claim_id_fkey";
 
--- Arguments: pairs of (column of the inserted rows, table whose "id" it names).
-CREATE FUNCTION "inserted_rows_reference"() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    missing TEXT;
-BEGIN
-    FOR pair IN 0 .. TG_NARGS / 2 - 1 LOOP
-        EXECUTE format(
-            'SELECT k.key::text FROM (SELECT DISTINCT %1$I AS key FROM "inserted_rows") k
-              WHERE k.key IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM %2$I r WHERE r."id" = k.key)
-              LIMIT 1',
-            TG_ARGV[pair * 2], TG_ARGV[pair * 2 + 1]) INTO missing;
-        IF missing IS NOT NULL THEN
-            RAISE EXCEPTION '%.% names no row of %: %',
-                TG_TABLE_NAME, TG_ARGV[pair * 2], TG_ARGV[pair * 2 + 1], missing
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-    END LOOP;
-    RETURN NULL;
-END;
-$$;
+-- inserted_rows_reference and reject_identity_change: migration 202612071000.
 CREATE TRIGGER "claims_references" AFTER INSERT ON "claims"
     REFERENCING NEW TABLE AS "inserted_rows" FOR EACH STATEMENT
     EXECUTE FUNCTION "inserted_rows_reference"('provider_org_id', 'organizations', 'payer_org_id', 'organizations');
@@ -42,12 +22,6 @@ CREATE TRIGGER "claim_decisions_references" AFTER INSERT ON "claim_decisions"
     REFERENCING NEW TABLE AS "inserted_rows" FOR EACH STATEMENT
     EXECUTE FUNCTION "inserted_rows_reference"('claim_id', 'claims');
 
-CREATE FUNCTION "reject_identity_change"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% rows are kept and what names them never changes: % rejected',
-        TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
 CREATE TRIGGER "organizations_kept" BEFORE DELETE OR UPDATE OF "id" ON "organizations"
     FOR EACH ROW EXECUTE FUNCTION "reject_identity_change"();
 CREATE TRIGGER "organizations_no_truncate" BEFORE TRUNCATE ON "organizations"
