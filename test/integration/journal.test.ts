@@ -120,7 +120,10 @@ describe('the journal', () => {
       let waitingAt: string | undefined;
       for (let attempt = 0; attempt < 200 && waitingAt === undefined; attempt++) {
         const { rows } = await environment.database.pool.query<{ query: string }>(
-          `SELECT query FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          // A wait for the other transaction's rows: not the moment's wait for the relation
+          // extension lock that two inserters into one table can meet.
+          `SELECT query FROM pg_stat_activity
+            WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')`,
           [secondPid],
         );
         waitingAt = rows[0]?.query;
