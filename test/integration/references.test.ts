@@ -1,7 +1,8 @@
-// The claims' references without foreign keys (migration 202612071100): each statement that
-// inserts claims, lines or decisions checks once that every organization or claim its rows name
-// exists, and nothing they name can go away or be renamed afterwards. A foreign key checked and
-// locked each row alone, on the same two organization rows for every intake at once.
+// The references of claims, lines, decisions and a settlement batch's rows, without foreign keys
+// (migrations 202612071100 and 202612071300): each statement that inserts them checks once that
+// every organization, claim or batch its rows name exists, and nothing they name can go away or
+// be renamed afterwards. A foreign key checked and locked each row alone, on the same two
+// organization rows for every intake at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/infra/db.js';
@@ -92,6 +93,21 @@ describe('references checked once per statement', () => {
       code: '23503',
       message: `claim_decisions.claim_id names no row of claims: ${none}`,
     });
+  });
+
+  it("refuses a settlement batch's claim or recoupment naming no batch or no claim", async () => {
+    const none = randomUUID();
+    for (const table of ['settlement_batch_claims', 'settlement_batch_adjustments']) {
+      const columns =
+        table === 'settlement_batch_claims'
+          ? '(batch_id, claim_id, amount) VALUES ($1, $2, 0)'
+          : '(batch_id, claim_id, reversal_event_id, amount) VALUES ($1, $2, gen_random_uuid(), -1)';
+      expect(await errorOf(`INSERT INTO ${table} ${columns}`, [none, claimId])).toEqual({
+        code: '23503',
+        message: `${table}.batch_id names no row of settlement_batches: ${none}`,
+      });
+    }
+    expect((await errorOf('TRUNCATE settlement_batches CASCADE'))?.code).toBe('42501');
   });
 
   it('keeps what they name: no DELETE, TRUNCATE or change of what names a row', async () => {
