@@ -10,6 +10,7 @@ import { inTransaction } from '../../src/infra/db.js';
 import {
   createActor,
   createTestEnvironment,
+  statementError,
   type TestEnvironment,
 } from '../support/environment.js';
 
@@ -161,27 +162,12 @@ describe('the journal', () => {
   // journal_postings has no foreign keys (a check and a row lock per posting): the statement's
   // trigger checks its postings' entries and accounts, and neither can go away afterwards.
   describe('references, checked once per statement', () => {
-    const accountId = async () =>
-      (
-        await environment.database.pool.query<{ id: string }>(
-          'SELECT id FROM accounts WHERE owner_org_id = $1 ORDER BY purpose LIMIT 1',
-          [payerOrgId],
-        )
-      ).rows[0]!.id;
-    const refused = async (sql: string, params: unknown[]) => {
-      const error = await inTransaction(environment.database.pool, (client) =>
-        client.query(sql, params),
-      ).then(
-        () => undefined,
-        (caught: unknown) => caught as { code?: string; message: string },
-      );
-      return error && { code: error.code, message: error.message };
-    };
+    const refused = (sql: string, params: unknown[]) => statementError(environment, sql, params);
 
     it('refuses postings that name no entry, or no account, with a foreign-key error', async () => {
       const before = await balances();
       const missingEntry = randomUUID();
-      const account = await accountId();
+      const account = await accountIdOf('claims_expense');
       expect(
         await refused(
           `INSERT INTO journal_postings (entry_id, account_id, amount)
@@ -211,7 +197,7 @@ describe('the journal', () => {
 
     it('keeps accounts: no DELETE, TRUNCATE or change but to the balance', async () => {
       const before = await balances();
-      const account = await accountId();
+      const account = await accountIdOf('claims_expense');
       for (const [sql, params] of [
         ['DELETE FROM accounts WHERE id = $1', [account]],
         ["UPDATE accounts SET purpose = 'claims_expense' WHERE id = $1", [account]],

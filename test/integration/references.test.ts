@@ -10,6 +10,7 @@ import { postClaim } from '../support/api.js';
 import {
   createActor,
   createTestEnvironment,
+  statementError,
   tableFingerprints,
   testApp,
   validClaim,
@@ -39,13 +40,7 @@ afterAll(async () => {
   await environment.close();
 });
 
-/** What the statement's error was (code and message), or undefined when it ran. */
-async function errorOf(sql: string, params: unknown[] = []) {
-  return inTransaction(environment.database.pool, (client) => client.query(sql, params)).then(
-    () => undefined,
-    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
-  );
-}
+const errorOf = (sql: string, params: unknown[] = []) => statementError(environment, sql, params);
 
 /** A copy of the stored claim $1 with a new id and no fingerprint, and the columns of $2 replaced. */
 const COPY_OF_THE_CLAIM = `

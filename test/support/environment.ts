@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/infra/config.js';
-import { openDatabase, type Database } from '../../src/infra/db.js';
+import { inTransaction, openDatabase, type Database } from '../../src/infra/db.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { openObservingRedis, type Redis } from '../../src/infra/redis.js';
 import { applyMigrations, ensureDatabase } from '../../src/infra/migrate.js';
@@ -176,4 +176,19 @@ export async function tableFingerprints(
       .join(' UNION ALL '),
   );
   return Object.fromEntries(rows.map((row) => [row.name, row.fingerprint]));
+}
+
+/**
+ * Runs one statement in a transaction of its own: the error it was refused with (SQLSTATE and
+ * message), or undefined when it ran and committed.
+ */
+export async function statementError(
+  environment: TestEnvironment,
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ code?: string; message: string } | undefined> {
+  return inTransaction(environment.database.pool, (client) => client.query(sql, params)).then(
+    () => undefined,
+    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
+  );
 }
