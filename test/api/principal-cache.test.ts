@@ -1,0 +1,140 @@
+// The API key cache: one look-up per key at a time, refreshed ahead of expiry while the key is in
+// use, never answering from an entry past its TTL or one revoked in this process.
+import { describe, expect, it } from 'vitest';
+import { PrincipalCache } from '../../src/api/auth.js';
+import type { Principal } from '../../src/domain/organizations.js';
+
+const principal: Principal = {
+  keyId: 'key-1',
+  orgId: 'org-1',
+  orgKind: 'provider',
+  role: 'provider_biller',
+};
+
+/** A look-up the test finishes by hand, counting how often it was started. */
+function controlledLookup() {
+  const calls: { resolve: (value: Principal | undefined) => void; reject: (e: Error) => void }[] =
+    [];
+  const lookup = () =>
+    new Promise<Principal | undefined>((resolve, reject) => calls.push({ resolve, reject }));
+  return { calls, lookup };
+}
+
+function clock(start = 1_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('PrincipalCache', () => {
+  it('runs one look-up for requests that miss at once, and answers them all from it', async () => {
+    const cache = new PrincipalCache(clock().now);
+    const { calls, lookup } = controlledLookup();
+    const answers = Promise.all(Array.from({ length: 100 }, () => cache.resolve('h', lookup)));
+    expect(calls).toHaveLength(1);
+    calls[0]!.resolve(principal);
+    expect(await answers).toEqual(Array.from({ length: 100 }, () => principal));
+    // Cached: no look-up for the next request.
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('answers from the entry in its last second while one look-up refreshes it', async () => {
+    const time = clock();
+    const cache = new PrincipalCache(time.now);
+    const { calls, lookup } = controlledLookup();
+    const first = cache.resolve('h', lookup);
+    calls[0]!.resolve(principal);
+    await first;
+
+    time.advance(3_999); // 1 ms before the refresh window
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    expect(calls).toHaveLength(1);
+
+    time.advance(2); // inside it: answered at once, one refresh started however many ask
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(principal);
+    await Promise.resolve();
+    await Promise.resolve();
+
+    // The refresh renewed the entry for a full TTL from when it finished.
+    time.advance(4_000);
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('makes requests past the TTL wait for the look-up, and a failed look-up fails them', async () => {
+    const time = clock();
+    const cache = new PrincipalCache(time.now);
+    const { calls, lookup } = controlledLookup();
+    const first = cache.resolve('h', lookup);
+    calls[0]!.resolve(principal);
+    await first;
+
+    time.advance(5_001);
+    const waiting = Promise.allSettled([cache.resolve('h', lookup), cache.resolve('h', lookup)]);
+    expect(calls).toHaveLength(2);
+    calls[1]!.reject(new Error('database unavailable'));
+    expect((await waiting).map((each) => each.status)).toEqual(['rejected', 'rejected']);
+
+    // Nothing was cached from the failure: the next request looks up again.
+    const again = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(3);
+    calls[2]!.resolve(principal);
+    expect(await again).toBe(principal);
+  });
+
+  it('keeps the entry when a refresh fails, until it expires', async () => {
+    const time = clock();
+    const cache = new PrincipalCache(time.now);
+    const { calls, lookup } = controlledLookup();
+    const first = cache.resolve('h', lookup);
+    calls[0]!.resolve(principal);
+    await first;
+
+    time.advance(4_500);
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    calls[1]!.reject(new Error('database unavailable'));
+    await new Promise((resolve) => setImmediate(resolve));
+    time.advance(400);
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    time.advance(200); // past the TTL of the first look-up
+    const late = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(3);
+    calls[2]!.resolve(undefined);
+    expect(await late).toBeUndefined();
+  });
+
+  it('drops a key that a refresh finds revoked', async () => {
+    const time = clock();
+    const cache = new PrincipalCache(time.now);
+    const { calls, lookup } = controlledLookup();
+    const first = cache.resolve('h', lookup);
+    calls[0]!.resolve(principal);
+    await first;
+
+    time.advance(4_500);
+    expect(await cache.resolve('h', lookup)).toBe(principal);
+    calls[1]!.resolve(undefined); // revoked by another process
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(3);
+    calls[2]!.resolve(undefined);
+    expect(await next).toBeUndefined();
+  });
+
+  it('does not store what a look-up begun before a revocation in this process read', async () => {
+    const cache = new PrincipalCache(clock().now);
+    const { calls, lookup } = controlledLookup();
+    const before = cache.resolve('h', lookup);
+    cache.forgetKey(principal.keyId);
+    calls[0]!.resolve(principal); // read before the revocation committed
+    expect(await before).toBe(principal);
+
+    const after = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(undefined);
+    expect(await after).toBeUndefined();
+  });
+});
