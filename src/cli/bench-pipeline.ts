@@ -26,6 +26,7 @@ import {
   get,
   percentile,
   post,
+  slowestSeconds,
   startApi,
   type HttpResult,
 } from './bench.js';
@@ -132,6 +133,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     const total = Math.round(options.rate * options.seconds);
     const partStart = await databaseNow(database);
     const intakeLatencies: number[] = [];
+    const intakeBySending: [sentAtMs: number, latencyMs: number][] = [];
     const visibleLatencies: number[] = [];
     // Where a polled claim's wait goes: after its submission was answered, until a read saw it
     // decided; and how long each read took (a read answered late delays what it sees).
@@ -162,6 +164,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
           inFlight -= 1;
           const answeredAt = performance.now();
           intakeLatencies.push(answeredAt - sentAt);
+          intakeBySending.push([sentAt - started, answeredAt - sentAt]);
           if (result.status !== 201) {
             throw new Error(`single intake answered ${result.status}: ${result.body}`);
           }
@@ -194,6 +197,15 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
         `p99 ${percentile(intakeLatencies, 0.99).toFixed(1)} ms; ${inFlightMax} requests in flight at most` +
         (behindSchedule > 0 ? `; ${behindSchedule} sends waited for a free connection` : '') +
         ceilingsNote(),
+    );
+    const slowest = slowestSeconds(intakeBySending, 3);
+    console.log(
+      `    intake p99 of the slowest seconds (by when sent): ` +
+        slowest
+          .map(
+            ({ second, p99, requests }) => `${second} s: ${p99.toFixed(0)} ms (${requests} sent)`,
+          )
+          .join(', '),
     );
     console.log(
       `    submission → decision visible in GET /v1/claims/:id (${visibleLatencies.length} claims polled every ${POLL_EVERY_MS} ms): ` +

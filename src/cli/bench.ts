@@ -174,6 +174,31 @@ export function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
 }
 
+/**
+ * Latencies grouped by the second their request was sent in, each second's p99, slowest first:
+ * whether a run's p99 is its steady state or a few stalls. `samples` are [sent at, latency] in ms
+ * from the start of the load.
+ */
+export function slowestSeconds(
+  samples: readonly (readonly [sentAtMs: number, latencyMs: number])[],
+  count: number,
+): { second: number; p99: number; requests: number }[] {
+  const bySecond = new Map<number, number[]>();
+  for (const [sentAt, latency] of samples) {
+    const second = Math.floor(sentAt / 1000);
+    const latencies = bySecond.get(second) ?? [];
+    latencies.push(latency);
+    bySecond.set(second, latencies);
+  }
+  return [...bySecond]
+    .map(([second, latencies]) => {
+      latencies.sort((a, b) => a - b);
+      return { second, p99: percentile(latencies, 0.99), requests: latencies.length };
+    })
+    .sort((a, b) => b.p99 - a.p99 || a.second - b.second)
+    .slice(0, count);
+}
+
 /** Runs `total` tasks with at most `concurrency` in flight; returns per-task latencies (ms). */
 export async function drive(
   total: number,
@@ -338,11 +363,27 @@ async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
     console.log(
       `PostgreSQL ceilings: single-row INSERT, one commit each: ${measuredCeilings.singleRowCommitsPerSecond} rows/s; ` +
         `1,000-row INSERT … unnest, one commit each: ${measuredCeilings.rowsPerSecondInStatements} rows/s; ` +
-        `COPY of 1,000 rows, one commit each: ${measuredCeilings.rowsPerSecondByCopy} rows/s`,
+        `COPY of 1,000 rows, one commit each: ${measuredCeilings.rowsPerSecondByCopy} rows/s ` +
+        `(${await serverSettings(client)})`,
     );
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The server's settings that move the figures most, printed with the ceilings: the cache
+ * (shared_buffers; reads beyond it are copied from the kernel's), the commit's flush and the
+ * checkpoint distance.
+ */
+async function serverSettings(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ name: string; setting: string }>(
+    `SELECT name, current_setting(name) AS setting FROM pg_settings
+      WHERE name IN ('server_version', 'shared_buffers', 'synchronous_commit', 'max_wal_size')
+      ORDER BY array_position(ARRAY['server_version', 'shared_buffers', 'synchronous_commit',
+                                    'max_wal_size'], name)`,
+  );
+  return rows.map(({ name, setting }) => `${name} ${setting}`).join(', ');
 }
 
 /**

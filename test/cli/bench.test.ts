@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCH_MEMBERS, benchMembersFor, claimant } from '../../src/cli/bench.js';
+import { BENCH_MEMBERS, benchMembersFor, claimant, slowestSeconds } from '../../src/cli/bench.js';
 
 // The bench's claims all bill the same codes: a member's second claim on one day is a
 // duplicate, denied CO-18, and a bench of duplicates would measure denials.
@@ -22,5 +22,26 @@ describe("the bench's claimants", () => {
     expect(benchMembersFor(60_000)).toBe(200);
     expect(benchMembersFor(60_001)).toBe(201);
     expect(benchMembersFor(1_771_650)).toBe(5_906);
+  });
+});
+
+describe('slowestSeconds', () => {
+  it("ranks the seconds of sending by their p99, so a run's stalls show apart from its steady state", () => {
+    // Second 0: 100 requests of 10 ms and one of 5,000 ms (its p99 is the 100th of 101: 10 ms, the
+    // 101st only at p99.5); second 1: 50 of 20 ms and one of 900 ms (p99 = the 51st of 51);
+    // second 2: 30 ms each.
+    const samples: [number, number][] = [
+      ...Array.from({ length: 100 }, (_, i): [number, number] => [i * 9, 10]),
+      [950, 5_000],
+      ...Array.from({ length: 50 }, (_, i): [number, number] => [1_000 + i * 10, 20]),
+      [1_999, 900],
+      [2_000, 30],
+      [2_500, 30],
+    ];
+    expect(slowestSeconds(samples, 2)).toEqual([
+      { second: 1, p99: 900, requests: 51 },
+      { second: 2, p99: 30, requests: 2 },
+    ]);
+    expect(slowestSeconds(samples, 5).map((each) => each.second)).toEqual([1, 2, 0]);
   });
 });
