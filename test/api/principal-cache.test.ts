@@ -25,6 +25,17 @@ function clock(start = 1_000_000) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
+/** A cache whose first look-up of key hash 'h' found `principal` at the clock's start. */
+async function cacheHoldingPrincipal() {
+  const time = clock();
+  const cache = new PrincipalCache(time.now);
+  const { calls, lookup } = controlledLookup();
+  const first = cache.resolve('h', lookup);
+  calls[0]!.resolve(principal);
+  await first;
+  return { time, cache, calls, lookup };
+}
+
 describe('PrincipalCache', () => {
   it('runs one look-up for requests that miss at once, and answers them all from it', async () => {
     const cache = new PrincipalCache(clock().now);
@@ -39,12 +50,7 @@ describe('PrincipalCache', () => {
   });
 
   it('answers from the entry in its last second while one look-up refreshes it', async () => {
-    const time = clock();
-    const cache = new PrincipalCache(time.now);
-    const { calls, lookup } = controlledLookup();
-    const first = cache.resolve('h', lookup);
-    calls[0]!.resolve(principal);
-    await first;
+    const { time, cache, calls, lookup } = await cacheHoldingPrincipal();
 
     time.advance(3_999); // 1 ms before the refresh window
     expect(await cache.resolve('h', lookup)).toBe(principal);
@@ -65,12 +71,7 @@ describe('PrincipalCache', () => {
   });
 
   it('makes requests past the TTL wait for the look-up, and a failed look-up fails them', async () => {
-    const time = clock();
-    const cache = new PrincipalCache(time.now);
-    const { calls, lookup } = controlledLookup();
-    const first = cache.resolve('h', lookup);
-    calls[0]!.resolve(principal);
-    await first;
+    const { time, cache, calls, lookup } = await cacheHoldingPrincipal();
 
     time.advance(5_001);
     const waiting = Promise.allSettled([cache.resolve('h', lookup), cache.resolve('h', lookup)]);
@@ -86,12 +87,7 @@ describe('PrincipalCache', () => {
   });
 
   it('keeps the entry when a refresh fails, until it expires', async () => {
-    const time = clock();
-    const cache = new PrincipalCache(time.now);
-    const { calls, lookup } = controlledLookup();
-    const first = cache.resolve('h', lookup);
-    calls[0]!.resolve(principal);
-    await first;
+    const { time, cache, calls, lookup } = await cacheHoldingPrincipal();
 
     time.advance(4_500);
     expect(await cache.resolve('h', lookup)).toBe(principal);
@@ -107,12 +103,7 @@ describe('PrincipalCache', () => {
   });
 
   it('drops a key that a refresh finds revoked', async () => {
-    const time = clock();
-    const cache = new PrincipalCache(time.now);
-    const { calls, lookup } = controlledLookup();
-    const first = cache.resolve('h', lookup);
-    calls[0]!.resolve(principal);
-    await first;
+    const { time, cache, calls, lookup } = await cacheHoldingPrincipal();
 
     time.advance(4_500);
     expect(await cache.resolve('h', lookup)).toBe(principal);
