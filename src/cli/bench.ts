@@ -378,10 +378,8 @@ async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
  */
 async function serverSettings(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ name: string; setting: string }>(
-    `SELECT name, current_setting(name) AS setting FROM pg_settings
-      WHERE name IN ('server_version', 'shared_buffers', 'synchronous_commit', 'max_wal_size')
-      ORDER BY array_position(ARRAY['server_version', 'shared_buffers', 'synchronous_commit',
-                                    'max_wal_size'], name)`,
+    `SELECT name, current_setting(name) AS setting FROM unnest($1::text[]) AS name`,
+    [['server_version', 'shared_buffers', 'synchronous_commit', 'max_wal_size']],
   );
   return rows.map(({ name, setting }) => `${name} ${setting}`).join(', ');
 }

@@ -8,9 +8,7 @@ import { appendEvents } from '../../src/ledger/append.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { verifyChain } from '../../src/ledger/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
-import { appendSyntheticEvents, tamper } from '../support/ledger.js';
-
-const ACTOR = '00000000-0000-4000-8000-000000000001';
+import { appendSyntheticEvents, syntheticEvent, tamper } from '../support/ledger.js';
 
 /** A decision-like payload of about 3 kB: lines of codes and amounts, as a long claim has. */
 function longPayload() {
@@ -36,20 +34,8 @@ describe('ledger payload storage', () => {
     await appendSyntheticEvents(environment.database.pool, 3);
     const [long, short] = await inTransaction(environment.database.pool, (client) =>
       appendEvents(client, [
-        {
-          type: 'TestLongEvent',
-          aggregateId: randomUUID(),
-          actorOrgId: ACTOR,
-          payload: longPayload(),
-          partyOrgIds: [ACTOR],
-        },
-        {
-          type: 'TestEvent',
-          aggregateId: randomUUID(),
-          actorOrgId: ACTOR,
-          payload: { note: 'short' },
-          partyOrgIds: [ACTOR],
-        },
+        { ...syntheticEvent(3), type: 'TestLongEvent', payload: longPayload() },
+        syntheticEvent(4),
       ]),
     );
     longSeq = long!.seq.toString();
