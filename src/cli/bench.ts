@@ -99,6 +99,23 @@ export function get(agent: http.Agent, port: number, path: string, key: string) 
   return send(agent, port, 'GET', path, key);
 }
 
+/** A keep-alive agent that keeps up to `socketsMax` connections and counts those it opens. */
+export function countingAgent(socketsMax: number): { agent: http.Agent; opened: () => number } {
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: socketsMax,
+    // The default keeps 256 idle connections and closes the rest.
+    maxFreeSockets: socketsMax,
+  });
+  let opened = 0;
+  const open = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    opened += 1;
+    return open(options, callback);
+  };
+  return { agent, opened: () => opened };
+}
+
 /** One request with the API key, its whole answer read as text. */
 function send(
   agent: http.Agent,

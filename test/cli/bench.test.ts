@@ -1,5 +1,14 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BENCH_MEMBERS, benchMembersFor, claimant, slowestSeconds } from '../../src/cli/bench.js';
+import {
+  BENCH_MEMBERS,
+  benchMembersFor,
+  claimant,
+  countingAgent,
+  get,
+  slowestSeconds,
+} from '../../src/cli/bench.js';
 
 // The bench's claims all bill the same codes: a member's second claim on one day is a
 // duplicate, denied CO-18, and a bench of duplicates would measure denials.
@@ -43,5 +52,28 @@ describe('slowestSeconds', () => {
       { second: 2, p99: 30, requests: 2 },
     ]);
     expect(slowestSeconds(samples, 5).map((each) => each.second)).toEqual([1, 2, 0]);
+  });
+});
+
+describe('countingAgent', () => {
+  it('counts the connections it opens and keeps every idle one, beyond the default 256', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const { agent, opened } = countingAgent(300);
+    try {
+      // 300 at once: one connection each.
+      await Promise.all(Array.from({ length: 300 }, () => get(agent, port, '/', 'key')));
+      expect(opened()).toBe(300);
+      // The next 300, at once again, find them all still open.
+      await Promise.all(Array.from({ length: 300 }, () => get(agent, port, '/', 'key')));
+      expect(opened()).toBe(300);
+      // One at a time, one connection does.
+      for (let index = 0; index < 5; index++) await get(agent, port, '/', 'key');
+      expect(opened()).toBe(300);
+    } finally {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
