@@ -390,13 +390,23 @@ async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
 
 /**
  * The server's settings that move the figures most, printed with the ceilings: the cache
- * (shared_buffers; reads beyond it are copied from the kernel's), the commit's flush and the
- * checkpoint distance.
+ * (shared_buffers; reads beyond it are copied from the kernel's), the commit's flush, the
+ * checkpoint distance and what the write-ahead log does with the full pages each checkpoint
+ * makes it write again (docs/operations.md, PostgreSQL settings).
  */
 async function serverSettings(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ name: string; setting: string }>(
     `SELECT name, current_setting(name) AS setting FROM unnest($1::text[]) AS name`,
-    [['server_version', 'shared_buffers', 'synchronous_commit', 'max_wal_size']],
+    [
+      [
+        'server_version',
+        'shared_buffers',
+        'synchronous_commit',
+        'max_wal_size',
+        'wal_compression',
+        'wal_buffers',
+      ],
+    ],
   );
   return rows.map(({ name, setting }) => `${name} ${setting}`).join(', ');
 }
