@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../infra/config.js';
@@ -27,6 +28,7 @@ import {
   get,
   percentile,
   post,
+  profilingArguments,
   slowestSeconds,
   startApi,
   type HttpResult,
@@ -37,6 +39,11 @@ export interface PipelineOptions {
   rate: number;
   /** How long part (a) offers claims, and how long each step of part (b) lasts, in seconds. */
   seconds: number;
+  /**
+   * Where the API's and the workers' processes write CPU profiles of the whole run (in `api/`
+   * and `workers/`), or none.
+   */
+  profileDirectory?: string;
 }
 
 /** Claims whose decision is polled through the API in part (a): one in this many. */
@@ -89,8 +96,18 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     const members = benchMembersFor(claimsMax);
     const setUpStarted = performance.now();
     const { payer, key } = await benchParties(database, config, members);
-    children.push(await startApi(databaseUrl, port, { QUEUE_PREFIX: queuePrefix }));
-    children.push(startWorkers(databaseUrl, queuePrefix));
+    const profiles = options.profileDirectory;
+    children.push(
+      await startApi(
+        databaseUrl,
+        port,
+        { QUEUE_PREFIX: queuePrefix },
+        profiles && path.join(profiles, 'api'),
+      ),
+    );
+    children.push(
+      startWorkers(databaseUrl, queuePrefix, profiles && path.join(profiles, 'workers')),
+    );
     console.log(
       `pipeline (API and workers in separate processes; adjudication every ${config.adjudicationIntervalMs} ms, ` +
         `sealing every ${config.sealIntervalMs} ms; ${members} members, enrolled in ` +
@@ -283,8 +300,13 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
   }
 }
 
-function startWorkers(databaseUrl: string, queuePrefix: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-api'], {
+function startWorkers(
+  databaseUrl: string,
+  queuePrefix: string,
+  profileDirectory: string | undefined,
+): ChildProcess {
+  const nodeArguments = [...profilingArguments(profileDirectory), '--import', 'tsx'];
+  return spawn(process.execPath, [...nodeArguments, 'src/cli/main.ts', 'serve', '--no-api'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -154,14 +154,30 @@ function send(
   });
 }
 
+/**
+ * Node's arguments that make a process write a V8 CPU profile into `directory` when it exits
+ * (open it in Chrome's DevTools or speedscope), or none without a directory.
+ */
+export function profilingArguments(directory: string | undefined): string[] {
+  return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [];
+}
+
 export async function startApi(
   databaseUrl: string,
   port: number,
   env: Record<string, string> = {},
+  profileDirectory?: string,
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--no-workers'],
+    [
+      ...profilingArguments(profileDirectory),
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--no-workers',
+    ],
     {
       env: {
         ...process.env,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The ClaimChain command line: migrate, organizations and keys, serve, seal, verify, x12,
 // remittance, demo, bench.
+import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
@@ -586,6 +587,10 @@ program
     '60',
   )
   .option(
+    '--profile <dir>',
+    "pipeline: write CPU profiles of the API's and the workers' processes into <dir>/api and <dir>/workers",
+  )
+  .option(
     '--tree-leaves <n>',
     'tlog: leaves of the transparency tree proofs are served from',
     '1000000',
@@ -603,6 +608,7 @@ program
       history: string;
       rate: string;
       seconds: string;
+      profile?: string;
       treeLeaves: string;
       rounds: string;
     }) => {
@@ -617,7 +623,11 @@ program
         events: Number(options.events),
         settlementClaims: Number(options.claims),
         historyClaims: Number(options.history),
-        pipeline: { rate: Number(options.rate), seconds: Number(options.seconds) },
+        pipeline: {
+          rate: Number(options.rate),
+          seconds: Number(options.seconds),
+          profileDirectory: options.profile && path.resolve(options.profile),
+        },
         treeLeaves: Number(options.treeLeaves),
         sealingRounds,
       });

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,6 +11,7 @@ import {
   claimant,
   countingAgent,
   get,
+  profilingArguments,
   slowestSeconds,
 } from '../../src/cli/bench.js';
 
@@ -74,6 +79,26 @@ describe('countingAgent', () => {
     } finally {
       agent.destroy();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('profilingArguments', () => {
+  it('make a Node process write a V8 CPU profile into the directory, and nothing without one', () => {
+    expect(profilingArguments(undefined)).toEqual([]);
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
+    try {
+      const profiles = path.join(directory, 'api');
+      execFileSync(process.execPath, [...profilingArguments(profiles), '-e', '1 + 1']);
+      const written = readdirSync(profiles);
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatch(/\.cpuprofile$/);
+      const profile = JSON.parse(readFileSync(path.join(profiles, written[0]!), 'utf8')) as {
+        nodes: unknown[];
+      };
+      expect(profile.nodes.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 });
