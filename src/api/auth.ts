@@ -23,9 +23,18 @@ const CACHE_ENTRIES_MAX = 10_000;
  */
 export class PrincipalCache {
   private entries = new Map<string, { principal: Principal; expiresAt: number }>();
+  /** The look-up a request that misses joins, by key hash: only those begun since the last revocation. */
   private lookups = new Map<string, Promise<Principal | undefined>>();
-  /** Bumped by forgetKey: a look-up begun before a revocation must not store what it read. */
-  private generation = 0;
+  /** Look-ups running, joinable or not. */
+  private running = 0;
+  /** Revocations in this process so far; each look-up notes the count when it began. */
+  private revocations = 0;
+  /**
+   * The count just after each key's latest revocation: a look-up of that key begun before it
+   * must not store what it read. Look-ups of other keys are unaffected. Emptied whenever no
+   * look-up is running, since any later one reads after every revocation.
+   */
+  private revokedAt = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -47,7 +56,11 @@ export class PrincipalCache {
   }
 
   forgetKey(keyId: string): void {
-    this.generation += 1;
+    this.revocations += 1;
+    if (this.running > 0) this.revokedAt.set(keyId, this.revocations);
+    // A request from now on must not join a look-up that may have read the key before its
+    // revocation (which key a running look-up is for is known only once it returns).
+    this.lookups.clear();
     for (const [hash, entry] of this.entries) {
       if (entry.principal.keyId === keyId) this.entries.delete(hash);
     }
@@ -57,16 +70,23 @@ export class PrincipalCache {
     keyHash: string,
     lookup: () => Promise<Principal | undefined>,
   ): Promise<Principal | undefined> {
-    const running = this.lookups.get(keyHash);
-    if (running) return running;
-    const generation = this.generation;
+    const joinable = this.lookups.get(keyHash);
+    if (joinable) return joinable;
+    const begunAt = this.revocations;
+    this.running += 1;
     const pending = lookup()
       .then((principal) => {
         if (!principal) this.entries.delete(keyHash);
-        else if (generation === this.generation) this.store(keyHash, principal);
+        else if ((this.revokedAt.get(principal.keyId) ?? 0) <= begunAt) {
+          this.store(keyHash, principal);
+        }
         return principal;
       })
-      .finally(() => this.lookups.delete(keyHash));
+      .finally(() => {
+        this.running -= 1;
+        if (this.lookups.get(keyHash) === pending) this.lookups.delete(keyHash);
+        if (this.running === 0) this.revokedAt.clear();
+      });
     this.lookups.set(keyHash, pending);
     return pending;
   }

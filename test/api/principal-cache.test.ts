@@ -128,4 +128,55 @@ describe('PrincipalCache', () => {
     calls[1]!.resolve(undefined);
     expect(await after).toBeUndefined();
   });
+
+  it('makes a request after a revocation run its own look-up, not join one begun before', async () => {
+    const cache = new PrincipalCache(clock().now);
+    const { calls, lookup } = controlledLookup();
+    const before = cache.resolve('h', lookup);
+    cache.forgetKey(principal.keyId);
+    const after = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(undefined); // reads the revocation
+    calls[0]!.resolve(principal); // read before it
+    expect(await after).toBeUndefined();
+    expect(await before).toBe(principal);
+    // Neither left an entry: the next request looks the key up again.
+    cache.resolve('h', lookup).catch(() => undefined);
+    expect(calls).toHaveLength(3);
+  });
+
+  it("still stores another key's look-up that was in flight during a revocation", async () => {
+    const time = clock();
+    const cache = new PrincipalCache(time.now);
+    const other: Principal = { ...principal, keyId: 'key-2' };
+    const { calls, lookup } = controlledLookup();
+    const revokedKey = cache.resolve('h', lookup);
+    const otherKey = cache.resolve('h2', lookup);
+    cache.forgetKey(principal.keyId);
+    calls[0]!.resolve(principal);
+    calls[1]!.resolve(other);
+    expect(await revokedKey).toBe(principal);
+    expect(await otherKey).toBe(other);
+
+    // key-2 answers from its entry; key-1 is looked up again.
+    const stored = cache.resolve('h2', lookup);
+    expect(calls).toHaveLength(2);
+    expect(await stored).toBe(other);
+    const again = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(3);
+    calls[2]!.resolve(undefined);
+    expect(await again).toBeUndefined();
+  });
+
+  it('stores a look-up begun after a revocation whose in-flight look-ups have all ended', async () => {
+    const { cache, calls, lookup } = await cacheHoldingPrincipal();
+    cache.forgetKey(principal.keyId); // none in flight: nothing to remember
+    const later = cache.resolve('h', lookup);
+    // Begun after the revocation, it read the database as it is now: what it read is stored.
+    calls[1]!.resolve(principal);
+    expect(await later).toBe(principal);
+    const stored = cache.resolve('h', lookup);
+    expect(calls).toHaveLength(2);
+    expect(await stored).toBe(principal);
+  });
 });
