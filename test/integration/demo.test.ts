@@ -94,19 +94,14 @@ describe('npm run demo', () => {
     const ends = ['paid', 'denied', 'pended', 'replaced', 'voided', 'settled'];
     const seen = await waitFor(
       async () => {
-        const { rows } = await client.query<{ status: string }>(
-          'SELECT DISTINCT status FROM claims',
+        const { rows } = await client.query<{ statuses: string[]; interchanges: number }>(
+          `SELECT ARRAY(SELECT DISTINCT status FROM claims) AS statuses,
+                  (SELECT count(*)::int FROM x12_interchanges) AS interchanges`,
         );
-        const interchanges = await client.query<{ count: string }>(
-          'SELECT count(*) FROM x12_interchanges',
-        );
-        return {
-          statuses: rows.map((row) => row.status),
-          interchanges: interchanges.rows[0]!.count,
-        };
+        return rows[0]!;
       },
       ({ statuses, interchanges }) =>
-        ends.every((end) => statuses.includes(end)) && Number(interchanges) > 0,
+        ends.every((end) => statuses.includes(end)) && interchanges > 0,
       60_000,
     );
     expect(seen.statuses).toEqual(expect.arrayContaining(ends));
