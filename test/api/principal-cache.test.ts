@@ -36,6 +36,27 @@ async function cacheHoldingPrincipal() {
   return { time, cache, calls, lookup };
 }
 
+/** The next request for key hash 'h' runs look-up number `count`, which finds the key revoked. */
+async function expectLookedUpAndRevoked(
+  cache: PrincipalCache,
+  { calls, lookup }: ReturnType<typeof controlledLookup>,
+  count: number,
+) {
+  const next = cache.resolve('h', lookup);
+  expect(calls).toHaveLength(count);
+  calls[count - 1]!.resolve(undefined);
+  expect(await next).toBeUndefined();
+}
+
+/** A cache whose key was revoked in this process while its first look-up was running. */
+function cacheRevokedDuringLookUp() {
+  const cache = new PrincipalCache(clock().now);
+  const { calls, lookup } = controlledLookup();
+  const before = cache.resolve('h', lookup);
+  cache.forgetKey(principal.keyId);
+  return { cache, calls, lookup, before };
+}
+
 describe('PrincipalCache', () => {
   it('runs one look-up for requests that miss at once, and answers them all from it', async () => {
     const cache = new PrincipalCache(clock().now);
@@ -96,10 +117,7 @@ describe('PrincipalCache', () => {
     time.advance(400);
     expect(await cache.resolve('h', lookup)).toBe(principal);
     time.advance(200); // past the TTL of the first look-up
-    const late = cache.resolve('h', lookup);
-    expect(calls).toHaveLength(3);
-    calls[2]!.resolve(undefined);
-    expect(await late).toBeUndefined();
+    await expectLookedUpAndRevoked(cache, { calls, lookup }, 3);
   });
 
   it('drops a key that a refresh finds revoked', async () => {
@@ -109,31 +127,19 @@ describe('PrincipalCache', () => {
     expect(await cache.resolve('h', lookup)).toBe(principal);
     calls[1]!.resolve(undefined); // revoked by another process
     await new Promise((resolve) => setImmediate(resolve));
-    const next = cache.resolve('h', lookup);
-    expect(calls).toHaveLength(3);
-    calls[2]!.resolve(undefined);
-    expect(await next).toBeUndefined();
+    await expectLookedUpAndRevoked(cache, { calls, lookup }, 3);
   });
 
   it('does not store what a look-up begun before a revocation in this process read', async () => {
-    const cache = new PrincipalCache(clock().now);
-    const { calls, lookup } = controlledLookup();
-    const before = cache.resolve('h', lookup);
-    cache.forgetKey(principal.keyId);
+    const { cache, calls, lookup, before } = cacheRevokedDuringLookUp();
     calls[0]!.resolve(principal); // read before the revocation committed
     expect(await before).toBe(principal);
 
-    const after = cache.resolve('h', lookup);
-    expect(calls).toHaveLength(2);
-    calls[1]!.resolve(undefined);
-    expect(await after).toBeUndefined();
+    await expectLookedUpAndRevoked(cache, { calls, lookup }, 2);
   });
 
   it('makes a request after a revocation run its own look-up, not join one begun before', async () => {
-    const cache = new PrincipalCache(clock().now);
-    const { calls, lookup } = controlledLookup();
-    const before = cache.resolve('h', lookup);
-    cache.forgetKey(principal.keyId);
+    const { cache, calls, lookup, before } = cacheRevokedDuringLookUp();
     const after = cache.resolve('h', lookup);
     expect(calls).toHaveLength(2);
     calls[1]!.resolve(undefined); // reads the revocation
@@ -146,8 +152,7 @@ describe('PrincipalCache', () => {
   });
 
   it("still stores another key's look-up that was in flight during a revocation", async () => {
-    const time = clock();
-    const cache = new PrincipalCache(time.now);
+    const cache = new PrincipalCache(clock().now);
     const other: Principal = { ...principal, keyId: 'key-2' };
     const { calls, lookup } = controlledLookup();
     const revokedKey = cache.resolve('h', lookup);
@@ -162,10 +167,7 @@ describe('PrincipalCache', () => {
     const stored = cache.resolve('h2', lookup);
     expect(calls).toHaveLength(2);
     expect(await stored).toBe(other);
-    const again = cache.resolve('h', lookup);
-    expect(calls).toHaveLength(3);
-    calls[2]!.resolve(undefined);
-    expect(await again).toBeUndefined();
+    await expectLookedUpAndRevoked(cache, { calls, lookup }, 3);
   });
 
   it('stores a look-up begun after a revocation whose in-flight look-ups have all ended', async () => {
