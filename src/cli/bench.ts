@@ -407,8 +407,9 @@ async function benchPostgresCeilings(databaseUrl: string): Promise<void> {
 /**
  * The server's settings that move the figures most, printed with the ceilings: the cache
  * (shared_buffers; reads beyond it are copied from the kernel's), the commit's flush, the
- * checkpoint distance and what the write-ahead log does with the full pages each checkpoint
- * makes it write again (docs/operations.md, PostgreSQL settings).
+ * checkpoint distance, what the write-ahead log does with the full pages each checkpoint
+ * makes it write again (docs/operations.md, PostgreSQL settings), and whether autovacuum runs
+ * (off on the development machines: their PostgreSQL is configured for CI).
  */
 async function serverSettings(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ name: string; setting: string }>(
@@ -421,6 +422,7 @@ async function serverSettings(client: pg.Client): Promise<string> {
         'max_wal_size',
         'wal_compression',
         'wal_buffers',
+        'autovacuum',
       ],
     ],
   );
