@@ -205,6 +205,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     }
     await Promise.all(sends);
     const offeredSeconds = (performance.now() - started) / 1000;
+    const partEnd = await databaseNow(database);
     await Promise.all(polls);
     const drained = await drain(database);
     watching.stop();
@@ -244,6 +245,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
     console.log(
       `    backlog while offered: ${describeBacklog(backlogs)}; ${describeDrained(drained)}`,
     );
+    // A settlement run in the part takes the CPU for seconds (60,000 claims: 6 s) and is its
+    // slowest stretch: say whether one came, so the figures above read with it or without.
+    console.log(`    ${await describeSettlementDuring(database, partStart, partEnd)}`);
 
     // (b) batch intake at rising rates.
     let sustained = 0;
@@ -471,6 +475,29 @@ async function latenciesSince(database: Database, since: Date) {
     sealedP50: row.sealed_p50,
     sealedP99: row.sealed_p99,
   };
+}
+
+/** The settlement batches created between `from` and `to`, and when, in seconds from `from`. */
+async function describeSettlementDuring(database: Database, from: Date, to: Date) {
+  const { rows } = await database.pool.query<{
+    batches: number;
+    claims: number;
+    first_s: string | null;
+    last_s: string | null;
+  }>(
+    `SELECT count(*)::int AS batches,
+            coalesce(sum((SELECT count(*) FROM settlement_batch_claims c WHERE c.batch_id = b.id)), 0)::int AS claims,
+            round(extract(epoch FROM min(b.created_at) - $1::timestamptz)::numeric, 1)::text AS first_s,
+            round(extract(epoch FROM max(b.created_at) - $1::timestamptz)::numeric, 1)::text AS last_s
+       FROM settlement_batches b
+      WHERE b.created_at BETWEEN $1 AND $2`,
+    [from, to],
+  );
+  const { batches, claims, first_s, last_s } = rows[0]!;
+  return batches === 0
+    ? 'settlement while offered: none'
+    : `settlement while offered: ${batches} batches of ${claims} claims, ${first_s}–${last_s} s into the part ` +
+        `(the settlement worker runs every SETTLEMENT_INTERVAL_MS)`;
 }
 
 /** Offers batches at `rate` claims/s for `seconds`; what went in, was decided and was sealed. */
