@@ -8,7 +8,7 @@
 //      timestamps, and whether the backlog grows;
 //  (b) batch intake offered at rising rates, each for a while, until adjudication or sealing no
 //      longer keeps up: the highest rate at which the backlog stays bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
@@ -28,8 +28,8 @@ import {
   get,
   percentile,
   post,
-  profilingArguments,
   slowestSeconds,
+  spawnServe,
   startApi,
   type HttpResult,
 } from './bench.js';
@@ -309,18 +309,13 @@ function startWorkers(
   queuePrefix: string,
   profileDirectory: string | undefined,
 ): ChildProcess {
-  const nodeArguments = [...profilingArguments(profileDirectory), '--import', 'tsx'];
-  return spawn(process.execPath, [...nodeArguments, 'src/cli/main.ts', 'serve', '--no-api'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      QUEUE_PREFIX: queuePrefix,
-      LOG_LEVEL: 'warn',
-      // Its metrics listener takes any free port: nothing here reads it.
-      METRICS_PORT: '0',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  return spawnServe(
+    '--no-api',
+    databaseUrl,
+    // Its metrics listener takes any free port: nothing here reads it.
+    { QUEUE_PREFIX: queuePrefix, METRICS_PORT: '0' },
+    profileDirectory,
+  );
 }
 
 /**

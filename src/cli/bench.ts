@@ -162,33 +162,37 @@ export function profilingArguments(directory: string | undefined): string[] {
   return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`] : [];
 }
 
+/**
+ * `serve` with one half of the engine (`--no-workers`: the API; `--no-api`: the workers) in a
+ * process of its own on `databaseUrl`, logging warnings only, optionally profiled.
+ */
+export function spawnServe(
+  half: '--no-workers' | '--no-api',
+  databaseUrl: string,
+  env: Record<string, string>,
+  profileDirectory: string | undefined,
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [...profilingArguments(profileDirectory), '--import', 'tsx', 'src/cli/main.ts', 'serve', half],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+}
+
 export async function startApi(
   databaseUrl: string,
   port: number,
   env: Record<string, string> = {},
   profileDirectory?: string,
 ): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...profilingArguments(profileDirectory),
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--no-workers',
-    ],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+  const child = spawnServe(
+    '--no-workers',
+    databaseUrl,
+    { PORT: String(port), HOST: '127.0.0.1', ...env },
+    profileDirectory,
   );
   for (let attempt = 0; attempt < 100; attempt++) {
     const up = await new Promise<boolean>((resolve) => {
