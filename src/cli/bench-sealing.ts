@@ -13,7 +13,7 @@
 // parties on their own machines: the figure is an upper bound of their effect.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ import { readLatestCheckpoint } from '../ledger/transparency-log.js';
 import { cosignaturesOfLatest } from '../ledger/witness-cosignatures.js';
 import { generateWitnessKey } from '../witness/keys.js';
 import { loadWitnessList } from '../witness/policy.js';
-import { ceilingsNote } from './bench.js';
+import { ceilingsNote, cpuMsOf } from './bench.js';
 
 const WITNESSES = 3;
 const EVENTS_PER_APPEND = 10_000;
@@ -231,23 +231,6 @@ async function waitForCosignatures(
   throw new Error(
     `the witnesses did not cosign size ${latest.treeSize} within ${COSIGNED_WAIT_MS} ms`,
   );
-}
-
-/** User and system CPU the processes used so far (ms), from /proc; NaN where there is none. */
-async function cpuMsOf(processes: readonly ChildProcess[]): Promise<number> {
-  let ticks = 0;
-  for (const child of processes) {
-    try {
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th
-      // and 13th, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
-      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return Number.NaN;
-    }
-  }
-  return ticks * 10;
 }
 
 async function freePort(): Promise<number> {

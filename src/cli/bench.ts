@@ -5,6 +5,7 @@
 // settled in one run, then one reconciliation run. Prints figures; asserts nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -205,6 +206,43 @@ export async function startApi(
   }
   child.kill();
   throw new Error('the API did not start');
+}
+
+/** User and system CPU the processes used so far (ms), from /proc; NaN where there is none. */
+export async function cpuMsOf(processes: readonly ChildProcess[]): Promise<number> {
+  let ticks = 0;
+  for (const child of processes) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th
+      // and 13th, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return ticks * 10;
+}
+
+/**
+ * CPU the whole machine spent so far (ms): user, nice, system, irq, softirq and steal time of
+ * /proc/stat's first line, in clock ticks of 10 ms. Over a measured stretch it is what every
+ * process (PostgreSQL's backends and background writers included) spent, so a change's cost per
+ * claim reads steadier than a throughput on a shared machine; NaN off Linux.
+ */
+export async function machineCpuMs(): Promise<number> {
+  try {
+    const stat = await readFile('/proc/stat', 'utf8');
+    const [user, nice, system, , , irq, softirq, steal] = stat
+      .slice(0, stat.indexOf('\n'))
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function percentile(sorted: number[], fraction: number): number {
@@ -498,6 +536,8 @@ async function measureAdjudication(database: Database, config: Config): Promise<
   const { adjudicationBatchClaimsMax: batchClaimsMax, adjudicationBatchesInParallel: parallel } =
     config;
   const started = performance.now();
+  const machineCpuBefore = await machineCpuMs();
+  const ownCpuBefore = process.cpuUsage();
   let decided = 0;
   while (decided < ADJUDICATED_CLAIMS) {
     const sweep = await adjudicateSubmitted(database, {
@@ -512,10 +552,15 @@ async function measureAdjudication(database: Database, config: Config): Promise<
     decided += sweep.decided;
   }
   const seconds = (performance.now() - started) / 1000;
+  const machineCpu = (await machineCpuMs()) - machineCpuBefore;
+  const ownCpu = process.cpuUsage(ownCpuBefore);
+  const microsecondsEach = (ms: number) => Math.round((ms * 1000) / decided);
   console.log(
     `adjudication (stored claim to recorded decision, batches of ${batchClaimsMax}, ` +
       `${parallel} at a time, ${BENCH_MEMBERS} members): ` +
-      `${Math.round(decided / seconds)} claims/s (${decided} claims in ${seconds.toFixed(2)} s)`,
+      `${Math.round(decided / seconds)} claims/s (${decided} claims in ${seconds.toFixed(2)} s); ` +
+      `CPU a claim: ${microsecondsEach(machineCpu)} µs on the machine, ` +
+      `${microsecondsEach((ownCpu.user + ownCpu.system) / 1000)} µs of them in this process`,
   );
 }
 
