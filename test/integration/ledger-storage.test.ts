@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/infra/db.js';
 import { appendEvents } from '../../src/ledger/append.js';
+import type { JsonValue } from '../../src/ledger/canonical.js';
 import { sealPending } from '../../src/ledger/seal.js';
 import { verifyChain } from '../../src/ledger/verify.js';
 import { createTestEnvironment, type TestEnvironment } from '../support/environment.js';
@@ -107,5 +108,54 @@ describe('ledger payload storage', () => {
       eventSeq: longSeq,
       reason: 'payload does not match its payloadHash',
     });
+  });
+});
+
+// appendEvents sends the canonical texts of a statement's events as one bytea, each cut out by
+// its byte range: a range off by one byte would shift every later event's text.
+describe('appending payloads', () => {
+  let environment: TestEnvironment;
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+  });
+  afterAll(async () => {
+    await environment.close();
+  });
+
+  it('stores each text as hashed, byte for byte, beside texts of two-, three- and four-byte characters', async () => {
+    const payloads: JsonValue[] = [
+      { note: 'plain', n: 1 },
+      { note: 'Zoë Müller, "quoted" \\ back-slashed' },
+      { note: '東京 clinic', codes: ['A', 'B'] },
+      { note: 'a 🩺 and a \u0007 control' },
+      { empty: {} },
+      { note: 'après' },
+    ];
+    const appended = await inTransaction(environment.database.pool, (client) =>
+      appendEvents(
+        client,
+        payloads.map((payload, index) => ({ ...syntheticEvent(index), payload })),
+      ),
+    );
+    // PostgreSQL's own sha256 of the stored bytes, not ours.
+    const { rows } = await environment.database.pool.query<{
+      payload_canonical: string;
+      payload_hash: string;
+      stored_hash: string;
+      payload: unknown;
+    }>(
+      `SELECT payload_canonical, payload_hash, payload,
+              encode(sha256(convert_to(payload_canonical, 'UTF8')), 'hex') AS stored_hash
+         FROM ledger_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
+      [appended.map((event) => event.seq.toString())],
+    );
+    expect(rows.map((row) => row.payload)).toEqual(payloads);
+    expect(rows[1]!.payload_canonical).toBe(
+      '{"note":"Zoë Müller, \\"quoted\\" \\\\ back-slashed"}',
+    );
+    expect(rows[3]!.payload_canonical).toBe('{"note":"a 🩺 and a \\u0007 control"}');
+    for (const row of rows) expect(row.payload_hash).toBe(row.stored_hash);
+    expect(new Set(rows.map((row) => row.payload_hash)).size).toBe(payloads.length);
   });
 });
