@@ -27,6 +27,24 @@ export type * from './types.js';
 const Exact = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 const zero = new Exact(0);
 
+// The same texts come back claim after claim (a plan's amounts, a fee schedule's prices, "0.00",
+// "1"), and parsing one into a Decimal cost more than the arithmetic done with it (a third of
+// the engine's time in the adjudication bench's profile). A Decimal is immutable, so one parsed
+// value serves every claim. The cache is emptied when full: texts come from claims too.
+const parsedTexts = new Map<string, Decimal>();
+const parsedTextsMax = 10_000;
+
+/** `text` as a Decimal of this engine's precision, parsed once. */
+function exact(text: string): Decimal {
+  let value = parsedTexts.get(text);
+  if (value === undefined) {
+    value = new Exact(text);
+    if (parsedTexts.size >= parsedTextsMax) parsedTexts.clear();
+    parsedTexts.set(text, value);
+  }
+  return value;
+}
+
 // Limits on what one call reads; a caller past them is passing far more than one member's data.
 export const coveragesMax = 1_000;
 export const feeScheduleEntriesMax = 100_000;
@@ -91,7 +109,7 @@ export function adjudicate(input: AdjudicationInput): AdjudicationResult {
   const pendReasons: string[] = [];
   // Before any line rule: large claims always get a person's eyes.
   const totalCharge = sumOf(input.claim.lines.map((line) => line.chargeAmount));
-  const limit = new Exact(input.payerRules.autoAdjudicationLimitAmount);
+  const limit = exact(input.payerRules.autoAdjudicationLimitAmount);
   if (totalCharge.gt(limit)) {
     pendReasons.push(
       `total charge ${totalCharge.toFixed(2)} exceeds the auto-adjudication limit ${limit.toFixed(2)}`,
@@ -99,10 +117,10 @@ export function adjudicate(input: AdjudicationInput): AdjudicationResult {
   }
   const family = input.familyAccumulators;
   const state: ClaimState = {
-    deductibleMet: new Exact(input.accumulators.deductibleMetAmount),
-    outOfPocketMet: new Exact(input.accumulators.outOfPocketMetAmount),
-    familyDeductibleMet: family ? new Exact(family.deductibleMetAmount) : undefined,
-    familyOutOfPocketMet: family ? new Exact(family.outOfPocketMetAmount) : undefined,
+    deductibleMet: exact(input.accumulators.deductibleMetAmount),
+    outOfPocketMet: exact(input.accumulators.outOfPocketMetAmount),
+    familyDeductibleMet: family ? exact(family.deductibleMetAmount) : undefined,
+    familyOutOfPocketMet: family ? exact(family.outOfPocketMetAmount) : undefined,
     priorPaidByLine: priorPaidByLine(input.claim.lines, input.claim.coordination),
     authorizationUnitsUsed: new Map(),
     lineKeysSeen: new Set(),
@@ -360,7 +378,7 @@ function priorAuthorizationStep(
     return deny('prior-auth.missing', reason.noAuthorization, [remark.authorizationMismatch]);
   }
   // Minutes of anesthesia are one service: they use one authorized unit.
-  const unitsNeeded = line.unitType === 'minutes' ? 1 : new Exact(line.units).ceil().toNumber();
+  const unitsNeeded = line.unitType === 'minutes' ? 1 : exact(line.units).ceil().toNumber();
   const usable = valid.find((authorization) => {
     const usedHere = state.authorizationUnitsUsed.get(authorization.authorizationId) ?? 0;
     return authorization.unitsAuthorized - authorization.unitsUsed - usedHere >= unitsNeeded;
@@ -378,7 +396,7 @@ function deniedLine(
   line: ServiceLineToAdjudicate,
   denial: { rulesFired: string[]; reasonCode: string; remarkCodes: string[] },
 ): AdjudicatedLine {
-  const charge = new Exact(line.chargeAmount);
+  const charge = exact(line.chargeAmount);
   const result: AdjudicatedLine = {
     lineNumber: line.lineNumber,
     chargeAmount: moneyText(charge),
@@ -412,7 +430,7 @@ function pricedLine(
 ): AdjudicatedLine {
   const rulesFired = [...screening.rulesFired];
   const adjustments: Adjustment[] = [];
-  const charge = new Exact(line.chargeAmount);
+  const charge = exact(line.chargeAmount);
   // Step 6: the fee schedule's price for the units, to the cent; never more than was billed.
   let allowed = feeSchedulePriceOf(line, screening.entry, payerRules);
   if (line.unitType === 'minutes') rulesFired.push('fee-schedule.anesthesia-time');
@@ -483,8 +501,8 @@ export function feeSchedulePriceOf(
   payerRules: Pick<AdjudicationInput['payerRules'], 'anesthesiaConversionFactor'>,
 ): Decimal {
   if (line.unitType !== 'minutes') {
-    return new Exact(entry.allowedAmount)
-      .times(line.units)
+    return exact(entry.allowedAmount)
+      .times(exact(line.units))
       .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   }
   const baseUnits = entry.anesthesiaBaseUnits;
@@ -494,7 +512,7 @@ export function feeSchedulePriceOf(
       'a line in minutes was priced without base units or factor',
     );
   }
-  const timeUnits = new Exact(line.units)
+  const timeUnits = exact(line.units)
     .dividedBy(ANESTHESIA_MINUTES_PER_TIME_UNIT)
     .toDecimalPlaces(1, Decimal.ROUND_HALF_UP);
   return timeUnits
@@ -519,7 +537,7 @@ function patientSharesOf(
   plan: Plan,
   state: ClaimState,
 ): { shares: PatientShares; capped: boolean } {
-  const copay = copayApplies ? Exact.min(plan.copayAmount, allowed) : zero;
+  const copay = copayApplies ? Exact.min(exact(plan.copayAmount), allowed) : zero;
   const deductibleRemaining = remainingOf(
     [plan.deductibleAmount, state.deductibleMet],
     [plan.familyDeductibleAmount, state.familyDeductibleMet],
@@ -528,7 +546,7 @@ function patientSharesOf(
   const coinsurance = allowed
     .minus(copay)
     .minus(deductible)
-    .times(plan.coinsurancePercent)
+    .times(exact(plan.coinsurancePercent))
     .dividedBy(100)
     .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   const outOfPocketRemaining = remainingOf(
@@ -547,10 +565,10 @@ function remainingOf(
   individual: [limit: string, met: Decimal],
   family: [limit: string | null | undefined, met: Decimal | undefined],
 ): Decimal {
-  const own = new Exact(individual[0]).minus(individual[1]);
+  const own = exact(individual[0]).minus(individual[1]);
   const [familyLimit, familyMet] = family;
   if (familyLimit === null || familyLimit === undefined || familyMet === undefined) return own;
-  return Exact.min(own, new Exact(familyLimit).minus(familyMet));
+  return Exact.min(own, exact(familyLimit).minus(familyMet));
 }
 
 /**
@@ -599,13 +617,13 @@ export function priorPaidByLine(
   for (const payment of coordination.priorPayments) {
     const paid = new Map<number, Decimal>(lines.map((line) => [line.lineNumber, zero]));
     for (const line of payment.lines) {
-      if (paid.has(line.lineNumber)) paid.set(line.lineNumber, new Exact(line.paidAmount));
+      if (paid.has(line.lineNumber)) paid.set(line.lineNumber, exact(line.paidAmount));
     }
-    let difference = new Exact(payment.paidAmount).minus(sumOf([...paid.values()].map(String)));
+    let difference = exact(payment.paidAmount).minus(sumOf([...paid.values()].map(String)));
     for (const line of lines) {
       if (difference.isZero()) break;
       const current = paid.get(line.lineNumber)!;
-      const room = difference.gt(0) ? new Exact(line.chargeAmount).minus(current) : current;
+      const room = difference.gt(0) ? exact(line.chargeAmount).minus(current) : current;
       const step = Exact.min(difference.abs(), Exact.max(room, zero));
       paid.set(line.lineNumber, difference.gt(0) ? current.plus(step) : current.minus(step));
       difference = difference.gt(0) ? difference.minus(step) : difference.plus(step);
@@ -693,7 +711,7 @@ function totalsOf(lines: readonly AdjudicatedLine[]): AdjudicationTotals {
 }
 
 function sumOf(amounts: readonly string[]): Decimal {
-  return amounts.reduce((sum, amount) => sum.plus(amount), zero);
+  return amounts.reduce((sum, amount) => sum.plus(exact(amount)), zero);
 }
 
 function moneyText(amount: Decimal): string {
@@ -719,7 +737,7 @@ function assertLineBalances(line: AdjudicatedLine): void {
     }
   }
   const adjusted = sumOf(line.adjustments.map((each) => each.amount));
-  if (!new Exact(line.paidAmount).plus(adjusted).eq(line.chargeAmount)) {
+  if (!exact(line.paidAmount).plus(adjusted).eq(exact(line.chargeAmount))) {
     throw new AdjudicationInvariantError(
       `${where}: charge ${line.chargeAmount} != paid ${line.paidAmount} + adjustments ${adjusted.toFixed(2)}`,
     );
@@ -727,14 +745,14 @@ function assertLineBalances(line: AdjudicatedLine): void {
   const patient = sumOf(
     line.adjustments.filter((each) => each.group === 'PR').map((each) => each.amount),
   );
-  if (!patient.eq(line.patientResponsibilityAmount)) {
+  if (!patient.eq(exact(line.patientResponsibilityAmount))) {
     throw new AdjudicationInvariantError(`${where}: patient responsibility != PR adjustments`);
   }
   // OA-23 is what earlier payers paid of the allowed amount (a secondary or tertiary claim).
   const priorPayers = sumOf(
     line.adjustments.filter((each) => each.group === 'OA').map((each) => each.amount),
   );
-  if (!new Exact(line.paidAmount).plus(patient).plus(priorPayers).eq(line.allowedAmount)) {
+  if (!exact(line.paidAmount).plus(patient).plus(priorPayers).eq(exact(line.allowedAmount))) {
     throw new AdjudicationInvariantError(
       `${where}: allowed != paid + patient responsibility + earlier payers`,
     );
@@ -747,16 +765,16 @@ function assertAccumulatorsWithinMaximums(state: ClaimState, plan: Plan): void {
     ['family out-of-pocket', state.familyOutOfPocketMet, plan.familyOutOfPocketMaxAmount],
   ] as const;
   for (const [what, met, limit] of familyLimits) {
-    if (met !== undefined && limit !== null && limit !== undefined && met.gt(limit)) {
+    if (met !== undefined && limit !== null && limit !== undefined && met.gt(exact(limit))) {
       throw new AdjudicationInvariantError(`${what} met ${met.toFixed(2)} exceeds ${limit}`);
     }
   }
-  if (state.deductibleMet.gt(plan.deductibleAmount)) {
+  if (state.deductibleMet.gt(exact(plan.deductibleAmount))) {
     throw new AdjudicationInvariantError(
       `deductible met ${state.deductibleMet.toFixed(2)} exceeds ${plan.deductibleAmount}`,
     );
   }
-  if (state.outOfPocketMet.gt(plan.outOfPocketMaxAmount)) {
+  if (state.outOfPocketMet.gt(exact(plan.outOfPocketMaxAmount))) {
     throw new AdjudicationInvariantError(
       `out-of-pocket met ${state.outOfPocketMet.toFixed(2)} exceeds ${plan.outOfPocketMaxAmount}`,
     );
@@ -764,7 +782,9 @@ function assertAccumulatorsWithinMaximums(state: ClaimState, plan: Plan): void {
 }
 
 function assertTotalsBalance(totals: AdjudicationTotals): void {
-  if (!new Exact(totals.paidAmount).plus(totals.adjustmentAmount).eq(totals.chargeAmount)) {
+  if (
+    !exact(totals.paidAmount).plus(exact(totals.adjustmentAmount)).eq(exact(totals.chargeAmount))
+  ) {
     throw new AdjudicationInvariantError(
       `claim charge ${totals.chargeAmount} != paid ${totals.paidAmount} + adjustments ${totals.adjustmentAmount}`,
     );
@@ -925,7 +945,7 @@ function checkAccumulators(accumulators: Accumulators, plan: Plan, problems: Pro
     const field = `accumulators.${name}`;
     checkMoney(met, field, problems);
     const comparable = moneyInPattern.test(met) && moneyInPattern.test(max);
-    if (comparable && new Exact(met).gt(max)) {
+    if (comparable && exact(met).gt(exact(max))) {
       problems.push({ field, message: `exceeds plan.${maxName} ${max}` });
     }
   }
@@ -943,7 +963,7 @@ function checkFamily(input: AdjudicationInput, problems: Problems): void {
     if (
       moneyInPattern.test(limit) &&
       moneyInPattern.test(individual) &&
-      new Exact(limit).lt(individual)
+      exact(limit).lt(exact(individual))
     ) {
       problems.push({ field: `plan.${name}`, message: 'is less than the individual limit' });
     }
@@ -964,7 +984,7 @@ function checkFamily(input: AdjudicationInput, problems: Problems): void {
     checkMoney(met, field, problems);
     const comparable =
       typeof limit === 'string' && moneyInPattern.test(met) && moneyInPattern.test(limit);
-    if (comparable && new Exact(met).gt(limit))
+    if (comparable && exact(met).gt(exact(limit)))
       problems.push({ field, message: `exceeds ${limit}` });
   }
 }
