@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../infra/config.js';
 import { inTransaction, openDatabase, type Database } from '../infra/db.js';
 import { createOrganization, issueApiKey } from '../domain/organizations.js';
 import { npiCheckDigit } from '../domain/validation.js';
+import type { JsonValue } from '../ledger/canonical.js';
 import { sealPending } from '../ledger/seal.js';
 import { verifyChain } from '../ledger/verify.js';
 import { configureDemoPayer, demo837, demoClaim } from './demo.js';
@@ -854,7 +855,7 @@ async function benchSettlement(databaseUrl: string, claimsTotal: number): Promis
 async function decideLikeTheFirst(database: Database): Promise<number> {
   // A member's first claims go to the deductible and pay nothing; adjudicate until one pays.
   let decided = 0;
-  let decision: { result: AdjudicationResult; config_versions: unknown } | undefined;
+  let decision: { result: AdjudicationResult; config_versions: JsonValue } | undefined;
   while (!decision && decided < 5_000) {
     const sweep = await adjudicateSubmitted(database, {
       claimsMax: BENCH_MEMBERS,
@@ -867,7 +868,7 @@ async function decideLikeTheFirst(database: Database): Promise<number> {
     decided += sweep.decided;
     const { rows } = await database.pool.query<{
       result: AdjudicationResult;
-      config_versions: unknown;
+      config_versions: JsonValue;
     }>(
       `SELECT result, config_versions FROM claim_decisions
         WHERE status = 'paid' AND paid_amount > 0 LIMIT 1`,

@@ -3,6 +3,7 @@
 // decided the same way whether it comes alone or with 499 others.
 import type pg from 'pg';
 import type { Database } from '../../infra/db.js';
+import type { JsonValue } from '../../ledger/canonical.js';
 import { planTermsOf, readAppliedCoverages } from '../payers/index.js';
 import { adjudicateBatch } from './batch.js';
 import {
@@ -102,7 +103,7 @@ export async function recordDecision(
   client: pg.PoolClient,
   claim: DecidedClaim,
   result: AdjudicationResult,
-  versions: unknown,
+  versions: JsonValue,
   decidedBy: string,
   note?: string,
 ): Promise<AdjudicationOutcome> {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
+import type { JsonValue } from '../../ledger/canonical.js';
 import { sha256Hex } from '../../ledger/hash.js';
 import {
   claimDecisionPostings,
@@ -34,7 +35,7 @@ interface DecisionRow {
   paid_amount: string;
   patient_amount: string;
   result: AdjudicationResult;
-  versions: unknown;
+  versions: JsonValue;
   event_id: string;
   note: string | null;
 }
@@ -55,7 +56,7 @@ export class DecisionWrites {
   addDecision(
     claim: DecidedClaim,
     result: AdjudicationResult,
-    versions: unknown,
+    versions: JsonValue,
     decidedBy: string,
     note?: string,
   ): AdjudicationOutcome {
@@ -169,14 +170,14 @@ function decisionPayload(
   decisionId: string,
   decidedBy: string,
   result: AdjudicationResult,
-  versions: unknown,
+  versions: JsonValue,
   note: string | undefined,
 ) {
   const common = {
     claimId,
     decisionId,
     decidedBy,
-    configVersions: JSON.parse(JSON.stringify(versions)) as never,
+    configVersions: versions,
     // The note is free text a person wrote and may name the patient: the ledger holds its hash.
     ...(note === undefined ? {} : { noteSha256: sha256Hex(note) }),
   };
