@@ -18,6 +18,7 @@ import { loadConfig } from '../infra/config.js';
 import { openDatabase, type Database } from '../infra/db.js';
 import { obliterateQueues } from '../infra/queues.js';
 import { openRedis } from '../infra/redis.js';
+import { batchesMadeBetween } from '../domain/settlement/index.js';
 import { demoClaim } from './demo.js';
 import {
   benchMembersFor,
@@ -474,24 +475,11 @@ async function latenciesSince(database: Database, since: Date) {
 
 /** The settlement batches created between `from` and `to`, and when, in seconds from `from`. */
 async function describeSettlementDuring(database: Database, from: Date, to: Date) {
-  const { rows } = await database.pool.query<{
-    batches: number;
-    claims: number;
-    first_s: string | null;
-    last_s: string | null;
-  }>(
-    `SELECT count(*)::int AS batches,
-            coalesce(sum((SELECT count(*) FROM settlement_batch_claims c WHERE c.batch_id = b.id)), 0)::int AS claims,
-            round(extract(epoch FROM min(b.created_at) - $1::timestamptz)::numeric, 1)::text AS first_s,
-            round(extract(epoch FROM max(b.created_at) - $1::timestamptz)::numeric, 1)::text AS last_s
-       FROM settlement_batches b
-      WHERE b.created_at BETWEEN $1 AND $2`,
-    [from, to],
-  );
-  const { batches, claims, first_s, last_s } = rows[0]!;
+  const { batches, claims, firstAt, lastAt } = await batchesMadeBetween(database, from, to);
+  const secondsIn = (at: Date | null) => ((at!.getTime() - from.getTime()) / 1000).toFixed(1);
   return batches === 0
     ? 'settlement while offered: none'
-    : `settlement while offered: ${batches} batches of ${claims} claims, ${first_s}–${last_s} s into the part ` +
+    : `settlement while offered: ${batches} batches of ${claims} claims, ${secondsIn(firstAt)}–${secondsIn(lastAt)} s into the part ` +
         `(the settlement worker runs every SETTLEMENT_INTERVAL_MS)`;
 }
 

@@ -21,7 +21,7 @@ import { phiKeysOf } from '../api/app.js';
 import { adjudicateSubmitted, recordDecision } from '../domain/adjudication/index.js';
 import type { AdjudicationResult } from '../domain/adjudication/types.js';
 import { runReconciliation } from '../domain/reconciliation/index.js';
-import { settleAllPayers } from '../domain/settlement/index.js';
+import { batchesMadeBetween, settleAllPayers } from '../domain/settlement/index.js';
 import { prepareDatabase } from './runtime.js';
 import { benchPipeline, type PipelineOptions } from './bench-pipeline.js';
 import { benchReconciliation } from './bench-reconciliation.js';
@@ -810,16 +810,18 @@ async function benchSettlement(databaseUrl: string, claimsTotal: number): Promis
     await database.pool.query('CHECKPOINT');
 
     const settleStarted = performance.now();
+    const settleStartedAt = new Date();
+    const machineCpuBefore = await machineCpuMs();
     const settled = await settleAllPayers(database, (_payerId, error) => {
       throw error;
     });
     const settleSeconds = (performance.now() - settleStarted) / 1000;
-    const settledClaims = await database.pool.query<{ count: string }>(
-      'SELECT count(*) FROM settlement_batch_claims',
-    );
+    const machineCpu = (await machineCpuMs()) - machineCpuBefore;
+    const { claims } = await batchesMadeBetween(database, settleStartedAt, new Date());
     console.log(
-      `settlement run: ${Math.round(Number(settledClaims.rows[0]!.count) / settleSeconds)} claims/s ` +
-        `(${settledClaims.rows[0]!.count} claims into ${settled.batches} batches in ${settleSeconds.toFixed(1)} s)`,
+      `settlement run: ${Math.round(claims / settleSeconds)} claims/s ` +
+        `(${claims} claims into ${settled.batches} batches in ${settleSeconds.toFixed(1)} s); ` +
+        `CPU a claim: ${Math.round((machineCpu * 1000) / claims)} µs on the machine`,
     );
 
     await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);

@@ -7,7 +7,11 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
-import { settleAllPayers, settlePayer } from '../../src/domain/settlement/service.js';
+import {
+  batchesMadeBetween,
+  settleAllPayers,
+  settlePayer,
+} from '../../src/domain/settlement/service.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { execSettlementJob } from '../../workers/settlement.js';
 import { bearer, expectProblem } from '../support/api.js';
@@ -189,6 +193,27 @@ describe('settlePayer', () => {
     expect(new Set(batches.map((batch) => batch.providerId))).toEqual(
       new Set([parties.providerId, other.organization.id]),
     );
+  });
+
+  it('tells what settlement made between two instants: batches, their claims, first and last', async () => {
+    const parties = await createParties(environment);
+    const other = await createActor(environment, 'provider', 'provider_biller');
+    await paidClaim(parties);
+    await paidClaim(parties);
+    await paidClaim({ ...parties, biller: other.key });
+    const from = new Date();
+    const batches = await settlePayer(environment.database, parties.payerId);
+    const to = new Date();
+    const times = batches.map((batch) => new Date(batch.createdAt).getTime()).sort();
+    expect(await batchesMadeBetween(environment.database, from, to)).toEqual({
+      batches: 2,
+      claims: 3,
+      firstAt: new Date(times[0]!),
+      lastAt: new Date(times[1]!),
+    });
+    expect(
+      await batchesMadeBetween(environment.database, new Date(to.getTime() + 1), new Date()),
+    ).toEqual({ batches: 0, claims: 0, firstAt: null, lastAt: null });
   });
 
   it('builds one batch when two runs race, each on its own connection', async () => {

@@ -4,6 +4,7 @@ export { type ClaimPayment, paymentsOfClaims } from './payments.js';
 export { loadRemittance } from './remittance.js';
 export { getSchedule, scheduleSchema, setSchedule } from './schedule.js';
 export {
+  batchesMadeBetween,
   batchListQuery,
   confirmationSchema,
   confirmBatch,

@@ -129,6 +129,27 @@ export async function settleAllPayers(
   return result;
 }
 
+/** What settlement made between `from` and `to`: its batches, their claims, the first and last made. */
+export async function batchesMadeBetween(
+  database: Database,
+  from: Date,
+  to: Date,
+): Promise<{ batches: number; claims: number; firstAt: Date | null; lastAt: Date | null }> {
+  const { rows } = await database.pool.query<{
+    batches: number;
+    claims: number;
+    first_at: Date | null;
+    last_at: Date | null;
+  }>(
+    `SELECT count(*)::int AS batches, coalesce(sum(claim_count), 0)::int AS claims,
+            min(created_at) AS first_at, max(created_at) AS last_at
+       FROM settlement_batches WHERE created_at BETWEEN $1 AND $2`,
+    [from, to],
+  );
+  const { batches, claims, first_at: firstAt, last_at: lastAt } = rows[0]!;
+  return { batches, claims, firstAt, lastAt };
+}
+
 /** One batch of the pair's claims and recoupments, at most `linesMax` lines, recoupments first. */
 export async function settlePair(
   database: Database,
