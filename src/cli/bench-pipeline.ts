@@ -11,6 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +27,9 @@ import {
   ceilingsNote,
   claimant,
   countingAgent,
+  cpuMsOf,
   get,
+  machineCpuMs,
   percentile,
   post,
   slowestSeconds,
@@ -252,7 +255,9 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
 
     // (b) batch intake at rising rates.
     let sustained = 0;
+    const [api, workers] = children as [ChildProcess, ChildProcess];
     for (const rate of STEP_RATES) {
+      const cpuBefore = await cpuSplit(api, workers);
       const step = await offerBatches(
         database,
         options.seconds,
@@ -264,6 +269,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
       // batches and at most a sealing interval of events, gone within seconds; at a rate it
       // does not, the backlog grew all through the step, and clearing it takes the longer the
       // longer the step ran.
+      const cpu = cpuPerClaim(cpuBefore, await cpuSplit(api, workers), step.decided);
       const drained = await drain(database);
       // Draining fast is not enough: with intake and adjudication sharing the cores, a backlog
       // that grew all step (10,025 claims at 2,000/s offered, one run) cleared in under 3 s
@@ -282,6 +288,7 @@ export async function benchPipeline(databaseUrl: string, options: PipelineOption
           (keptUp ? 'kept up' : 'fell behind') +
           ceilingsNote(),
       );
+      console.log(`    ${cpu}`);
       if (!keptUp) break;
       sustained = rate;
     }
@@ -483,6 +490,40 @@ async function describeSettlementDuring(database: Database, from: Date, to: Date
         `(the settlement worker runs every SETTLEMENT_INTERVAL_MS)`;
 }
 
+/** CPU used so far (ms): the whole machine's, the API's, the workers' and this process's. */
+async function cpuSplit(api: ChildProcess, workers: ChildProcess) {
+  const own = process.cpuUsage();
+  return {
+    wallMs: performance.now(),
+    machine: await machineCpuMs(),
+    api: await cpuMsOf([api]),
+    workers: await cpuMsOf([workers]),
+    bench: (own.user + own.system) / 1000,
+  };
+}
+
+/**
+ * The CPU a decided claim took during a step, by process: what bounds the pipeline on a machine
+ * whose cores are all busy. PostgreSQL is the rest of the machine's (its backends, its writers,
+ * and anything else running, which on a quiet machine is little).
+ */
+export function cpuPerClaim(
+  before: Awaited<ReturnType<typeof cpuSplit>>,
+  after: Awaited<ReturnType<typeof cpuSplit>>,
+  decided: number,
+): string {
+  const used = (key: keyof typeof before) => after[key] - before[key];
+  const each = (ms: number) => Math.round((ms * 1000) / Math.max(decided, 1));
+  const postgres = used('machine') - used('api') - used('workers') - used('bench');
+  const coresBusy = used('machine') / used('wallMs');
+  return (
+    `CPU a decided claim while offered: ${each(used('machine'))} µs on the machine ` +
+    `(${coresBusy.toFixed(2)} of its ${os.cpus().length} cores busy): ` +
+    `API ${each(used('api'))}, workers ${each(used('workers'))}, ` +
+    `PostgreSQL and the rest ${each(postgres)}, this bench ${each(used('bench'))}`
+  );
+}
+
 /** Offers batches at `rate` claims/s for `seconds`; what went in, was decided and was sealed. */
 async function offerBatches(
   database: Database,
@@ -523,6 +564,7 @@ async function offerBatches(
     [startedAt],
   );
   return {
+    decided: Number(rows[0]!.decided),
     acceptedPerSecond: Math.round(accepted / elapsed),
     decidedPerSecond: Math.round(Number(rows[0]!.decided) / elapsed),
     sealedPerSecond: Math.round(Number(rows[0]!.sealed) / elapsed),

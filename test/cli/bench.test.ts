@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -10,10 +10,13 @@ import {
   benchMembersFor,
   claimant,
   countingAgent,
+  cpuMsOf,
   get,
+  machineCpuMs,
   profilingArguments,
   slowestSeconds,
 } from '../../src/cli/bench.js';
+import { cpuPerClaim } from '../../src/cli/bench-pipeline.js';
 
 // The bench's claims all bill the same codes: a member's second claim on one day is a
 // duplicate, denied CO-18, and a bench of duplicates would measure denials.
@@ -100,5 +103,52 @@ describe('profilingArguments', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+// The CPU figures the bench prints a claim: from /proc, so a change's cost reads steadily on a
+// shared machine where claims/s swing by a quarter.
+describe('the CPU a claim', () => {
+  it('counts the whole machine, this process included', async () => {
+    const before = await machineCpuMs();
+    const started = process.cpuUsage();
+    const until = performance.now() + 300;
+    while (performance.now() < until); // 300 ms of this process's CPU
+    const own = process.cpuUsage(started);
+    const machine = (await machineCpuMs()) - before;
+    // Clock ticks of 10 ms: at least this process's share, less a tick at each end.
+    expect(machine).toBeGreaterThanOrEqual((own.user + own.system) / 1000 - 20);
+  });
+
+  it("counts a child process's CPU", async () => {
+    // 300 ms of the child's own CPU, however busy the machine, then it says so and idles.
+    const child = spawn(process.execPath, [
+      '-e',
+      "while (process.cpuUsage().user < 300_000); process.stdout.write('burned\\n'); setTimeout(() => {}, 30_000);",
+    ]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('burned')) resolve();
+        });
+        child.once('exit', () => reject(new Error('the child exited early')));
+      });
+      const used = await cpuMsOf([child]);
+      expect(used).toBeGreaterThanOrEqual(290);
+      expect(used).toBeLessThan(2_000);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('splits a step’s CPU by process, a decided claim each, PostgreSQL being the rest', () => {
+    const before = { wallMs: 1_000, machine: 50_000, api: 4_000, workers: 9_000, bench: 700 };
+    const after = { wallMs: 11_000, machine: 65_000, api: 6_000, workers: 13_000, bench: 950 };
+    // 15,000 ms on the machine over 10 s, 10,000 claims: 1,500 µs each; API 2,000 ms → 200,
+    // workers 4,000 → 400, bench 250 → 25, the rest 15,000 − 6,250 = 8,750 → 875.
+    expect(cpuPerClaim(before, after, 10_000)).toBe(
+      `CPU a decided claim while offered: 1500 µs on the machine (1.50 of its ${os.cpus().length} cores busy): ` +
+        'API 200, workers 400, PostgreSQL and the rest 875, this bench 25',
+    );
   });
 });
