@@ -77,7 +77,7 @@ function serialize(value: unknown, depth: number): string {
       if (prototype !== Object.prototype && prototype !== null) throw NOT_JSON;
       const record = value as Record<string, unknown>;
       let text = '{';
-      for (const key of Object.keys(record).sort()) {
+      for (const key of sortedKeys(record)) {
         const member = record[key];
         if (member === undefined) continue;
         if (hasLoneSurrogate(key)) throw NOT_JSON;
@@ -89,6 +89,27 @@ function serialize(value: unknown, depth: number): string {
     default:
       throw NOT_JSON;
   }
+}
+
+/**
+ * The object's keys in UTF-16 code unit order (what `<` on strings and the default sort compare).
+ * An insertion sort in place for the few keys a payload's objects have: Array.prototype.sort
+ * allocates a work array each call, and every object of every event is sorted (8 % of what the
+ * adjudication bench allocated, in a sampling heap profile).
+ */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 32) return keys.sort();
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index]!;
+    let before = index - 1;
+    while (before >= 0 && keys[before]! > key) {
+      keys[before + 1] = keys[before]!;
+      before -= 1;
+    }
+    keys[before + 1] = key;
+  }
+  return keys;
 }
 
 function assertJsonValue(

@@ -259,4 +259,26 @@ describe('canonicalJson against the canonicalize library (an independent RFC 878
       { numRuns: 2_000, seed: 8785 },
     );
   });
+
+  // Keys are sorted two ways (in place for up to 32 keys, by Array.prototype.sort beyond):
+  // objects of up to 60 keys of any UTF-16 code units cross the line.
+  it('orders the keys of small and large objects as the library does', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary-ascii', maxLength: 4 }), fc.integer(), {
+          maxKeys: 60,
+        }),
+        fc.dictionary(fc.string({ unit: 'grapheme', maxLength: 3 }), fc.boolean(), {
+          minKeys: 20,
+          maxKeys: 60,
+        }),
+        (ascii, unicode) => {
+          for (const candidate of [ascii, unicode]) {
+            expect(canonicalJson(candidate)).toBe(canonicalize(candidate));
+          }
+        },
+      ),
+      { numRuns: 500, seed: 8785 },
+    );
+  });
 });
