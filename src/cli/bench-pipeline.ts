@@ -30,6 +30,7 @@ import {
   cpuMsOf,
   get,
   machineCpuMs,
+  microsecondsEach,
   percentile,
   post,
   slowestSeconds,
@@ -513,7 +514,7 @@ export function cpuPerClaim(
   decided: number,
 ): string {
   const used = (key: keyof typeof before) => after[key] - before[key];
-  const each = (ms: number) => Math.round((ms * 1000) / Math.max(decided, 1));
+  const each = (ms: number) => microsecondsEach(ms, decided);
   const postgres = used('machine') - used('api') - used('workers') - used('bench');
   const coresBusy = used('machine') / used('wallMs');
   return (
@@ -563,10 +564,11 @@ async function offerBatches(
       WHERE d.decided_at >= $1`,
     [startedAt],
   );
+  const decided = Number(rows[0]!.decided);
   return {
-    decided: Number(rows[0]!.decided),
+    decided,
     acceptedPerSecond: Math.round(accepted / elapsed),
-    decidedPerSecond: Math.round(Number(rows[0]!.decided) / elapsed),
+    decidedPerSecond: Math.round(decided / elapsed),
     sealedPerSecond: Math.round(Number(rows[0]!.sealed) / elapsed),
     endBacklog,
   };

@@ -246,6 +246,11 @@ export async function machineCpuMs(): Promise<number> {
   }
 }
 
+/** `ms` of CPU shared by `count` claims, in whole µs a claim (0 claims: as if 1). */
+export function microsecondsEach(ms: number, count: number): number {
+  return Math.round((ms * 1000) / Math.max(count, 1));
+}
+
 export function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
 }
@@ -555,13 +560,12 @@ async function measureAdjudication(database: Database, config: Config): Promise<
   const seconds = (performance.now() - started) / 1000;
   const machineCpu = (await machineCpuMs()) - machineCpuBefore;
   const ownCpu = process.cpuUsage(ownCpuBefore);
-  const microsecondsEach = (ms: number) => Math.round((ms * 1000) / decided);
   console.log(
     `adjudication (stored claim to recorded decision, batches of ${batchClaimsMax}, ` +
       `${parallel} at a time, ${BENCH_MEMBERS} members): ` +
       `${Math.round(decided / seconds)} claims/s (${decided} claims in ${seconds.toFixed(2)} s); ` +
-      `CPU a claim: ${microsecondsEach(machineCpu)} µs on the machine, ` +
-      `${microsecondsEach((ownCpu.user + ownCpu.system) / 1000)} µs of them in this process`,
+      `CPU a claim: ${microsecondsEach(machineCpu, decided)} µs on the machine, ` +
+      `${microsecondsEach((ownCpu.user + ownCpu.system) / 1000, decided)} µs of them in this process`,
   );
 }
 
@@ -821,7 +825,7 @@ async function benchSettlement(databaseUrl: string, claimsTotal: number): Promis
     console.log(
       `settlement run: ${Math.round(claims / settleSeconds)} claims/s ` +
         `(${claims} claims into ${settled.batches} batches in ${settleSeconds.toFixed(1)} s); ` +
-        `CPU a claim: ${Math.round((machineCpu * 1000) / claims)} µs on the machine`,
+        `CPU a claim: ${microsecondsEach(machineCpu, claims)} µs on the machine`,
     );
 
     await sealPending(database.pool, config.sealBlockEventsMax, Number.MAX_SAFE_INTEGER);
