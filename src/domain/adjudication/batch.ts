@@ -18,7 +18,9 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import {
   type AuthorizationHolder,
   authorizationHolderKey,
+  type ClaimPatient,
   type FeeScheduleTerms,
+  findClaimPatients,
   lockAuthorizationsOfHolders,
   moveAuthorizationUnits,
   payerConfigurationCacheOf,
@@ -28,11 +30,9 @@ import {
 import { adjudicate, lineKeyOf, planYearOf } from './engine.js';
 import {
   accumulatorKeyText,
-  findClaimPatients,
   lockAccumulatorRows,
   saveAccumulatorRows,
   type AccumulatorKey,
-  type ClaimPatient,
 } from './family.js';
 import { reverseOriginal } from './reversal.js';
 import {

@@ -1,76 +1,11 @@
-// Who a claim is for, and what the family has met. A claim names the subscriber (its member id,
-// by blind index) and, for a dependent, the patient (by patient index: names and birth date);
-// the patient is that dependent of the subscriber. A family is a subscriber and its dependents;
-// its accumulators (per plan and plan year) sit beside each member's own and are locked before
-// them: claim, then family accumulator, then member accumulator, always in that order, so
-// concurrent claims of one family queue instead of double-counting or deadlocking.
+// What a family has met. A family is a subscriber and its dependents (the payer area finds a
+// claim's patient and its family's subscriber: findClaimPatients); its accumulators (per plan and
+// plan year) sit beside each member's own and are locked before them: claim, then family
+// accumulator, then member accumulator, always in that order, so concurrent claims of one family
+// queue instead of double-counting or deadlocking.
 import type pg from 'pg';
 import type { Queryable } from '../../infra/db.js';
 import type { Accumulators, DecidedAdjudication } from './types.js';
-
-export interface ClaimPatient {
-  /** The member row the claim is for: the subscriber, or one of its dependents. */
-  memberRowId: string;
-  /** The row of the family's subscriber (the patient's own row when it is the subscriber). */
-  familyRowId: string;
-}
-
-/**
- * The member a claim is for, or undefined when the payer does not know them: no member with the
- * subscriber's id, or no dependent of that subscriber with the patient's names and birth date.
- */
-export async function findClaimPatient(
-  client: Queryable,
-  claim: ClaimPatientQuery,
-): Promise<ClaimPatient | undefined> {
-  return (await findClaimPatients(client, [claim]))[0];
-}
-
-export interface ClaimPatientQuery {
-  payer_org_id: string;
-  member_id_index: string;
-  patient_index: string | null;
-}
-
-/** findClaimPatient for many claims in one statement (adjudication's batches), in their order. */
-export async function findClaimPatients(
-  client: Queryable,
-  claims: readonly ClaimPatientQuery[],
-): Promise<(ClaimPatient | undefined)[]> {
-  const { rows } = await client.query<{
-    position: string;
-    id: string;
-    subscriber_member_id: string | null;
-  }>(
-    `SELECT k.position, m.id, m.subscriber_member_id
-       FROM unnest($1::uuid[], $2::char(64)[], $3::char(64)[]) WITH ORDINALITY
-              AS k(payer_org_id, member_id_index, patient_index, position)
-       CROSS JOIN LATERAL (
-         SELECT s.id, s.subscriber_member_id FROM members s
-          WHERE k.patient_index IS NULL
-            AND s.payer_org_id = k.payer_org_id AND s.member_id_index = k.member_id_index
-         UNION ALL
-         SELECT d.id, d.subscriber_member_id FROM members s
-           JOIN members d ON d.subscriber_member_id = s.id AND d.patient_index = k.patient_index
-          WHERE k.patient_index IS NOT NULL
-            AND s.payer_org_id = k.payer_org_id AND s.member_id_index = k.member_id_index
-         LIMIT 1
-       ) m`,
-    [
-      claims.map((claim) => claim.payer_org_id),
-      claims.map((claim) => claim.member_id_index),
-      claims.map((claim) => claim.patient_index),
-    ],
-  );
-  const patients: (ClaimPatient | undefined)[] = claims.map(() => undefined);
-  for (const row of rows) {
-    patients[Number(row.position) - 1] = {
-      memberRowId: row.id,
-      familyRowId: row.subscriber_member_id ?? row.id,
-    };
-  }
-  return patients;
-}
 
 /** Whose accumulators: the member's own, or its family's (kept on the subscriber's row). */
 export type AccumulatorLevel = 'family' | 'member';

@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/index.js';
-import { findClaimPatient, returnToFamily } from './family.js';
+import { returnToFamily } from './family.js';
 import type { ClaimRow } from './stored-claim.js';
 import { latestDecisionOf } from './decisions.js';
 import type { AdjudicationResult } from './types.js';
 import type { EventsToAppend } from './writes.js';
-import { moveAuthorizationUnits } from '../payers/index.js';
+import { findClaimPatient, moveAuthorizationUnits } from '../payers/index.js';
 
 export type Reversal =
   | { kind: 'reversed'; originalClaimId: string; recoupmentAmount: string }

@@ -9,9 +9,10 @@ import { inTransaction } from '../../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
 import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
+import { findClaimPatient } from '../payers/index.js';
 import { parseOrThrow, text } from '../validation.js';
 import { planYearOf } from './engine.js';
-import { findClaimPatient, lockFamilyAccumulators, saveFamilyAccumulators } from './family.js';
+import { lockFamilyAccumulators, saveFamilyAccumulators } from './family.js';
 import {
   CLAIM_COLUMNS,
   earliestServiceDate,

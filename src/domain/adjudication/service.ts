@@ -4,14 +4,9 @@
 import type pg from 'pg';
 import type { Database } from '../../infra/db.js';
 import type { JsonValue } from '../../ledger/canonical.js';
-import { planTermsOf, readAppliedCoverages } from '../payers/index.js';
+import { type ClaimPatient, planTermsOf, readAppliedCoverages } from '../payers/index.js';
 import { adjudicateBatch } from './batch.js';
-import {
-  accumulatorKeyText,
-  lockAccumulatorRows,
-  saveAccumulatorRows,
-  type ClaimPatient,
-} from './family.js';
+import { accumulatorKeyText, lockAccumulatorRows, saveAccumulatorRows } from './family.js';
 import { NO_PLAN, planIdFor, type LineRow, type StoredCoverage } from './stored-claim.js';
 import type { Accumulators, AdjudicationResult, DecidedAdjudication, Plan } from './types.js';
 import { DecisionWrites, type AdjudicationOutcome, type DecidedClaim } from './writes.js';

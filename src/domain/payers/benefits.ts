@@ -6,12 +6,9 @@
 // decryption: an inquiry is the call billing offices make most and it changes nothing.
 import type { Queryable } from '../../infra/db.js';
 import { planYearOf } from '../adjudication/engine.js';
-import {
-  type ClaimPatient,
-  findClaimPatient,
-  readFamilyAccumulators,
-} from '../adjudication/index.js';
+import { readFamilyAccumulators } from '../adjudication/index.js';
 import { inForceOn, readAppliedCoverages } from './coverages.js';
+import { type ClaimPatient, findClaimPatient } from './patients.js';
 
 export interface CoveredPlan {
   planId: string;

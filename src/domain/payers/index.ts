@@ -19,6 +19,7 @@ export { patientIndexOf } from './dependents.js';
 export { type FeeScheduleTerms, listFeeSchedule, setFeeScheduleEntries } from './fee-schedule.js';
 export { feeScheduleEntriesOf, feeScheduleEntriesOfCsv } from './fee-schedule-input.js';
 export { enrollMember, getMember } from './members.js';
+export { type ClaimPatient, findClaimPatient, findClaimPatients } from './patients.js';
 export { createPlan, getPlan, listPlans, planTermsOf, updatePlan } from './plans.js';
 export {
   type AuthorizationHolder,
