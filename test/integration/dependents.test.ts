@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFamilyAccumulators } from '../../src/domain/adjudication/family.js';
+import { readAccumulatorAmounts } from '../../src/domain/adjudication/index.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
 import { bearer, fieldsOf } from '../support/api.js';
 import {
@@ -243,22 +243,22 @@ describe('a family: a subscriber and two dependents', () => {
       { member_id: family.spouse, d: '400.00', o: '400.00' },
       { member_id: family.child, d: '100.00', o: '140.00' },
     ]);
-    // The read an eligibility answer uses, from any member of the family.
-    for (const member of [family.subscriber, family.child]) {
-      expect(
-        await readFamilyAccumulators(environment.database.pool, parties.payerId, member, '2026'),
-      ).toEqual([
-        {
-          planId,
-          planYear: '2026',
-          subscriberMemberId: family.subscriber,
-          deductibleMetAmount: '1000.00',
-          outOfPocketMetAmount: '1060.00',
-          familyDeductibleAmount: '1000.00',
-          familyOutOfPocketMaxAmount: '2500.00',
-        },
-      ]);
-    }
+    // The reads an eligibility answer uses: the member's own row, the family's on the subscriber's.
+    const amountsOf = (level: 'family' | 'member', ownerRowId: string) =>
+      readAccumulatorAmounts(environment.database.pool, level, {
+        ownerRowId,
+        planId,
+        planYear: '2026',
+      });
+    expect(await amountsOf('family', family.subscriber)).toEqual({
+      deductibleMetAmount: '1000.00',
+      outOfPocketMetAmount: '1060.00',
+    });
+    expect(await amountsOf('member', family.child)).toEqual({
+      deductibleMetAmount: '100.00',
+      outOfPocketMetAmount: '140.00',
+    });
+    expect(await amountsOf('family', family.child)).toBeUndefined();
   });
 
   it('gives two family members adjudicated at once the totals of one after the other', async () => {

@@ -145,56 +145,23 @@ export async function returnToFamily(
   );
 }
 
-export interface FamilyAccumulatorsView {
-  planId: string;
-  planYear: string;
-  /** The row id of the family's subscriber. */
-  subscriberMemberId: string;
-  deductibleMetAmount: string;
-  outOfPocketMetAmount: string;
-  /** The plan's family limits; null: the plan has individual limits only. */
-  familyDeductibleAmount: string | null;
-  familyOutOfPocketMaxAmount: string | null;
-}
-
 /**
- * What the family of a member (the member's subscriber and all its dependents) has met in a plan
- * year, per plan, with the plan's family limits: what an eligibility answer reports beside the
- * member's own figures. Empty when the family has no claims in that year yet (nothing met).
- * Another payer's member answers as empty, as an unknown one.
+ * What the owner (a member, or a family on its subscriber's row) has met of a plan in a plan
+ * year, unlocked: what an eligibility answer reports. Undefined when no row exists yet, that is
+ * when nothing of that plan year has been adjudicated for it.
  */
-export async function readFamilyAccumulators(
+export async function readAccumulatorAmounts(
   db: Queryable,
-  payerOrgId: string,
-  memberRowId: string,
-  planYear: string,
-): Promise<FamilyAccumulatorsView[]> {
-  const { rows } = await db.query<{
-    plan_id: string;
-    subscriber_member_id: string;
-    deductible: string;
-    out_of_pocket: string;
-    family_deductible: string | null;
-    family_out_of_pocket: string | null;
-  }>(
-    `SELECT f.plan_id, f.subscriber_member_id, f.deductible_met_amount::text AS deductible,
-            f.out_of_pocket_met_amount::text AS out_of_pocket,
-            p.family_deductible_amount::text AS family_deductible,
-            p.family_out_of_pocket_max_amount::text AS family_out_of_pocket
-       FROM members m
-       JOIN family_accumulators f ON f.subscriber_member_id = COALESCE(m.subscriber_member_id, m.id)
-       JOIN plans p ON p.id = f.plan_id
-      WHERE m.id = $1 AND m.payer_org_id = $2 AND f.plan_year = $3
-      ORDER BY f.plan_id`,
-    [memberRowId, payerOrgId, planYear],
+  level: AccumulatorLevel,
+  key: AccumulatorKey,
+): Promise<{ deductibleMetAmount: string; outOfPocketMetAmount: string } | undefined> {
+  const { table, owner } = ACCUMULATOR_TABLES[level];
+  const { rows } = await db.query<{ deductible: string; out_of_pocket: string }>(
+    `SELECT deductible_met_amount::text AS deductible, out_of_pocket_met_amount::text AS out_of_pocket
+       FROM ${table} WHERE ${owner} = $1 AND plan_id = $2 AND plan_year = $3`,
+    [key.ownerRowId, key.planId, key.planYear],
   );
-  return rows.map((row) => ({
-    planId: row.plan_id,
-    planYear,
-    subscriberMemberId: row.subscriber_member_id,
-    deductibleMetAmount: row.deductible,
-    outOfPocketMetAmount: row.out_of_pocket,
-    familyDeductibleAmount: row.family_deductible,
-    familyOutOfPocketMaxAmount: row.family_out_of_pocket,
-  }));
+  const row = rows[0];
+  if (!row) return undefined;
+  return { deductibleMetAmount: row.deductible, outOfPocketMetAmount: row.out_of_pocket };
 }

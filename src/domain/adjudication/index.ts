@@ -2,7 +2,7 @@
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
 export { latestDecisionOf } from './decisions.js';
 export { adjudicationFailureCounts } from './failures.js';
-export { readFamilyAccumulators } from './family.js';
+export { type AccumulatorLevel, readAccumulatorAmounts } from './family.js';
 export { decidePendedClaim, listReviewQueue, manualDecisionSchema } from './review.js';
 export { recordDecision } from './service.js';
 export { adjudicateSubmitted } from './sweep.js';

@@ -6,7 +6,7 @@
 // decryption: an inquiry is the call billing offices make most and it changes nothing.
 import type { Queryable } from '../../infra/db.js';
 import { planYearOf } from '../adjudication/engine.js';
-import { readFamilyAccumulators } from '../adjudication/index.js';
+import { type AccumulatorLevel, readAccumulatorAmounts } from '../adjudication/index.js';
 import { inForceOn, readAppliedCoverages } from './coverages.js';
 import { type ClaimPatient, findClaimPatient } from './patients.js';
 
@@ -146,21 +146,21 @@ async function readCoverageOn(queryable: Queryable, patient: ClaimPatient, date:
   };
 }
 
-async function readAccumulators(
+/**
+ * What the member (its own row) or its family (the subscriber's row) has met of the plan in the
+ * plan year, as adjudication keeps it; nothing met while adjudication has no row yet.
+ */
+async function readMet(
   queryable: Queryable,
-  memberRowId: string,
+  level: AccumulatorLevel,
+  ownerRowId: string,
   planId: string,
   planYear: string,
 ) {
-  const { rows } = await queryable.query<{ deductible: string; out_of_pocket: string }>(
-    `SELECT deductible_met_amount::text AS deductible, out_of_pocket_met_amount::text AS out_of_pocket
-       FROM accumulators WHERE member_id = $1 AND plan_id = $2 AND plan_year = $3`,
-    [memberRowId, planId, planYear],
+  return (
+    (await readAccumulatorAmounts(queryable, level, { ownerRowId, planId, planYear })) ??
+    NOTHING_MET
   );
-  const row = rows[0];
-  // No row yet: nothing of this plan year has been adjudicated for the member.
-  if (!row) return NOTHING_MET;
-  return { deductibleMetAmount: row.deductible, outOfPocketMetAmount: row.out_of_pocket };
 }
 
 async function readProcedureTerms(
@@ -221,23 +221,6 @@ async function readAuthorizations(
   }));
 }
 
-/** What the member's family has met of the plan in the plan year (nothing met: no row yet). */
-async function readFamilyMet(
-  queryable: Queryable,
-  payerOrgId: string,
-  patient: ClaimPatient,
-  planId: string,
-  planYear: string,
-) {
-  const family = await readFamilyAccumulators(queryable, payerOrgId, patient.memberRowId, planYear);
-  const ofPlan = family.find((entry) => entry.planId === planId);
-  if (!ofPlan) return NOTHING_MET;
-  return {
-    deductibleMetAmount: ofPlan.deductibleMetAmount,
-    outOfPocketMetAmount: ofPlan.outOfPocketMetAmount,
-  };
-}
-
 /** The member's benefits on `question.date`, as the payer's configuration stands now. */
 export async function readMemberBenefits(
   queryable: Queryable,
@@ -256,17 +239,15 @@ export async function readMemberBenefits(
       authorizations: [],
     };
   }
-  const { memberRowId } = patient;
+  const { memberRowId, familyRowId } = patient;
   const coverage = await readCoverageOn(queryable, patient, question.date);
   const planYear = coverage
     ? planYearOf(question.date, coverage.plan.planYearStartMonth)
     : undefined;
   const planId = coverage?.plan.planId;
   const [accumulators, familyAccumulators, procedures, authorizations] = await Promise.all([
-    planId && planYear ? readAccumulators(queryable, memberRowId, planId, planYear) : NOTHING_MET,
-    planId && planYear
-      ? readFamilyMet(queryable, question.payerOrgId, patient, planId, planYear)
-      : NOTHING_MET,
+    planId && planYear ? readMet(queryable, 'member', memberRowId, planId, planYear) : NOTHING_MET,
+    planId && planYear ? readMet(queryable, 'family', familyRowId, planId, planYear) : NOTHING_MET,
     coverage ? readProcedureTerms(queryable, question.payerOrgId, question.procedureCodes) : [],
     coverage ? readAuthorizations(queryable, memberRowId, question) : [],
   ]);
