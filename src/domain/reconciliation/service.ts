@@ -24,7 +24,13 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
-import { accountKeyText, type AccountPurpose } from '../accounts/index.js';
+import {
+  accountKeyText,
+  journalEntryCount,
+  journalEntryTotals,
+  keptAccountBalances,
+  postingsTotalsByAccount,
+} from '../accounts/index.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
 import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -248,109 +254,83 @@ async function checkSnapshot(database: Database, eventsPerPage: number, mode: Re
   );
 }
 
-const ENTRY_OWNERS = `coalesce(array_agg(DISTINCT a.owner_org_id) FILTER (WHERE a.id IS NOT NULL),
-  '{}') AS owners`;
-
 /** Every entry sums to zero and has its event; returns how many were checked and exist. */
 async function checkJournalEntries(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<{ checked: number; count: number }> {
-  const { rows } = await client.query<{
-    id: string;
-    kind: string;
-    total: string;
-    has_event: boolean;
-    owners: string[];
-  }>(
-    scope.mode === 'full'
-      ? `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total,
-                EXISTS (SELECT 1 FROM ledger_events le WHERE le.id = e.ledger_event_id) AS has_event,
-                ${ENTRY_OWNERS}
-           FROM journal_entries e
-           LEFT JOIN journal_postings p ON p.entry_id = e.id
-           LEFT JOIN accounts a ON a.id = p.account_id
-          GROUP BY e.id`
-      : // The entries after the checkpoint, found through their events (entry and event commit
-        // together, and seq order is commit order, so none is missed); one without an event
-        // shows in the count below.
-        `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total, true AS has_event,
-                ${ENTRY_OWNERS}
-           FROM ledger_events le
-           JOIN journal_entries e ON e.ledger_event_id = le.id
-           LEFT JOIN journal_postings p ON p.entry_id = e.id
-           LEFT JOIN accounts a ON a.id = p.account_id
-          WHERE le.seq > $1
-          GROUP BY e.id`,
-    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
+  const entries = await journalEntryTotals(
+    client,
+    scope.mode === 'full' ? undefined : sinceSeqOf(scope),
   );
-  for (const entry of rows) {
-    if (!new Decimal(entry.total).isZero()) {
+  for (const entry of entries) {
+    if (!new Decimal(entry.postingsTotal).isZero()) {
       exceptions.push({
         check: 'journal_entry_unbalanced',
         subjectType: 'journal_entry',
-        subjectId: entry.id,
-        partyOrgIds: entry.owners,
+        subjectId: entry.entryId,
+        partyOrgIds: entry.accountOwnerOrgIds,
         expected: '0.00',
-        actual: entry.total,
-        message: `the ${entry.kind} entry's postings sum to ${entry.total}, not zero`,
+        actual: entry.postingsTotal,
+        message: `the ${entry.kind} entry's postings sum to ${entry.postingsTotal}, not zero`,
       });
     }
-    if (!entry.has_event) {
+    if (!entry.hasLedgerEvent) {
       exceptions.push({
         check: 'journal_entry_without_event',
         subjectType: 'journal_entry',
-        subjectId: entry.id,
-        partyOrgIds: entry.owners,
+        subjectId: entry.entryId,
+        partyOrgIds: entry.accountOwnerOrgIds,
         expected: null,
         actual: null,
         message: `the ${entry.kind} entry names a ledger event that does not exist`,
       });
     }
   }
-  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await checkCountSince(client, exceptions, {
-    table: 'journal_entries',
-    expected: scope.checkpoint.journalEntryCount + rows.length,
+  if (scope.mode === 'full') return { checked: entries.length, count: entries.length };
+  // An incremental run finds entries through their events: one added without an event shows
+  // only in the count.
+  const count = await journalEntryCount(client);
+  checkCountSince(exceptions, {
+    subjectId: 'journal_entries',
+    expected: scope.checkpoint.journalEntryCount + entries.length,
+    actual: count,
     check: 'journal_entry_without_event',
     subjectType: 'journal_entry',
     what: 'journal entries',
   });
-  return { checked: rows.length, count };
+  return { checked: entries.length, count };
 }
 
 /**
  * The rows of a table now, against the checkpoint's count plus those found through events since:
  * a row added or removed without its ledger event shows here (a full run names it).
  */
-async function checkCountSince(
-  client: pg.PoolClient,
+function checkCountSince(
   exceptions: ReconciliationException[],
   count: {
-    table: 'journal_entries' | 'settlement_batches';
+    /** The table counted, as the finding names it. */
+    subjectId: 'journal_entries' | 'settlement_batches';
     expected: number;
+    actual: number;
     check: ReconciliationCheck;
     subjectType: ReconciliationException['subjectType'];
     what: string;
   },
-): Promise<number> {
-  const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${count.table}`);
-  const actual = Number(rows[0]!.count);
-  if (actual !== count.expected) {
-    exceptions.push({
-      check: count.check,
-      subjectType: count.subjectType,
-      subjectId: count.table,
-      partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
-      expected: String(count.expected),
-      actual: String(actual),
-      message:
-        `${count.what} were added or removed without a ledger event since the last clean run; ` +
-        'a full run names them',
-    });
-  }
-  return actual;
+): void {
+  if (count.actual === count.expected) return;
+  exceptions.push({
+    check: count.check,
+    subjectType: count.subjectType,
+    subjectId: count.subjectId,
+    partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
+    expected: String(count.expected),
+    actual: String(count.actual),
+    message:
+      `${count.what} were added or removed without a ledger event since the last clean run; ` +
+      'a full run names them',
+  });
 }
 
 async function replayLedger(
@@ -452,20 +432,11 @@ async function postingsTotalsOf(
   client: pg.PoolClient,
   scope: Scope,
 ): Promise<Map<string, Decimal>> {
-  const { rows } = await client.query<{ account_id: string; total: string }>(
-    scope.mode === 'full'
-      ? `SELECT account_id, sum(amount)::text AS total FROM journal_postings GROUP BY account_id`
-      : `SELECT p.account_id, sum(p.amount)::text AS total
-           FROM ledger_events le
-           JOIN journal_entries e ON e.ledger_event_id = le.id
-           JOIN journal_postings p ON p.entry_id = e.id
-          WHERE le.seq > $1
-          GROUP BY p.account_id`,
-    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
-  );
-  const totals = new Map(scope.mode === 'full' ? [] : scope.checkpoint.postingsTotals);
-  for (const row of rows) {
-    totals.set(row.account_id, (totals.get(row.account_id) ?? new Decimal(0)).plus(row.total));
+  if (scope.mode === 'full') return postingsTotalsByAccount(client, undefined);
+  const since = await postingsTotalsByAccount(client, sinceSeqOf(scope));
+  const totals = new Map(scope.checkpoint.postingsTotals);
+  for (const [accountId, total] of since) {
+    totals.set(accountId, (totals.get(accountId) ?? new Decimal(0)).plus(total));
   }
   return totals;
 }
@@ -477,51 +448,37 @@ async function checkAccounts(
   scope: Scope,
 ): Promise<{ checked: number; postingsTotals: Map<string, Decimal> }> {
   const postingsTotals = await postingsTotalsOf(client, scope);
-  const { rows } = await client.query<{
-    id: string;
-    owner_org_id: string;
-    counterparty_org_id: string;
-    purpose: string;
-    balance: string;
-  }>(
-    `SELECT id, owner_org_id, counterparty_org_id, purpose, balance_amount::text AS balance
-       FROM accounts`,
-  );
+  const accounts = await keptAccountBalances(client);
   const fromLedger = new Map(
     replay.accounts().map(({ key, amount }) => [accountKeyText(key), { key, amount }]),
   );
-  for (const account of rows) {
-    const key = {
-      ownerOrgId: account.owner_org_id,
-      counterpartyOrgId: account.counterparty_org_id,
-      purpose: account.purpose as AccountPurpose,
-    };
+  for (const account of accounts) {
     // An organization's books are its own: the counterparty does not see their exceptions.
-    const parties = [account.owner_org_id];
-    const postings = postingsTotals.get(account.id) ?? new Decimal(0);
-    if (!postings.equals(account.balance)) {
+    const parties = [account.key.ownerOrgId];
+    const postings = postingsTotals.get(account.accountId) ?? new Decimal(0);
+    if (!postings.equals(account.balanceAmount)) {
       exceptions.push({
         check: 'account_balance_vs_postings',
         subjectType: 'account',
-        subjectId: account.id,
+        subjectId: account.accountId,
         partyOrgIds: parties,
         expected: postings.toFixed(2),
-        actual: new Decimal(account.balance).toFixed(2),
-        message: `the ${account.purpose} balance is not the sum of its postings`,
+        actual: new Decimal(account.balanceAmount).toFixed(2),
+        message: `the ${account.key.purpose} balance is not the sum of its postings`,
       });
     }
-    const textKey = accountKeyText(key);
+    const textKey = accountKeyText(account.key);
     const ledger = fromLedger.get(textKey)?.amount ?? new Decimal(0);
     fromLedger.delete(textKey);
     if (!ledger.equals(postings)) {
       exceptions.push({
         check: 'account_balance_vs_ledger',
         subjectType: 'account',
-        subjectId: account.id,
+        subjectId: account.accountId,
         partyOrgIds: parties,
         expected: ledger.toFixed(2),
         actual: postings.toFixed(2),
-        message: `the ${account.purpose} postings differ from what the ledger's events post`,
+        message: `the ${account.key.purpose} postings differ from what the ledger's events post`,
       });
     }
   }
@@ -538,7 +495,7 @@ async function checkAccounts(
       message: `the ledger's events post to a ${key.purpose} account the journal does not have`,
     });
   }
-  return { checked: rows.length, postingsTotals };
+  return { checked: accounts.length, postingsTotals };
 }
 
 async function checkBatches(
@@ -644,9 +601,12 @@ async function checkBatches(
     scope.mode === 'full' ? undefined : rows.map((batch) => batch.id),
   );
   if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await checkCountSince(client, exceptions, {
-    table: 'settlement_batches',
+  const counted = await client.query<{ count: string }>(`SELECT count(*) FROM settlement_batches`);
+  const count = Number(counted.rows[0]!.count);
+  checkCountSince(exceptions, {
+    subjectId: 'settlement_batches',
     expected: scope.checkpoint.batchCount + rows.length,
+    actual: count,
     check: 'batch_event_mismatch',
     subjectType: 'settlement_batch',
     what: 'settlement batches',
