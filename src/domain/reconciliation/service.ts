@@ -31,6 +31,15 @@ import {
   keptAccountBalances,
   postingsTotalsByAccount,
 } from '../accounts/index.js';
+import { paidAmountsAsOf } from '../adjudication/index.js';
+import {
+  batchClaimLinesPage,
+  type BatchClaimLineKey,
+  type BatchTotals,
+  batchTotalsIssuedSince,
+  confirmationsSince,
+  settlementBatchCount,
+} from '../settlement/index.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
 import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -41,6 +50,8 @@ export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
 /** More than this many differences means something systematic; the first ones tell what. */
 const EXCEPTIONS_STORED_MAX = 10_000;
 const EVENTS_PER_PAGE = 5_000;
+/** Settlement's claim lines read, and their decisions looked up, per query. */
+const BATCH_CLAIM_LINES_PER_PAGE = 10_000;
 
 export type ReconciliationCheck =
   | 'journal_entry_unbalanced'
@@ -503,152 +514,129 @@ async function checkBatches(
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<{ checked: number; count: number }> {
-  const { rows } = await client.query<{
-    id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    amount: string;
-    claim_count: number;
-    lines_total: string;
-    lines_count: number;
-    event_amount: string | null;
-    event_claim_count: number | null;
-    event_lines_total: string | null;
-  }>(
-    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.amount::text AS amount, b.claim_count,
-            (coalesce((SELECT sum(amount) FROM settlement_batch_claims WHERE batch_id = b.id), 0)
-             + coalesce((SELECT sum(amount) FROM settlement_batch_adjustments
-                          WHERE batch_id = b.id), 0)
-             + b.balance_forward_amount)::text AS lines_total,
-            (SELECT count(*) FROM settlement_batch_claims WHERE batch_id = b.id)::int AS lines_count,
-            e.payload->>'amount' AS event_amount,
-            (e.payload->>'claimCount')::int AS event_claim_count,
-            ((SELECT coalesce(sum((line->>'amount')::numeric), 0)
-                FROM jsonb_array_elements(coalesce(e.payload->'claims', '[]'::jsonb)
-                                          || coalesce(e.payload->'adjustments', '[]'::jsonb)) line)
-             + coalesce((e.payload->>'balanceForward')::numeric, 0))::text AS event_lines_total
-       FROM settlement_batches b
-       LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'
-      WHERE $1::bigint = 0 OR e.seq > $1::bigint`,
-    [sinceSeqOf(scope)],
-  );
-  for (const batch of rows) {
-    const parties = [batch.payer_org_id, batch.provider_org_id];
-    const fail = (
-      check: ReconciliationCheck,
-      expected: string | null,
-      actual: string | null,
-      message: string,
-    ) =>
-      exceptions.push({
-        check,
-        subjectType: 'settlement_batch',
-        subjectId: batch.id,
-        partyOrgIds: parties,
-        expected,
-        actual,
-        message,
-      });
-    if (!new Decimal(batch.lines_total).equals(batch.amount)) {
-      fail(
-        'batch_total_mismatch',
-        new Decimal(batch.lines_total).toFixed(2),
-        batch.amount,
-        'the batch amount is not the sum of its claim lines, recoupments and balance forward',
-      );
-    }
-    if (batch.lines_count !== batch.claim_count) {
-      fail(
-        'batch_total_mismatch',
-        String(batch.lines_count),
-        String(batch.claim_count),
-        'the batch claim count is not the number of its claim lines',
-      );
-    }
-    if (batch.event_amount === null) {
-      fail(
-        'batch_event_mismatch',
-        null,
-        batch.amount,
-        'the batch has no SettlementBatchIssued event',
-      );
-    } else if (!new Decimal(batch.event_amount).equals(batch.amount)) {
-      fail(
-        'batch_event_mismatch',
-        batch.event_amount,
-        batch.amount,
-        'the batch amount differs from its SettlementBatchIssued event',
-      );
-    } else if (batch.event_claim_count !== batch.claim_count) {
-      fail(
-        'batch_event_mismatch',
-        String(batch.event_claim_count),
-        String(batch.claim_count),
-        'the batch claim count differs from its SettlementBatchIssued event',
-      );
-    } else if (!new Decimal(batch.event_lines_total ?? '0').equals(batch.lines_total)) {
-      fail(
-        'batch_event_mismatch',
-        new Decimal(batch.event_lines_total ?? '0').toFixed(2),
-        new Decimal(batch.lines_total).toFixed(2),
-        "the batch's lines differ from its SettlementBatchIssued event",
-      );
-    }
-  }
+  const batches = await batchTotalsIssuedSince(client, sinceSeqOf(scope));
+  for (const batch of batches) compareBatchTotals(batch, exceptions);
   await checkBatchClaimLines(
     client,
     exceptions,
-    scope.mode === 'full' ? undefined : rows.map((batch) => batch.id),
+    scope.mode === 'full' ? undefined : batches.map((batch) => batch.batchId),
   );
-  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const counted = await client.query<{ count: string }>(`SELECT count(*) FROM settlement_batches`);
-  const count = Number(counted.rows[0]!.count);
+  if (scope.mode === 'full') return { checked: batches.length, count: batches.length };
+  const count = await settlementBatchCount(client);
   checkCountSince(exceptions, {
     subjectId: 'settlement_batches',
-    expected: scope.checkpoint.batchCount + rows.length,
+    expected: scope.checkpoint.batchCount + batches.length,
     actual: count,
     check: 'batch_event_mismatch',
     subjectType: 'settlement_batch',
     what: 'settlement batches',
   });
-  return { checked: rows.length, count };
+  return { checked: batches.length, count };
 }
 
-/** Each claim line pays what the claim's decision at batching time paid (of these batches). */
+/** The batch against its lines, and against its SettlementBatchIssued event. */
+function compareBatchTotals(batch: BatchTotals, exceptions: ReconciliationException[]): void {
+  const parties = [batch.payerOrgId, batch.providerOrgId];
+  const fail = (
+    check: ReconciliationCheck,
+    expected: string | null,
+    actual: string | null,
+    message: string,
+  ) =>
+    exceptions.push({
+      check,
+      subjectType: 'settlement_batch',
+      subjectId: batch.batchId,
+      partyOrgIds: parties,
+      expected,
+      actual,
+      message,
+    });
+  if (!new Decimal(batch.linesTotal).equals(batch.amount)) {
+    fail(
+      'batch_total_mismatch',
+      new Decimal(batch.linesTotal).toFixed(2),
+      batch.amount,
+      'the batch amount is not the sum of its claim lines, recoupments and balance forward',
+    );
+  }
+  if (batch.claimLineCount !== batch.claimCount) {
+    fail(
+      'batch_total_mismatch',
+      String(batch.claimLineCount),
+      String(batch.claimCount),
+      'the batch claim count is not the number of its claim lines',
+    );
+  }
+  const event = batch.issuedEvent;
+  if (event.amount === null) {
+    fail(
+      'batch_event_mismatch',
+      null,
+      batch.amount,
+      'the batch has no SettlementBatchIssued event',
+    );
+  } else if (!new Decimal(event.amount).equals(batch.amount)) {
+    fail(
+      'batch_event_mismatch',
+      event.amount,
+      batch.amount,
+      'the batch amount differs from its SettlementBatchIssued event',
+    );
+  } else if (event.claimCount !== batch.claimCount) {
+    fail(
+      'batch_event_mismatch',
+      String(event.claimCount),
+      String(batch.claimCount),
+      'the batch claim count differs from its SettlementBatchIssued event',
+    );
+  } else if (!new Decimal(event.linesTotal ?? '0').equals(batch.linesTotal)) {
+    fail(
+      'batch_event_mismatch',
+      new Decimal(event.linesTotal ?? '0').toFixed(2),
+      new Decimal(batch.linesTotal).toFixed(2),
+      "the batch's lines differ from its SettlementBatchIssued event",
+    );
+  }
+}
+
+/**
+ * Each claim line pays what the claim's decision at batching time paid (of these batches). The
+ * lines are settlement's and the decisions adjudication's: a page of lines, then their decisions'
+ * paid amounts, two set-based queries a page.
+ */
 async function checkBatchClaimLines(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   batchIds: string[] | undefined,
 ): Promise<void> {
-  const { rows } = await client.query<{
-    batch_id: string;
-    claim_id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    amount: string;
-    decided: string | null;
-  }>(
-    `SELECT bc.batch_id, bc.claim_id, b.payer_org_id, b.provider_org_id,
-            bc.amount::text AS amount, d.paid_amount::text AS decided
-       FROM settlement_batch_claims bc
-       JOIN settlement_batches b ON b.id = bc.batch_id
-       LEFT JOIN LATERAL (SELECT paid_amount FROM claim_decisions
-                           WHERE claim_id = bc.claim_id AND decided_at <= b.created_at
-                           ORDER BY decided_at DESC LIMIT 1) d ON true
-      WHERE d.paid_amount IS DISTINCT FROM bc.amount
-        AND ($1::uuid[] IS NULL OR bc.batch_id = ANY($1::uuid[]))`,
-    [batchIds ?? null],
-  );
-  for (const line of rows) {
-    exceptions.push({
-      check: 'batch_claim_amount_mismatch',
-      subjectType: 'settlement_batch',
-      subjectId: line.batch_id,
-      partyOrgIds: [line.payer_org_id, line.provider_org_id],
-      expected: line.decided,
-      actual: line.amount,
-      message: `claim ${line.claim_id} is paid a different amount than its decision`,
+  if (batchIds?.length === 0) return;
+  let after: BatchClaimLineKey | undefined;
+  for (;;) {
+    const lines = await batchClaimLinesPage(client, {
+      batchIds,
+      after,
+      limit: BATCH_CLAIM_LINES_PER_PAGE,
     });
+    const decidedAmounts = await paidAmountsAsOf(
+      client,
+      lines.map((line) => ({ claimId: line.claimId, asOf: line.batchCreatedAt })),
+    );
+    lines.forEach((line, index) => {
+      const decided = decidedAmounts[index] ?? null;
+      if (decided !== null && new Decimal(decided).equals(line.amount)) return;
+      exceptions.push({
+        check: 'batch_claim_amount_mismatch',
+        subjectType: 'settlement_batch',
+        subjectId: line.batchId,
+        partyOrgIds: [line.payerOrgId, line.providerOrgId],
+        expected: decided,
+        actual: line.amount,
+        message: `claim ${line.claimId} is paid a different amount than its decision`,
+      });
+    });
+    if (lines.length < BATCH_CLAIM_LINES_PER_PAGE) return;
+    after = lines[lines.length - 1];
   }
 }
 
@@ -657,74 +645,52 @@ async function checkConfirmations(
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<number> {
-  const { rows } = await client.query<{
-    id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    status: string;
-    amount: string;
-    trace_number: string | null;
-    confirmed_amount: string | null;
-    event_trace: string | null;
-    event_amount: string | null;
-  }>(
-    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.status, b.amount::text AS amount,
-            b.trace_number, b.confirmed_amount::text AS confirmed_amount,
-            e.payload->>'traceNumber' AS event_trace, e.payload->>'confirmedAmount' AS event_amount
-       FROM settlement_batches b
-       LEFT JOIN LATERAL (SELECT payload FROM ledger_events
-                           WHERE aggregate_id = b.id::text
-                             AND type IN ('SettlementBatchConfirmed', 'SettlementException')
-                           ORDER BY seq DESC LIMIT 1) e ON true
-      WHERE b.status <> 'issued'
-        AND ($1::bigint = 0 OR EXISTS (SELECT 1 FROM ledger_events x
-                                        WHERE x.aggregate_id = b.id::text AND x.seq > $1::bigint))`,
-    [sinceSeqOf(scope)],
-  );
-  for (const batch of rows) {
-    const parties = [batch.payer_org_id, batch.provider_org_id];
+  const batches = await confirmationsSince(client, sinceSeqOf(scope));
+  for (const batch of batches) {
+    const parties = [batch.payerOrgId, batch.providerOrgId];
     if (batch.status === 'exception') {
       exceptions.push({
         check: 'confirmation_amount_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
         expected: batch.amount,
-        actual: batch.confirmed_amount,
-        message: `payment ${batch.trace_number ?? ''} was confirmed for another amount than the batch`,
+        actual: batch.confirmedAmount,
+        message: `payment ${batch.traceNumber ?? ''} was confirmed for another amount than the batch`,
       });
     } else if (
-      batch.confirmed_amount === null ||
-      !new Decimal(batch.confirmed_amount).equals(batch.amount)
+      batch.confirmedAmount === null ||
+      !new Decimal(batch.confirmedAmount).equals(batch.amount)
     ) {
       exceptions.push({
         check: 'confirmation_amount_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
         expected: batch.amount,
-        actual: batch.confirmed_amount,
+        actual: batch.confirmedAmount,
         message: 'the batch is confirmed for another amount than its own',
       });
     }
+    const event = batch.confirmationEvent;
     if (
-      batch.event_trace !== batch.trace_number ||
-      batch.event_amount === null ||
-      batch.confirmed_amount === null ||
-      !new Decimal(batch.event_amount).equals(batch.confirmed_amount)
+      event.traceNumber !== batch.traceNumber ||
+      event.confirmedAmount === null ||
+      batch.confirmedAmount === null ||
+      !new Decimal(event.confirmedAmount).equals(batch.confirmedAmount)
     ) {
       exceptions.push({
         check: 'confirmation_event_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
-        expected: batch.event_amount,
-        actual: batch.confirmed_amount,
+        expected: event.confirmedAmount,
+        actual: batch.confirmedAmount,
         message: 'the confirmation differs from its ledger event',
       });
     }
   }
-  return rows.length;
+  return batches.length;
 }
 
 async function storeFindings(
