@@ -12,3 +12,9 @@ export {
   postJournalEntry,
   settlementPostings,
 } from './journal.js';
+export {
+  journalEntryCount,
+  journalEntryTotals,
+  keptAccountBalances,
+  postingsTotalsByAccount,
+} from './journal-totals.js';

@@ -24,7 +24,22 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
-import { accountKeyText, type AccountPurpose } from '../accounts/index.js';
+import {
+  accountKeyText,
+  journalEntryCount,
+  journalEntryTotals,
+  keptAccountBalances,
+  postingsTotalsByAccount,
+} from '../accounts/index.js';
+import { paidAmountsAsOf } from '../adjudication/index.js';
+import {
+  batchClaimLinesPage,
+  type BatchClaimLineKey,
+  type BatchTotals,
+  batchTotalsIssuedSince,
+  confirmationsSince,
+  settlementBatchCount,
+} from '../settlement/index.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
 import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -35,6 +50,8 @@ export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
 /** More than this many differences means something systematic; the first ones tell what. */
 const EXCEPTIONS_STORED_MAX = 10_000;
 const EVENTS_PER_PAGE = 5_000;
+/** Settlement's claim lines read, and their decisions looked up, per query. */
+const BATCH_CLAIM_LINES_PER_PAGE = 10_000;
 
 export type ReconciliationCheck =
   | 'journal_entry_unbalanced'
@@ -248,109 +265,83 @@ async function checkSnapshot(database: Database, eventsPerPage: number, mode: Re
   );
 }
 
-const ENTRY_OWNERS = `coalesce(array_agg(DISTINCT a.owner_org_id) FILTER (WHERE a.id IS NOT NULL),
-  '{}') AS owners`;
-
 /** Every entry sums to zero and has its event; returns how many were checked and exist. */
 async function checkJournalEntries(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<{ checked: number; count: number }> {
-  const { rows } = await client.query<{
-    id: string;
-    kind: string;
-    total: string;
-    has_event: boolean;
-    owners: string[];
-  }>(
-    scope.mode === 'full'
-      ? `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total,
-                EXISTS (SELECT 1 FROM ledger_events le WHERE le.id = e.ledger_event_id) AS has_event,
-                ${ENTRY_OWNERS}
-           FROM journal_entries e
-           LEFT JOIN journal_postings p ON p.entry_id = e.id
-           LEFT JOIN accounts a ON a.id = p.account_id
-          GROUP BY e.id`
-      : // The entries after the checkpoint, found through their events (entry and event commit
-        // together, and seq order is commit order, so none is missed); one without an event
-        // shows in the count below.
-        `SELECT e.id, e.kind, coalesce(sum(p.amount), 0)::text AS total, true AS has_event,
-                ${ENTRY_OWNERS}
-           FROM ledger_events le
-           JOIN journal_entries e ON e.ledger_event_id = le.id
-           LEFT JOIN journal_postings p ON p.entry_id = e.id
-           LEFT JOIN accounts a ON a.id = p.account_id
-          WHERE le.seq > $1
-          GROUP BY e.id`,
-    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
+  const entries = await journalEntryTotals(
+    client,
+    scope.mode === 'full' ? undefined : sinceSeqOf(scope),
   );
-  for (const entry of rows) {
-    if (!new Decimal(entry.total).isZero()) {
+  for (const entry of entries) {
+    if (!new Decimal(entry.postingsTotal).isZero()) {
       exceptions.push({
         check: 'journal_entry_unbalanced',
         subjectType: 'journal_entry',
-        subjectId: entry.id,
-        partyOrgIds: entry.owners,
+        subjectId: entry.entryId,
+        partyOrgIds: entry.accountOwnerOrgIds,
         expected: '0.00',
-        actual: entry.total,
-        message: `the ${entry.kind} entry's postings sum to ${entry.total}, not zero`,
+        actual: entry.postingsTotal,
+        message: `the ${entry.kind} entry's postings sum to ${entry.postingsTotal}, not zero`,
       });
     }
-    if (!entry.has_event) {
+    if (!entry.hasLedgerEvent) {
       exceptions.push({
         check: 'journal_entry_without_event',
         subjectType: 'journal_entry',
-        subjectId: entry.id,
-        partyOrgIds: entry.owners,
+        subjectId: entry.entryId,
+        partyOrgIds: entry.accountOwnerOrgIds,
         expected: null,
         actual: null,
         message: `the ${entry.kind} entry names a ledger event that does not exist`,
       });
     }
   }
-  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await checkCountSince(client, exceptions, {
-    table: 'journal_entries',
-    expected: scope.checkpoint.journalEntryCount + rows.length,
+  if (scope.mode === 'full') return { checked: entries.length, count: entries.length };
+  // An incremental run finds entries through their events: one added without an event shows
+  // only in the count.
+  const count = await journalEntryCount(client);
+  checkCountSince(exceptions, {
+    subjectId: 'journal_entries',
+    expected: scope.checkpoint.journalEntryCount + entries.length,
+    actual: count,
     check: 'journal_entry_without_event',
     subjectType: 'journal_entry',
     what: 'journal entries',
   });
-  return { checked: rows.length, count };
+  return { checked: entries.length, count };
 }
 
 /**
  * The rows of a table now, against the checkpoint's count plus those found through events since:
  * a row added or removed without its ledger event shows here (a full run names it).
  */
-async function checkCountSince(
-  client: pg.PoolClient,
+function checkCountSince(
   exceptions: ReconciliationException[],
   count: {
-    table: 'journal_entries' | 'settlement_batches';
+    /** The table counted, as the finding names it. */
+    subjectId: 'journal_entries' | 'settlement_batches';
     expected: number;
+    actual: number;
     check: ReconciliationCheck;
     subjectType: ReconciliationException['subjectType'];
     what: string;
   },
-): Promise<number> {
-  const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM ${count.table}`);
-  const actual = Number(rows[0]!.count);
-  if (actual !== count.expected) {
-    exceptions.push({
-      check: count.check,
-      subjectType: count.subjectType,
-      subjectId: count.table,
-      partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
-      expected: String(count.expected),
-      actual: String(actual),
-      message:
-        `${count.what} were added or removed without a ledger event since the last clean run; ` +
-        'a full run names them',
-    });
-  }
-  return actual;
+): void {
+  if (count.actual === count.expected) return;
+  exceptions.push({
+    check: count.check,
+    subjectType: count.subjectType,
+    subjectId: count.subjectId,
+    partyOrgIds: null, // whose books is unknown: like the chain, it concerns everyone
+    expected: String(count.expected),
+    actual: String(count.actual),
+    message:
+      `${count.what} were added or removed without a ledger event since the last clean run; ` +
+      'a full run names them',
+  });
 }
 
 async function replayLedger(
@@ -452,20 +443,11 @@ async function postingsTotalsOf(
   client: pg.PoolClient,
   scope: Scope,
 ): Promise<Map<string, Decimal>> {
-  const { rows } = await client.query<{ account_id: string; total: string }>(
-    scope.mode === 'full'
-      ? `SELECT account_id, sum(amount)::text AS total FROM journal_postings GROUP BY account_id`
-      : `SELECT p.account_id, sum(p.amount)::text AS total
-           FROM ledger_events le
-           JOIN journal_entries e ON e.ledger_event_id = le.id
-           JOIN journal_postings p ON p.entry_id = e.id
-          WHERE le.seq > $1
-          GROUP BY p.account_id`,
-    scope.mode === 'full' ? [] : [sinceSeqOf(scope)],
-  );
-  const totals = new Map(scope.mode === 'full' ? [] : scope.checkpoint.postingsTotals);
-  for (const row of rows) {
-    totals.set(row.account_id, (totals.get(row.account_id) ?? new Decimal(0)).plus(row.total));
+  if (scope.mode === 'full') return postingsTotalsByAccount(client, undefined);
+  const since = await postingsTotalsByAccount(client, sinceSeqOf(scope));
+  const totals = new Map(scope.checkpoint.postingsTotals);
+  for (const [accountId, total] of since) {
+    totals.set(accountId, (totals.get(accountId) ?? new Decimal(0)).plus(total));
   }
   return totals;
 }
@@ -477,51 +459,37 @@ async function checkAccounts(
   scope: Scope,
 ): Promise<{ checked: number; postingsTotals: Map<string, Decimal> }> {
   const postingsTotals = await postingsTotalsOf(client, scope);
-  const { rows } = await client.query<{
-    id: string;
-    owner_org_id: string;
-    counterparty_org_id: string;
-    purpose: string;
-    balance: string;
-  }>(
-    `SELECT id, owner_org_id, counterparty_org_id, purpose, balance_amount::text AS balance
-       FROM accounts`,
-  );
+  const accounts = await keptAccountBalances(client);
   const fromLedger = new Map(
     replay.accounts().map(({ key, amount }) => [accountKeyText(key), { key, amount }]),
   );
-  for (const account of rows) {
-    const key = {
-      ownerOrgId: account.owner_org_id,
-      counterpartyOrgId: account.counterparty_org_id,
-      purpose: account.purpose as AccountPurpose,
-    };
+  for (const account of accounts) {
     // An organization's books are its own: the counterparty does not see their exceptions.
-    const parties = [account.owner_org_id];
-    const postings = postingsTotals.get(account.id) ?? new Decimal(0);
-    if (!postings.equals(account.balance)) {
+    const parties = [account.key.ownerOrgId];
+    const postings = postingsTotals.get(account.accountId) ?? new Decimal(0);
+    if (!postings.equals(account.balanceAmount)) {
       exceptions.push({
         check: 'account_balance_vs_postings',
         subjectType: 'account',
-        subjectId: account.id,
+        subjectId: account.accountId,
         partyOrgIds: parties,
         expected: postings.toFixed(2),
-        actual: new Decimal(account.balance).toFixed(2),
-        message: `the ${account.purpose} balance is not the sum of its postings`,
+        actual: new Decimal(account.balanceAmount).toFixed(2),
+        message: `the ${account.key.purpose} balance is not the sum of its postings`,
       });
     }
-    const textKey = accountKeyText(key);
+    const textKey = accountKeyText(account.key);
     const ledger = fromLedger.get(textKey)?.amount ?? new Decimal(0);
     fromLedger.delete(textKey);
     if (!ledger.equals(postings)) {
       exceptions.push({
         check: 'account_balance_vs_ledger',
         subjectType: 'account',
-        subjectId: account.id,
+        subjectId: account.accountId,
         partyOrgIds: parties,
         expected: ledger.toFixed(2),
         actual: postings.toFixed(2),
-        message: `the ${account.purpose} postings differ from what the ledger's events post`,
+        message: `the ${account.key.purpose} postings differ from what the ledger's events post`,
       });
     }
   }
@@ -538,7 +506,7 @@ async function checkAccounts(
       message: `the ledger's events post to a ${key.purpose} account the journal does not have`,
     });
   }
-  return { checked: rows.length, postingsTotals };
+  return { checked: accounts.length, postingsTotals };
 }
 
 async function checkBatches(
@@ -546,149 +514,129 @@ async function checkBatches(
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<{ checked: number; count: number }> {
-  const { rows } = await client.query<{
-    id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    amount: string;
-    claim_count: number;
-    lines_total: string;
-    lines_count: number;
-    event_amount: string | null;
-    event_claim_count: number | null;
-    event_lines_total: string | null;
-  }>(
-    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.amount::text AS amount, b.claim_count,
-            (coalesce((SELECT sum(amount) FROM settlement_batch_claims WHERE batch_id = b.id), 0)
-             + coalesce((SELECT sum(amount) FROM settlement_batch_adjustments
-                          WHERE batch_id = b.id), 0)
-             + b.balance_forward_amount)::text AS lines_total,
-            (SELECT count(*) FROM settlement_batch_claims WHERE batch_id = b.id)::int AS lines_count,
-            e.payload->>'amount' AS event_amount,
-            (e.payload->>'claimCount')::int AS event_claim_count,
-            ((SELECT coalesce(sum((line->>'amount')::numeric), 0)
-                FROM jsonb_array_elements(coalesce(e.payload->'claims', '[]'::jsonb)
-                                          || coalesce(e.payload->'adjustments', '[]'::jsonb)) line)
-             + coalesce((e.payload->>'balanceForward')::numeric, 0))::text AS event_lines_total
-       FROM settlement_batches b
-       LEFT JOIN ledger_events e ON e.id = b.ledger_event_id AND e.type = 'SettlementBatchIssued'
-      WHERE $1::bigint = 0 OR e.seq > $1::bigint`,
-    [sinceSeqOf(scope)],
-  );
-  for (const batch of rows) {
-    const parties = [batch.payer_org_id, batch.provider_org_id];
-    const fail = (
-      check: ReconciliationCheck,
-      expected: string | null,
-      actual: string | null,
-      message: string,
-    ) =>
-      exceptions.push({
-        check,
-        subjectType: 'settlement_batch',
-        subjectId: batch.id,
-        partyOrgIds: parties,
-        expected,
-        actual,
-        message,
-      });
-    if (!new Decimal(batch.lines_total).equals(batch.amount)) {
-      fail(
-        'batch_total_mismatch',
-        new Decimal(batch.lines_total).toFixed(2),
-        batch.amount,
-        'the batch amount is not the sum of its claim lines, recoupments and balance forward',
-      );
-    }
-    if (batch.lines_count !== batch.claim_count) {
-      fail(
-        'batch_total_mismatch',
-        String(batch.lines_count),
-        String(batch.claim_count),
-        'the batch claim count is not the number of its claim lines',
-      );
-    }
-    if (batch.event_amount === null) {
-      fail(
-        'batch_event_mismatch',
-        null,
-        batch.amount,
-        'the batch has no SettlementBatchIssued event',
-      );
-    } else if (!new Decimal(batch.event_amount).equals(batch.amount)) {
-      fail(
-        'batch_event_mismatch',
-        batch.event_amount,
-        batch.amount,
-        'the batch amount differs from its SettlementBatchIssued event',
-      );
-    } else if (batch.event_claim_count !== batch.claim_count) {
-      fail(
-        'batch_event_mismatch',
-        String(batch.event_claim_count),
-        String(batch.claim_count),
-        'the batch claim count differs from its SettlementBatchIssued event',
-      );
-    } else if (!new Decimal(batch.event_lines_total ?? '0').equals(batch.lines_total)) {
-      fail(
-        'batch_event_mismatch',
-        new Decimal(batch.event_lines_total ?? '0').toFixed(2),
-        new Decimal(batch.lines_total).toFixed(2),
-        "the batch's lines differ from its SettlementBatchIssued event",
-      );
-    }
-  }
+  const batches = await batchTotalsIssuedSince(client, sinceSeqOf(scope));
+  for (const batch of batches) compareBatchTotals(batch, exceptions);
   await checkBatchClaimLines(
     client,
     exceptions,
-    scope.mode === 'full' ? undefined : rows.map((batch) => batch.id),
+    scope.mode === 'full' ? undefined : batches.map((batch) => batch.batchId),
   );
-  if (scope.mode === 'full') return { checked: rows.length, count: rows.length };
-  const count = await checkCountSince(client, exceptions, {
-    table: 'settlement_batches',
-    expected: scope.checkpoint.batchCount + rows.length,
+  if (scope.mode === 'full') return { checked: batches.length, count: batches.length };
+  const count = await settlementBatchCount(client);
+  checkCountSince(exceptions, {
+    subjectId: 'settlement_batches',
+    expected: scope.checkpoint.batchCount + batches.length,
+    actual: count,
     check: 'batch_event_mismatch',
     subjectType: 'settlement_batch',
     what: 'settlement batches',
   });
-  return { checked: rows.length, count };
+  return { checked: batches.length, count };
 }
 
-/** Each claim line pays what the claim's decision at batching time paid (of these batches). */
+/** The batch against its lines, and against its SettlementBatchIssued event. */
+function compareBatchTotals(batch: BatchTotals, exceptions: ReconciliationException[]): void {
+  const parties = [batch.payerOrgId, batch.providerOrgId];
+  const fail = (
+    check: ReconciliationCheck,
+    expected: string | null,
+    actual: string | null,
+    message: string,
+  ) =>
+    exceptions.push({
+      check,
+      subjectType: 'settlement_batch',
+      subjectId: batch.batchId,
+      partyOrgIds: parties,
+      expected,
+      actual,
+      message,
+    });
+  if (!new Decimal(batch.linesTotal).equals(batch.amount)) {
+    fail(
+      'batch_total_mismatch',
+      new Decimal(batch.linesTotal).toFixed(2),
+      batch.amount,
+      'the batch amount is not the sum of its claim lines, recoupments and balance forward',
+    );
+  }
+  if (batch.claimLineCount !== batch.claimCount) {
+    fail(
+      'batch_total_mismatch',
+      String(batch.claimLineCount),
+      String(batch.claimCount),
+      'the batch claim count is not the number of its claim lines',
+    );
+  }
+  const event = batch.issuedEvent;
+  if (event.amount === null) {
+    fail(
+      'batch_event_mismatch',
+      null,
+      batch.amount,
+      'the batch has no SettlementBatchIssued event',
+    );
+  } else if (!new Decimal(event.amount).equals(batch.amount)) {
+    fail(
+      'batch_event_mismatch',
+      event.amount,
+      batch.amount,
+      'the batch amount differs from its SettlementBatchIssued event',
+    );
+  } else if (event.claimCount !== batch.claimCount) {
+    fail(
+      'batch_event_mismatch',
+      String(event.claimCount),
+      String(batch.claimCount),
+      'the batch claim count differs from its SettlementBatchIssued event',
+    );
+  } else if (!new Decimal(event.linesTotal ?? '0').equals(batch.linesTotal)) {
+    fail(
+      'batch_event_mismatch',
+      new Decimal(event.linesTotal ?? '0').toFixed(2),
+      new Decimal(batch.linesTotal).toFixed(2),
+      "the batch's lines differ from its SettlementBatchIssued event",
+    );
+  }
+}
+
+/**
+ * Each claim line pays what the claim's decision at batching time paid (of these batches). The
+ * lines are settlement's and the decisions adjudication's: a page of lines, then their decisions'
+ * paid amounts, two set-based queries a page.
+ */
 async function checkBatchClaimLines(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   batchIds: string[] | undefined,
 ): Promise<void> {
-  const { rows } = await client.query<{
-    batch_id: string;
-    claim_id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    amount: string;
-    decided: string | null;
-  }>(
-    `SELECT bc.batch_id, bc.claim_id, b.payer_org_id, b.provider_org_id,
-            bc.amount::text AS amount, d.paid_amount::text AS decided
-       FROM settlement_batch_claims bc
-       JOIN settlement_batches b ON b.id = bc.batch_id
-       LEFT JOIN LATERAL (SELECT paid_amount FROM claim_decisions
-                           WHERE claim_id = bc.claim_id AND decided_at <= b.created_at
-                           ORDER BY decided_at DESC LIMIT 1) d ON true
-      WHERE d.paid_amount IS DISTINCT FROM bc.amount
-        AND ($1::uuid[] IS NULL OR bc.batch_id = ANY($1::uuid[]))`,
-    [batchIds ?? null],
-  );
-  for (const line of rows) {
-    exceptions.push({
-      check: 'batch_claim_amount_mismatch',
-      subjectType: 'settlement_batch',
-      subjectId: line.batch_id,
-      partyOrgIds: [line.payer_org_id, line.provider_org_id],
-      expected: line.decided,
-      actual: line.amount,
-      message: `claim ${line.claim_id} is paid a different amount than its decision`,
+  if (batchIds?.length === 0) return;
+  let after: BatchClaimLineKey | undefined;
+  for (;;) {
+    const lines = await batchClaimLinesPage(client, {
+      batchIds,
+      after,
+      limit: BATCH_CLAIM_LINES_PER_PAGE,
     });
+    const decidedAmounts = await paidAmountsAsOf(
+      client,
+      lines.map((line) => ({ claimId: line.claimId, asOf: line.batchCreatedAt })),
+    );
+    lines.forEach((line, index) => {
+      const decided = decidedAmounts[index] ?? null;
+      if (decided !== null && new Decimal(decided).equals(line.amount)) return;
+      exceptions.push({
+        check: 'batch_claim_amount_mismatch',
+        subjectType: 'settlement_batch',
+        subjectId: line.batchId,
+        partyOrgIds: [line.payerOrgId, line.providerOrgId],
+        expected: decided,
+        actual: line.amount,
+        message: `claim ${line.claimId} is paid a different amount than its decision`,
+      });
+    });
+    if (lines.length < BATCH_CLAIM_LINES_PER_PAGE) return;
+    after = lines[lines.length - 1];
   }
 }
 
@@ -697,74 +645,52 @@ async function checkConfirmations(
   exceptions: ReconciliationException[],
   scope: Scope,
 ): Promise<number> {
-  const { rows } = await client.query<{
-    id: string;
-    payer_org_id: string;
-    provider_org_id: string;
-    status: string;
-    amount: string;
-    trace_number: string | null;
-    confirmed_amount: string | null;
-    event_trace: string | null;
-    event_amount: string | null;
-  }>(
-    `SELECT b.id, b.payer_org_id, b.provider_org_id, b.status, b.amount::text AS amount,
-            b.trace_number, b.confirmed_amount::text AS confirmed_amount,
-            e.payload->>'traceNumber' AS event_trace, e.payload->>'confirmedAmount' AS event_amount
-       FROM settlement_batches b
-       LEFT JOIN LATERAL (SELECT payload FROM ledger_events
-                           WHERE aggregate_id = b.id::text
-                             AND type IN ('SettlementBatchConfirmed', 'SettlementException')
-                           ORDER BY seq DESC LIMIT 1) e ON true
-      WHERE b.status <> 'issued'
-        AND ($1::bigint = 0 OR EXISTS (SELECT 1 FROM ledger_events x
-                                        WHERE x.aggregate_id = b.id::text AND x.seq > $1::bigint))`,
-    [sinceSeqOf(scope)],
-  );
-  for (const batch of rows) {
-    const parties = [batch.payer_org_id, batch.provider_org_id];
+  const batches = await confirmationsSince(client, sinceSeqOf(scope));
+  for (const batch of batches) {
+    const parties = [batch.payerOrgId, batch.providerOrgId];
     if (batch.status === 'exception') {
       exceptions.push({
         check: 'confirmation_amount_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
         expected: batch.amount,
-        actual: batch.confirmed_amount,
-        message: `payment ${batch.trace_number ?? ''} was confirmed for another amount than the batch`,
+        actual: batch.confirmedAmount,
+        message: `payment ${batch.traceNumber ?? ''} was confirmed for another amount than the batch`,
       });
     } else if (
-      batch.confirmed_amount === null ||
-      !new Decimal(batch.confirmed_amount).equals(batch.amount)
+      batch.confirmedAmount === null ||
+      !new Decimal(batch.confirmedAmount).equals(batch.amount)
     ) {
       exceptions.push({
         check: 'confirmation_amount_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
         expected: batch.amount,
-        actual: batch.confirmed_amount,
+        actual: batch.confirmedAmount,
         message: 'the batch is confirmed for another amount than its own',
       });
     }
+    const event = batch.confirmationEvent;
     if (
-      batch.event_trace !== batch.trace_number ||
-      batch.event_amount === null ||
-      batch.confirmed_amount === null ||
-      !new Decimal(batch.event_amount).equals(batch.confirmed_amount)
+      event.traceNumber !== batch.traceNumber ||
+      event.confirmedAmount === null ||
+      batch.confirmedAmount === null ||
+      !new Decimal(event.confirmedAmount).equals(batch.confirmedAmount)
     ) {
       exceptions.push({
         check: 'confirmation_event_mismatch',
         subjectType: 'settlement_batch',
-        subjectId: batch.id,
+        subjectId: batch.batchId,
         partyOrgIds: parties,
-        expected: batch.event_amount,
-        actual: batch.confirmed_amount,
+        expected: event.confirmedAmount,
+        actual: batch.confirmedAmount,
         message: 'the confirmation differs from its ledger event',
       });
     }
   }
-  return rows.length;
+  return batches.length;
 }
 
 async function storeFindings(

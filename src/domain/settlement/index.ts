@@ -1,5 +1,13 @@
 // The settlement area's entry module: what other areas, the API, the CLI and the workers use of it.
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
+export {
+  type BatchClaimLineKey,
+  batchClaimLinesPage,
+  type BatchTotals,
+  batchTotalsIssuedSince,
+  confirmationsSince,
+  settlementBatchCount,
+} from './batch-totals.js';
 export { type ClaimPayment, paymentsOfClaims } from './payments.js';
 export { loadRemittance } from './remittance.js';
 export { getSchedule, scheduleSchema, setSchedule } from './schedule.js';
