@@ -1,6 +1,12 @@
 // The adjudication area's entry module: what other areas, the API, the CLI and the workers use of it.
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
-export { latestDecisionOf } from './decisions.js';
+export {
+  type DenialReason,
+  denialReasonsOf,
+  latestDecisionOf,
+  latestDecisionsOf,
+  latestPaidAmountsOf,
+} from './decisions.js';
 export { adjudicationFailureCounts } from './failures.js';
 export { type ClaimPatient, findClaimPatient, readFamilyAccumulators } from './family.js';
 export { decidePendedClaim, listReviewQueue, manualDecisionSchema } from './review.js';
