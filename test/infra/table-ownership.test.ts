@@ -66,8 +66,6 @@ const NOT_YET_MOVED: string[] = [
   'src/domain/adjudication/review.ts claims',
   'src/domain/adjudication/service.ts claim_lines',
   'src/domain/adjudication/writes.ts claims',
-  'src/domain/operations.ts claims',
-  'src/domain/operations.ts reconciliation_runs',
   'src/domain/payers/benefits.ts accumulators',
   'src/domain/reconciliation/service.ts accounts',
   'src/domain/reconciliation/service.ts claim_decisions',

@@ -12,7 +12,7 @@ export {
   writeIntakeUnits,
 } from './intake.js';
 export { CLAIM_STATUSES, getClaim, getClaimAndDecision, listClaims } from './query.js';
-export { claimStats, claimStatsQuerySchema } from './stats.js';
+export { claimStats, claimStatsQuerySchema, countClaimsByStatus } from './stats.js';
 export {
   categoryOf,
   type ClaimStatusRow,

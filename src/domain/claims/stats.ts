@@ -1,13 +1,15 @@
 // Aggregates for the console's charts: claims per day by status, paid amounts by provider and
 // denial reasons by CARC over a window of submission days. Read-only, scoped like every claim
 // read (a provider its own claims, a payer those addressed to it); counts and sums, no PHI.
+// Besides, the count of every claim by status that the operator's /metrics reports.
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import type { Database } from '../../infra/db.js';
+import type { Database, Queryable } from '../../infra/db.js';
 import { Forbidden, InvalidInput } from '../../infra/errors.js';
 import { denialReasonsOf, latestPaidAmountsOf } from '../adjudication/index.js';
 import { findOrganizations, type Principal } from '../organizations.js';
 import { isoDate } from '../validation.js';
+import { CLAIM_STATUSES } from './query.js';
 
 /** The longest window a chart asks for: a quarter of daily points. */
 export const STATS_WINDOW_DAYS_MAX = 92;
@@ -133,4 +135,20 @@ async function paidByProviderOf(
     providerName: providers.get(providerId)!.name,
     paidAmount: paid.toFixed(2),
   }));
+}
+
+/** Claims by status, every status included (0 for those no claim has), for /metrics. */
+export async function countClaimsByStatus(db: Queryable): Promise<Map<string, number>> {
+  // Index-only scans, no claim row read: claims_status_idx holds every status but
+  // submitted (so that adjudication's pick has only the ordered queue index to use),
+  // claims_submitted_queue_idx the submitted claims.
+  const { rows } = await db.query<{ status: string; count: string }>(
+    `SELECT status, count(*) AS count FROM claims WHERE status <> 'submitted' GROUP BY status
+     UNION ALL
+     SELECT 'submitted', count(*) FROM claims WHERE status = 'submitted'`,
+  );
+  return new Map([
+    ...CLAIM_STATUSES.map((status) => [status, 0] as const),
+    ...rows.map((row) => [row.status, Number(row.count)] as const),
+  ]);
 }
