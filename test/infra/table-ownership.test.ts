@@ -77,8 +77,6 @@ const NOT_YET_MOVED: string[] = [
   'src/domain/settlement/remittance.ts claim_decisions',
   'src/domain/settlement/remittance.ts claim_lines',
   'src/domain/settlement/remittance.ts claims',
-  'src/domain/settlement/service.ts claim_decisions',
-  'src/domain/settlement/service.ts claims',
 ];
 
 /**

@@ -12,6 +12,12 @@ export {
   writeIntakeUnits,
 } from './intake.js';
 export { CLAIM_STATUSES, getClaim, getClaimAndDecision, listClaims } from './query.js';
+export {
+  lockPayableClaims,
+  markClaimsSettled,
+  providersWithClaimsToSettle,
+  reversedClaimsOf,
+} from './settling.js';
 export { claimStats, claimStatsQuerySchema, countClaimsByStatus } from './stats.js';
 export {
   categoryOf,
