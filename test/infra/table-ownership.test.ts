@@ -74,9 +74,6 @@ const NOT_YET_MOVED: string[] = [
   'src/domain/reconciliation/service.ts settlement_batch_adjustments',
   'src/domain/reconciliation/service.ts settlement_batch_claims',
   'src/domain/reconciliation/service.ts settlement_batches',
-  'src/domain/settlement/remittance.ts claim_decisions',
-  'src/domain/settlement/remittance.ts claim_lines',
-  'src/domain/settlement/remittance.ts claims',
 ];
 
 /**

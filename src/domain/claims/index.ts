@@ -13,9 +13,12 @@ export {
 } from './intake.js';
 export { CLAIM_STATUSES, getClaim, getClaimAndDecision, listClaims } from './query.js';
 export {
+  type BilledClaim,
+  type BilledLine,
   lockPayableClaims,
   markClaimsSettled,
   providersWithClaimsToSettle,
+  readBilledClaims,
   reversedClaimsOf,
 } from './settling.js';
 export { claimStats, claimStatsQuerySchema, countClaimsByStatus } from './stats.js';

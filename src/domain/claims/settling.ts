@@ -1,7 +1,9 @@
 // What settlement asks of the claims: which providers have claims to settle, a batch's payable
-// claims locked, the reversed claims whose recoupment a batch may owe, and the move to settled.
+// claims locked, the reversed claims whose recoupment a batch may owe, the move to settled, and
+// the claims of a batch as its remittance names them.
 import type pg from 'pg';
 import type { Queryable } from '../../infra/db.js';
+import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 
 /**
  * The payer's providers with decided claims in no batch, or with a reversed claim (its
@@ -75,4 +77,111 @@ export async function markClaimsSettled(
   claimIds: readonly string[],
 ): Promise<void> {
   await client.query("UPDATE claims SET status = 'settled' WHERE id = ANY($1::uuid[])", [claimIds]);
+}
+
+/** A person a claim names, as the 835's NM1 segments need them. */
+export interface BilledPerson {
+  firstName: string;
+  lastName: string;
+  /** The member id; a dependent patient has none of its own. */
+  memberId?: string;
+}
+
+export interface BilledLine {
+  lineNumber: number;
+  procedureCode: string;
+  modifiers: string[];
+  /** As stored, e.g. "1.000". */
+  units: string;
+  /** YYYY-MM-DD. */
+  serviceDate: string;
+  serviceDateTo: string | null;
+  lineControlNumber: string | null;
+}
+
+/** A claim as its remittance names it: the numbers it was billed with, who for, its lines. */
+export interface BilledClaim {
+  id: string;
+  patientControlNumber: string;
+  payerResponsibilityCode: 'P' | 'S' | 'T';
+  /** The subscriber, decrypted. */
+  member: BilledPerson & { memberId: string };
+  /** A dependent patient, decrypted; null when the member is the patient. */
+  patient: BilledPerson | null;
+  /** In line number order. */
+  lines: BilledLine[];
+}
+
+/** The claims by id, decrypted, with their lines; an id without a claim is absent. */
+export async function readBilledClaims(
+  db: Queryable,
+  phiKeys: PhiKeys,
+  claimIds: readonly string[],
+): Promise<Map<string, BilledClaim>> {
+  const { rows } = await db.query<{
+    id: string;
+    patient_control_number: string;
+    member_ciphertext: string;
+    patient_ciphertext: string | null;
+    phi_key_version: number;
+    payer_responsibility_code: BilledClaim['payerResponsibilityCode'];
+  }>(
+    `SELECT id, patient_control_number, member_ciphertext, patient_ciphertext, phi_key_version,
+            payer_responsibility_code
+       FROM claims WHERE id = ANY($1::uuid[])`,
+    [claimIds],
+  );
+  const linesByClaim = await readBilledLines(db, claimIds);
+  const claims = new Map<string, BilledClaim>();
+  for (const row of rows) {
+    const decrypted = (ciphertext: string) =>
+      JSON.parse(decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext })) as BilledPerson;
+    claims.set(row.id, {
+      id: row.id,
+      patientControlNumber: row.patient_control_number,
+      payerResponsibilityCode: row.payer_responsibility_code,
+      member: decrypted(row.member_ciphertext) as BilledClaim['member'],
+      patient: row.patient_ciphertext === null ? null : decrypted(row.patient_ciphertext),
+      lines: linesByClaim.get(row.id) ?? [],
+    });
+  }
+  return claims;
+}
+
+async function readBilledLines(
+  db: Queryable,
+  claimIds: readonly string[],
+): Promise<Map<string, BilledLine[]>> {
+  const { rows } = await db.query<{
+    claim_id: string;
+    line_number: number;
+    procedure_code: string;
+    modifiers: string[] | null;
+    units: string;
+    service_date: string;
+    service_date_to: string | null;
+    line_control_number: string | null;
+  }>(
+    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
+            to_char(service_date, 'YYYY-MM-DD') AS service_date,
+            to_char(service_date_to, 'YYYY-MM-DD') AS service_date_to, line_control_number
+       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
+    [claimIds],
+  );
+  const linesByClaim = new Map<string, BilledLine[]>();
+  for (const row of rows) {
+    const line: BilledLine = {
+      lineNumber: row.line_number,
+      procedureCode: row.procedure_code,
+      modifiers: row.modifiers ?? [],
+      units: row.units,
+      serviceDate: row.service_date,
+      serviceDateTo: row.service_date_to,
+      lineControlNumber: row.line_control_number,
+    };
+    const claimLines = linesByClaim.get(row.claim_id);
+    if (claimLines) claimLines.push(line);
+    else linesByClaim.set(row.claim_id, [line]);
+  }
+  return linesByClaim;
 }
