@@ -64,15 +64,6 @@ const NOT_YET_MOVED: string[] = [
   'src/domain/adjudication/review.ts claims',
   'src/domain/adjudication/service.ts claim_lines',
   'src/domain/adjudication/writes.ts claims',
-  'src/domain/claims/stats.ts claim_decisions',
-  'src/domain/claims/status.ts claim_decisions',
-  'src/domain/operations.ts claims',
-  'src/domain/operations.ts reconciliation_runs',
-  'src/domain/settlement/remittance.ts claim_decisions',
-  'src/domain/settlement/remittance.ts claim_lines',
-  'src/domain/settlement/remittance.ts claims',
-  'src/domain/settlement/service.ts claim_decisions',
-  'src/domain/settlement/service.ts claims',
 ];
 
 /**

@@ -1,30 +1,116 @@
 // A claim's decisions as others read them: the latest decision row (pended or decided), which
-// the FHIR ClaimResponse and ExplanationOfBenefit are written from.
+// the FHIR ClaimResponse and ExplanationOfBenefit are written from, and the same for many claims
+// at once (a claim status answer, a settlement batch, a remittance, the console's charts).
 import type { Queryable } from '../../infra/db.js';
 import type { AdjudicationResult, DecisionRecord } from './types.js';
+
+interface DecisionRow {
+  id: string;
+  decided_at: Date;
+  decided_by: string;
+  status: string;
+  paid_amount: string;
+  patient_responsibility_amount: string;
+  result: AdjudicationResult;
+}
+
+const DECISION_COLUMNS = `id, decided_at, decided_by, status, paid_amount::text AS paid_amount,
+  patient_responsibility_amount::text AS patient_responsibility_amount, result`;
+
+/**
+ * Each claim's latest decision, one index probe a claim (claim_decisions_claim_id_idx): the
+ * LATERAL ... LIMIT 1 keeps the planner from reading and sorting every decision of the claims.
+ */
+const latestOfEachClaim = (columns: string) =>
+  `SELECT c.claim_id, d.* FROM unnest($1::uuid[]) AS c(claim_id)
+     JOIN LATERAL (SELECT ${columns} FROM claim_decisions WHERE claim_id = c.claim_id
+                    ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true`;
 
 /** The claim's latest decision (pended or decided), or null while it has none. */
 export async function latestDecisionOf(
   db: Queryable,
   claimId: string,
 ): Promise<DecisionRecord | null> {
-  const { rows } = await db.query<{
-    id: string;
-    decided_at: Date;
-    decided_by: string;
-    status: string;
-    paid_amount: string;
-    patient_responsibility_amount: string;
-    result: AdjudicationResult;
-  }>(
-    `SELECT id, decided_at, decided_by, status, paid_amount::text,
-            patient_responsibility_amount::text, result
-       FROM claim_decisions WHERE claim_id = $1
+  const { rows } = await db.query<DecisionRow>(
+    `SELECT ${DECISION_COLUMNS} FROM claim_decisions WHERE claim_id = $1
       ORDER BY decided_at DESC, id DESC LIMIT 1`,
     [claimId],
   );
-  const row = rows[0];
-  if (!row) return null;
+  return rows[0] ? decisionRecordOf(rows[0]) : null;
+}
+
+/** The latest decision of each of the claims, by claim id; a claim without one is absent. */
+export async function latestDecisionsOf(
+  db: Queryable,
+  claimIds: readonly string[],
+): Promise<Map<string, DecisionRecord>> {
+  if (claimIds.length === 0) return new Map();
+  const { rows } = await db.query<DecisionRow & { claim_id: string }>(
+    latestOfEachClaim(DECISION_COLUMNS),
+    [claimIds],
+  );
+  return new Map(rows.map((row) => [row.claim_id, decisionRecordOf(row)]));
+}
+
+/**
+ * What the latest decision of each of the claims paid, by claim id; a claim without one is
+ * absent. Without the result: a settlement batch reads thousands.
+ */
+export async function latestPaidAmountsOf(
+  db: Queryable,
+  claimIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (claimIds.length === 0) return new Map();
+  const { rows } = await db.query<{ claim_id: string; paid_amount: string }>(
+    latestOfEachClaim('paid_amount::text AS paid_amount'),
+    [claimIds],
+  );
+  return new Map(rows.map((row) => [row.claim_id, row.paid_amount]));
+}
+
+export interface DenialReason {
+  /** CAS01, e.g. "CO". */
+  group: string;
+  /** The CARC, e.g. "31". */
+  reasonCode: string;
+  lineCount: number;
+  amount: string;
+}
+
+/**
+ * The adjustments of the denied lines in the claims' latest decisions, by group and reason:
+ * the most lines first, at most `reasonsMax`.
+ */
+export async function denialReasonsOf(
+  db: Queryable,
+  claimIds: readonly string[],
+  reasonsMax: number,
+): Promise<DenialReason[]> {
+  if (claimIds.length === 0) return [];
+  const { rows } = await db.query<{
+    grp: string;
+    reason: string;
+    line_count: number;
+    amount: string;
+  }>(
+    `SELECT a->>'group' AS grp, a->>'reasonCode' AS reason, count(*)::int AS line_count,
+            sum((a->>'amount')::numeric)::text AS amount
+       FROM (${latestOfEachClaim('result')}) d
+       CROSS JOIN LATERAL jsonb_array_elements(COALESCE(d.result->'lines', '[]'::jsonb)) l
+       CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l->'adjustments', '[]'::jsonb)) a
+      WHERE (l->>'denied')::boolean IS TRUE
+      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT $2`,
+    [claimIds, reasonsMax],
+  );
+  return rows.map((row) => ({
+    group: row.grp,
+    reasonCode: row.reason,
+    lineCount: row.line_count,
+    amount: row.amount,
+  }));
+}
+
+function decisionRecordOf(row: DecisionRow): DecisionRecord {
   const result = row.result;
   if (result.outcome !== 'pend' && result.outcome !== 'decided') {
     throw new Error(`claim decision ${row.id} holds no adjudication result`);

@@ -1,6 +1,12 @@
 // The adjudication area's entry module: what other areas, the API, the CLI and the workers use of it.
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
-export { latestDecisionOf } from './decisions.js';
+export {
+  type DenialReason,
+  denialReasonsOf,
+  latestDecisionOf,
+  latestDecisionsOf,
+  latestPaidAmountsOf,
+} from './decisions.js';
 export { paidAmountsAsOf } from './decisions-as-of.js';
 export { adjudicationFailureCounts } from './failures.js';
 export { type AccumulatorLevel, readAccumulatorAmounts } from './family.js';

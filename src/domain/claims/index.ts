@@ -12,7 +12,16 @@ export {
   writeIntakeUnits,
 } from './intake.js';
 export { CLAIM_STATUSES, getClaim, getClaimAndDecision, listClaims } from './query.js';
-export { claimStats, claimStatsQuerySchema } from './stats.js';
+export {
+  type BilledClaim,
+  type BilledLine,
+  lockPayableClaims,
+  markClaimsSettled,
+  providersWithClaimsToSettle,
+  readBilledClaims,
+  reversedClaimsOf,
+} from './settling.js';
+export { claimStats, claimStatsQuerySchema, countClaimsByStatus } from './stats.js';
 export {
   categoryOf,
   type ClaimStatusRow,

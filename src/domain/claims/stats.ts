@@ -1,11 +1,15 @@
 // Aggregates for the console's charts: claims per day by status, paid amounts by provider and
 // denial reasons by CARC over a window of submission days. Read-only, scoped like every claim
 // read (a provider its own claims, a payer those addressed to it); counts and sums, no PHI.
+// Besides, the count of every claim by status that the operator's /metrics reports.
+import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import type { Database } from '../../infra/db.js';
+import type { Database, Queryable } from '../../infra/db.js';
 import { Forbidden, InvalidInput } from '../../infra/errors.js';
-import type { Principal } from '../organizations.js';
+import { denialReasonsOf, latestPaidAmountsOf } from '../adjudication/index.js';
+import { findOrganizations, type Principal } from '../organizations.js';
 import { isoDate } from '../validation.js';
+import { CLAIM_STATUSES } from './query.js';
 
 /** The longest window a chart asks for: a quarter of daily points. */
 export const STATS_WINDOW_DAYS_MAX = 92;
@@ -53,6 +57,9 @@ export function statsWindow(
   return { from, to, start, end };
 }
 
+/** Most providers and denial reasons a chart lists. */
+const CHART_ROWS_MAX = 50;
+
 export async function claimStats(
   database: Database,
   principal: Principal,
@@ -62,33 +69,29 @@ export async function claimStats(
   const window = statsWindow(query, new Date().toISOString().slice(0, 10));
   const values = [orgId, window.start, window.end];
   const scope = `c.${column} = $1 AND c.submitted_at >= $2 AND c.submitted_at < $3`;
-  // The latest decision of each claim in the window (a person's decision follows a pend).
-  const latest = `JOIN LATERAL (
-      SELECT paid_amount, result FROM claim_decisions WHERE claim_id = c.id
-       ORDER BY decided_at DESC LIMIT 1) d ON true`;
-  const [perDay, paid, denials] = await Promise.all([
+  const [perDay, claims] = await Promise.all([
     database.pool.query<{ day: string; status: string; claim_count: number }>(
       `SELECT to_char(c.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, c.status,
               count(*)::int AS claim_count
          FROM claims c WHERE ${scope} GROUP BY 1, 2 ORDER BY 1, 2`,
       values,
     ),
-    database.pool.query<{ provider_id: string; name: string; paid: string }>(
-      `SELECT c.provider_org_id AS provider_id, o.name, sum(d.paid_amount)::text AS paid
-         FROM claims c ${latest} JOIN organizations o ON o.id = c.provider_org_id
-        WHERE ${scope} AND c.status NOT IN ('voided', 'replaced')
-        GROUP BY 1, 2 ORDER BY sum(d.paid_amount) DESC, 1 LIMIT 50`,
+    database.pool.query<{ id: string; provider_org_id: string; reversed: boolean }>(
+      `SELECT c.id, c.provider_org_id, c.status IN ('voided', 'replaced') AS reversed
+         FROM claims c WHERE ${scope}`,
       values,
     ),
-    database.pool.query<{ grp: string; reason: string; line_count: number; amount: string }>(
-      `SELECT a->>'group' AS grp, a->>'reasonCode' AS reason, count(*)::int AS line_count,
-              sum((a->>'amount')::numeric)::text AS amount
-         FROM claims c ${latest}
-         CROSS JOIN LATERAL jsonb_array_elements(COALESCE(d.result->'lines', '[]'::jsonb)) l
-         CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l->'adjustments', '[]'::jsonb)) a
-        WHERE ${scope} AND (l->>'denied')::boolean IS TRUE
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 50`,
-      values,
+  ]);
+  // The latest decision of each claim in the window counts (a person's decision follows a pend).
+  const [paidByProvider, denialReasons] = await Promise.all([
+    paidByProviderOf(
+      database,
+      claims.rows.filter((claim) => !claim.reversed),
+    ),
+    denialReasonsOf(
+      database.pool,
+      claims.rows.map((claim) => claim.id),
+      CHART_ROWS_MAX,
     ),
   ]);
   return {
@@ -99,16 +102,53 @@ export async function claimStats(
       status: row.status,
       claimCount: row.claim_count,
     })),
-    paidByProvider: paid.rows.map((row) => ({
-      providerId: row.provider_id,
-      providerName: row.name,
-      paidAmount: row.paid,
-    })),
-    denialReasons: denials.rows.map((row) => ({
-      group: row.grp,
-      reasonCode: row.reason,
-      lineCount: row.line_count,
-      amount: row.amount,
-    })),
+    paidByProvider,
+    denialReasons,
   };
+}
+
+/** What the claims' latest decisions paid, by provider: the most paid first, at most 50. */
+async function paidByProviderOf(
+  database: Database,
+  claims: { id: string; provider_org_id: string }[],
+): Promise<ClaimStats['paidByProvider']> {
+  const paidAmounts = await latestPaidAmountsOf(
+    database.pool,
+    claims.map((claim) => claim.id),
+  );
+  const paidByProviderId = new Map<string, Decimal>();
+  for (const claim of claims) {
+    const paid = paidAmounts.get(claim.id);
+    if (paid === undefined) continue;
+    const sum = paidByProviderId.get(claim.provider_org_id) ?? new Decimal(0);
+    paidByProviderId.set(claim.provider_org_id, sum.plus(paid));
+  }
+  const top = [...paidByProviderId]
+    .sort(([idA, paidA], [idB, paidB]) => paidB.comparedTo(paidA) || (idA < idB ? -1 : 1))
+    .slice(0, CHART_ROWS_MAX);
+  const providers = await findOrganizations(
+    database,
+    top.map(([providerId]) => providerId),
+  );
+  return top.map(([providerId, paid]) => ({
+    providerId,
+    providerName: providers.get(providerId)!.name,
+    paidAmount: paid.toFixed(2),
+  }));
+}
+
+/** Claims by status, every status included (0 for those no claim has), for /metrics. */
+export async function countClaimsByStatus(db: Queryable): Promise<Map<string, number>> {
+  // Index-only scans, no claim row read: claims_status_idx holds every status but
+  // submitted (so that adjudication's pick has only the ordered queue index to use),
+  // claims_submitted_queue_idx the submitted claims.
+  const { rows } = await db.query<{ status: string; count: string }>(
+    `SELECT status, count(*) AS count FROM claims WHERE status <> 'submitted' GROUP BY status
+     UNION ALL
+     SELECT 'submitted', count(*) FROM claims WHERE status = 'submitted'`,
+  );
+  return new Map([
+    ...CLAIM_STATUSES.map((status) => [status, 0] as const),
+    ...rows.map((row) => [row.status, Number(row.count)] as const),
+  ]);
 }

@@ -2,6 +2,7 @@
 // by our id, with each claim's status in the terms of the X12 277's Health Care Claim Status
 // Category Codes (code source 507), so the JSON answer and a 277 say the same thing.
 import type { Queryable } from '../../infra/db.js';
+import { latestDecisionsOf } from '../adjudication/index.js';
 
 /** At most this many claims answer one inquiry (replacements share their original's number). */
 export const CLAIM_STATUS_CLAIMS_MAX = 20;
@@ -93,15 +94,10 @@ export async function findClaimsByControlNumber(
     first_service_date: string;
     last_service_date: string;
     total_charge_amount: string;
-    decided_at: Date | null;
-    paid_amount: string | null;
-    patient_responsibility_amount: string | null;
   }>(
     `SELECT c.id, c.patient_control_number, c.status, c.frequency_code, c.submitted_at,
             c.total_charge_amount::text AS total_charge_amount,
-            lines.first_service_date, lines.last_service_date,
-            d.decided_at, d.paid_amount::text AS paid_amount,
-            d.patient_responsibility_amount::text AS patient_responsibility_amount
+            lines.first_service_date, lines.last_service_date
        FROM claims c
        JOIN LATERAL (
          SELECT min(service_date)::text AS first_service_date,
@@ -109,10 +105,6 @@ export async function findClaimsByControlNumber(
                 bool_or(service_date BETWEEN $4::date AND $5::date) AS on_date
            FROM claim_lines WHERE claim_id = c.id
        ) lines ON true
-       LEFT JOIN LATERAL (
-         SELECT decided_at, paid_amount, patient_responsibility_amount FROM claim_decisions
-          WHERE claim_id = c.id ORDER BY decided_at DESC LIMIT 1
-       ) d ON true
       WHERE c.provider_org_id = $1 AND c.payer_org_id = $2 AND c.patient_control_number = $3
         AND ($4::date IS NULL OR lines.on_date)
         AND ($6::numeric IS NULL OR c.total_charge_amount = $6::numeric)
@@ -127,17 +119,24 @@ export async function findClaimsByControlNumber(
       question.totalChargeAmount,
     ],
   );
-  return rows.map((row) => ({
-    claimId: row.id,
-    patientControlNumber: row.patient_control_number,
-    status: row.status,
-    frequencyCode: row.frequency_code,
-    submittedAt: row.submitted_at.toISOString(),
-    firstServiceDate: row.first_service_date,
-    lastServiceDate: row.last_service_date,
-    totalChargeAmount: row.total_charge_amount,
-    decidedAt: row.decided_at?.toISOString() ?? null,
-    paidAmount: row.paid_amount,
-    patientResponsibilityAmount: row.patient_responsibility_amount,
-  }));
+  const decisions = await latestDecisionsOf(
+    queryable,
+    rows.map((row) => row.id),
+  );
+  return rows.map((row) => {
+    const decision = decisions.get(row.id);
+    return {
+      claimId: row.id,
+      patientControlNumber: row.patient_control_number,
+      status: row.status,
+      frequencyCode: row.frequency_code,
+      submittedAt: row.submitted_at.toISOString(),
+      firstServiceDate: row.first_service_date,
+      lastServiceDate: row.last_service_date,
+      totalChargeAmount: row.total_charge_amount,
+      decidedAt: decision?.decidedAt ?? null,
+      paidAmount: decision?.paidAmount ?? null,
+      patientResponsibilityAmount: decision?.patientResponsibilityAmount ?? null,
+    };
+  });
 }

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { z } from 'zod';
-import { inTransaction, type Database } from '../../infra/db.js';
+import { inTransaction, type Database, type Queryable } from '../../infra/db.js';
 import { Conflict, NotFound } from '../../infra/errors.js';
 import { verifyChain } from '../../ledger/verify.js';
 import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
@@ -158,6 +158,15 @@ export async function lastFullRunAt(database: Database): Promise<Date | undefine
       WHERE status = 'completed' AND mode = 'full' ORDER BY started_at DESC LIMIT 1`,
   );
   return rows[0]?.started_at;
+}
+
+/** The exceptions the latest completed run found (full or incremental), if any run completed. */
+export async function latestCompletedRunExceptionCount(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ exception_count: number }>(
+    `SELECT exception_count FROM reconciliation_runs WHERE status = 'completed'
+      ORDER BY started_at DESC LIMIT 1`,
+  );
+  return rows[0]?.exception_count;
 }
 
 async function runLocked(

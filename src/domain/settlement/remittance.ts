@@ -14,7 +14,7 @@
 import { Decimal } from 'decimal.js';
 import type { Database } from '../../infra/db.js';
 import { Conflict } from '../../infra/errors.js';
-import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
+import type { PhiKeys } from '../../infra/phi.js';
 import {
   reversalOf,
   type ProviderAdjustment,
@@ -23,7 +23,9 @@ import {
   type RemittanceLine,
   type RemittancePayer,
 } from './remittance-document.js';
-import type { AdjudicationResult, DecidedAdjudication } from '../adjudication/types.js';
+import { latestDecisionsOf } from '../adjudication/index.js';
+import type { DecidedAdjudication, DecisionRecord } from '../adjudication/types.js';
+import { type BilledClaim, type BilledLine, readBilledClaims } from '../claims/index.js';
 import {
   findOrganizations,
   type InterchangeId,
@@ -47,28 +49,6 @@ const PROCESSED = {
   S: 'processed_as_secondary',
   T: 'processed_as_tertiary',
 } as const;
-
-interface ClaimRow {
-  id: string;
-  patient_control_number: string;
-  member_ciphertext: string;
-  patient_ciphertext: string | null;
-  phi_key_version: number;
-  payer_responsibility_code: 'P' | 'S' | 'T';
-  paid_amount: string;
-  result: AdjudicationResult;
-}
-
-interface LineRow {
-  claim_id: string;
-  line_number: number;
-  procedure_code: string;
-  modifiers: string[] | null;
-  units: string;
-  service_date: string;
-  service_date_to: string | null;
-  line_control_number: string | null;
-}
 
 /** A broken agreement between a batch and the decisions it paid: a bug, never input. */
 export class RemittanceInvariantError extends Error {
@@ -221,95 +201,71 @@ async function readPaidClaims(
   phiKeys: PhiKeys,
   claimIds: string[],
 ): Promise<Map<string, RemittanceClaim>> {
-  const { rows } = await database.pool.query<ClaimRow>(
-    `SELECT c.id, c.patient_control_number, c.member_ciphertext, c.patient_ciphertext,
-            c.phi_key_version, c.payer_responsibility_code,
-            d.paid_amount::text AS paid_amount, d.result
-       FROM claims c
-       JOIN LATERAL (SELECT paid_amount, result FROM claim_decisions
-                      WHERE claim_id = c.id ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true
-      WHERE c.id = ANY($1::uuid[])`,
-    [claimIds],
-  );
-  const lines = await database.pool.query<LineRow>(
-    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
-            to_char(service_date, 'YYYY-MM-DD') AS service_date,
-            to_char(service_date_to, 'YYYY-MM-DD') AS service_date_to, line_control_number
-       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
-    [claimIds],
-  );
-  const linesByClaim = new Map<string, LineRow[]>();
-  for (const line of lines.rows) {
-    const claimLines = linesByClaim.get(line.claim_id);
-    if (claimLines) claimLines.push(line);
-    else linesByClaim.set(line.claim_id, [line]);
-  }
+  const [billedClaims, decisions] = await Promise.all([
+    readBilledClaims(database.pool, phiKeys, claimIds),
+    latestDecisionsOf(database.pool, claimIds),
+  ]);
   const claims = new Map<string, RemittanceClaim>();
-  for (const row of rows) {
-    claims.set(row.id, remittanceClaimOf(phiKeys, row, linesByClaim.get(row.id) ?? []));
-  }
   for (const id of claimIds) {
-    if (!claims.has(id)) throw new RemittanceInvariantError(`claim ${id} has no decision`);
+    const billed = billedClaims.get(id);
+    const decision = decisions.get(id);
+    if (!billed || !decision) throw new RemittanceInvariantError(`claim ${id} has no decision`);
+    claims.set(id, remittanceClaimOf(billed, decision));
   }
   return claims;
 }
 
-function remittanceClaimOf(phiKeys: PhiKeys, row: ClaimRow, lines: LineRow[]): RemittanceClaim {
-  if (row.result.outcome !== 'decided') {
-    throw new RemittanceInvariantError(`claim ${row.id} was paid without a final decision`);
+function remittanceClaimOf(claim: BilledClaim, record: DecisionRecord): RemittanceClaim {
+  if (record.result.outcome !== 'decided') {
+    throw new RemittanceInvariantError(`claim ${claim.id} was paid without a final decision`);
   }
-  const decision = row.result;
-  if (!new Decimal(decision.totals.paidAmount).equals(row.paid_amount)) {
-    throw new RemittanceInvariantError(`claim ${row.id}: decision row and result disagree`);
+  const decision = record.result;
+  if (!new Decimal(decision.totals.paidAmount).equals(record.paidAmount)) {
+    throw new RemittanceInvariantError(`claim ${claim.id}: decision row and result disagree`);
   }
-  const decrypted = (ciphertext: string) =>
-    JSON.parse(decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext })) as {
-      memberId: string;
-      firstName: string;
-      lastName: string;
-    };
-  const member = decrypted(row.member_ciphertext);
+  const { member, patient: dependent } = claim;
   // A dependent's claim: NM1*QC is the patient (without an id of its own: the claim named the
   // subscriber's), NM1*IL the subscriber with the member id.
-  const dependent = row.patient_ciphertext === null ? undefined : decrypted(row.patient_ciphertext);
   const person = (who: typeof member) => ({
     lastName: who.lastName,
     firstName: who.firstName,
     memberId: who.memberId,
   });
   return {
-    patientControlNumber: row.patient_control_number,
-    status: decision.status === 'denied' ? 'denied' : PROCESSED[row.payer_responsibility_code],
+    patientControlNumber: claim.patientControlNumber,
+    status: decision.status === 'denied' ? 'denied' : PROCESSED[claim.payerResponsibilityCode],
     chargeAmount: decision.totals.chargeAmount,
     paidAmount: decision.totals.paidAmount,
     patientResponsibilityAmount: decision.totals.patientResponsibilityAmount,
     claimFilingIndicator: CLAIM_FILING_INDICATOR,
-    payerClaimControlNumber: row.id,
-    patient: dependent ? { ...person(dependent), memberId: null } : person(member),
+    payerClaimControlNumber: claim.id,
+    patient: dependent
+      ? { lastName: dependent.lastName, firstName: dependent.firstName, memberId: null }
+      : person(member),
     ...(dependent ? { subscriber: person(member) } : {}),
     claimAdjustments: [],
-    lines: lines.map((line) => remittanceLineOf(row.id, decision, line)),
+    lines: claim.lines.map((line) => remittanceLineOf(claim.id, decision, line)),
   };
 }
 
 function remittanceLineOf(
   claimId: string,
   decision: DecidedAdjudication,
-  line: LineRow,
+  line: BilledLine,
 ): RemittanceLine {
-  const decided = decision.lines.find((candidate) => candidate.lineNumber === line.line_number);
+  const decided = decision.lines.find((candidate) => candidate.lineNumber === line.lineNumber);
   if (!decided) {
-    throw new RemittanceInvariantError(`claim ${claimId} line ${line.line_number} has no decision`);
+    throw new RemittanceInvariantError(`claim ${claimId} line ${line.lineNumber} has no decision`);
   }
   return {
-    procedureCode: line.procedure_code,
-    modifiers: line.modifiers ?? [],
+    procedureCode: line.procedureCode,
+    modifiers: line.modifiers,
     chargeAmount: decided.chargeAmount,
     paidAmount: decided.paidAmount,
     units: line.units,
-    serviceDate: line.service_date,
-    serviceDateTo: line.service_date_to,
-    lineControlNumber: line.line_control_number,
+    serviceDate: line.serviceDate,
+    serviceDateTo: line.serviceDateTo,
+    lineControlNumber: line.lineControlNumber,
     adjustments: decided.adjustments,
     remarkCodes: decided.remarkCodes,
   };

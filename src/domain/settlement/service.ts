@@ -12,6 +12,13 @@ import { inTransaction, type Database } from '../../infra/db.js';
 import { Conflict, Forbidden, isUniqueViolation, NotFound } from '../../infra/errors.js';
 import { appendEvents } from '../../ledger/append.js';
 import { postJournalEntry, settlementPostings } from '../accounts/index.js';
+import { latestPaidAmountsOf } from '../adjudication/index.js';
+import {
+  lockPayableClaims,
+  markClaimsSettled,
+  providersWithClaimsToSettle,
+  reversedClaimsOf,
+} from '../claims/index.js';
 import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
 import { remittanceProfileGaps } from '../organization-profile.js';
@@ -69,19 +76,9 @@ export async function settlePayer(
 ): Promise<SettlementBatchDetail[]> {
   await requireRemittableProfile(database, payerOrgId);
   const startedAt = new Date();
-  // Providers with decided claims in no batch, or with a reversed claim (its recoupment may
-  // be owed): both read from partial indexes, so a payer's settled history is not scanned.
-  const { rows } = await database.pool.query<{ provider_org_id: string }>(
-    `SELECT provider_org_id FROM claims
-      WHERE payer_org_id = $1 AND status IN ('paid', 'partially_paid', 'denied')
-     UNION
-     SELECT provider_org_id FROM claims
-      WHERE payer_org_id = $1 AND status IN ('voided', 'replaced')
-     ORDER BY provider_org_id`,
-    [payerOrgId],
-  );
+  const providerOrgIds = await providersWithClaimsToSettle(database.pool, payerOrgId);
   const batches: SettlementBatchDetail[] = [];
-  for (const { provider_org_id: providerOrgId } of rows) {
+  for (const providerOrgId of providerOrgIds) {
     for (;;) {
       const batch = await settlePair(database, payerOrgId, providerOrgId, linesMax);
       if (batch) batches.push(batch);
@@ -163,7 +160,7 @@ export async function settlePair(
       `settlement|${payerOrgId}|${providerOrgId}`,
     ]);
     const adjustments = await pendingRecoupments(client, payerOrgId, providerOrgId, linesMax);
-    const claims = await lockPayableClaims(
+    const claims = await lockPayableLines(
       client,
       payerOrgId,
       providerOrgId,
@@ -219,9 +216,10 @@ export async function settlePair(
         adjustments.map((line) => line.amount),
       ],
     );
-    await client.query("UPDATE claims SET status = 'settled' WHERE id = ANY($1::uuid[])", [
+    await markClaimsSettled(
+      client,
       claims.map((line) => line.claimId),
-    ]);
+    );
     await postJournalEntry(client, {
       kind: 'settlement_batch',
       claimId: null,
@@ -295,34 +293,22 @@ async function balanceOwedByProvider(
 }
 
 /**
- * The pair's payable claims (status paid, partially_paid or denied: a final decision; a denial
- * pays 0.00), locked in id order, each with the paid amount of its latest decision. The
- * statuses are literals so the planner uses the partial index on them. A claim voided meanwhile
- * no longer matches once its lock is free. A claim in a batch is 'settled' (the batch's
- * transaction says so), so none of these is in one; the unique claim_id of
- * settlement_batch_claims stops a second payment besides. A NOT EXISTS on that table here, with
- * statistics lagging a load, was planned as a scan of every batched claim per payable claim
- * (0.6-1.5 s a run).
+ * The pair's payable claims, locked in id order (the claims area's lockPayableClaims), each with
+ * the paid amount of its latest decision, read after the lock. A claim is payable once decided,
+ * so each has one; one without would be left out, not paid.
  */
-async function lockPayableClaims(
+async function lockPayableLines(
   client: pg.PoolClient,
   payerOrgId: string,
   providerOrgId: string,
   limit: number,
 ): Promise<BatchLine[]> {
-  const { rows } = await client.query<{ id: string; amount: string }>(
-    `SELECT c.id, d.paid_amount::text AS amount
-       FROM claims c
-       JOIN LATERAL (SELECT paid_amount FROM claim_decisions
-                      WHERE claim_id = c.id ORDER BY decided_at DESC LIMIT 1) d ON true
-      WHERE c.payer_org_id = $1 AND c.provider_org_id = $2
-        AND c.status IN ('paid', 'partially_paid', 'denied')
-      ORDER BY c.id
-      LIMIT $3
-      FOR UPDATE OF c`,
-    [payerOrgId, providerOrgId, limit],
-  );
-  return rows.map((row) => ({ claimId: row.id, amount: row.amount }));
+  const claimIds = await lockPayableClaims(client, payerOrgId, providerOrgId, limit);
+  const paidAmounts = await latestPaidAmountsOf(client, claimIds);
+  return claimIds.flatMap((claimId) => {
+    const amount = paidAmounts.get(claimId);
+    return amount === undefined ? [] : [{ claimId, amount }];
+  });
 }
 
 /** Reversals (with money to recoup) of claims paid in an earlier batch, not yet netted. */
@@ -332,20 +318,21 @@ async function pendingRecoupments(
   providerOrgId: string,
   limit: number,
 ): Promise<(BatchLine & { reversalEventId: string })[]> {
+  const reversedClaimIds = await reversedClaimsOf(client, payerOrgId, providerOrgId);
+  if (reversedClaimIds.length === 0) return [];
   const { rows } = await client.query<{ claim_id: string; event_id: string; amount: string }>(
     // From the pair's reversed claims (claims_reversed_idx), a few in a hundred, not from every
     // claim the pair ever settled: that join read the pair's whole settled history each run.
-    `SELECT c.id AS claim_id, e.id AS event_id,
+    `SELECT r.claim_id, e.id AS event_id,
             (-(e.payload->>'recoupmentAmount')::numeric)::text AS amount
-       FROM claims c
-       JOIN settlement_batch_claims bc ON bc.claim_id = c.id
-       JOIN ledger_events e ON e.aggregate_id = c.id::text AND e.type = 'ClaimReversed'
-      WHERE c.payer_org_id = $1 AND c.provider_org_id = $2 AND c.status IN ('voided', 'replaced')
-        AND (e.payload->>'recoupmentAmount')::numeric > 0
-        AND NOT EXISTS (SELECT 1 FROM settlement_batch_adjustments a WHERE a.claim_id = c.id)
-      ORDER BY c.id
-      LIMIT $3`,
-    [payerOrgId, providerOrgId, limit],
+       FROM unnest($1::uuid[]) AS r(claim_id)
+       JOIN settlement_batch_claims bc ON bc.claim_id = r.claim_id
+       JOIN ledger_events e ON e.aggregate_id = r.claim_id::text AND e.type = 'ClaimReversed'
+      WHERE (e.payload->>'recoupmentAmount')::numeric > 0
+        AND NOT EXISTS (SELECT 1 FROM settlement_batch_adjustments a WHERE a.claim_id = r.claim_id)
+      ORDER BY r.claim_id
+      LIMIT $2`,
+    [reversedClaimIds, limit],
   );
   return rows.map((row) => ({
     claimId: row.claim_id,

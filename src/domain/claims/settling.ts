@@ -1,0 +1,187 @@
+// What settlement asks of the claims: which providers have claims to settle, a batch's payable
+// claims locked, the reversed claims whose recoupment a batch may owe, the move to settled, and
+// the claims of a batch as its remittance names them.
+import type pg from 'pg';
+import type { Queryable } from '../../infra/db.js';
+import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
+
+/**
+ * The payer's providers with decided claims in no batch, or with a reversed claim (its
+ * recoupment may be owed), in id order: both read from partial indexes
+ * (claims_payable_queue_idx, claims_reversed_idx), so a payer's settled history is not scanned.
+ */
+export async function providersWithClaimsToSettle(
+  db: Queryable,
+  payerOrgId: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ provider_org_id: string }>(
+    `SELECT provider_org_id FROM claims
+      WHERE payer_org_id = $1 AND status IN ('paid', 'partially_paid', 'denied')
+     UNION
+     SELECT provider_org_id FROM claims
+      WHERE payer_org_id = $1 AND status IN ('voided', 'replaced')
+     ORDER BY provider_org_id`,
+    [payerOrgId],
+  );
+  return rows.map((row) => row.provider_org_id);
+}
+
+/**
+ * The pair's payable claims (status paid, partially_paid or denied: a final decision; a denial
+ * pays 0.00), at most `limit`, locked in id order for the caller's transaction. The statuses are
+ * literals so the planner uses the partial index on them. A claim voided meanwhile no longer
+ * matches once its lock is free. A claim in a batch is 'settled' (markClaimsSettled, in the
+ * batch's transaction), so none of these is in one; the unique claim_id of
+ * settlement_batch_claims stops a second payment besides. A NOT EXISTS on that table here, with
+ * statistics lagging a load, was planned as a scan of every batched claim per payable claim
+ * (0.6-1.5 s a run).
+ */
+export async function lockPayableClaims(
+  client: pg.PoolClient,
+  payerOrgId: string,
+  providerOrgId: string,
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT id FROM claims
+      WHERE payer_org_id = $1 AND provider_org_id = $2
+        AND status IN ('paid', 'partially_paid', 'denied')
+      ORDER BY id
+      LIMIT $3
+      FOR UPDATE`,
+    [payerOrgId, providerOrgId, limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The pair's reversed claims (voided or replaced), whose recoupment a batch may owe: read from
+ * the partial index claims_reversed_idx, a few in a hundred of the pair's claims.
+ */
+export async function reversedClaimsOf(
+  db: Queryable,
+  payerOrgId: string,
+  providerOrgId: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM claims
+      WHERE payer_org_id = $1 AND provider_org_id = $2 AND status IN ('voided', 'replaced')`,
+    [payerOrgId, providerOrgId],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** The claims a batch pays leave the payable queue, in the batch's transaction. */
+export async function markClaimsSettled(
+  client: pg.PoolClient,
+  claimIds: readonly string[],
+): Promise<void> {
+  await client.query("UPDATE claims SET status = 'settled' WHERE id = ANY($1::uuid[])", [claimIds]);
+}
+
+/** A person a claim names, as the 835's NM1 segments need them. */
+export interface BilledPerson {
+  firstName: string;
+  lastName: string;
+  /** The member id; a dependent patient has none of its own. */
+  memberId?: string;
+}
+
+export interface BilledLine {
+  lineNumber: number;
+  procedureCode: string;
+  modifiers: string[];
+  /** As stored, e.g. "1.000". */
+  units: string;
+  /** YYYY-MM-DD. */
+  serviceDate: string;
+  serviceDateTo: string | null;
+  lineControlNumber: string | null;
+}
+
+/** A claim as its remittance names it: the numbers it was billed with, who for, its lines. */
+export interface BilledClaim {
+  id: string;
+  patientControlNumber: string;
+  payerResponsibilityCode: 'P' | 'S' | 'T';
+  /** The subscriber, decrypted. */
+  member: BilledPerson & { memberId: string };
+  /** A dependent patient, decrypted; null when the member is the patient. */
+  patient: BilledPerson | null;
+  /** In line number order. */
+  lines: BilledLine[];
+}
+
+/** The claims by id, decrypted, with their lines; an id without a claim is absent. */
+export async function readBilledClaims(
+  db: Queryable,
+  phiKeys: PhiKeys,
+  claimIds: readonly string[],
+): Promise<Map<string, BilledClaim>> {
+  const { rows } = await db.query<{
+    id: string;
+    patient_control_number: string;
+    member_ciphertext: string;
+    patient_ciphertext: string | null;
+    phi_key_version: number;
+    payer_responsibility_code: BilledClaim['payerResponsibilityCode'];
+  }>(
+    `SELECT id, patient_control_number, member_ciphertext, patient_ciphertext, phi_key_version,
+            payer_responsibility_code
+       FROM claims WHERE id = ANY($1::uuid[])`,
+    [claimIds],
+  );
+  const linesByClaim = await readBilledLines(db, claimIds);
+  const claims = new Map<string, BilledClaim>();
+  for (const row of rows) {
+    const decrypted = (ciphertext: string) =>
+      JSON.parse(decryptPhi(phiKeys, { version: row.phi_key_version, ciphertext })) as BilledPerson;
+    claims.set(row.id, {
+      id: row.id,
+      patientControlNumber: row.patient_control_number,
+      payerResponsibilityCode: row.payer_responsibility_code,
+      member: decrypted(row.member_ciphertext) as BilledClaim['member'],
+      patient: row.patient_ciphertext === null ? null : decrypted(row.patient_ciphertext),
+      lines: linesByClaim.get(row.id) ?? [],
+    });
+  }
+  return claims;
+}
+
+async function readBilledLines(
+  db: Queryable,
+  claimIds: readonly string[],
+): Promise<Map<string, BilledLine[]>> {
+  const { rows } = await db.query<{
+    claim_id: string;
+    line_number: number;
+    procedure_code: string;
+    modifiers: string[] | null;
+    units: string;
+    service_date: string;
+    service_date_to: string | null;
+    line_control_number: string | null;
+  }>(
+    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
+            to_char(service_date, 'YYYY-MM-DD') AS service_date,
+            to_char(service_date_to, 'YYYY-MM-DD') AS service_date_to, line_control_number
+       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
+    [claimIds],
+  );
+  const linesByClaim = new Map<string, BilledLine[]>();
+  for (const row of rows) {
+    const line: BilledLine = {
+      lineNumber: row.line_number,
+      procedureCode: row.procedure_code,
+      modifiers: row.modifiers ?? [],
+      units: row.units,
+      serviceDate: row.service_date,
+      serviceDateTo: row.service_date_to,
+      lineControlNumber: row.line_control_number,
+    };
+    const claimLines = linesByClaim.get(row.claim_id);
+    if (claimLines) claimLines.push(line);
+    else linesByClaim.set(row.claim_id, [line]);
+  }
+  return linesByClaim;
+}
