@@ -1,6 +1,7 @@
 // A claim's decisions as others read them: the latest decision row (pended or decided), which
 // the FHIR ClaimResponse and ExplanationOfBenefit are written from, and the same for many claims
-// at once (a claim status answer, a settlement batch, a remittance, the console's charts).
+// at once (a claim status answer, a settlement batch, a remittance, the console's charts,
+// reconciliation).
 import type { Queryable } from '../../infra/db.js';
 import type { AdjudicationResult, DecisionRecord } from './types.js';
 
@@ -66,6 +67,34 @@ export async function latestPaidAmountsOf(
     [claimIds],
   );
   return new Map(rows.map((row) => [row.claim_id, row.paid_amount]));
+}
+
+export interface ClaimAsOf {
+  claimId: string;
+  asOf: Date;
+}
+
+/**
+ * For each claim and moment given, in their order: the paid amount of the claim's latest
+ * decision at or before that moment, or null when it had none: what reconciliation holds each
+ * settlement batch's claim line to, as of when the batch was made.
+ */
+export async function paidAmountsAsOf(
+  db: Queryable,
+  claims: readonly ClaimAsOf[],
+): Promise<(string | null)[]> {
+  if (claims.length === 0) return [];
+  const { rows } = await db.query<{ ordinal: string; paid_amount: string | null }>(
+    `SELECT x.ordinal, d.paid_amount::text AS paid_amount
+       FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS x(claim_id, as_of, ordinal)
+       LEFT JOIN LATERAL (SELECT paid_amount FROM claim_decisions
+                           WHERE claim_id = x.claim_id AND decided_at <= x.as_of
+                           ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true`,
+    [claims.map((claim) => claim.claimId), claims.map((claim) => claim.asOf)],
+  );
+  const paidAmounts: (string | null)[] = new Array<string | null>(claims.length).fill(null);
+  for (const row of rows) paidAmounts[Number(row.ordinal) - 1] = row.paid_amount;
+  return paidAmounts;
 }
 
 export interface DenialReason {

@@ -6,8 +6,8 @@ export {
   latestDecisionOf,
   latestDecisionsOf,
   latestPaidAmountsOf,
+  paidAmountsAsOf,
 } from './decisions.js';
-export { paidAmountsAsOf } from './decisions-as-of.js';
 export { adjudicationFailureCounts } from './failures.js';
 export { type AccumulatorLevel, readAccumulatorAmounts } from './family.js';
 export { decidePendedClaim, listReviewQueue, manualDecisionSchema } from './review.js';
