@@ -8,12 +8,13 @@ import {
   type RecordedFailure,
 } from '../../src/domain/adjudication/failures.js';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
-import {
-  adjudicateBatch,
-  CLAIM_LINES_SQL,
-  SUBMITTED_CLAIMS_PICK,
-} from '../../src/domain/adjudication/batch.js';
+import { adjudicateBatch, NOT_DENIED_LINES_SQL } from '../../src/domain/adjudication/batch.js';
 import { adjudicateSubmitted } from '../../src/domain/adjudication/sweep.js';
+import {
+  CLAIM_LINES_SQL,
+  PAID_CLAIM_LINES_SQL,
+  SUBMITTED_CLAIMS_PICK,
+} from '../../src/domain/claims/deciding.js';
 import { issueApiKey } from '../../src/domain/organizations.js';
 import { appendEvents } from '../../src/ledger/append.js';
 import { sealPending } from '../../src/ledger/seal.js';
@@ -516,6 +517,54 @@ describe("a batch's read of its claims' lines", () => {
         .filter((node) => node['Index Name'])
         .map((node) => [node['Index Name'], node['Index Cond']]),
     ).toEqual([['claim_lines_pkey', '(claim_id = k.claim_id)']]);
+  });
+});
+
+describe("a batch's look-up of lines paid before", () => {
+  // Split between the areas: the claims area finds the member's lines of paid claims, this area
+  // keeps those the claim's latest decision did not deny. Each statement's plan is fixed by its
+  // shape: the member's lines from its index, each line's claim by its primary key, each claim's
+  // latest decision from the decisions' claim index; never a scan of a whole table.
+  it("reads the member's lines by its index and each claim by its key", async () => {
+    const plan = await planOf(
+      environment,
+      PAID_CLAIM_LINES_SQL,
+      [
+        [provider.organization.id],
+        [payer.organization.id],
+        ['a'.repeat(64)],
+        [null],
+        ['99213,99214'],
+        ['2026-11-02,2026-11-03'],
+      ],
+      ['claim_lines', 'claims'],
+    );
+    // The member's lines from its index (a plain or a bitmap index scan, as the planner likes),
+    // then each line's claim by one probe of an index on its id (on a near-empty table the
+    // planner may take an index that holds id further along rather than the primary key).
+    const probes = nodesOf(plan).filter((node) => node['Index Cond']);
+    expect(probes.map((node) => [node['Index Name'], node['Index Cond']])).toEqual([
+      ['claim_lines_member_id_index_service_date_idx', '(member_id_index = k.member_id_index)'],
+      [expect.stringMatching(/^claims_/), '(id = l.claim_id)'],
+    ]);
+    expect(nodesOf(plan).map((node) => node['Node Type'])).not.toContain('Seq Scan');
+  });
+
+  it("reads each claim's latest decision from the decisions' claim index", async () => {
+    const plan = await planOf(
+      environment,
+      NOT_DENIED_LINES_SQL,
+      [
+        [randomUUID(), randomUUID()],
+        ['1,2', '1'],
+      ],
+      ['claim_decisions'],
+    );
+    expect(
+      nodesOf(plan)
+        .filter((node) => node['Index Name'])
+        .map((node) => [node['Index Name'], node['Index Cond']]),
+    ).toEqual([['claim_decisions_claim_id_idx', '(claim_id = k.claim_id)']]);
   });
 });
 

@@ -16,6 +16,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import { inTransaction, type Database } from '../../infra/db.js';
 import {
+  findPaidClaimLines,
+  readLinesOf,
+  takeSubmittedClaims,
+  type PaidLinesQuestion,
+} from '../claims/index.js';
+import {
   type AuthorizationHolder,
   authorizationHolderKey,
   type ClaimPatient,
@@ -36,7 +42,6 @@ import {
 } from './family.js';
 import { reverseOriginal } from './reversal.js';
 import {
-  CLAIM_COLUMNS,
   NO_PLAN,
   coordinationOf,
   earliestServiceDate,
@@ -154,42 +159,21 @@ export async function adjudicateBatch(
   });
 }
 
+/**
+ * Takes the selected submitted claims through the claims area, each locked as it is read (SKIP
+ * LOCKED: a claim another worker is deciding right now is simply not ours to decide); the
+ * claims of a share come from the claims area's cursor (SUBMITTED_CLAIMS_PICK), oldest first.
+ */
 async function lockSubmittedClaims(
   client: pg.PoolClient,
   selection: BatchSelection,
 ): Promise<ClaimRow[]> {
-  // SKIP LOCKED: a claim another worker is deciding right now is simply not ours to decide.
-  if ('claimId' in selection) {
-    const { rows } = await client.query<ClaimRow>(
-      `SELECT ${CLAIM_COLUMNS} FROM claims
-        WHERE id = $1 AND status = 'submitted' FOR UPDATE SKIP LOCKED`,
-      [selection.claimId],
-    );
-    return rows;
-  }
-  const share = selection.share ?? { index: 0, count: 1 };
-  const limit = Math.min(selection.claimsMax, BATCH_CLAIMS_MAX);
-  await client.query(SUBMITTED_CLAIMS_PICK, [share.count, share.index]);
-  const { rows } = await client.query<ClaimRow>(`FETCH ${limit} FROM submitted_claims`);
-  await client.query('CLOSE submitted_claims');
-  return rows;
+  if ('claimId' in selection) return takeSubmittedClaims(client, selection);
+  return takeSubmittedClaims(client, {
+    limit: Math.min(selection.claimsMax, BATCH_CLAIMS_MAX),
+    share: selection.share ?? { index: 0, count: 1 },
+  });
 }
-
-/**
- * The submitted claims of share $2 of $1 shares of the members, oldest first, each locked as it
- * is fetched. This must walk claims_submitted_queue_idx in order and stop after a batch's worth.
- * The planner prices the share's filter at 0.5 % of the rows (it cannot know that a hash modulo
- * $1 keeps 1/$1 of them), so as `… LIMIT n` it expected the walk to find too few and chose to
- * read the whole backlog and sort it: 30 ms a batch at 60,000 claims waiting, 190 ms through
- * the status index while that one held submitted claims (migration 202612061000), slower the
- * longer the backlog. A cursor is planned for its first rows (cursor_tuple_fraction), which
- * is the ordered walk.
- */
-export const SUBMITTED_CLAIMS_PICK = `
-  DECLARE submitted_claims NO SCROLL CURSOR FOR
-  SELECT ${CLAIM_COLUMNS} FROM claims
-   WHERE status = 'submitted' AND mod(abs(hashtext(member_id_index)::bigint), $1) = $2
-   ORDER BY submitted_at, id FOR UPDATE SKIP LOCKED`;
 
 /** Everything about one claim that no other claim of the batch changes. */
 interface ClaimContext {
@@ -272,33 +256,6 @@ async function readContexts(
     });
   }
   return contexts;
-}
-
-/**
- * The lines of claims $1, each claim's in line order: one probe of the primary key a claim. As
- * `claim_id = ANY($1)` the planner, with statistics lagging a load, read the whole of
- * claim_lines in parallel and sorted it for every batch (24 ms a batch on average over a
- * pipeline bench, growing with history; pg_stat_statements and auto_explain).
- */
-export const CLAIM_LINES_SQL = `
-  SELECT k.claim_id, l.line_number, l.procedure_code, l.modifiers, l.units::text AS units,
-         l.charge_amount::text AS charge_amount, l.service_date::text AS service_date,
-         l.service_date_to::text AS service_date_to, l.unit_type
-    FROM unnest($1::uuid[]) AS k(claim_id)
-    CROSS JOIN LATERAL (
-      SELECT * FROM claim_lines l WHERE l.claim_id = k.claim_id ORDER BY l.line_number
-    ) l`;
-
-async function readLinesOf(
-  client: pg.PoolClient,
-  claimIds: string[],
-): Promise<Map<string, LineRow[]>> {
-  const { rows } = await client.query<LineRow & { claim_id: string }>(CLAIM_LINES_SQL, [claimIds]);
-  const byClaim = new Map<string, LineRow[]>();
-  for (const { claim_id: claimId, ...line } of rows) {
-    byClaim.set(claimId, [...(byClaim.get(claimId) ?? []), line]);
-  }
-  return byClaim;
 }
 
 /** The key of the claims whose paid lines a claim's lines may duplicate. */
@@ -459,9 +416,10 @@ function uniqueKeys(contexts: ClaimContext[], level: 'familyKey' | 'memberKey'):
 /**
  * Line keys of the earlier claims (same provider, payer, member and patient) that were paid,
  * in whole or in part, and not denied line by line: what the engine calls duplicates (CO-18).
- * Only the member's lines on the dates a claim of the batch bills are read, from the index on
- * (member blind index, service date): no other line can match, and neither the member's history
- * nor the payer's other members are read for every batch.
+ * The claims area finds the candidate lines, of claims in a paid status on the codes and dates
+ * the batch bills, for all of the batch in one statement (findPaidClaimLines: only the member's
+ * lines on those dates, from the index on member blind index and service date); this area keeps
+ * those its latest decision did not deny, in one more statement, and only when there are any.
  */
 async function readPaidLineKeys(
   client: pg.PoolClient,
@@ -478,70 +436,63 @@ async function readPaidLineKeys(
     groups.set(key, group);
   }
   const wanted = [...groups.values()];
-  // The plan is fixed by the query's shape, not left to statistics (which lag a load, and then
-  // made the planner start from every claim of the provider or every paid claim: seconds a
-  // batch): each group's lines come from the member's index, then each line's claim by its
-  // primary key. OFFSET 0 keeps a lateral subquery from being flattened or given the outer
-  // conditions, so neither can be planned another way.
-  const { rows } = await client.query<{
-    provider_org_id: string;
-    payer_org_id: string;
-    member_id_index: string;
-    patient_index: string | null;
-    procedure_code: string;
-    modifiers: string[] | null;
-    service_date: string;
-  }>(
-    `SELECT k.provider_org_id, k.payer_org_id, k.member_id_index, k.patient_index,
-            l.procedure_code, l.modifiers, l.service_date::text AS service_date
-       FROM unnest($1::uuid[], $2::uuid[], $3::char(64)[], $4::char(64)[], $5::text[], $6::text[])
-              AS k(provider_org_id, payer_org_id, member_id_index, patient_index, codes, dates)
-       CROSS JOIN LATERAL (
-         SELECT l.claim_id, l.line_number, l.procedure_code, l.modifiers, l.service_date
-           FROM claim_lines l
-          WHERE l.member_id_index = k.member_id_index
-            AND l.service_date = ANY(string_to_array(k.dates, ',')::date[])
-            AND l.procedure_code = ANY(string_to_array(k.codes, ','))
-         OFFSET 0
-       ) l
-       CROSS JOIN LATERAL (
-         SELECT c.payer_org_id, c.provider_org_id, c.patient_index, c.status
-           FROM claims c WHERE c.id = l.claim_id
-         OFFSET 0
-       ) c
-       JOIN LATERAL (
-         SELECT result FROM claim_decisions d WHERE d.claim_id = l.claim_id
-          ORDER BY decided_at DESC LIMIT 1
-       ) d ON true
-      WHERE c.payer_org_id = k.payer_org_id AND c.provider_org_id = k.provider_org_id
-        AND c.patient_index IS NOT DISTINCT FROM k.patient_index
-        AND c.status IN ('paid', 'partially_paid', 'settled')
-        AND EXISTS (
-          SELECT 1 FROM jsonb_array_elements(d.result->'lines') decided
-           WHERE (decided->>'lineNumber')::int = l.line_number
-             AND (decided->>'denied')::boolean = false
-        )`,
-    [
-      wanted.map(({ claim }) => claim.provider_org_id),
-      wanted.map(({ claim }) => claim.payer_org_id),
-      wanted.map(({ claim }) => claim.member_id_index),
-      wanted.map(({ claim }) => claim.patient_index),
-      wanted.map(({ codes }) => [...codes].join(',')),
-      wanted.map(({ dates }) => [...dates].join(',')),
-    ],
-  );
+  const questions: PaidLinesQuestion[] = wanted.map(({ claim, codes, dates }) => ({
+    providerOrgId: claim.provider_org_id,
+    payerOrgId: claim.payer_org_id,
+    memberIdIndex: claim.member_id_index,
+    patientIndex: claim.patient_index,
+    procedureCodes: [...codes],
+    serviceDates: [...dates],
+  }));
+  const candidates = await findPaidClaimLines(client, questions);
   const keys = new Map<string, Set<string>>();
-  for (const row of rows) {
-    const group = paidLinesKeyOf(row);
+  if (candidates.length === 0) return keys;
+  const notDenied = await notDeniedLines(client, candidates);
+  for (const line of candidates) {
+    if (!notDenied.has(`${line.claim_id}|${line.line_number}`)) continue;
+    const group = paidLinesKeyOf(wanted[line.question]!.claim);
     const set = keys.get(group) ?? new Set<string>();
     set.add(
       lineKeyOf({
-        procedureCode: row.procedure_code,
-        modifiers: row.modifiers ?? [],
-        serviceDate: row.service_date,
+        procedureCode: line.procedure_code,
+        modifiers: line.modifiers ?? [],
+        serviceDate: line.service_date,
       }),
     );
     keys.set(group, set);
   }
   return keys;
+}
+
+/**
+ * Of the line numbers $2[i] (joined by commas) of claim $1[i], those its latest decision did not
+ * deny. Each claim's latest decision is one probe of the decisions' claim index, whatever the
+ * statistics say (a lateral subquery with LIMIT is neither flattened nor given the outer
+ * conditions), and only the line numbers asked about are read from it.
+ */
+export const NOT_DENIED_LINES_SQL = `
+  SELECT k.claim_id, (decided->>'lineNumber')::int AS line_number
+    FROM unnest($1::uuid[], $2::text[]) AS k(claim_id, line_numbers)
+    CROSS JOIN LATERAL (
+      SELECT result FROM claim_decisions d WHERE d.claim_id = k.claim_id
+       ORDER BY decided_at DESC LIMIT 1
+    ) d
+    CROSS JOIN LATERAL jsonb_array_elements(d.result->'lines') decided
+   WHERE (decided->>'lineNumber')::int = ANY(string_to_array(k.line_numbers, ',')::int[])
+     AND (decided->>'denied')::boolean = false`;
+
+/** Which of these lines their claim's latest decision did not deny, as "claim id|line number". */
+async function notDeniedLines(
+  client: pg.PoolClient,
+  lines: { claim_id: string; line_number: number }[],
+): Promise<Set<string>> {
+  const numbersOf = new Map<string, Set<number>>();
+  for (const line of lines) {
+    numbersOf.set(line.claim_id, (numbersOf.get(line.claim_id) ?? new Set()).add(line.line_number));
+  }
+  const { rows } = await client.query<{ claim_id: string; line_number: number }>(
+    NOT_DENIED_LINES_SQL,
+    [[...numbersOf.keys()], [...numbersOf.values()].map((numbers) => [...numbers].join(','))],
+  );
+  return new Set(rows.map((row) => `${row.claim_id}|${row.line_number}`));
 }

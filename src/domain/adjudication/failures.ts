@@ -5,7 +5,8 @@
 // could quote patient data.
 import type { Database } from '../../infra/db.js';
 import { inTransaction } from '../../infra/db.js';
-import { CLAIM_COLUMNS, recordDecision, type ClaimRow } from './service.js';
+import { claimStatusesOf, lockClaim } from '../claims/index.js';
+import { recordDecision } from './service.js';
 
 /** Failed attempts after which a claim goes to the review queue. */
 export const ADJUDICATION_ATTEMPTS_MAX = 3;
@@ -38,11 +39,7 @@ export async function recordAdjudicationFailure(
 ): Promise<RecordedFailure> {
   const failure = failureNameOf(error);
   return inTransaction(database.pool, async (client) => {
-    const { rows } = await client.query<ClaimRow>(
-      `SELECT ${CLAIM_COLUMNS} FROM claims WHERE id = $1 AND status = 'submitted' FOR UPDATE`,
-      [claimId],
-    );
-    const claim = rows[0];
+    const claim = await lockClaim(client, claimId, { status: 'submitted' });
     if (!claim) return { failure, attempts: 0, sentToReview: false };
     const counted = await client.query<{ attempts: number }>(
       `INSERT INTO adjudication_failures (claim_id, attempts, failure, first_failed_at, last_failed_at)
@@ -86,20 +83,28 @@ export interface AdjudicationFailureCounts {
 export async function adjudicationFailureCounts(
   database: Database,
 ): Promise<AdjudicationFailureCounts> {
-  const { rows } = await database.pool.query<{
-    retrying: number;
-    in_review: number;
-    sent_total: number;
-  }>(
-    `SELECT count(*) FILTER (WHERE f.sent_to_review_at IS NULL AND c.status = 'submitted')::int AS retrying,
-            count(*) FILTER (WHERE f.sent_to_review_at IS NOT NULL AND c.status = 'pended')::int AS in_review,
-            count(*) FILTER (WHERE f.sent_to_review_at IS NOT NULL)::int AS sent_total
-       FROM adjudication_failures f JOIN claims c ON c.id = f.claim_id`,
+  // Both reads in one snapshot, as the one statement they replace; where each claim stands is the
+  // claims area's to say.
+  return inTransaction(
+    database.pool,
+    async (client) => {
+      const { rows } = await client.query<{ claim_id: string; sent: boolean }>(
+        'SELECT claim_id, sent_to_review_at IS NOT NULL AS sent FROM adjudication_failures',
+      );
+      const statuses = await claimStatusesOf(
+        client,
+        rows.map((row) => row.claim_id),
+      );
+      const counts = { retrying: 0, inReview: 0, sentToReviewTotal: 0 };
+      for (const { claim_id: claimId, sent } of rows) {
+        const status = statuses.get(claimId);
+        if (status === undefined) continue;
+        if (!sent && status === 'submitted') counts.retrying += 1;
+        if (sent && status === 'pended') counts.inReview += 1;
+        if (sent) counts.sentToReviewTotal += 1;
+      }
+      return counts;
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   );
-  const row = rows[0]!;
-  return {
-    retrying: row.retrying,
-    inReview: row.in_review,
-    sentToReviewTotal: row.sent_total,
-  };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { claimDecisionPostings, postJournalEntry } from '../accounts/index.js';
+import { lockClaim, setClaimStatuses } from '../claims/index.js';
 import { returnToFamily } from './family.js';
 import type { ClaimRow } from './stored-claim.js';
 import { latestDecisionOf } from './decisions.js';
@@ -30,24 +31,25 @@ export async function reverseOriginal(
   claim: ClaimRow & { frequency_code: string; original_claim_id: string },
   events: EventsToAppend[],
 ): Promise<Reversal> {
-  const { rows } = await client.query<{
-    status: string;
-    member_id_index: string;
-    patient_index: string | null;
-  }>('SELECT status, member_id_index, patient_index FROM claims WHERE id = $1 FOR UPDATE', [
-    claim.original_claim_id,
-  ]);
-  const original = rows[0]!;
   const originalClaimId = claim.original_claim_id;
+  const original = (await lockClaim(client, originalClaimId))!;
   if (ENDED_STATUSES.includes(original.status)) {
     return { kind: 'already-ended', originalClaimId, originalStatus: original.status };
   }
   const newStatus = claim.frequency_code === '8' ? 'voided' : 'replaced';
-  await client.query('UPDATE claims SET status = $2 WHERE id = $1', [originalClaimId, newStatus]);
+  await setClaimStatuses(client, new Map([[originalClaimId, newStatus]]));
   const decision = (await latestDecisionOf(client, originalClaimId))?.result;
   const returned =
     decision?.outcome === 'decided'
-      ? await giveBack(client, { payer_org_id: claim.payer_org_id, ...original }, decision)
+      ? await giveBack(
+          client,
+          {
+            payer_org_id: claim.payer_org_id,
+            member_id_index: original.member_id_index,
+            patient_index: original.patient_index,
+          },
+          decision,
+        )
       : undefined;
   const paid = decision?.outcome === 'decided' ? decision.totals.paidAmount : '0.00';
   const patient =

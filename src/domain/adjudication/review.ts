@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Database } from '../../infra/db.js';
 import { inTransaction } from '../../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
+import { claimsOfPayerInStatus, lockClaim, readLinesOfClaim } from '../claims/index.js';
 import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
 import { findClaimPatient } from '../payers/index.js';
@@ -14,16 +15,13 @@ import { parseOrThrow, text } from '../validation.js';
 import { planYearOf } from './engine.js';
 import { lockFamilyAccumulators, saveFamilyAccumulators } from './family.js';
 import {
-  CLAIM_COLUMNS,
   earliestServiceDate,
   lockAccumulators,
   planFor,
-  readLines,
   readPatientCoverages,
   recordDecision,
   saveAccumulators,
   type AdjudicationOutcome,
-  type ClaimRow,
   type LineRow,
 } from './service.js';
 import type { AdjudicatedLine, Adjustment, DecidedAdjudication } from './types.js';
@@ -78,33 +76,44 @@ export async function listReviewQueue(
   limit: number,
 ): Promise<ReviewItem[]> {
   requirePayer(principal);
-  const { rows } = await database.pool.query<{
-    id: string;
-    provider_org_id: string;
-    total: string;
-    submitted_at: Date;
-    decided_at: Date;
-    reasons: string[] | null;
-  }>(
-    `SELECT c.id, c.provider_org_id, c.total_charge_amount::text AS total, c.submitted_at,
-            d.decided_at, ARRAY(SELECT jsonb_array_elements_text(d.result->'pendReasons')) AS reasons
-       FROM claims c
-       JOIN LATERAL (
-         SELECT decided_at, result FROM claim_decisions WHERE claim_id = c.id
-          ORDER BY decided_at DESC LIMIT 1
-       ) d ON true
-      WHERE c.payer_org_id = $1 AND c.status = 'pended'
-      ORDER BY d.decided_at, c.id LIMIT $2`,
-    [principal.orgId, limit],
+  // Both reads in one snapshot, as the one statement they replace read them.
+  return inTransaction(
+    database.pool,
+    async (client) => {
+      const pended = await claimsOfPayerInStatus(client, principal.orgId, 'pended');
+      if (pended.length === 0) return [];
+      // When and why each was pended is this area's: its latest decision, one probe of the
+      // decisions' claim index a claim; the oldest first.
+      const { rows } = await client.query<{
+        claim_id: string;
+        decided_at: Date;
+        reasons: string[] | null;
+      }>(
+        `SELECT k.claim_id, d.decided_at,
+                ARRAY(SELECT jsonb_array_elements_text(d.result->'pendReasons')) AS reasons
+           FROM unnest($1::uuid[]) AS k(claim_id)
+           CROSS JOIN LATERAL (
+             SELECT decided_at, result FROM claim_decisions WHERE claim_id = k.claim_id
+              ORDER BY decided_at DESC LIMIT 1
+           ) d
+          ORDER BY d.decided_at, k.claim_id LIMIT $2`,
+        [pended.map((claim) => claim.id), limit],
+      );
+      const claims = new Map(pended.map((claim) => [claim.id, claim]));
+      return rows.map((row) => {
+        const claim = claims.get(row.claim_id)!;
+        return {
+          claimId: claim.id,
+          providerId: claim.provider_org_id,
+          totalChargeAmount: claim.total_charge_amount,
+          submittedAt: claim.submitted_at.toISOString(),
+          pendedAt: row.decided_at.toISOString(),
+          pendReasons: row.reasons ?? [],
+        };
+      });
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   );
-  return rows.map((row) => ({
-    claimId: row.id,
-    providerId: row.provider_org_id,
-    totalChargeAmount: row.total,
-    submittedAt: row.submitted_at.toISOString(),
-    pendedAt: row.decided_at.toISOString(),
-    pendReasons: row.reasons ?? [],
-  }));
 }
 
 /** Decides a pended claim of the caller's payer, line by line. */
@@ -117,18 +126,14 @@ export async function decidePendedClaim(
   requirePayer(principal);
   const decision = parseOrThrow(manualDecisionSchema, body, 'decision');
   return inTransaction(database.pool, async (client) => {
-    const { rows } = await client.query<ClaimRow & { status: string }>(
-      `SELECT ${CLAIM_COLUMNS}, status FROM claims WHERE id = $1 AND payer_org_id = $2 FOR UPDATE`,
-      [claimId, principal.orgId],
-    );
-    const claim = rows[0];
+    const claim = await lockClaim(client, claimId, { payerOrgId: principal.orgId });
     if (!claim) throw new NotFound('claim');
     if (claim.status !== 'pended') {
       throw new Conflict(
         `the claim is ${claim.status}, not pended; only pended claims are reviewed`,
       );
     }
-    const lines = await readLines(client, claimId);
+    const lines = await readLinesOfClaim(client, claimId);
     const decidedLines = decideLines(lines, decision);
     const patient = await findClaimPatient(client, claim);
     const member = patient?.memberRowId;

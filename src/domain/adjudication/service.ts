@@ -12,7 +12,6 @@ import type { Accumulators, AdjudicationResult, DecidedAdjudication, Plan } from
 import { DecisionWrites, type AdjudicationOutcome, type DecidedClaim } from './writes.js';
 
 export {
-  CLAIM_COLUMNS,
   NO_PLAN,
   earliestServiceDate,
   type ClaimRow,
@@ -32,17 +31,6 @@ export async function adjudicateClaim(
 ): Promise<AdjudicationOutcome> {
   const { outcomes } = await adjudicateBatch(database, { claimId });
   return outcomes[0]?.outcome ?? { status: 'skipped' };
-}
-
-export async function readLines(client: pg.PoolClient, claimId: string): Promise<LineRow[]> {
-  const { rows } = await client.query<LineRow>(
-    `SELECT line_number, procedure_code, modifiers, units::text AS units,
-            charge_amount::text AS charge_amount, service_date::text AS service_date,
-            service_date_to::text AS service_date_to, unit_type
-       FROM claim_lines WHERE claim_id = $1 ORDER BY line_number`,
-    [claimId],
-  );
-  return rows;
 }
 
 /** The patient's coverages, by the rule eligibility answers with too (readAppliedCoverages). */

@@ -1,5 +1,6 @@
-// A submitted claim as adjudication reads it from the claims area's tables, and how its stored
-// lines become the engine's input.
+// A submitted claim as adjudication reads it through the claims area (claims/deciding.ts), and
+// how its stored lines become the engine's input.
+import type { ClaimLineRow, ClaimToDecide } from '../claims/index.js';
 import { inForceOn } from '../payers/index.js';
 import type { Coordination, Coverage, Plan } from './types.js';
 
@@ -16,40 +17,11 @@ export const NO_PLAN: Plan = {
   planYearStartMonth: 1,
 };
 
-export interface ClaimRow {
-  id: string;
-  provider_org_id: string;
-  payer_org_id: string;
-  member_id_index: string;
-  received_date: string;
-  frequency_code: string;
-  original_claim_id: string | null;
-  /** A dependent patient's index; null when the subscriber is the patient. */
-  patient_index: string | null;
-  payer_responsibility_code: 'P' | 'S' | 'T';
-  prior_payers: PriorPayerRow[] | null;
-}
+/** A claim as the claims area gives it to be decided. */
+export type ClaimRow = ClaimToDecide;
 
-/** What intake stored of an earlier payer (claims.prior_payers): only what coordination uses. */
-interface PriorPayerRow {
-  paidAmount: string;
-  lines: { lineNumber: number; paidAmount: string }[];
-}
-
-export interface LineRow {
-  line_number: number;
-  procedure_code: string;
-  modifiers: string[] | null;
-  units: string;
-  charge_amount: string;
-  service_date: string;
-  service_date_to: string | null;
-  unit_type: 'units' | 'minutes';
-}
-
-export const CLAIM_COLUMNS = `id, provider_org_id, payer_org_id, member_id_index, frequency_code,
-  original_claim_id, to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS received_date,
-  patient_index, payer_responsibility_code, prior_payers`;
+/** A claim's line as the claims area gives it. */
+export type LineRow = ClaimLineRow;
 
 /** A secondary or tertiary claim's earlier payments, as the engine coordinates them. */
 export function coordinationOf(claim: ClaimRow): { coordination?: Coordination } {

@@ -1,7 +1,7 @@
 // What decisions write, gathered in memory and written with one multi-row statement per table:
-// the decision rows, the claims' new statuses, the journal entries (each account's balance moved
-// once) and, last, the ledger events in the order the decisions were made. A batch of 500
-// claims and a single decision are written by the same code.
+// the decision rows, the claims' new statuses (through the claims area), the journal entries
+// (each account's balance moved once) and, last, the ledger events in the order the decisions
+// were made. A batch of 500 claims and a single decision are written by the same code.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { appendEvents, type NewEvent } from '../../ledger/append.js';
@@ -12,6 +12,7 @@ import {
   type JournalEntryInput,
   postJournalEntries,
 } from '../accounts/index.js';
+import { setClaimStatuses } from '../claims/index.js';
 import type { AdjudicationResult } from './types.js';
 
 export type AdjudicationOutcome =
@@ -139,13 +140,7 @@ export class DecisionWrites {
         [this.decidedAt, JSON.stringify(this.decisions)],
       );
     }
-    if (this.statuses.size > 0) {
-      await client.query(
-        `UPDATE claims c SET status = v.status
-           FROM unnest($1::uuid[], $2::text[]) AS v(id, status) WHERE c.id = v.id`,
-        [[...this.statuses.keys()], [...this.statuses.values()]],
-      );
-    }
+    await setClaimStatuses(client, this.statuses);
     await postJournalEntries(client, this.journal);
     return { events: this.events, createdAt: this.decidedAt };
   }

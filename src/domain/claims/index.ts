@@ -1,5 +1,21 @@
 // The claims area's entry module: what other areas, the API, the CLI and the workers use of it.
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
+export {
+  type ClaimInStatus,
+  type ClaimLineRow,
+  type ClaimToDecide,
+  claimsOfPayerInStatus,
+  claimStatusesOf,
+  findPaidClaimLines,
+  lockClaim,
+  type PaidClaimLine,
+  type PaidLinesQuestion,
+  readLinesOf,
+  readLinesOfClaim,
+  setClaimStatuses,
+  type SubmittedClaimsSelection,
+  takeSubmittedClaims,
+} from './deciding.js';
 export { IntakeGroup } from './group.js';
 export {
   type ClaimOutcome,
