@@ -6,6 +6,7 @@ export {
   latestDecisionOf,
   latestDecisionsOf,
   latestPaidAmountsOf,
+  latestPaidTotalsByGroup,
   paidAmountsAsOf,
 } from './decisions.js';
 export { adjudicationFailureCounts } from './failures.js';

@@ -2,11 +2,10 @@
 // denial reasons by CARC over a window of submission days. Read-only, scoped like every claim
 // read (a provider its own claims, a payer those addressed to it); counts and sums, no PHI.
 // Besides, the count of every claim by status that the operator's /metrics reports.
-import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import type { Database, Queryable } from '../../infra/db.js';
 import { Forbidden, InvalidInput } from '../../infra/errors.js';
-import { denialReasonsOf, latestPaidAmountsOf } from '../adjudication/index.js';
+import { denialReasonsOf, latestPaidTotalsByGroup } from '../adjudication/index.js';
 import { findOrganizations, type Principal } from '../organizations.js';
 import { isoDate } from '../validation.js';
 import { CLAIM_STATUSES } from './query.js';
@@ -112,28 +111,19 @@ async function paidByProviderOf(
   database: Database,
   claims: { id: string; provider_org_id: string }[],
 ): Promise<ClaimStats['paidByProvider']> {
-  const paidAmounts = await latestPaidAmountsOf(
+  const top = await latestPaidTotalsByGroup(
     database.pool,
-    claims.map((claim) => claim.id),
+    claims.map((claim) => ({ claimId: claim.id, group: claim.provider_org_id })),
+    CHART_ROWS_MAX,
   );
-  const paidByProviderId = new Map<string, Decimal>();
-  for (const claim of claims) {
-    const paid = paidAmounts.get(claim.id);
-    if (paid === undefined) continue;
-    const sum = paidByProviderId.get(claim.provider_org_id) ?? new Decimal(0);
-    paidByProviderId.set(claim.provider_org_id, sum.plus(paid));
-  }
-  const top = [...paidByProviderId]
-    .sort(([idA, paidA], [idB, paidB]) => paidB.comparedTo(paidA) || (idA < idB ? -1 : 1))
-    .slice(0, CHART_ROWS_MAX);
   const providers = await findOrganizations(
     database,
-    top.map(([providerId]) => providerId),
+    top.map(({ group }) => group),
   );
-  return top.map(([providerId, paid]) => ({
+  return top.map(({ group: providerId, paidAmount }) => ({
     providerId,
     providerName: providers.get(providerId)!.name,
-    paidAmount: paid.toFixed(2),
+    paidAmount,
   }));
 }
 
