@@ -619,7 +619,8 @@ export function priorPaidByLine(
     for (const line of payment.lines) {
       if (paid.has(line.lineNumber)) paid.set(line.lineNumber, exact(line.paidAmount));
     }
-    let difference = exact(payment.paidAmount).minus(sumOf([...paid.values()].map(String)));
+    const linesPaid = [...paid.values()].reduce((sum, amount) => sum.plus(amount), zero);
+    let difference = exact(payment.paidAmount).minus(linesPaid);
     for (const line of lines) {
       if (difference.isZero()) break;
       const current = paid.get(line.lineNumber)!;
