@@ -468,14 +468,15 @@ async function readPaidLineKeys(
  * Of the line numbers $2[i] (joined by commas) of claim $1[i], those its latest decision did not
  * deny. Each claim's latest decision is one probe of the decisions' claim index, whatever the
  * statistics say (a lateral subquery with LIMIT is neither flattened nor given the outer
- * conditions), and only the line numbers asked about are read from it.
+ * conditions), and only the line numbers asked about are read from it. Latest in the one order
+ * of decisions.ts's latestOfEachClaim (ties by id).
  */
 export const NOT_DENIED_LINES_SQL = `
   SELECT k.claim_id, (decided->>'lineNumber')::int AS line_number
     FROM unnest($1::uuid[], $2::text[]) AS k(claim_id, line_numbers)
     CROSS JOIN LATERAL (
       SELECT result FROM claim_decisions d WHERE d.claim_id = k.claim_id
-       ORDER BY decided_at DESC LIMIT 1
+       ORDER BY decided_at DESC, id DESC LIMIT 1
     ) d
     CROSS JOIN LATERAL jsonb_array_elements(d.result->'lines') decided
    WHERE (decided->>'lineNumber')::int = ANY(string_to_array(k.line_numbers, ',')::int[])

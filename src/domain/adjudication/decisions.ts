@@ -21,8 +21,10 @@ const DECISION_COLUMNS = `id, decided_at, decided_by, status, paid_amount::text 
 /**
  * Each claim's latest decision, one index probe a claim (claim_decisions_claim_id_idx): the
  * LATERAL ... LIMIT 1 keeps the planner from reading and sorting every decision of the claims.
+ * Decisions of one instant are told apart by id, here and in every read of a latest decision,
+ * so that no two readers take different decisions for the latest.
  */
-const latestOfEachClaim = (columns: string) =>
+export const latestOfEachClaim = (columns: string) =>
   `SELECT c.claim_id, d.* FROM unnest($1::uuid[]) AS c(claim_id)
      JOIN LATERAL (SELECT ${columns} FROM claim_decisions WHERE claim_id = c.claim_id
                     ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true`;

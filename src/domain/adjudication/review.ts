@@ -12,6 +12,7 @@ import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
 import { findClaimPatient } from '../payers/index.js';
 import { parseOrThrow, text } from '../validation.js';
+import { latestOfEachClaim } from './decisions.js';
 import { planYearOf } from './engine.js';
 import { lockFamilyAccumulators, saveFamilyAccumulators } from './family.js';
 import {
@@ -89,14 +90,10 @@ export async function listReviewQueue(
         decided_at: Date;
         reasons: string[] | null;
       }>(
-        `SELECT k.claim_id, d.decided_at,
+        `SELECT d.claim_id, d.decided_at,
                 ARRAY(SELECT jsonb_array_elements_text(d.result->'pendReasons')) AS reasons
-           FROM unnest($1::uuid[]) AS k(claim_id)
-           CROSS JOIN LATERAL (
-             SELECT decided_at, result FROM claim_decisions WHERE claim_id = k.claim_id
-              ORDER BY decided_at DESC LIMIT 1
-           ) d
-          ORDER BY d.decided_at, k.claim_id LIMIT $2`,
+           FROM (${latestOfEachClaim('decided_at, result')}) d
+          ORDER BY d.decided_at, d.claim_id LIMIT $2`,
         [pended.map((claim) => claim.id), limit],
       );
       const claims = new Map(pended.map((claim) => [claim.id, claim]));
