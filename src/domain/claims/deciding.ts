@@ -37,6 +37,8 @@ export interface ClaimLineRow {
   service_date: string;
   service_date_to: string | null;
   unit_type: 'units' | 'minutes';
+  /** REF*6R: the provider's own id of the line, which the 835 echoes. */
+  line_control_number: string | null;
 }
 
 /** The columns of a ClaimToDecide, as selected from claims. */
@@ -118,7 +120,8 @@ export async function lockClaim(
 }
 
 /**
- * The lines of claims $1, each claim's in line order: one probe of the primary key a claim. As
+ * The lines of claims $1, each claim's in line order (a batch's to decide, a remittance's to
+ * name): one probe of the primary key a claim. As
  * `claim_id = ANY($1)` the planner, with statistics lagging a load, read the whole of
  * claim_lines in parallel and sorted it for every batch (24 ms a batch on average over a
  * pipeline bench, growing with history; pg_stat_statements and auto_explain).
@@ -126,7 +129,7 @@ export async function lockClaim(
 export const CLAIM_LINES_SQL = `
   SELECT k.claim_id, l.line_number, l.procedure_code, l.modifiers, l.units::text AS units,
          l.charge_amount::text AS charge_amount, l.service_date::text AS service_date,
-         l.service_date_to::text AS service_date_to, l.unit_type
+         l.service_date_to::text AS service_date_to, l.unit_type, l.line_control_number
     FROM unnest($1::uuid[]) AS k(claim_id)
     CROSS JOIN LATERAL (
       SELECT * FROM claim_lines l WHERE l.claim_id = k.claim_id ORDER BY l.line_number
@@ -135,7 +138,7 @@ export const CLAIM_LINES_SQL = `
 /** The lines of these claims, by claim id, each claim's in line order. */
 export async function readLinesOf(
   db: Queryable,
-  claimIds: string[],
+  claimIds: readonly string[],
 ): Promise<Map<string, ClaimLineRow[]>> {
   const { rows } = await db.query<ClaimLineRow & { claim_id: string }>(CLAIM_LINES_SQL, [claimIds]);
   const byClaim = new Map<string, ClaimLineRow[]>();

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { Queryable } from '../../infra/db.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
+import { type ClaimLineRow, readLinesOf } from './deciding.js';
 
 /**
  * The payer's providers with decided claims in no batch, or with a reversed claim (its
@@ -131,7 +132,7 @@ export async function readBilledClaims(
        FROM claims WHERE id = ANY($1::uuid[])`,
     [claimIds],
   );
-  const linesByClaim = await readBilledLines(db, claimIds);
+  const linesByClaim = await readLinesOf(db, claimIds);
   const claims = new Map<string, BilledClaim>();
   for (const row of rows) {
     const decrypted = (ciphertext: string) =>
@@ -142,46 +143,21 @@ export async function readBilledClaims(
       payerResponsibilityCode: row.payer_responsibility_code,
       member: decrypted(row.member_ciphertext) as BilledClaim['member'],
       patient: row.patient_ciphertext === null ? null : decrypted(row.patient_ciphertext),
-      lines: linesByClaim.get(row.id) ?? [],
+      lines: billedLinesOf(linesByClaim.get(row.id) ?? []),
     });
   }
   return claims;
 }
 
-async function readBilledLines(
-  db: Queryable,
-  claimIds: readonly string[],
-): Promise<Map<string, BilledLine[]>> {
-  const { rows } = await db.query<{
-    claim_id: string;
-    line_number: number;
-    procedure_code: string;
-    modifiers: string[] | null;
-    units: string;
-    service_date: string;
-    service_date_to: string | null;
-    line_control_number: string | null;
-  }>(
-    `SELECT claim_id, line_number, procedure_code, modifiers, units::text AS units,
-            to_char(service_date, 'YYYY-MM-DD') AS service_date,
-            to_char(service_date_to, 'YYYY-MM-DD') AS service_date_to, line_control_number
-       FROM claim_lines WHERE claim_id = ANY($1::uuid[]) ORDER BY claim_id, line_number`,
-    [claimIds],
-  );
-  const linesByClaim = new Map<string, BilledLine[]>();
-  for (const row of rows) {
-    const line: BilledLine = {
-      lineNumber: row.line_number,
-      procedureCode: row.procedure_code,
-      modifiers: row.modifiers ?? [],
-      units: row.units,
-      serviceDate: row.service_date,
-      serviceDateTo: row.service_date_to,
-      lineControlNumber: row.line_control_number,
-    };
-    const claimLines = linesByClaim.get(row.claim_id);
-    if (claimLines) claimLines.push(line);
-    else linesByClaim.set(row.claim_id, [line]);
-  }
-  return linesByClaim;
+/** A claim's lines as its remittance names them. */
+function billedLinesOf(lines: readonly ClaimLineRow[]): BilledLine[] {
+  return lines.map((line) => ({
+    lineNumber: line.line_number,
+    procedureCode: line.procedure_code,
+    modifiers: line.modifiers ?? [],
+    units: line.units,
+    serviceDate: line.service_date,
+    serviceDateTo: line.service_date_to,
+    lineControlNumber: line.line_control_number,
+  }));
 }
