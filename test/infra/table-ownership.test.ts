@@ -25,6 +25,7 @@ const OWNERS: Record<string, string[]> = {
     'settlement_batches',
     'settlement_batch_claims',
     'settlement_batch_adjustments',
+    'settlement_recoupments_due',
     'payer_settlement_schedules',
   ],
   reconciliation: [

@@ -3,6 +3,7 @@
 // negative net carried forward as a provider-level balance), confirmations, the journal, and
 // who may see what.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
@@ -67,6 +68,31 @@ async function balance(
     [owner, counterparty, purpose],
   );
   return rows[0]?.balance ?? '0.00';
+}
+
+/** The recoupments the payer's providers owe, as stored, in claim id order. */
+async function recoupmentsOwedTo(payerId: string) {
+  const { rows } = await environment.database.pool.query<{
+    claim_id: string;
+    provider_org_id: string;
+    reversal_event_id: string;
+    amount: string;
+  }>(
+    `SELECT claim_id, provider_org_id, reversal_event_id, amount::text AS amount
+       FROM settlement_recoupments_due WHERE payer_org_id = $1 ORDER BY claim_id`,
+    [payerId],
+  );
+  return rows;
+}
+
+/** The id of the ClaimReversed event of a claim. */
+async function reversalEventOf(claimId: string): Promise<string> {
+  const { rows } = await environment.database.pool.query<{ id: string }>(
+    `SELECT id FROM ledger_events WHERE aggregate_id = $1 AND type = 'ClaimReversed'`,
+    [claimId],
+  );
+  expect(rows).toHaveLength(1);
+  return rows[0]!.id;
 }
 
 async function batchCount(payerId: string): Promise<number> {
@@ -311,6 +337,83 @@ describe('settlePayer', () => {
     expect(batches[0]!.balanceForwardAmount).toBe('0.00');
     expect(await settlePayer(environment.database, parties.payerId, 2)).toEqual([]);
     expect(await balance(parties, 'payable_to_provider')).toBe('0.00');
+  });
+
+  it('owes back a replaced settled claim from its reversal until a batch nets it, once', async () => {
+    const parties = await createParties(environment);
+    const original = await paidClaim(parties);
+    await settlePayer(environment.database, parties.payerId);
+    expect(await recoupmentsOwedTo(parties.payerId)).toEqual([]);
+
+    const replacement = await paidClaim(parties, 'M-PAID', {
+      frequencyCode: '7',
+      originalClaimId: original.id,
+    });
+    expect(replacement.status).toBe('paid');
+    const reversal = await reversalEventOf(original.id);
+    expect(await recoupmentsOwedTo(parties.payerId)).toEqual([
+      {
+        claim_id: original.id,
+        provider_org_id: parties.providerId,
+        reversal_event_id: reversal,
+        amount: '92.00',
+      },
+    ]);
+    // The replacement pays 92.00 and the original's 92.00 comes back: the batch pays 0.00.
+    const [netting] = await settlePayer(environment.database, parties.payerId);
+    expect(netting).toMatchObject({
+      amount: '0.00',
+      claims: [{ claimId: replacement.id, amount: '92.00' }],
+      adjustments: [{ claimId: original.id, amount: '-92.00' }],
+      balanceForwardAmount: '0.00',
+    });
+    const { rows } = await environment.database.pool.query<{ reversal_event_id: string }>(
+      'SELECT reversal_event_id FROM settlement_batch_adjustments WHERE claim_id = $1',
+      [original.id],
+    );
+    expect(rows).toEqual([{ reversal_event_id: reversal }]);
+    expect(await recoupmentsOwedTo(parties.payerId)).toEqual([]);
+    expect(await settlePayer(environment.database, parties.payerId)).toEqual([]);
+  });
+
+  it("derives, in its migration's backfill, the recoupments owed that the reversals recorded", async () => {
+    // A history of each kind: owed (voided, replaced), netted, voided before any batch, and a
+    // denial (0.00 paid) voided after its batch.
+    const parties = await createParties(environment);
+    const netted = await paidClaim(parties);
+    const denied = await paidClaim(parties, 'M-UNKNOWN');
+    await settlePayer(environment.database, parties.payerId);
+    await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: netted.id });
+    await settlePayer(environment.database, parties.payerId);
+    const voided = await paidClaim(parties);
+    const replaced = await paidClaim(parties);
+    await settlePayer(environment.database, parties.payerId);
+    for (const original of [voided, replaced, denied]) {
+      await paidClaim(parties, original === denied ? 'M-UNKNOWN' : 'M-PAID', {
+        frequencyCode: original === replaced ? '7' : '8',
+        originalClaimId: original.id,
+      });
+    }
+    const unsettled = await paidClaim(parties);
+    await paidClaim(parties, 'M-PAID', { frequencyCode: '8', originalClaimId: unsettled.id });
+
+    const recorded = await recoupmentsOwedTo(parties.payerId);
+    expect(recorded.map((row) => row.claim_id).sort()).toEqual([voided.id, replaced.id].sort());
+    const allRows = 'SELECT * FROM settlement_recoupments_due ORDER BY claim_id';
+    const everyPayers = (await environment.database.pool.query(allRows)).rows;
+    const migration = await readFile(
+      new URL(
+        '../../prisma/migrations/202612091000_settlement_recoupments_due/migration.sql',
+        import.meta.url,
+      ),
+      'utf8',
+    );
+    const backfill = /-- backfill[^\n]*\n(?:--[^\n]*\n)*([\s\S]*?)-- end of backfill/.exec(
+      migration,
+    )![1]!;
+    await environment.database.pool.query('DELETE FROM settlement_recoupments_due');
+    await environment.database.pool.query(backfill);
+    expect((await environment.database.pool.query(allRows)).rows).toEqual(everyPayers);
   });
 
   it('does not recoup a claim voided before it was ever settled', async () => {

@@ -14,6 +14,7 @@ import { latestDecisionOf } from './decisions.js';
 import type { AdjudicationResult } from './types.js';
 import type { EventsToAppend } from './writes.js';
 import { findClaimPatient, moveAuthorizationUnits } from '../payers/index.js';
+import { recordReversal } from '../settlement/index.js';
 
 export type Reversal =
   | { kind: 'reversed'; originalClaimId: string; recoupmentAmount: string }
@@ -62,6 +63,14 @@ export async function reverseOriginal(
     ledgerEventId: eventId,
     createdAt: reversedAt,
     postings: claimDecisionPostings(claim.provider_org_id, claim.payer_org_id, paid, patient, -1),
+  });
+  // What a batch already paid on the original, the provider now owes back (settlement's to net).
+  await recordReversal(client, {
+    claimId: originalClaimId,
+    payerOrgId: original.payer_org_id,
+    providerOrgId: original.provider_org_id,
+    reversalEventId: eventId,
+    amount: paid,
   });
   events.push({
     createdAt: reversedAt,

@@ -33,9 +33,8 @@ export {
   type BilledLine,
   lockPayableClaims,
   markClaimsSettled,
-  providersWithClaimsToSettle,
+  providersWithPayableClaims,
   readBilledClaims,
-  reversedClaimsOf,
 } from './settling.js';
 export { claimStats, claimStatsQuerySchema, countClaimsByStatus } from './stats.js';
 export {

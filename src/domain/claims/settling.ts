@@ -1,27 +1,22 @@
-// What settlement asks of the claims: which providers have claims to settle, a batch's payable
-// claims locked, the reversed claims whose recoupment a batch may owe, the move to settled, and
-// the claims of a batch as its remittance names them.
+// What settlement asks of the claims: which providers have claims to pay, a batch's payable
+// claims locked, the move to settled, and the claims of a batch as its remittance names them.
 import type pg from 'pg';
 import type { Queryable } from '../../infra/db.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
 import { type ClaimLineRow, readLinesOf } from './deciding.js';
 
 /**
- * The payer's providers with decided claims in no batch, or with a reversed claim (its
- * recoupment may be owed), in id order: both read from partial indexes
- * (claims_payable_queue_idx, claims_reversed_idx), so a payer's settled history is not scanned.
+ * The payer's providers with decided claims in no batch, in id order, read from the partial
+ * index claims_payable_queue_idx, so a payer's settled history is not scanned.
  */
-export async function providersWithClaimsToSettle(
+export async function providersWithPayableClaims(
   db: Queryable,
   payerOrgId: string,
 ): Promise<string[]> {
   const { rows } = await db.query<{ provider_org_id: string }>(
-    `SELECT provider_org_id FROM claims
+    `SELECT DISTINCT provider_org_id FROM claims
       WHERE payer_org_id = $1 AND status IN ('paid', 'partially_paid', 'denied')
-     UNION
-     SELECT provider_org_id FROM claims
-      WHERE payer_org_id = $1 AND status IN ('voided', 'replaced')
-     ORDER BY provider_org_id`,
+      ORDER BY provider_org_id`,
     [payerOrgId],
   );
   return rows.map((row) => row.provider_org_id);
@@ -51,23 +46,6 @@ export async function lockPayableClaims(
       LIMIT $3
       FOR UPDATE`,
     [payerOrgId, providerOrgId, limit],
-  );
-  return rows.map((row) => row.id);
-}
-
-/**
- * The pair's reversed claims (voided or replaced), whose recoupment a batch may owe: read from
- * the partial index claims_reversed_idx, a few in a hundred of the pair's claims.
- */
-export async function reversedClaimsOf(
-  db: Queryable,
-  payerOrgId: string,
-  providerOrgId: string,
-): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM claims
-      WHERE payer_org_id = $1 AND provider_org_id = $2 AND status IN ('voided', 'replaced')`,
-    [payerOrgId, providerOrgId],
   );
   return rows.map((row) => row.id);
 }

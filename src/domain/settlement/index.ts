@@ -9,6 +9,7 @@ export {
   settlementBatchCount,
 } from './batch-totals.js';
 export { type ClaimPayment, paymentsOfClaims } from './payments.js';
+export { type ReversalOfClaim, recordReversal } from './recoupments.js';
 export { loadRemittance } from './remittance.js';
 export { getSchedule, scheduleSchema, setSchedule } from './schedule.js';
 export {

@@ -16,11 +16,15 @@ import { latestPaidAmountsOf } from '../adjudication/index.js';
 import {
   lockPayableClaims,
   markClaimsSettled,
-  providersWithClaimsToSettle,
-  reversedClaimsOf,
+  providersWithPayableClaims,
 } from '../claims/index.js';
 import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
+import {
+  markRecoupmentsNetted,
+  providersOwingRecoupments,
+  recoupmentsOwed,
+} from './recoupments.js';
 import { remittanceProfileGaps } from '../organization-profile.js';
 import { findOrganization, type Principal } from '../organizations.js';
 import { cursorCodec, cursorKeyPart, cursorParameter } from '../cursor.js';
@@ -76,7 +80,11 @@ export async function settlePayer(
 ): Promise<SettlementBatchDetail[]> {
   await requireRemittableProfile(database, payerOrgId);
   const startedAt = new Date();
-  const providerOrgIds = await providersWithClaimsToSettle(database.pool, payerOrgId);
+  const [payable, owing] = await Promise.all([
+    providersWithPayableClaims(database.pool, payerOrgId),
+    providersOwingRecoupments(database.pool, payerOrgId),
+  ]);
+  const providerOrgIds = [...new Set([...payable, ...owing])].sort();
   const batches: SettlementBatchDetail[] = [];
   for (const providerOrgId of providerOrgIds) {
     for (;;) {
@@ -159,7 +167,7 @@ export async function settlePair(
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `settlement|${payerOrgId}|${providerOrgId}`,
     ]);
-    const adjustments = await pendingRecoupments(client, payerOrgId, providerOrgId, linesMax);
+    const adjustments = await recoupmentsOwed(client, payerOrgId, providerOrgId, linesMax);
     const claims = await lockPayableLines(
       client,
       payerOrgId,
@@ -215,6 +223,10 @@ export async function settlePair(
         adjustments.map((line) => line.reversalEventId),
         adjustments.map((line) => line.amount),
       ],
+    );
+    await markRecoupmentsNetted(
+      client,
+      adjustments.map((line) => line.claimId),
     );
     await markClaimsSettled(
       client,
@@ -309,36 +321,6 @@ async function lockPayableLines(
     const amount = paidAmounts.get(claimId);
     return amount === undefined ? [] : [{ claimId, amount }];
   });
-}
-
-/** Reversals (with money to recoup) of claims paid in an earlier batch, not yet netted. */
-async function pendingRecoupments(
-  client: pg.PoolClient,
-  payerOrgId: string,
-  providerOrgId: string,
-  limit: number,
-): Promise<(BatchLine & { reversalEventId: string })[]> {
-  const reversedClaimIds = await reversedClaimsOf(client, payerOrgId, providerOrgId);
-  if (reversedClaimIds.length === 0) return [];
-  const { rows } = await client.query<{ claim_id: string; event_id: string; amount: string }>(
-    // From the pair's reversed claims (claims_reversed_idx), a few in a hundred, not from every
-    // claim the pair ever settled: that join read the pair's whole settled history each run.
-    `SELECT r.claim_id, e.id AS event_id,
-            (-(e.payload->>'recoupmentAmount')::numeric)::text AS amount
-       FROM unnest($1::uuid[]) AS r(claim_id)
-       JOIN settlement_batch_claims bc ON bc.claim_id = r.claim_id
-       JOIN ledger_events e ON e.aggregate_id = r.claim_id::text AND e.type = 'ClaimReversed'
-      WHERE (e.payload->>'recoupmentAmount')::numeric > 0
-        AND NOT EXISTS (SELECT 1 FROM settlement_batch_adjustments a WHERE a.claim_id = r.claim_id)
-      ORDER BY r.claim_id
-      LIMIT $2`,
-    [reversedClaimIds, limit],
-  );
-  return rows.map((row) => ({
-    claimId: row.claim_id,
-    reversalEventId: row.event_id,
-    amount: new Decimal(row.amount).toFixed(2),
-  }));
 }
 
 // ---------------------------------------------------------------------------------------
