@@ -220,6 +220,83 @@ describe('a reconciliation run', () => {
   });
 });
 
+describe('recoupments', () => {
+  it('holds each recoupment a reversal claims to what is owed or was taken back, and names a debt lost or made up', async () => {
+    const owing = await createParties(environment);
+    const settled = await paidClaim(environment, app, owing);
+    await settlePayer(environment.database, owing.payerId);
+    await paidClaim(environment, app, owing, 'M-PAID', {
+      frequencyCode: '8',
+      originalClaimId: settled.id,
+    });
+    // Voided before any batch took it: its reversal recoups 92.00 that was never paid.
+    const unsettled = await paidClaim(environment, app, owing);
+    await paidClaim(environment, app, owing, 'M-PAID', {
+      frequencyCode: '8',
+      originalClaimId: unsettled.id,
+    });
+    const reversalOf = async (claimId: string) =>
+      (
+        await environment.database.pool.query<{ id: string }>(
+          "SELECT id FROM ledger_events WHERE aggregate_id = $1 AND type = 'ClaimReversed'",
+          [claimId],
+        )
+      ).rows[0]!.id;
+    const owedReversal = await reversalOf(settled.id);
+    const recoupmentFindings = async () => {
+      const run = (await startRun(owing.payerFinance)).body;
+      expect(run.summary.recoupmentsChecked).toBeGreaterThanOrEqual(2);
+      const exceptions = run.exceptions as Record<string, unknown>[];
+      return exceptions
+        .filter((found) => found.check === 'recoupment_mismatch')
+        .map((found) => ({
+          subjectType: found.subjectType,
+          subjectId: found.subjectId,
+          expected: found.expected,
+          actual: found.actual,
+        }));
+    };
+    expect(await recoupmentFindings()).toEqual([]);
+
+    // The debt lost: the provider would never pay it back.
+    await tamper('DELETE FROM settlement_recoupments_due WHERE claim_id = $1', [settled.id]);
+    expect(await recoupmentFindings()).toEqual([
+      { subjectType: 'ledger_event', subjectId: owedReversal, expected: '92.00', actual: '0.00' },
+    ]);
+    // Restored for less than the reversal says: named from both sides.
+    await tamper(
+      `INSERT INTO settlement_recoupments_due
+         (claim_id, payer_org_id, provider_org_id, reversal_event_id, amount)
+       VALUES ($1, $2, $3, $4, 50.00)`,
+      [settled.id, owing.payerId, owing.providerId, owedReversal],
+    );
+    expect(await recoupmentFindings()).toEqual([
+      { subjectType: 'ledger_event', subjectId: owedReversal, expected: '92.00', actual: '50.00' },
+      { subjectType: 'claim', subjectId: settled.id, expected: null, actual: '50.00' },
+    ]);
+    await tamper('UPDATE settlement_recoupments_due SET amount = 92.00 WHERE claim_id = $1', [
+      settled.id,
+    ]);
+    // A debt made up: the claim voided before settlement was never paid.
+    const neverPaid = await reversalOf(unsettled.id);
+    await tamper(
+      `INSERT INTO settlement_recoupments_due
+         (claim_id, payer_org_id, provider_org_id, reversal_event_id, amount)
+       VALUES ($1, $2, $3, $4, 92.00)`,
+      [unsettled.id, owing.payerId, owing.providerId, neverPaid],
+    );
+    expect(await recoupmentFindings()).toEqual([
+      { subjectType: 'ledger_event', subjectId: neverPaid, expected: '0.00', actual: '92.00' },
+    ]);
+    await tamper('DELETE FROM settlement_recoupments_due WHERE claim_id = $1', [unsettled.id]);
+
+    // Taken back by a batch: accounted for by its line, no longer owed.
+    const [netting] = await settlePayer(environment.database, owing.payerId);
+    expect(netting!.adjustments).toEqual([{ claimId: settled.id, amount: '-92.00' }]);
+    expect(await recoupmentFindings()).toEqual([]);
+  });
+});
+
 describe('reading runs', () => {
   it('lists runs newest first, a page at a time', async () => {
     const first = await request(app)

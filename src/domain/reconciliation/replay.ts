@@ -35,7 +35,19 @@ interface DecisionTotals {
   patient: string;
 }
 
+/** A reversal's claim on the provider: what a batch paid on the claim, to be paid back. */
+export interface RecoupmentClaimed {
+  claimId: string;
+  reversalEventId: string;
+  /** Above 0, e.g. "92.00". */
+  amount: string;
+  /** [provider, payer]. */
+  partyOrgIds: [string, string];
+}
+
 export class LedgerReplay {
+  /** The reversals replayed with money to recoup, in seq order. */
+  readonly recoupments: RecoupmentClaimed[] = [];
   private readonly balances = new Map<string, { key: AccountKey; amount: Decimal }>();
   /** Each claim's latest decision, which a reversal takes back. */
   private readonly latestDecisions = new Map<string, DecisionTotals>();
@@ -109,6 +121,15 @@ export class LedgerReplay {
           );
         }
         this.post(claimDecisionPostings(provider, payer, reversed.paid, reversed.patient, -1));
+        const recoupment = text(event, payload, 'recoupmentAmount');
+        if (new Decimal(recoupment).greaterThan(0)) {
+          this.recoupments.push({
+            claimId,
+            reversalEventId: event.id,
+            amount: recoupment,
+            partyOrgIds: [provider, payer],
+          });
+        }
         return;
       }
       case 'SettlementBatchIssued': {

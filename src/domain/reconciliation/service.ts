@@ -38,12 +38,20 @@ import {
   type BatchTotals,
   batchTotalsIssuedSince,
   confirmationsSince,
+  recoupmentAccountsOf,
+  recoupmentsWithoutReversal,
   settlementBatchCount,
 } from '../settlement/index.js';
 import type { Principal } from '../organizations.js';
 import { pageLimit, parseOrThrow } from '../validation.js';
 import { latestCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import { LedgerReplay, MONEY_EVENT_TYPES, ReplayError, type MoneyEvent } from './replay.js';
+import {
+  LedgerReplay,
+  MONEY_EVENT_TYPES,
+  type RecoupmentClaimed,
+  ReplayError,
+  type MoneyEvent,
+} from './replay.js';
 
 /** One run at a time: a session lock, so a process that dies lets go of it with its connection. */
 export const RECONCILIATION_LOCK_ID = 0x7265636f; // "reco"
@@ -64,11 +72,13 @@ export type ReconciliationCheck =
   | 'batch_event_mismatch'
   | 'confirmation_amount_mismatch'
   | 'confirmation_event_mismatch'
+  | 'recoupment_mismatch'
   | 'chain_verification_failed';
 
 export interface ReconciliationException {
   check: ReconciliationCheck;
-  subjectType: 'journal_entry' | 'account' | 'ledger_event' | 'settlement_batch' | 'chain';
+  subjectType:
+    'journal_entry' | 'account' | 'ledger_event' | 'settlement_batch' | 'claim' | 'chain';
   subjectId: string;
   /** null: concerns everyone (the chain). */
   partyOrgIds: string[] | null;
@@ -88,6 +98,8 @@ export interface ReconciliationSummary {
   ledgerEventsReplayed: number;
   batchesChecked: number;
   confirmationsChecked: number;
+  /** Reversals with money to recoup, each held to the batch line or the debt that accounts for it. */
+  recoupmentsChecked: number;
   chain: {
     ok: boolean;
     blocksChecked: number;
@@ -226,6 +238,7 @@ async function checkSnapshot(database: Database, eventsPerPage: number, mode: Re
       const replay = await replayLedger(client, exceptions, eventsPerPage, scope);
       const accounts = await checkAccounts(client, replay, exceptions, scope);
       const batches = await checkBatches(client, exceptions, scope);
+      await checkRecoupments(client, replay.recoupments, exceptions, batches.ids);
       const confirmationsChecked = await checkConfirmations(client, exceptions, scope);
       const chain = await verifyChain(client, undefined, checkpoint?.chain);
       if (!chain.ok && chain.failure) {
@@ -247,6 +260,7 @@ async function checkSnapshot(database: Database, eventsPerPage: number, mode: Re
         ledgerEventsReplayed: replay.eventsReplayed,
         batchesChecked: batches.checked,
         confirmationsChecked,
+        recoupmentsChecked: replay.recoupments.length,
         chain: {
           ok: chain.ok,
           blocksChecked: chain.blocksChecked,
@@ -522,15 +536,13 @@ async function checkBatches(
   client: pg.PoolClient,
   exceptions: ReconciliationException[],
   scope: Scope,
-): Promise<{ checked: number; count: number }> {
+): Promise<{ checked: number; count: number; ids: string[] | undefined }> {
   const batches = await batchTotalsIssuedSince(client, sinceSeqOf(scope));
   for (const batch of batches) compareBatchTotals(batch, exceptions);
-  await checkBatchClaimLines(
-    client,
-    exceptions,
-    scope.mode === 'full' ? undefined : batches.map((batch) => batch.batchId),
-  );
-  if (scope.mode === 'full') return { checked: batches.length, count: batches.length };
+  // Undefined in a full run: every batch.
+  const ids = scope.mode === 'full' ? undefined : batches.map((batch) => batch.batchId);
+  await checkBatchClaimLines(client, exceptions, ids);
+  if (scope.mode === 'full') return { checked: batches.length, count: batches.length, ids };
   const count = await settlementBatchCount(client);
   checkCountSince(exceptions, {
     subjectId: 'settlement_batches',
@@ -540,7 +552,62 @@ async function checkBatches(
     subjectType: 'settlement_batch',
     what: 'settlement batches',
   });
-  return { checked: batches.length, count };
+  return { checked: batches.length, count, ids };
+}
+
+/**
+ * Money a reversal claims back is owed or netted, once, as the ledger says: each reversal
+ * replayed with a recoupment, of a claim a batch paid, is either still owed or taken back by one
+ * batch line, citing that event for that amount (of a claim no batch paid, neither). And every
+ * debt owed, and every line of the batches checked that took one back, cites a reversal of its
+ * claim for its amount. A debt lost or made up would change what a provider is paid.
+ */
+async function checkRecoupments(
+  client: pg.PoolClient,
+  claimed: readonly RecoupmentClaimed[],
+  exceptions: ReconciliationException[],
+  batchIds: string[] | undefined,
+): Promise<void> {
+  for (let start = 0; start < claimed.length; start += BATCH_CLAIM_LINES_PER_PAGE) {
+    const page = claimed.slice(start, start + BATCH_CLAIM_LINES_PER_PAGE);
+    const accounts = await recoupmentAccountsOf(
+      client,
+      page.map((recoupment) => recoupment.claimId),
+    );
+    page.forEach((recoupment, index) => {
+      const account = accounts[index]!;
+      const records = [account.netted, account.owed].filter((record) => record !== null);
+      const cites = (record: { reversalEventId: string; amount: string }) =>
+        record.reversalEventId === recoupment.reversalEventId &&
+        new Decimal(record.amount).equals(recoupment.amount);
+      const accounted = account.paidInBatch
+        ? records.length === 1 && cites(records[0]!)
+        : records.length === 0;
+      if (accounted) return;
+      exceptions.push({
+        check: 'recoupment_mismatch',
+        subjectType: 'ledger_event',
+        subjectId: recoupment.reversalEventId,
+        partyOrgIds: recoupment.partyOrgIds,
+        expected: account.paidInBatch ? recoupment.amount : '0.00',
+        actual: records.length === 0 ? '0.00' : records.map((record) => record.amount).join(' + '),
+        message: account.paidInBatch
+          ? `the recoupment of claim ${recoupment.claimId} is not owed or taken back once, as its reversal says`
+          : `claim ${recoupment.claimId} is recouped though no batch paid it`,
+      });
+    });
+  }
+  for (const debt of await recoupmentsWithoutReversal(client, batchIds)) {
+    exceptions.push({
+      check: 'recoupment_mismatch',
+      subjectType: debt.batchId === null ? 'claim' : 'settlement_batch',
+      subjectId: debt.batchId ?? debt.claimId,
+      partyOrgIds: [debt.payerOrgId, debt.providerOrgId],
+      expected: null,
+      actual: debt.amount,
+      message: `claim ${debt.claimId}'s recoupment cites no reversal of the claim for ${debt.amount}`,
+    });
+  }
 }
 
 /** The batch against its lines, and against its SettlementBatchIssued event. */

@@ -9,7 +9,14 @@ export {
   settlementBatchCount,
 } from './batch-totals.js';
 export { type ClaimPayment, paymentsOfClaims } from './payments.js';
-export { type ReversalOfClaim, recordReversal } from './recoupments.js';
+export {
+  type RecoupmentAccount,
+  recoupmentAccountsOf,
+  type RecoupmentWithoutReversal,
+  recoupmentsWithoutReversal,
+  type ReversalOfClaim,
+  recordReversal,
+} from './recoupments.js';
 export { loadRemittance } from './remittance.js';
 export { getSchedule, scheduleSchema, setSchedule } from './schedule.js';
 export {
