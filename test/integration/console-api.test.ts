@@ -103,6 +103,33 @@ describe('GET /v1/stats/claims', () => {
     expect(response.body.denialReasons).toEqual([]);
   });
 
+  it('pays nothing for a voided or replaced claim, and still counts why a reversed claim was denied', async () => {
+    const reversing = await createParties(environment);
+    const kept = await paidClaim(environment, app, reversing);
+    const voided = await paidClaim(environment, app, reversing);
+    const denied = await paidClaim(environment, app, reversing, 'M-UNKNOWN');
+    await paidClaim(environment, app, reversing, 'M-PAID', {
+      frequencyCode: '8',
+      originalClaimId: voided.id,
+    });
+    await paidClaim(environment, app, reversing, 'M-UNKNOWN', {
+      frequencyCode: '8',
+      originalClaimId: denied.id,
+    });
+    expect(kept.status).toBe('paid');
+    const response = await request(app)
+      .get('/v1/stats/claims')
+      .set(bearer(reversing.payerAdjudicator));
+    expect(response.status, response.text).toBe(200);
+    // 92.00 of the kept claim; the voided one paid 92.00 that the provider now owes back.
+    expect(response.body.paidByProvider).toEqual([
+      { providerId: reversing.providerId, providerName: expect.any(String), paidAmount: '92.00' },
+    ]);
+    expect(response.body.denialReasons).toEqual([
+      { group: 'CO', reasonCode: '31', lineCount: 2, amount: '173.50' },
+    ]);
+  });
+
   it('refuses a window out of order or longer than 92 days, and organizations without claims', async () => {
     const call = (query: object, key = parties.payerAdjudicator) =>
       request(app).get('/v1/stats/claims').query(query).set(bearer(key));

@@ -3,6 +3,7 @@
 // at once (a claim status answer, a settlement batch, a remittance, the console's charts,
 // reconciliation).
 import type { Queryable } from '../../infra/db.js';
+import { type ClaimSet, claimsById, paramAfter } from '../claims/index.js';
 import type { AdjudicationResult, DecisionRecord } from './types.js';
 
 interface DecisionRow {
@@ -24,8 +25,8 @@ const DECISION_COLUMNS = `id, decided_at, decided_by, status, paid_amount::text 
  * Decisions of one instant are told apart by id, here and in every read of a latest decision,
  * so that no two readers take different decisions for the latest.
  */
-export const latestOfEachClaim = (columns: string) =>
-  `SELECT c.claim_id, d.* FROM unnest($1::uuid[]) AS c(claim_id)
+export const latestOfEachClaim = (columns: string, claims: ClaimSet) =>
+  `SELECT c.*, d.* FROM (${claims.sql}) AS c
      JOIN LATERAL (SELECT ${columns} FROM claim_decisions WHERE claim_id = c.claim_id
                     ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true`;
 
@@ -48,9 +49,10 @@ export async function latestDecisionsOf(
   claimIds: readonly string[],
 ): Promise<Map<string, DecisionRecord>> {
   if (claimIds.length === 0) return new Map();
+  const claims = claimsById(claimIds);
   const { rows } = await db.query<DecisionRow & { claim_id: string }>(
-    latestOfEachClaim(DECISION_COLUMNS),
-    [claimIds],
+    latestOfEachClaim(DECISION_COLUMNS, claims),
+    claims.values,
   );
   return new Map(rows.map((row) => [row.claim_id, decisionRecordOf(row)]));
 }
@@ -64,31 +66,29 @@ export async function latestPaidAmountsOf(
   claimIds: readonly string[],
 ): Promise<Map<string, string>> {
   if (claimIds.length === 0) return new Map();
+  const claims = claimsById(claimIds);
   const { rows } = await db.query<{ claim_id: string; paid_amount: string }>(
-    latestOfEachClaim('paid_amount::text AS paid_amount'),
-    [claimIds],
+    latestOfEachClaim('paid_amount::text AS paid_amount', claims),
+    claims.values,
   );
   return new Map(rows.map((row) => [row.claim_id, row.paid_amount]));
 }
 
 /**
- * What the latest decisions of the claims paid, summed by the group each claim is given (a
- * provider, for the console's chart): the most paid first, ties by group, at most `groupsMax`.
- * Summed here rather than by the caller: one row a group comes back, not one a claim.
+ * What the latest decisions of the claims paid, summed by the group each claim is in (the set's
+ * `grp`: a provider, for the console's chart): the most paid first, ties by group, at most
+ * `groupsMax`. One statement: one row a group comes back, not one a claim.
  */
 export async function latestPaidTotalsByGroup(
   db: Queryable,
-  claims: readonly { claimId: string; group: string }[],
+  claims: ClaimSet,
   groupsMax: number,
 ): Promise<{ group: string; paidAmount: string }[]> {
-  if (claims.length === 0) return [];
   const { rows } = await db.query<{ grp: string; paid: string }>(
-    `SELECT c.grp, sum(d.paid_amount)::text AS paid
-       FROM unnest($1::uuid[], $2::text[]) AS c(claim_id, grp)
-       JOIN LATERAL (SELECT paid_amount FROM claim_decisions WHERE claim_id = c.claim_id
-                      ORDER BY decided_at DESC, id DESC LIMIT 1) d ON true
-      GROUP BY c.grp ORDER BY sum(d.paid_amount) DESC, c.grp LIMIT $3`,
-    [claims.map((claim) => claim.claimId), claims.map((claim) => claim.group), groupsMax],
+    `SELECT d.grp, sum(d.paid_amount)::text AS paid
+       FROM (${latestOfEachClaim('paid_amount', claims)}) d
+      GROUP BY d.grp ORDER BY sum(d.paid_amount) DESC, d.grp LIMIT ${paramAfter(claims, 1)}`,
+    [...claims.values, groupsMax],
   );
   return rows.map((row) => ({ group: row.grp, paidAmount: row.paid }));
 }
@@ -136,10 +136,9 @@ export interface DenialReason {
  */
 export async function denialReasonsOf(
   db: Queryable,
-  claimIds: readonly string[],
+  claims: ClaimSet,
   reasonsMax: number,
 ): Promise<DenialReason[]> {
-  if (claimIds.length === 0) return [];
   const { rows } = await db.query<{
     grp: string;
     reason: string;
@@ -148,12 +147,12 @@ export async function denialReasonsOf(
   }>(
     `SELECT a->>'group' AS grp, a->>'reasonCode' AS reason, count(*)::int AS line_count,
             sum((a->>'amount')::numeric)::text AS amount
-       FROM (${latestOfEachClaim('result')}) d
+       FROM (${latestOfEachClaim('result', claims)}) d
        CROSS JOIN LATERAL jsonb_array_elements(COALESCE(d.result->'lines', '[]'::jsonb)) l
        CROSS JOIN LATERAL jsonb_array_elements(COALESCE(l->'adjustments', '[]'::jsonb)) a
       WHERE (l->>'denied')::boolean IS TRUE
-      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT $2`,
-    [claimIds, reasonsMax],
+      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${paramAfter(claims, 1)}`,
+    [...claims.values, reasonsMax],
   );
   return rows.map((row) => ({
     group: row.grp,

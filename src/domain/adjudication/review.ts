@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Database } from '../../infra/db.js';
 import { inTransaction } from '../../infra/db.js';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../../infra/errors.js';
-import { claimsOfPayerInStatus, lockClaim, readLinesOfClaim } from '../claims/index.js';
+import { lockClaim, paramAfter, pendedClaimsOf, readLinesOfClaim } from '../claims/index.js';
 import { moneyAmount } from '../claims/schema.js';
 import type { Principal } from '../organizations.js';
 import { findClaimPatient } from '../payers/index.js';
@@ -77,40 +77,31 @@ export async function listReviewQueue(
   limit: number,
 ): Promise<ReviewItem[]> {
   requirePayer(principal);
-  // Both reads in one snapshot, as the one statement they replace read them.
-  return inTransaction(
-    database.pool,
-    async (client) => {
-      const pended = await claimsOfPayerInStatus(client, principal.orgId, 'pended');
-      if (pended.length === 0) return [];
-      // When and why each was pended is this area's: its latest decision, one probe of the
-      // decisions' claim index a claim; the oldest first.
-      const { rows } = await client.query<{
-        claim_id: string;
-        decided_at: Date;
-        reasons: string[] | null;
-      }>(
-        `SELECT d.claim_id, d.decided_at,
-                ARRAY(SELECT jsonb_array_elements_text(d.result->'pendReasons')) AS reasons
-           FROM (${latestOfEachClaim('decided_at, result')}) d
-          ORDER BY d.decided_at, d.claim_id LIMIT $2`,
-        [pended.map((claim) => claim.id), limit],
-      );
-      const claims = new Map(pended.map((claim) => [claim.id, claim]));
-      return rows.map((row) => {
-        const claim = claims.get(row.claim_id)!;
-        return {
-          claimId: claim.id,
-          providerId: claim.provider_org_id,
-          totalChargeAmount: claim.total_charge_amount,
-          submittedAt: claim.submitted_at.toISOString(),
-          pendedAt: row.decided_at.toISOString(),
-          pendReasons: row.reasons ?? [],
-        };
-      });
-    },
-    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  // Which claims are pended is the claims area's to say; when and why each was, this area's: its
+  // latest decision, one probe of the decisions' claim index a claim; the oldest first.
+  const pended = pendedClaimsOf(principal.orgId);
+  const { rows } = await database.pool.query<{
+    claim_id: string;
+    provider_org_id: string;
+    total_charge_amount: string;
+    submitted_at: Date;
+    decided_at: Date;
+    reasons: string[] | null;
+  }>(
+    `SELECT d.claim_id, d.provider_org_id, d.total_charge_amount, d.submitted_at, d.decided_at,
+            ARRAY(SELECT jsonb_array_elements_text(d.result->'pendReasons')) AS reasons
+       FROM (${latestOfEachClaim('decided_at, result', pended)}) d
+      ORDER BY d.decided_at, d.claim_id LIMIT ${paramAfter(pended, 1)}`,
+    [...pended.values, limit],
   );
+  return rows.map((row) => ({
+    claimId: row.claim_id,
+    providerId: row.provider_org_id,
+    totalChargeAmount: row.total_charge_amount,
+    submittedAt: row.submitted_at.toISOString(),
+    pendedAt: row.decided_at.toISOString(),
+    pendReasons: row.reasons ?? [],
+  }));
 }
 
 /** Decides a pended claim of the caller's payer, line by line. */

@@ -244,28 +244,6 @@ export async function findPaidClaimLines(
   return rows;
 }
 
-/** A claim waiting in a status, as a payer's queue lists it. */
-export interface ClaimInStatus {
-  id: string;
-  provider_org_id: string;
-  total_charge_amount: string;
-  submitted_at: Date;
-}
-
-/** The claims to the payer in `status` (e.g. those pended for a person), in no given order. */
-export async function claimsOfPayerInStatus(
-  db: Queryable,
-  payerOrgId: string,
-  status: string,
-): Promise<ClaimInStatus[]> {
-  const { rows } = await db.query<ClaimInStatus>(
-    `SELECT id, provider_org_id, total_charge_amount::text AS total_charge_amount, submitted_at
-       FROM claims WHERE payer_org_id = $1 AND status = $2`,
-    [payerOrgId, status],
-  );
-  return rows;
-}
-
 /** Each of these claims' status, by claim id (a claim that does not exist is left out). */
 export async function claimStatusesOf(
   db: Queryable,

@@ -1,10 +1,8 @@
 // The claims area's entry module: what other areas, the API, the CLI and the workers use of it.
 // Only this area's code touches its tables; everyone else comes through here (eslint.config.js).
 export {
-  type ClaimInStatus,
   type ClaimLineRow,
   type ClaimToDecide,
-  claimsOfPayerInStatus,
   claimStatusesOf,
   findPaidClaimLines,
   lockClaim,
@@ -44,3 +42,10 @@ export {
   type StatusCategory,
   statusCategoryOf,
 } from './status.js';
+export {
+  type ClaimSet,
+  claimsById,
+  claimsSubmittedIn,
+  paramAfter,
+  pendedClaimsOf,
+} from './sets.js';

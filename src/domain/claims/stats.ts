@@ -9,6 +9,7 @@ import { denialReasonsOf, latestPaidTotalsByGroup } from '../adjudication/index.
 import { findOrganizations, type Principal } from '../organizations.js';
 import { isoDate } from '../validation.js';
 import { CLAIM_STATUSES } from './query.js';
+import { type ClaimSet, claimsSubmittedIn } from './sets.js';
 
 /** The longest window a chart asks for: a quarter of daily points. */
 export const STATS_WINDOW_DAYS_MAX = 92;
@@ -29,7 +30,10 @@ export interface ClaimStats {
   denialReasons: { group: string; reasonCode: string; lineCount: number; amount: string }[];
 }
 
-function scopeOf(principal: Principal): { column: string; orgId: string } {
+function scopeOf(principal: Principal): {
+  column: 'provider_org_id' | 'payer_org_id';
+  orgId: string;
+} {
   if (principal.orgKind === 'provider')
     return { column: 'provider_org_id', orgId: principal.orgId };
   if (principal.orgKind === 'payer') return { column: 'payer_org_id', orgId: principal.orgId };
@@ -68,30 +72,19 @@ export async function claimStats(
   const window = statsWindow(query, new Date().toISOString().slice(0, 10));
   const values = [orgId, window.start, window.end];
   const scope = `c.${column} = $1 AND c.submitted_at >= $2 AND c.submitted_at < $3`;
-  const [perDay, claims] = await Promise.all([
+  // The latest decision of each claim in the window counts (a person's decision follows a pend);
+  // a reversed claim's pays nothing any more, its denials still tell why claims were denied.
+  const inWindow = (reversed: boolean) =>
+    claimsSubmittedIn(column, orgId, window.start, window.end, { reversed });
+  const [perDay, paidByProvider, denialReasons] = await Promise.all([
     database.pool.query<{ day: string; status: string; claim_count: number }>(
       `SELECT to_char(c.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, c.status,
               count(*)::int AS claim_count
          FROM claims c WHERE ${scope} GROUP BY 1, 2 ORDER BY 1, 2`,
       values,
     ),
-    database.pool.query<{ id: string; provider_org_id: string; reversed: boolean }>(
-      `SELECT c.id, c.provider_org_id, c.status IN ('voided', 'replaced') AS reversed
-         FROM claims c WHERE ${scope}`,
-      values,
-    ),
-  ]);
-  // The latest decision of each claim in the window counts (a person's decision follows a pend).
-  const [paidByProvider, denialReasons] = await Promise.all([
-    paidByProviderOf(
-      database,
-      claims.rows.filter((claim) => !claim.reversed),
-    ),
-    denialReasonsOf(
-      database.pool,
-      claims.rows.map((claim) => claim.id),
-      CHART_ROWS_MAX,
-    ),
+    paidByProviderOf(database, inWindow(false)),
+    denialReasonsOf(database.pool, inWindow(true), CHART_ROWS_MAX),
   ]);
   return {
     from: window.from,
@@ -109,13 +102,9 @@ export async function claimStats(
 /** What the claims' latest decisions paid, by provider: the most paid first, at most 50. */
 async function paidByProviderOf(
   database: Database,
-  claims: { id: string; provider_org_id: string }[],
+  claims: ClaimSet,
 ): Promise<ClaimStats['paidByProvider']> {
-  const top = await latestPaidTotalsByGroup(
-    database.pool,
-    claims.map((claim) => ({ claimId: claim.id, group: claim.provider_org_id })),
-    CHART_ROWS_MAX,
-  );
+  const top = await latestPaidTotalsByGroup(database.pool, claims, CHART_ROWS_MAX);
   const providers = await findOrganizations(
     database,
     top.map(({ group }) => group),
