@@ -295,7 +295,8 @@ program
         console.log(
           `reconciliation run ${id}: ${summary.journalEntriesChecked} journal entries, ` +
             `${summary.accountsChecked} accounts, ${summary.ledgerEventsReplayed} money events replayed, ` +
-            `${summary.batchesChecked} batches, chain ${summary.chain.ok ? 'ok' : 'BROKEN'} ` +
+            `${summary.batchesChecked} batches, ${summary.recoupmentsChecked} recoupments, ` +
+            `chain ${summary.chain.ok ? 'ok' : 'BROKEN'} ` +
             `(${summary.chain.eventsChecked} events): ${summary.exceptionsFound} exceptions`,
         );
         for (const exception of run.exceptions) {

@@ -264,12 +264,14 @@ describe('recoupments', () => {
       { subjectType: 'ledger_event', subjectId: owedReversal, expected: '92.00', actual: '0.00' },
     ]);
     // Restored for less than the reversal says: named from both sides.
-    await tamper(
-      `INSERT INTO settlement_recoupments_due
-         (claim_id, payer_org_id, provider_org_id, reversal_event_id, amount)
-       VALUES ($1, $2, $3, $4, 50.00)`,
-      [settled.id, owing.payerId, owing.providerId, owedReversal],
-    );
+    const owe = (claimId: string, reversalEventId: string, amount: string) =>
+      tamper(
+        `INSERT INTO settlement_recoupments_due
+           (claim_id, payer_org_id, provider_org_id, reversal_event_id, amount)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [claimId, owing.payerId, owing.providerId, reversalEventId, amount],
+      );
+    await owe(settled.id, owedReversal, '50.00');
     expect(await recoupmentFindings()).toEqual([
       { subjectType: 'ledger_event', subjectId: owedReversal, expected: '92.00', actual: '50.00' },
       { subjectType: 'claim', subjectId: settled.id, expected: null, actual: '50.00' },
@@ -279,12 +281,7 @@ describe('recoupments', () => {
     ]);
     // A debt made up: the claim voided before settlement was never paid.
     const neverPaid = await reversalOf(unsettled.id);
-    await tamper(
-      `INSERT INTO settlement_recoupments_due
-         (claim_id, payer_org_id, provider_org_id, reversal_event_id, amount)
-       VALUES ($1, $2, $3, $4, 92.00)`,
-      [unsettled.id, owing.payerId, owing.providerId, neverPaid],
-    );
+    await owe(unsettled.id, neverPaid, '92.00');
     expect(await recoupmentFindings()).toEqual([
       { subjectType: 'ledger_event', subjectId: neverPaid, expected: '0.00', actual: '92.00' },
     ]);
