@@ -24,9 +24,9 @@ export function claimsById(claimIds: readonly string[]): ClaimSet {
 }
 
 /**
- * The claims of a provider's or a payer's (`column`) submitted in [start, end): `claim_id` and
- * `grp`, the provider's id as text. Without the reversed ones (voided, replaced) when
- * `reversed` is false. Read from the (party, submitted_at, id) indexes.
+ * The claims of a provider's or a payer's (`column`) submitted in [start, end): `claim_id`,
+ * `grp` (the provider's id as text), `status` and `submitted_at`. Without the reversed ones
+ * (voided, replaced) when `reversed` is false. Read from the (party, submitted_at, id) indexes.
  */
 export function claimsSubmittedIn(
   column: 'provider_org_id' | 'payer_org_id',
@@ -36,7 +36,8 @@ export function claimsSubmittedIn(
   { reversed }: { reversed: boolean },
 ): ClaimSet {
   return {
-    sql: `SELECT c.id AS claim_id, c.provider_org_id::text AS grp FROM claims c
+    sql: `SELECT c.id AS claim_id, c.provider_org_id::text AS grp, c.status, c.submitted_at
+            FROM claims c
            WHERE c.${column} = $1 AND c.submitted_at >= $2 AND c.submitted_at < $3
                  ${reversed ? '' : "AND c.status NOT IN ('voided', 'replaced')"}`,
     values: [orgId, start, end],

@@ -70,21 +70,19 @@ export async function claimStats(
 ): Promise<ClaimStats> {
   const { column, orgId } = scopeOf(principal);
   const window = statsWindow(query, new Date().toISOString().slice(0, 10));
-  const values = [orgId, window.start, window.end];
-  const scope = `c.${column} = $1 AND c.submitted_at >= $2 AND c.submitted_at < $3`;
   // The latest decision of each claim in the window counts (a person's decision follows a pend);
   // a reversed claim's pays nothing any more, its denials still tell why claims were denied.
-  const inWindow = (reversed: boolean) =>
-    claimsSubmittedIn(column, orgId, window.start, window.end, { reversed });
+  const every = claimsSubmittedIn(column, orgId, window.start, window.end, { reversed: true });
+  const standing = claimsSubmittedIn(column, orgId, window.start, window.end, { reversed: false });
   const [perDay, paidByProvider, denialReasons] = await Promise.all([
     database.pool.query<{ day: string; status: string; claim_count: number }>(
       `SELECT to_char(c.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, c.status,
               count(*)::int AS claim_count
-         FROM claims c WHERE ${scope} GROUP BY 1, 2 ORDER BY 1, 2`,
-      values,
+         FROM (${every.sql}) c GROUP BY 1, 2 ORDER BY 1, 2`,
+      every.values,
     ),
-    paidByProviderOf(database, inWindow(false)),
-    denialReasonsOf(database.pool, inWindow(true), CHART_ROWS_MAX),
+    paidByProviderOf(database, standing),
+    denialReasonsOf(database.pool, every, CHART_ROWS_MAX),
   ]);
   return {
     from: window.from,
