@@ -4,6 +4,7 @@
 // who may see what.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjudicateClaim } from '../../src/domain/adjudication/service.js';
@@ -93,6 +94,19 @@ async function reversalEventOf(claimId: string): Promise<string> {
   );
   expect(rows).toHaveLength(1);
   return rows[0]!.id;
+}
+
+/** Waits until at least `count` sessions of the test's database wait for a lock. */
+async function waitersOnLocks(count: number): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    const { rows } = await environment.database.pool.query<{ waiting: number }>(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0]!.waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`fewer than ${count} sessions ever waited for a lock`);
 }
 
 async function batchCount(payerId: string): Promise<number> {
@@ -414,6 +428,37 @@ describe('settlePayer', () => {
     await environment.database.pool.query('DELETE FROM settlement_recoupments_due');
     await environment.database.pool.query(backfill);
     expect((await environment.database.pool.query(allRows)).rows).toEqual(everyPayers);
+  });
+
+  it('owes back a claim whose void waited for the batch that was paying it', async () => {
+    const parties = await createParties(environment);
+    const original = await paidClaim(parties);
+    // Another session holds settlement_batches, so the batch stops after it has locked the claim
+    // and before it writes; the void then waits for the claim's lock; then both go on.
+    const holder = new pg.Client({ connectionString: environment.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE settlement_batches IN EXCLUSIVE MODE');
+      const settling = settlePayer(environment.database, parties.payerId);
+      await waitersOnLocks(1);
+      const voiding = paidClaim(parties, 'M-PAID', {
+        frequencyCode: '8',
+        originalClaimId: original.id,
+      });
+      await waitersOnLocks(2);
+      await holder.query('COMMIT');
+      const [paying] = await settling;
+      expect(paying!.claims).toEqual([{ claimId: original.id, amount: '92.00' }]);
+      expect((await voiding).status).toBe('voided');
+    } finally {
+      await holder.end();
+    }
+    expect(await recoupmentsOwedTo(parties.payerId)).toEqual([
+      expect.objectContaining({ claim_id: original.id, amount: '92.00' }),
+    ]);
+    const [recouping] = await settlePayer(environment.database, parties.payerId);
+    expect(recouping!.adjustments).toEqual([{ claimId: original.id, amount: '-92.00' }]);
   });
 
   it('does not recoup a claim voided before it was ever settled', async () => {
