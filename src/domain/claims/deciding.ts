@@ -153,7 +153,10 @@ export async function readLinesOfClaim(db: Queryable, claimId: string): Promise<
   return (await readLinesOf(db, [claimId])).get(claimId) ?? [];
 }
 
-/** Sets each claim's status (claim id to status), with one statement whatever their number. */
+/**
+ * Sets each claim's status (claim id to status), with one statement whatever their number: the
+ * statuses decisions and reversals leave, and settled for the claims a batch pays.
+ */
 export async function setClaimStatuses(
   client: pg.PoolClient,
   statuses: ReadonlyMap<string, string>,

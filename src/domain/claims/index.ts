@@ -30,7 +30,6 @@ export {
   type BilledClaim,
   type BilledLine,
   lockPayableClaims,
-  markClaimsSettled,
   providersWithPayableClaims,
   readBilledClaims,
 } from './settling.js';

@@ -1,5 +1,6 @@
 // What settlement asks of the claims: which providers have claims to pay, a batch's payable
-// claims locked, the move to settled, and the claims of a batch as its remittance names them.
+// claims locked, and the claims of a batch as its remittance names them (the move to settled is
+// setClaimStatuses, as every status change).
 import type pg from 'pg';
 import type { Queryable } from '../../infra/db.js';
 import { decryptPhi, type PhiKeys } from '../../infra/phi.js';
@@ -26,7 +27,7 @@ export async function providersWithPayableClaims(
  * The pair's payable claims (status paid, partially_paid or denied: a final decision; a denial
  * pays 0.00), at most `limit`, locked in id order for the caller's transaction. The statuses are
  * literals so the planner uses the partial index on them. A claim voided meanwhile no longer
- * matches once its lock is free. A claim in a batch is 'settled' (markClaimsSettled, in the
+ * matches once its lock is free. A claim in a batch is 'settled' (setClaimStatuses, in the
  * batch's transaction), so none of these is in one; the unique claim_id of
  * settlement_batch_claims stops a second payment besides. A NOT EXISTS on that table here, with
  * statistics lagging a load, was planned as a scan of every batched claim per payable claim
@@ -48,14 +49,6 @@ export async function lockPayableClaims(
     [payerOrgId, providerOrgId, limit],
   );
   return rows.map((row) => row.id);
-}
-
-/** The claims a batch pays leave the payable queue, in the batch's transaction. */
-export async function markClaimsSettled(
-  client: pg.PoolClient,
-  claimIds: readonly string[],
-): Promise<void> {
-  await client.query("UPDATE claims SET status = 'settled' WHERE id = ANY($1::uuid[])", [claimIds]);
 }
 
 /** A person a claim names, as the 835's NM1 segments need them. */

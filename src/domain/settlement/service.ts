@@ -15,8 +15,8 @@ import { postJournalEntry, settlementPostings } from '../accounts/index.js';
 import { latestPaidAmountsOf } from '../adjudication/index.js';
 import {
   lockPayableClaims,
-  markClaimsSettled,
   providersWithPayableClaims,
+  setClaimStatuses,
 } from '../claims/index.js';
 import { moneyText } from '../claims/schema.js';
 import { duePayers, recordSettlementRun } from './schedule.js';
@@ -228,10 +228,8 @@ export async function settlePair(
       client,
       adjustments.map((line) => line.claimId),
     );
-    await markClaimsSettled(
-      client,
-      claims.map((line) => line.claimId),
-    );
+    // The claims it pays leave the payable queue.
+    await setClaimStatuses(client, new Map(claims.map((line) => [line.claimId, 'settled'])));
     await postJournalEntry(client, {
       kind: 'settlement_batch',
       claimId: null,
