@@ -120,8 +120,9 @@ export class LedgerReplay {
               `but the claim's latest decision paid ${reversed.paid}`,
           );
         }
-        this.post(claimDecisionPostings(provider, payer, reversed.paid, reversed.patient, -1));
+        // Read before posting: an event that lacks it posts nothing.
         const recoupment = text(event, payload, 'recoupmentAmount');
+        this.post(claimDecisionPostings(provider, payer, reversed.paid, reversed.patient, -1));
         if (new Decimal(recoupment).greaterThan(0)) {
           this.recoupments.push({
             claimId,

@@ -55,7 +55,12 @@ describe('LedgerReplay', () => {
       }),
     );
     replay.apply(batchEvent('SettlementBatchConfirmed', { batchId: 'b1', batchAmount: '90.00' }));
-    replay.apply(claimEvent('ClaimReversed', { claimId: 'c1', paidAmountReversed: '60.00' }));
+    const reversal = claimEvent('ClaimReversed', {
+      claimId: 'c1',
+      paidAmountReversed: '60.00',
+      recoupmentAmount: '60.00',
+    });
+    replay.apply(reversal);
 
     expect(balancesOf(replay)).toEqual({
       'payer.claims_expense': '30.00',
@@ -70,13 +75,30 @@ describe('LedgerReplay', () => {
       'provider.settled_payments': '90.00',
     });
     expect(replay.eventsReplayed).toBe(6);
+    // What settlement must hold the provider to: owed, or taken back by a batch line.
+    expect(replay.recoupments).toEqual([
+      {
+        claimId: 'c1',
+        reversalEventId: reversal.id,
+        amount: '60.00',
+        partyOrgIds: [PROVIDER, PAYER],
+      },
+    ]);
   });
 
   it('reverses a pended claim as nothing', () => {
     const replay = new LedgerReplay();
     replay.apply(claimEvent('ClaimPended', { claimId: 'c1', pendReasons: [] }));
-    replay.apply(claimEvent('ClaimReversed', { claimId: 'c1', paidAmountReversed: '0.00' }));
+    replay.apply(
+      claimEvent('ClaimReversed', {
+        claimId: 'c1',
+        paidAmountReversed: '0.00',
+        recoupmentAmount: '0.00',
+      }),
+    );
     expect(Object.values(balancesOf(replay)).every((amount) => amount === '0.00')).toBe(true);
+    // Nothing was paid, so nothing is owed back.
+    expect(replay.recoupments).toEqual([]);
   });
 
   it('refuses events that contradict what came before, or lack what they must hold', () => {
@@ -94,6 +116,9 @@ describe('LedgerReplay', () => {
     expect(() =>
       replay.apply(claimEvent('ClaimAdjudicated', { claimId: 'c2', totals: {} })),
     ).toThrow('has no paidAmount');
+    expect(() =>
+      replay.apply(claimEvent('ClaimReversed', { claimId: 'c1', paidAmountReversed: '60.00' })),
+    ).toThrow('has no recoupmentAmount');
     expect(() => replay.apply({ ...adjudicated('c3', '1.00', '0.00'), partyOrgIds: null })).toThrow(
       'does not name its provider and payer',
     );
